@@ -1,0 +1,67 @@
+// One catalogue of error classes with stable codes. Leaf module: imports nothing of ours.
+
+export class LvsdError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input from a config file, a flag or stdin; message names the place. */
+export class InputError extends LvsdError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LVSD_ERR_INPUT', message, options);
+  }
+}
+
+/** The kernel refused or failed a netlink request. Keeps errno and the extended-ACK text. */
+export class NetlinkError extends LvsdError {
+  readonly errno: number;
+  readonly extack?: string;
+  readonly seq?: number;
+  constructor(message: string, errno: number, extra: { extack?: string; seq?: number; cause?: unknown } = {}) {
+    super('LVSD_ERR_NETLINK', message, { cause: extra.cause });
+    this.errno = errno;
+    this.extack = extra.extack;
+    this.seq = extra.seq;
+  }
+}
+
+/** IPVS itself is missing from the running kernel. */
+export class IpvsUnavailableError extends LvsdError {
+  constructor(message = 'IPVS is not available in this kernel: load the ip_vs module') {
+    super('LVSD_ERR_IPVS_UNAVAILABLE', message);
+  }
+}
+
+/** An IPVS request failed; message is in words ("service 198.18.0.10:3306 already exists"). */
+export class IpvsError extends LvsdError {
+  readonly errno: number;
+  constructor(message: string, errno: number, options?: { cause?: unknown }) {
+    super('LVSD_ERR_IPVS', message, options);
+    this.errno = errno;
+  }
+}
+
+/** The operation needs privileges the process lacks. */
+export class PermissionError extends LvsdError {
+  constructor(message: string) {
+    super('LVSD_ERR_PERMISSION', message);
+  }
+}
+
+/** A health checker's own fault (bad credentials, TLS, unknown auth plugin), never "up". */
+export class CheckConfigError extends LvsdError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LVSD_ERR_CHECK_CONFIG', message, options);
+  }
+}
+
+/** Realserver state on disk does not match the system. */
+export class StateError extends LvsdError {
+  constructor(message: string) {
+    super('LVSD_ERR_STATE', message);
+  }
+}

@@ -1,0 +1,129 @@
+// Domain types for the IPVS table. Identity and desired settings are kept apart from what the
+// kernel observes (stats, connection counts), so a reconciler can compare only what it owns.
+
+export type Family = 'inet' | 'inet6';
+export type Protocol = 'tcp' | 'udp' | 'sctp';
+
+export const SCHEDULERS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh'] as const;
+export type Scheduler = (typeof SCHEDULERS)[number] | string; // kernel may carry schedulers we do not know
+
+/** Service flags as named by ipvsadm's -b option, plus persistent and one-packet. */
+export type ServiceFlag = 'persistent' | 'one-packet' | 'flag-1' | 'flag-2' | 'flag-3';
+// sh-fallback/mh-fallback are flag-1, sh-port/mh-port are flag-2 (same bits, named by scheduler).
+
+export type ForwardMethod = 'masq' | 'local' | 'tunnel' | 'route';
+export type TunnelType = 'ipip' | 'gue' | 'gre';
+export type TunnelChecksum = 'nocsum' | 'csum' | 'remcsum';
+
+/** A virtual service is identified by (family, protocol, address, port) or by (family, fwmark). */
+export type ServiceKey =
+  | { family: Family; protocol: Protocol; address: string; port: number; fwmark?: undefined }
+  | { family: Family; fwmark: number; protocol?: undefined; address?: undefined; port?: undefined };
+
+export interface VirtualService {
+  key: ServiceKey;
+  scheduler: Scheduler;
+  /** raw IP_VS_SVC_F_* bits as the kernel reports them, minus HASHED */
+  flags: number;
+  /** persistence timeout in seconds (meaningful when the persistent flag is set) */
+  timeout: number;
+  /** persistence netmask: dotted IPv4 mask for inet, prefix length (as a number) for inet6 */
+  netmask: string | number;
+  /** persistence engine, e.g. "sip" */
+  persistenceEngine?: string;
+}
+
+export interface RealServerKey {
+  address: string;
+  port: number;
+  /** address family of the real server; differs from the service's only for tunnels */
+  family: Family;
+}
+
+export interface RealServer {
+  key: RealServerKey;
+  forward: ForwardMethod;
+  weight: number;
+  upperThreshold: number;
+  lowerThreshold: number;
+  tunnelType?: TunnelType; // only with forward 'tunnel'
+  tunnelPort?: number; // gue only
+  tunnelChecksum?: TunnelChecksum;
+}
+
+/** 64-bit counters and rates as the kernel reports them (STATS64 when available). */
+export interface Stats {
+  conns: bigint;
+  inPackets: bigint;
+  outPackets: bigint;
+  inBytes: bigint;
+  outBytes: bigint;
+  cps: bigint;
+  inPps: bigint;
+  outPps: bigint;
+  inBps: bigint;
+  outBps: bigint;
+}
+
+export interface ObservedService extends VirtualService {
+  stats: Stats;
+}
+
+export interface ObservedRealServer extends RealServer {
+  activeConns: number;
+  inactiveConns: number;
+  persistentConns: number;
+  stats: Stats;
+}
+
+export interface IpvsInfo {
+  /** e.g. 0x010201 for 1.2.1 */
+  version: number;
+  /** connection table size */
+  connectionTableSize: number;
+}
+
+export interface Timeouts {
+  tcp: number;
+  tcpFin: number;
+  udp: number;
+}
+
+export type SyncDaemonState = 'master' | 'backup';
+
+export interface SyncDaemon {
+  state: SyncDaemonState;
+  mcastInterface: string;
+  syncId: number;
+  maxLength?: number;
+  mcastGroup?: string; // IPv4 or IPv6 address
+  mcastPort?: number;
+  mcastTtl?: number;
+}
+
+/**
+ * Everything lvsd asks of the kernel's IPVS. The netlink implementation lives in client.ts;
+ * tests of pure logic may use a fake.
+ */
+export interface IpvsClient {
+  info(): Promise<IpvsInfo>;
+  listServices(): Promise<ObservedService[]>;
+  getService(key: ServiceKey): Promise<ObservedService>;
+  addService(svc: VirtualService): Promise<void>;
+  editService(svc: VirtualService): Promise<void>;
+  deleteService(key: ServiceKey): Promise<void>;
+  listRealServers(key: ServiceKey): Promise<ObservedRealServer[]>;
+  addRealServer(svc: ServiceKey, rs: RealServer): Promise<void>;
+  editRealServer(svc: ServiceKey, rs: RealServer): Promise<void>;
+  deleteRealServer(svc: ServiceKey, rs: RealServerKey): Promise<void>;
+  getTimeouts(): Promise<Timeouts>;
+  /** 0 in a field keeps the current value, as with ipvsadm --set */
+  setTimeouts(t: Timeouts): Promise<void>;
+  listSyncDaemons(): Promise<SyncDaemon[]>;
+  startSyncDaemon(d: SyncDaemon): Promise<void>;
+  stopSyncDaemon(state: SyncDaemonState): Promise<void>;
+  /** zero counters of one service, or of all when key is omitted */
+  zero(key?: ServiceKey): Promise<void>;
+  flush(): Promise<void>;
+  close(): void;
+}
