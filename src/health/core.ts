@@ -1,0 +1,271 @@
+// The one scheduler for every check kind: interval, deadline, start jitter, rise/fall, initial
+// state, back-off on checker-side faults, and deduplication of equal probes. Checkers only probe.
+//
+// Dedup: a Probe is one timer + one checker, shared by every Watch whose checker has the same
+// key and the same interval and timeout. Each Watch keeps its own rise/fall counters and state.
+import { EventEmitter } from 'node:events';
+import { InputError } from '../errors';
+import { logger } from '../log';
+import { Clock, realClock, runWithDeadline } from './deadline';
+import type { Checker, CheckResult } from './types';
+
+export type HealthState = 'up' | 'down';
+
+/**
+ * Where a watch starts (HAProxy's init-state):
+ * - down: down; the first pass brings it up (default)
+ * - fully-down: down; needs `rise` passes
+ * - up: up; the first failure takes it down
+ * - fully-up: up; needs `fall` failures
+ */
+export type InitialState = 'down' | 'fully-down' | 'up' | 'fully-up';
+
+export interface WatchOptions {
+  /** time between the starts of two probes */
+  intervalMs: number;
+  /** overall deadline of one probe */
+  timeoutMs: number;
+  /** consecutive passes to go up */
+  rise: number;
+  /** consecutive failures to go down */
+  fall: number;
+  initialState: InitialState;
+  /** each delay is interval × (1 ± jitter), so probes drift apart rather than line up */
+  jitter: number;
+  /** back-off after configuration errors doubles the delay up to this */
+  backoffMaxMs: number;
+}
+
+export const DEFAULT_WATCH_OPTIONS: Readonly<WatchOptions> = Object.freeze({
+  intervalMs: 2000,
+  timeoutMs: 1000,
+  rise: 2,
+  fall: 3,
+  initialState: 'down',
+  jitter: 0.1,
+  backoffMaxMs: 60_000,
+});
+
+export interface Transition {
+  watch: Watch;
+  from: HealthState;
+  to: HealthState;
+  /** the result that completed the transition */
+  result: CheckResult;
+}
+
+export interface HealthMonitorOptions {
+  clock?: Clock;
+  /** log transitions (default true); never logs checker parameters, only the watch id and reason */
+  log?: boolean;
+}
+
+/** One subscriber's view of a shared probe: its own hysteresis and state. */
+export class Watch {
+  state: HealthState;
+  /** the last result seen, for status output */
+  lastResult: CheckResult | undefined;
+  /** the last result was a checker-side fault (bad credentials, TLS, unknown plugin) */
+  configError = false;
+  private passes = 0;
+  private fails = 0;
+
+  constructor(
+    readonly id: string,
+    readonly kind: Checker['kind'],
+    readonly options: Readonly<WatchOptions>,
+    private readonly probe: Probe,
+  ) {
+    const initial = options.initialState;
+    this.state = initial === 'up' || initial === 'fully-up' ? 'up' : 'down';
+    // 'down' and 'up' are one result away from changing, as in HAProxy.
+    if (initial === 'down') this.passes = options.rise - 1;
+    if (initial === 'up') this.fails = options.fall - 1;
+  }
+
+  /** Stops this watch; the probe stops when its last watch does. */
+  stop(): void {
+    this.probe.remove(this);
+  }
+
+  /** Applies one result; returns the previous state when it changed. */
+  apply(result: CheckResult): HealthState | undefined {
+    this.lastResult = result;
+    this.configError = result.configError === true;
+    const pass = result.ok && !this.configError;
+    if (pass) {
+      this.passes++;
+      this.fails = 0;
+      if (this.state === 'down' && this.passes >= this.options.rise) return this.flip('up');
+    } else {
+      this.fails++;
+      this.passes = 0;
+      if (this.state === 'up' && this.fails >= this.options.fall) return this.flip('down');
+    }
+    return undefined;
+  }
+
+  private flip(to: HealthState): HealthState {
+    const from = this.state;
+    this.state = to;
+    return from;
+  }
+}
+
+/** One checker on one timer, feeding every watch that shares it. */
+class Probe {
+  readonly watches: Watch[] = [];
+  private timer: unknown;
+  private controller: AbortController | undefined;
+  private inFlight: Promise<void> | undefined;
+  private startedAt = 0;
+  private configErrors = 0;
+  private stopped = false;
+
+  constructor(
+    readonly id: string,
+    private readonly checker: Checker,
+    private readonly options: Readonly<WatchOptions>,
+    private readonly monitor: HealthMonitor,
+    private readonly clock: Clock,
+  ) {
+    // Start somewhere in the first interval so probes never fire together.
+    this.timer = clock.setTimeout(this.fire, clock.random() * options.intervalMs);
+  }
+
+  remove(watch: Watch): void {
+    const i = this.watches.indexOf(watch);
+    if (i < 0) return;
+    this.watches.splice(i, 1);
+    if (this.watches.length === 0) void this.stop();
+  }
+
+  /** Clears the timer and aborts a probe in flight; resolves when it has settled. */
+  stop(): Promise<void> {
+    this.stopped = true;
+    this.clock.clearTimeout(this.timer);
+    this.controller?.abort('stopped');
+    this.monitor.forget(this);
+    return this.inFlight ?? Promise.resolve();
+  }
+
+  private readonly fire = (): void => {
+    if (this.stopped) return;
+    this.controller = new AbortController();
+    this.startedAt = this.clock.now();
+    this.inFlight = runWithDeadline(this.checker, this.options.timeoutMs, this.controller, this.clock).then(
+      this.settle,
+    );
+  };
+
+  private readonly settle = (result: CheckResult): void => {
+    this.controller = undefined;
+    this.inFlight = undefined;
+    if (this.stopped) return;
+    for (const watch of this.watches) {
+      const from = watch.apply(result);
+      if (from !== undefined) this.monitor.transition({ watch, from, to: watch.state, result });
+    }
+    this.timer = this.clock.setTimeout(this.fire, this.nextDelay(result));
+  };
+
+  private nextDelay(result: CheckResult): number {
+    const { intervalMs, jitter, backoffMaxMs } = this.options;
+    let base: number;
+    if (result.configError) {
+      // Checker-side faults still cost the server (an aborted connect): retry ever more slowly.
+      this.configErrors++;
+      base = Math.min(intervalMs * 2 ** this.configErrors, Math.max(backoffMaxMs, intervalMs));
+    } else {
+      this.configErrors = 0;
+      base = intervalMs - (this.clock.now() - this.startedAt); // keep the rate, not the gap
+    }
+    const spread = 1 + (this.clock.random() * 2 - 1) * jitter;
+    return Math.max(0, base * spread);
+  }
+}
+
+export interface HealthMonitor {
+  on(event: 'transition', listener: (t: Transition) => void): this;
+  off(event: 'transition', listener: (t: Transition) => void): this;
+  emit(event: 'transition', t: Transition): boolean;
+}
+
+/** Runs watches; emits 'transition' when a watch goes up or down. */
+export class HealthMonitor extends EventEmitter {
+  private readonly probes = new Map<string, Probe>();
+  private readonly clock: Clock;
+  private readonly log: ReturnType<typeof logger> | undefined;
+
+  constructor(options: HealthMonitorOptions = {}) {
+    super();
+    this.clock = options.clock ?? realClock;
+    this.log = options.log === false ? undefined : logger('health');
+  }
+
+  /**
+   * Starts watching `checker`. `id` names the watch in events and logs (e.g. the real server);
+   * it must not hold secrets. Equal checkers (same key, interval and timeout) share one probe.
+   */
+  watch(id: string, checker: Checker, options: Partial<WatchOptions> = {}): Watch {
+    const opts = validateWatchOptions({ ...DEFAULT_WATCH_OPTIONS, ...options });
+    const probeId = `${checker.key}|${opts.intervalMs}|${opts.timeoutMs}`;
+    let probe = this.probes.get(probeId);
+    if (!probe) {
+      probe = new Probe(probeId, checker, opts, this, this.clock);
+      this.probes.set(probeId, probe);
+    }
+    const watch = new Watch(id, checker.kind, opts, probe);
+    probe.watches.push(watch);
+    return watch;
+  }
+
+  /** Number of distinct probes running (after deduplication). */
+  get probeCount(): number {
+    return this.probes.size;
+  }
+
+  /** Stops every probe and waits until none is in flight (each is bounded by its deadline). */
+  async stop(): Promise<void> {
+    const probes = [...this.probes.values()];
+    await Promise.all(probes.map((p) => p.stop()));
+  }
+
+  /** @internal */
+  forget(probe: Probe): void {
+    if (this.probes.get(probe.id) === probe) this.probes.delete(probe.id);
+  }
+
+  /** @internal */
+  transition(t: Transition): void {
+    this.log?.info(
+      { watch: t.watch.id, kind: t.watch.kind, from: t.from, to: t.to, configError: t.watch.configError || undefined },
+      `${t.watch.id} is ${t.to}: ${t.result.reason}`,
+    );
+    this.emit('transition', t);
+  }
+}
+
+/** Checks option ranges; errors name the option. */
+export function validateWatchOptions(o: WatchOptions): WatchOptions {
+  const positiveInt = (name: keyof WatchOptions, max: number): void => {
+    const v = o[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
+      throw new InputError(`health check option ${name}: must be an integer from 1 to ${max}, got ${String(v)}`);
+    }
+  };
+  positiveInt('intervalMs', 86_400_000);
+  positiveInt('timeoutMs', 3_600_000);
+  positiveInt('rise', 1000);
+  positiveInt('fall', 1000);
+  positiveInt('backoffMaxMs', 86_400_000);
+  if (!['down', 'fully-down', 'up', 'fully-up'].includes(o.initialState)) {
+    throw new InputError(
+      `health check option initialState: must be one of down, fully-down, up, fully-up, got ${String(o.initialState)}`,
+    );
+  }
+  if (typeof o.jitter !== 'number' || !(o.jitter >= 0 && o.jitter <= 0.5)) {
+    throw new InputError(`health check option jitter: must be a number from 0 to 0.5, got ${String(o.jitter)}`);
+  }
+  return o;
+}
