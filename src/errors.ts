@@ -29,6 +29,13 @@ export class NetlinkError extends LvsdError {
   }
 }
 
+/** Bytes received from (or handed to) the netlink codec do not form a valid message. */
+export class MalformedMessageError extends LvsdError {
+  constructor(message: string) {
+    super('LVSD_ERR_MALFORMED_MESSAGE', `malformed netlink message: ${message}`);
+  }
+}
+
 /** IPVS itself is missing from the running kernel. */
 export class IpvsUnavailableError extends LvsdError {
   constructor(message = 'IPVS is not available in this kernel: load the ip_vs module') {

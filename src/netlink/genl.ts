@@ -1,0 +1,101 @@
+// Generic netlink: the genlmsghdr and family resolution through the nlctrl family
+// (CTRL_CMD_GETFAMILY), cached per socket. Constants as defined in linux/genetlink.h.
+import { NetlinkError } from '../errors';
+import { AttrSet, Decoded, attrSet, decode, encode } from './schema';
+import { NetlinkSocket, SocketOptions, netlinkError } from './socket';
+import { Message, NETLINK_GENERIC, Writer } from './wire';
+import { MalformedMessageError } from '../errors';
+
+export const GENL_HDRLEN = 4;
+export const GENL_ID_CTRL = 0x10;
+export const CTRL_CMD_NEWFAMILY = 1;
+export const CTRL_CMD_GETFAMILY = 3;
+const ENOENT = 2;
+
+const ctrlOp = attrSet('ctrl-op', [
+  { name: 'id', kernel: 'CTRL_ATTR_OP_ID', type: 1, kind: 'u32' },
+  { name: 'flags', kernel: 'CTRL_ATTR_OP_FLAGS', type: 2, kind: 'u32' },
+] as const);
+
+const ctrlMcastGroup = attrSet('ctrl-mcast-group', [
+  { name: 'name', kernel: 'CTRL_ATTR_MCAST_GRP_NAME', type: 1, kind: 'string' },
+  { name: 'id', kernel: 'CTRL_ATTR_MCAST_GRP_ID', type: 2, kind: 'u32' },
+] as const);
+
+/** nlctrl attributes (enum ctrl_attrs); policy attributes are left to the unknown list. */
+export const ctrlAttrs = attrSet('ctrl', [
+  { name: 'familyId', kernel: 'CTRL_ATTR_FAMILY_ID', type: 1, kind: 'u16' },
+  { name: 'familyName', kernel: 'CTRL_ATTR_FAMILY_NAME', type: 2, kind: 'string', maxLen: 15 },
+  { name: 'version', kernel: 'CTRL_ATTR_VERSION', type: 3, kind: 'u32' },
+  { name: 'hdrSize', kernel: 'CTRL_ATTR_HDRSIZE', type: 4, kind: 'u32' },
+  { name: 'maxAttr', kernel: 'CTRL_ATTR_MAXATTR', type: 5, kind: 'u32' },
+  { name: 'ops', kernel: 'CTRL_ATTR_OPS', type: 6, kind: 'array', nested: ctrlOp },
+  { name: 'mcastGroups', kernel: 'CTRL_ATTR_MCAST_GROUPS', type: 7, kind: 'array', nested: ctrlMcastGroup },
+] as const);
+
+export interface GenlFamily {
+  id: number;
+  name: string;
+  version: number;
+  maxAttr: number;
+  mcastGroups: Map<string, number>;
+}
+
+/** Encodes one generic netlink request: nlmsghdr, genlmsghdr, then `attrs` described by `set`. */
+export function genlMessage<S extends AttrSet>(familyId: number, cmd: number, version: number, set?: S, attrs?: Decoded<S>, w = new Writer(128)): Buffer {
+  const at = w.beginMessage(familyId, 0);
+  w.u8(cmd);
+  w.u8(version);
+  w.u16(0);
+  if (set && attrs) encode(w, set, attrs);
+  w.endMessage(at);
+  return w.finish();
+}
+
+/** Splits a generic netlink reply into command, version and its attribute bytes. */
+export function parseGenl(msg: Message): { cmd: number; version: number; attrs: Buffer } {
+  if (msg.payload.length < GENL_HDRLEN) throw new MalformedMessageError(`generic netlink message of ${msg.payload.length} bytes has no genlmsghdr`);
+  return { cmd: msg.payload[0], version: msg.payload[1], attrs: msg.payload.subarray(GENL_HDRLEN) };
+}
+
+/** A netlink socket for NETLINK_GENERIC that knows family ids by name. */
+export class GenlSocket extends NetlinkSocket {
+  private readonly families = new Map<string, Promise<GenlFamily>>();
+
+  constructor(opts: SocketOptions = {}) {
+    super(NETLINK_GENERIC, opts);
+  }
+
+  /** Resolves a family by name; NetlinkError with errno ENOENT when the kernel has none. */
+  family(name: string): Promise<GenlFamily> {
+    let f = this.families.get(name);
+    if (!f) {
+      f = this.lookup(name);
+      this.families.set(name, f);
+      f.catch(() => this.families.delete(name)); // a module may be loaded later
+    }
+    return f;
+  }
+
+  private async lookup(name: string): Promise<GenlFamily> {
+    let replies: Message[];
+    try {
+      replies = await this.request(genlMessage(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, ctrlAttrs, { familyName: name }));
+    } catch (err) {
+      if (err instanceof NetlinkError && err.errno === ENOENT) {
+        throw netlinkError(ENOENT, err.seq, err.extack, `generic netlink family "${name}" not found`);
+      }
+      throw err;
+    }
+    if (replies.length !== 1) throw new MalformedMessageError(`CTRL_CMD_GETFAMILY "${name}": ${replies.length} replies, expected 1`);
+    const a = decode(ctrlAttrs, parseGenl(replies[0]).attrs);
+    if (a.familyId === undefined) throw new MalformedMessageError(`CTRL_CMD_GETFAMILY "${name}": reply without CTRL_ATTR_FAMILY_ID`);
+    return {
+      id: a.familyId,
+      name: a.familyName ?? name,
+      version: a.version ?? 0,
+      maxAttr: a.maxAttr ?? 0,
+      mcastGroups: new Map((a.mcastGroups ?? []).map((g) => [g.name ?? '', g.id ?? 0])),
+    };
+  }
+}

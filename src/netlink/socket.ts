@@ -1,0 +1,288 @@
+// Request/response over the `netlink` package's raw socket: sequence numbers, ACKs, multipart
+// dumps, many requests in flight, and batching (messages queued in the same tick go out in one
+// sendmsg; each outcome, success or error, is mapped back to the message that caused it).
+import { getSystemErrorMap } from 'util';
+import { RawNetlinkSocket } from 'netlink';
+import { MalformedMessageError, NetlinkError } from '../errors';
+import {
+  Message,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  NLMSG_NOOP,
+  NLMSG_OVERRUN,
+  NLM_F_ACK,
+  NLM_F_DUMP,
+  NLM_F_DUMP_INTR,
+  NLM_F_MULTI,
+  NLM_F_REQUEST,
+  HOST_LE,
+  parseDonePayload,
+  parseErrorPayload,
+  parseMessages,
+  stampMessage,
+} from './wire';
+
+export interface SocketOptions {
+  /** SO_RCVBUF wish; the kernel caps it at net.core.rmem_max (and doubles it). */
+  recvBufferSize?: number;
+  sendBufferSize?: number;
+  /** most requests awaiting an answer at once; default derived from the receive buffer */
+  window?: number;
+  /** reject everything in flight when the kernel says nothing for this long */
+  timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  /**
+   * false: do not ask the kernel for an ACK of this message. Success is then known when a later
+   * message of the same send is acknowledged (the kernel handles a send in order); errors are
+   * still reported for this message. Cuts the reply traffic of big batches.
+   */
+  ack?: boolean;
+}
+
+/** Outcome of one message of a batch. */
+export type BatchOutcome = { ok: true; replies: Message[] } | { ok: false; error: NetlinkError };
+
+interface Pending {
+  msg: Buffer;
+  seq: number;
+  dump: boolean;
+  ack: boolean;
+  order: number;
+  replies: Message[];
+  interrupted: boolean;
+  done: boolean;
+  resolve(replies: Message[]): void;
+  reject(err: Error): void;
+}
+
+const errnoMap = getSystemErrorMap();
+
+/** "EEXIST (file already exists)" for an errno; used in NetlinkError messages. */
+export function errnoText(errno: number): string {
+  const e = errnoMap.get(-errno);
+  return e ? `${e[0]} (${e[1]})` : `errno ${errno}`;
+}
+
+export function netlinkError(errno: number, seq?: number, extack?: string, what = 'netlink request failed'): NetlinkError {
+  const text = `${what}: ${errnoText(errno)}${extack ? `: ${extack}` : ''}`;
+  return new NetlinkError(text, errno, { extack, seq });
+}
+
+const ENOBUFS = 105;
+const ETIMEDOUT = 110;
+const EINTR = 4;
+const EBADF = 9;
+
+export class NetlinkSocket {
+  private readonly raw: RawNetlinkSocket;
+  private readonly queue: Pending[] = [];
+  private readonly inflight = new Map<number, Pending>();
+  private readonly silent: Pending[] = []; // sent without ACK, in send order
+  private dumpRunning = false;
+  private seq = (Math.random() * 0x7fffffff) >>> 0;
+  private order = 0;
+  private flushScheduled = false;
+  private closed = false;
+  private referenced = true;
+  private watchdog?: NodeJS.Timeout;
+  readonly window: number;
+  private readonly timeoutMs: number;
+
+  constructor(readonly protocol: number, opts: SocketOptions = {}) {
+    this.raw = new RawNetlinkSocket(protocol, {
+      recvBufferSize: opts.recvBufferSize ?? 32 << 20,
+      sendBufferSize: opts.sendBufferSize ?? 4 << 20,
+    });
+    // Each answer costs about 1 KiB of receive buffer (skb overhead); keep all answers of the
+    // messages in flight within it, or the kernel drops them (ENOBUFS).
+    const rcv = this.raw.getRecvBufferSize();
+    this.window = opts.window ?? Math.max(16, Math.min(1024, Math.floor(rcv / 1536)));
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.raw.on('message', (buf) => this.onData(buf));
+    this.raw.on('truncatedMessage', () => this.failAll(netlinkError(ENOBUFS, undefined, undefined, 'netlink reply truncated; results of requests in flight are unknown')));
+    this.raw.on('error', (err) => {
+      const errno = typeof err.errno === 'number' ? err.errno : EBADF;
+      const what = errno === ENOBUFS ? 'netlink replies were lost (receive buffer overflow); results of requests in flight are unknown' : 'netlink socket error';
+      this.failAll(netlinkError(errno, undefined, undefined, what));
+    });
+    this.setReferenced(false);
+  }
+
+  /** The local port the kernel addresses replies to. */
+  get port(): number {
+    return this.raw.address().port;
+  }
+
+  /**
+   * Sends one request (NLM_F_REQUEST, NLM_F_ACK added) and resolves with the replies that came
+   * before its ACK. The message's seq/pid fields are stamped in place.
+   */
+  request(msg: Buffer, opts: RequestOptions = {}): Promise<Message[]> {
+    return this.enqueue(msg, false, opts.ack ?? true);
+  }
+
+  /** Sends a dump request (NLM_F_REQUEST|NLM_F_DUMP) and resolves with every part until NLMSG_DONE. */
+  dump(msg: Buffer): Promise<Message[]> {
+    return this.enqueue(msg, true, false);
+  }
+
+  /** Sends many requests, as few sendmsg calls as the window allows; never rejects. */
+  async batch(msgs: Buffer[], opts: RequestOptions = { ack: false }): Promise<BatchOutcome[]> {
+    return Promise.all(
+      msgs.map((m) =>
+        this.request(m, opts).then(
+          (replies): BatchOutcome => ({ ok: true, replies }),
+          (error): BatchOutcome => ({ ok: false, error: error instanceof NetlinkError ? error : netlinkError(EBADF, undefined, String(error)) }),
+        ),
+      ),
+    );
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.failAll(netlinkError(EBADF, undefined, undefined, 'netlink socket closed'));
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.raw.close();
+  }
+
+  private enqueue(msg: Buffer, dump: boolean, ack: boolean): Promise<Message[]> {
+    if (this.closed) return Promise.reject(netlinkError(EBADF, undefined, undefined, 'netlink socket closed'));
+    if (msg.length < 16) return Promise.reject(new MalformedMessageError(`request of ${msg.length} bytes has no header`));
+    return new Promise<Message[]>((resolve, reject) => {
+      this.queue.push({ msg, seq: 0, dump, ack, order: 0, replies: [], interrupted: false, done: false, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(() => this.flush());
+      }
+    });
+  }
+
+  /** Sends queued requests within the window; a dump goes alone (one dump per socket at a time). */
+  private flush(): void {
+    this.flushScheduled = false;
+    while (this.queue.length && !this.closed) {
+      const room = this.window - this.inflight.size;
+      if (room <= 0) return;
+      const chunk: Pending[] = [];
+      if (this.queue[0].dump) {
+        if (this.dumpRunning) return;
+        this.dumpRunning = true;
+        chunk.push(this.queue.shift()!);
+      } else {
+        while (chunk.length < room && this.queue.length && !this.queue[0].dump) chunk.push(this.queue.shift()!);
+      }
+      this.send(chunk);
+    }
+  }
+
+  private send(chunk: Pending[]): void {
+    const bufs: Buffer[] = [];
+    chunk.forEach((p, i) => {
+      const last = i === chunk.length - 1;
+      p.seq = this.seq = (this.seq + 1) >>> 0 || 1;
+      p.order = ++this.order;
+      p.ack = !p.dump && (p.ack || last); // the last message of a send closes the silent ones
+      const flags = NLM_F_REQUEST | (p.dump ? NLM_F_DUMP : 0) | (p.ack ? NLM_F_ACK : 0);
+      const cur = HOST_LE ? p.msg.readUInt16LE(6) : p.msg.readUInt16BE(6);
+      if (HOST_LE) p.msg.writeUInt16LE(cur | flags, 6);
+      else p.msg.writeUInt16BE(cur | flags, 6);
+      stampMessage(p.msg, p.seq);
+      this.inflight.set(p.seq, p);
+      if (!p.ack && !p.dump) this.silent.push(p);
+      bufs.push(p.msg);
+    });
+    this.setReferenced(true);
+    this.armWatchdog();
+    this.raw.send(bufs.length === 1 ? bufs[0] : bufs, undefined, (err) => {
+      if (!err) return;
+      const e = netlinkError(err.errno ?? EBADF, undefined, undefined, 'netlink send failed');
+      for (const p of chunk) this.finish(p, e);
+    });
+  }
+
+  private onData(buf: Buffer): void {
+    let msgs: Message[];
+    try {
+      msgs = parseMessages(buf);
+    } catch (err) {
+      this.failAll(err as Error);
+      return;
+    }
+    for (const m of msgs) this.onMessage(m);
+    this.watchdog?.refresh();
+    this.flush();
+  }
+
+  private onMessage(m: Message): void {
+    const p = this.inflight.get(m.header.seq);
+    if (!p) return; // not ours (late answer after a timeout, or a notification)
+    const t = m.header.type;
+    if (t === NLMSG_ERROR) {
+      let e;
+      try {
+        e = parseErrorPayload(m);
+      } catch (err) {
+        this.finish(p, err as Error);
+        return;
+      }
+      this.finish(p, e.errno === 0 ? undefined : netlinkError(e.errno, p.seq, e.extack));
+    } else if (t === NLMSG_DONE && p.dump) {
+      const d = parseDonePayload(m);
+      if (d.errno) this.finish(p, netlinkError(d.errno, p.seq, d.extack, 'netlink dump failed'));
+      else if (p.interrupted) this.finish(p, netlinkError(EINTR, p.seq, undefined, 'netlink dump was interrupted by a concurrent change (NLM_F_DUMP_INTR); retry'));
+      else this.finish(p);
+    } else if (t === NLMSG_NOOP || t === NLMSG_OVERRUN) {
+      return;
+    } else {
+      if (m.header.flags & NLM_F_DUMP_INTR) p.interrupted = true;
+      p.replies.push({ header: m.header, payload: m.payload });
+      if (!p.dump && !(m.header.flags & NLM_F_MULTI) && !p.ack) this.finish(p);
+    }
+  }
+
+  /** Completes one request; every silent request sent before it has then succeeded. */
+  private finish(p: Pending, err?: Error): void {
+    if (p.done) return;
+    p.done = true;
+    this.inflight.delete(p.seq);
+    if (p.dump) this.dumpRunning = false;
+    if (err) p.reject(err);
+    else p.resolve(p.replies);
+    while (this.silent.length && (this.silent[0].done || this.silent[0].order < p.order)) {
+      const s = this.silent.shift()!;
+      if (!s.done) this.finish(s);
+    }
+    if (this.inflight.size === 0 && this.queue.length === 0) {
+      if (this.watchdog) clearTimeout(this.watchdog);
+      this.watchdog = undefined;
+      this.setReferenced(false);
+    }
+  }
+
+  private failAll(err: Error): void {
+    for (const p of [...this.inflight.values()]) this.finish(p, err);
+    for (const p of this.queue.splice(0)) p.reject(err);
+  }
+
+  private armWatchdog(): void {
+    if (this.watchdog) {
+      this.watchdog.refresh();
+      return;
+    }
+    this.watchdog = setTimeout(() => {
+      this.watchdog = undefined;
+      this.failAll(netlinkError(ETIMEDOUT, undefined, undefined, `no netlink answer within ${this.timeoutMs} ms`));
+    }, this.timeoutMs);
+  }
+
+  // An idle socket must not keep the process alive; one with requests in flight must.
+  private setReferenced(on: boolean): void {
+    if (this.closed || on === this.referenced) return;
+    this.referenced = on;
+    if (on) this.raw.ref();
+    else this.raw.unref();
+  }
+}
