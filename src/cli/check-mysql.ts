@@ -1,0 +1,74 @@
+// `lvsd check mysql TARGET --user U (--password-file F | --password-env VAR) [--role ...]`:
+// one authenticated MySQL/MariaDB check, verdict and reason printed; exit 0 up, 1 down, 2 config error.
+import { Command, Option } from 'commander';
+import { InputError } from '../errors';
+import { DEFAULT_MAX_LAG_SECONDS, MysqlChecker } from '../health/mysql';
+import type { PasswordSource } from '../health/mysql/credentials';
+import { ROLES, isRole } from '../health/mysql/roles';
+import { addCommonOptions, checkAction, parseIntFlag, parseTarget, parseTimeout, runCheckOnce, type CommonCheckFlags } from './check-common';
+
+interface MysqlFlags extends CommonCheckFlags {
+  user?: string;
+  passwordFile?: string;
+  passwordEnv?: string;
+  role: string;
+  maxLag: string;
+  acceptDonor?: boolean;
+  tls?: boolean;
+  ca?: string;
+  servername?: string;
+  serverPublicKey?: string;
+}
+
+export function register(check: Command): void {
+  const cmd = check
+    .command('mysql')
+    .description('log in to MySQL/MariaDB, run the role query, quit cleanly (no password-less mode)')
+    .argument('<target>', 'HOST[:PORT] or [IPv6][:PORT] (default port 3306)')
+    .option('--user <name>', 'check account (give it only the privileges its role needs)')
+    .option('--password-file <file>', 'file holding the password (mode 0600 or stricter)')
+    .option('--password-env <var>', 'environment variable holding the password')
+    .addOption(new Option('--role <role>', 'what "up" means').choices([...ROLES]).default('any'))
+    .option('--max-lag <seconds>', 'replica role: highest acceptable Seconds_Behind_Master', String(DEFAULT_MAX_LAG_SECONDS))
+    .option('--accept-donor', 'galera role: a Donor/Desynced node (state 2) is up')
+    .option('--tls', 'use TLS and verify the server certificate')
+    .option('--ca <file>', 'with --tls: PEM CA certificates (default: system store)')
+    .option('--servername <name>', 'with --tls: name the certificate must carry (and SNI)')
+    .option('--server-public-key <file>', 'PEM RSA key of the server, for caching_sha2_password without TLS');
+  addCommonOptions(cmd, 2000).action(
+    checkAction(async (targetText: string, flags: MysqlFlags) => {
+      const target = parseTarget(targetText, 3306);
+      if (flags.user === undefined || flags.user === '') throw new InputError('--user: the check account is required');
+      const password = passwordSource(flags);
+      if (!isRole(flags.role)) throw new InputError(`--role: must be one of ${ROLES.join(', ')}`);
+      if (!flags.tls) {
+        for (const [flag, set] of [['--ca', flags.ca], ['--servername', flags.servername]] as const) {
+          if (set !== undefined) throw new InputError(`${flag}: only meaningful with --tls`);
+        }
+      }
+      if (flags.servername !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(flags.servername)) {
+        throw new InputError(`--servername: must be a DNS name, got "${flags.servername}"`);
+      }
+      const checker = new MysqlChecker({
+        ...target,
+        user: flags.user,
+        password,
+        role: flags.role,
+        maxLagSeconds: parseIntFlag(flags.maxLag, '--max-lag', 0, 31_536_000),
+        acceptDonor: flags.acceptDonor === true,
+        tls: flags.tls ? { caFile: flags.ca, servername: flags.servername } : undefined,
+        serverPublicKeyFile: flags.serverPublicKey,
+      });
+      await runCheckOnce(checker, parseTimeout(flags), flags);
+    }),
+  );
+}
+
+function passwordSource(flags: MysqlFlags): PasswordSource {
+  if (flags.passwordFile !== undefined && flags.passwordEnv !== undefined) {
+    throw new InputError('--password-file and --password-env: give one of them, not both');
+  }
+  if (flags.passwordFile !== undefined) return { file: flags.passwordFile };
+  if (flags.passwordEnv !== undefined) return { env: flags.passwordEnv };
+  throw new InputError('--password-file or --password-env is required: a check without a password gets the director blocked (max_connect_errors)');
+}
