@@ -1,0 +1,358 @@
+// ipvsadm's command-line vocabulary as data, and the one place where a set of given options
+// becomes a typed IPVS command with ipvsadm's defaults and checks (ipvsadm.c parse_options,
+// process_options, parse_service, parse_sched_flags, tunnel_opt_check). Both `lvsd ipvs restore`
+// and the `lvsd ipvs add-service ...` commands build their commands here.
+import { InputError } from '../errors';
+import type {
+  Family,
+  ForwardMethod,
+  Protocol,
+  RealServer,
+  RealServerKey,
+  ServiceKey,
+  Timeouts,
+  TunnelChecksum,
+  TunnelType,
+  VirtualService,
+} from './types';
+import { canonicalAddress, parseAddress } from './address';
+import {
+  DEFAULT_PERSISTENCE_TIMEOUT,
+  DEFAULT_SCHEDULER,
+  MAX_TIMEOUT,
+  SVC_F_ONEPACKET,
+  SVC_F_PERSISTENT,
+  SVC_F_SCHED1,
+  SVC_F_SCHED2,
+  SVC_F_SCHED3,
+} from './flags';
+import { portOfService } from './netdb';
+
+export interface OptionSpec {
+  long: string;
+  short?: string;
+  /** 'optional' only for -p, whose timeout may be left out */
+  arg: 'none' | 'required' | 'optional';
+  argName?: string;
+  description: string;
+}
+
+export const SERVICE_IDENTITY_OPTIONS: readonly OptionSpec[] = [
+  { long: 'tcp-service', short: 't', arg: 'required', argName: 'address:port', description: 'TCP virtual service' },
+  { long: 'udp-service', short: 'u', arg: 'required', argName: 'address:port', description: 'UDP virtual service' },
+  { long: 'sctp-service', arg: 'required', argName: 'address:port', description: 'SCTP virtual service' },
+  { long: 'fwmark-service', short: 'f', arg: 'required', argName: 'mark', description: 'firewall-mark virtual service (integer > 0)' },
+  { long: 'ipv6', short: '6', arg: 'none', description: 'the fwmark service is IPv6' },
+];
+
+export const SERVICE_SETTING_OPTIONS: readonly OptionSpec[] = [
+  { long: 'scheduler', short: 's', arg: 'required', argName: 'name', description: 'rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh (default wlc)' },
+  { long: 'persistent', short: 'p', arg: 'optional', argName: 'timeout', description: `persistent service, timeout in seconds (default ${DEFAULT_PERSISTENCE_TIMEOUT})` },
+  { long: 'netmask', short: 'M', arg: 'required', argName: 'mask', description: 'persistence granularity: IPv4 netmask or IPv6 prefix length' },
+  { long: 'pe', arg: 'required', argName: 'engine', description: 'persistence engine (sip)' },
+  { long: 'ops', short: 'o', arg: 'none', description: 'one-packet scheduling (UDP and fwmark services)' },
+  { long: 'sched-flags', short: 'b', arg: 'required', argName: 'flags', description: 'sh-fallback,sh-port | mh-fallback,mh-port | flag-1,flag-2,flag-3' },
+];
+
+export const REAL_SERVER_OPTIONS: readonly OptionSpec[] = [
+  { long: 'real-server', short: 'r', arg: 'required', argName: 'address[:port]', description: 'real server' },
+];
+
+export const REAL_SERVER_SETTING_OPTIONS: readonly OptionSpec[] = [
+  { long: 'gatewaying', short: 'g', arg: 'none', description: 'direct routing (default)' },
+  { long: 'ipip', short: 'i', arg: 'none', description: 'tunneling' },
+  { long: 'masquerading', short: 'm', arg: 'none', description: 'NAT' },
+  { long: 'weight', short: 'w', arg: 'required', argName: 'weight', description: 'weight 0..65535 (default 1)' },
+  { long: 'u-threshold', short: 'x', arg: 'required', argName: 'n', description: 'upper connection threshold (0 = none)' },
+  { long: 'l-threshold', short: 'y', arg: 'required', argName: 'n', description: 'lower connection threshold (0 = none)' },
+  { long: 'tun-type', arg: 'required', argName: 'type', description: 'ipip (default), gue or gre' },
+  { long: 'tun-port', arg: 'required', argName: 'port', description: 'tunnel destination port (gue)' },
+  { long: 'tun-nocsum', arg: 'none', description: 'tunnel without checksum' },
+  { long: 'tun-csum', arg: 'none', description: 'tunnel with checksum' },
+  { long: 'tun-remcsum', arg: 'none', description: 'tunnel with remote checksum (gue)' },
+];
+
+export type CommandKind =
+  | 'add-service'
+  | 'edit-service'
+  | 'delete-service'
+  | 'add-server'
+  | 'edit-server'
+  | 'delete-server'
+  | 'zero'
+  | 'flush';
+
+/** Which options each command takes (ipvsadm's commands_v_options table). */
+export const COMMAND_OPTIONS: Record<CommandKind, readonly OptionSpec[]> = {
+  'add-service': [...SERVICE_IDENTITY_OPTIONS, ...SERVICE_SETTING_OPTIONS],
+  'edit-service': [...SERVICE_IDENTITY_OPTIONS, ...SERVICE_SETTING_OPTIONS],
+  'delete-service': SERVICE_IDENTITY_OPTIONS,
+  'add-server': [...SERVICE_IDENTITY_OPTIONS, ...REAL_SERVER_OPTIONS, ...REAL_SERVER_SETTING_OPTIONS],
+  'edit-server': [...SERVICE_IDENTITY_OPTIONS, ...REAL_SERVER_OPTIONS, ...REAL_SERVER_SETTING_OPTIONS],
+  'delete-server': [...SERVICE_IDENTITY_OPTIONS, ...REAL_SERVER_OPTIONS],
+  zero: SERVICE_IDENTITY_OPTIONS,
+  flush: [],
+};
+
+export type IpvsCommand =
+  | { kind: 'add-service' | 'edit-service'; service: VirtualService }
+  | { kind: 'delete-service'; service: ServiceKey }
+  | { kind: 'add-server' | 'edit-server'; service: ServiceKey; server: RealServer }
+  | { kind: 'delete-server'; service: ServiceKey; server: RealServerKey }
+  | { kind: 'zero'; service?: ServiceKey }
+  | { kind: 'flush' }
+  | { kind: 'set-timeouts'; timeouts: Timeouts };
+
+/** One option as the user gave it: its long name, the spelling used (for messages), its value. */
+export interface GivenOption {
+  long: string;
+  flag: string;
+  value?: string;
+}
+
+const SERVICE_LONGS = ['tcp-service', 'udp-service', 'sctp-service', 'fwmark-service'];
+const FORWARD_LONGS = ['gatewaying', 'ipip', 'masquerading'];
+
+function fail(flag: string, message: string): never {
+  throw new InputError(`${flag}: ${message}`);
+}
+
+/** ipvsadm's string_to_number: whole decimal integer within min..max. */
+export function parseInteger(flag: string, text: string | undefined, min: number, max: number): number {
+  if (text === undefined || !/^[+-]?[0-9]+$/.test(text.trim()) || text.trim() !== text) {
+    fail(flag, `'${text ?? ''}' is not a number`);
+  }
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < min || n > max) fail(flag, `${text} is out of range ${min}..${max}`);
+  return n;
+}
+
+export interface ParsedEndpoint {
+  family: Family;
+  address: string;
+  port?: number;
+}
+
+/**
+ * ipvsadm's parse_service: "198.18.0.1[:port]", "[2001:db8::1]:port" or a bare IPv6 address;
+ * the port may be a service name from /etc/services. Host names are not resolved.
+ */
+export function parseEndpoint(flag: string, text: string, protocol: Protocol | undefined): ParsedEndpoint {
+  let host = text;
+  let portText: string | undefined;
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close < 0 || text[close + 1] !== ':') fail(flag, `'${text}' is not [IPv6-address]:port`);
+    host = text.slice(1, close);
+    portText = text.slice(close + 2);
+    if (!parseAddress(host) || parseAddress(host)!.family !== 'inet6') fail(flag, `'${host}' is not an IPv6 address`);
+  } else if (!parseAddress(text)) {
+    const colon = text.lastIndexOf(':');
+    if (colon >= 0) {
+      host = text.slice(0, colon);
+      portText = text.slice(colon + 1);
+    }
+  }
+  const addr = parseAddress(host);
+  if (!addr) fail(flag, `'${host}' is not an IP address (host names are not resolved)`);
+  let port: number | undefined;
+  if (portText !== undefined) {
+    if (/^[0-9]+$/.test(portText)) port = parseInteger(flag, portText, 0, 65535);
+    else {
+      port = protocol ? portOfService(portText, protocol) : undefined;
+      if (port === undefined) fail(flag, `'${portText}' is not a port number or known service name`);
+    }
+  }
+  return { family: addr.family, address: canonicalAddress(addr.family, host), port };
+}
+
+function schedulerName(flag: string, text: string): string {
+  if (!/^[a-z0-9_-]{1,15}$/i.test(text)) fail(flag, `'${text}' is not a scheduler name`);
+  return text;
+}
+
+/** ipvsadm's parse_sched_flags. */
+export function parseSchedulerFlags(flag: string, text: string, scheduler: string): number {
+  let flags = 0;
+  for (const name of text.split(',')) {
+    if (name === 'flag-1') flags |= SVC_F_SCHED1;
+    else if (name === 'flag-2') flags |= SVC_F_SCHED2;
+    else if (name === 'flag-3') flags |= SVC_F_SCHED3;
+    else if (/^(sh|mh)-(fallback|port)$/.test(name)) {
+      const [sched, what] = name.split('-');
+      if (scheduler !== sched) fail(flag, `scheduler flag '${name}' needs scheduler ${sched}, not ${scheduler}`);
+      flags |= what === 'fallback' ? SVC_F_SCHED1 : SVC_F_SCHED2;
+    } else fail(flag, `unknown scheduler flag '${name}' (sh-fallback, sh-port, mh-fallback, mh-port, flag-1, flag-2, flag-3)`);
+  }
+  return flags;
+}
+
+class Given {
+  private readonly byLong = new Map<string, GivenOption>();
+  constructor(options: readonly GivenOption[], allowed: readonly OptionSpec[], command: string) {
+    const known = new Set(allowed.map((o) => o.long));
+    const slots = new Map<string, GivenOption>();
+    for (const o of options) {
+      if (!known.has(o.long)) fail(o.flag, `not an option of ${command}`);
+      const slot = SERVICE_LONGS.includes(o.long) ? 'service' : FORWARD_LONGS.includes(o.long) ? 'forward' : o.long;
+      const earlier = slots.get(slot);
+      if (earlier) fail(o.flag, earlier.long === o.long ? 'given more than once' : `conflicts with ${earlier.flag}`);
+      slots.set(slot, o);
+      this.byLong.set(o.long, o);
+    }
+  }
+  get(long: string): GivenOption | undefined {
+    return this.byLong.get(long);
+  }
+  has(long: string): boolean {
+    return this.byLong.has(long);
+  }
+}
+
+function serviceKeyOf(g: Given, required: boolean): ServiceKey | undefined {
+  const fw = g.get('fwmark-service');
+  const v6 = g.get('ipv6');
+  if (fw) {
+    const mark = parseInteger(fw.flag, fw.value, 1, 0xffffffff);
+    return { family: v6 ? 'inet6' : 'inet', fwmark: mark };
+  }
+  if (v6) fail(v6.flag, 'only goes with -f/--fwmark-service (for addresses the family comes from the address)');
+  for (const [long, protocol] of [['tcp-service', 'tcp'], ['udp-service', 'udp'], ['sctp-service', 'sctp']] as const) {
+    const o = g.get(long);
+    if (!o) continue;
+    const e = parseEndpoint(o.flag, o.value ?? '', protocol);
+    return { family: e.family, protocol, address: e.address, port: e.port ?? 0 };
+  }
+  if (required) throw new InputError('a virtual service is required: -t, -u, --sctp-service or -f');
+  return undefined;
+}
+
+function requiredServiceKey(g: Given): ServiceKey {
+  return serviceKeyOf(g, true)!;
+}
+
+function buildService(g: Given): VirtualService {
+  const key = requiredServiceKey(g);
+  const sched = g.get('scheduler');
+  const scheduler = sched ? schedulerName(sched.flag, sched.value ?? '') : DEFAULT_SCHEDULER;
+  let flags = 0;
+  let timeout = 0;
+  const p = g.get('persistent');
+  if (p) {
+    flags |= SVC_F_PERSISTENT;
+    timeout = p.value === undefined ? DEFAULT_PERSISTENCE_TIMEOUT : parseInteger(p.flag, p.value, 1, MAX_TIMEOUT);
+  }
+  let netmask: string | number = key.family === 'inet' ? '255.255.255.255' : 128;
+  const m = g.get('netmask');
+  if (m) {
+    if (key.family === 'inet6') netmask = parseInteger(m.flag, m.value, 1, 128);
+    else {
+      const a = parseAddress(m.value ?? '');
+      if (!a || a.family !== 'inet') fail(m.flag, `'${m.value}' is not an IPv4 netmask`);
+      netmask = canonicalAddress('inet', m.value!);
+    }
+  }
+  const pe = g.get('pe');
+  if (pe && !/^[a-z0-9_-]{1,15}$/i.test(pe.value ?? '')) fail(pe.flag, `'${pe.value}' is not a persistence engine name`);
+  const o = g.get('ops');
+  if (o) {
+    if (key.fwmark === undefined && key.protocol !== 'udp') fail(o.flag, 'one-packet scheduling is only for UDP and fwmark services');
+    flags |= SVC_F_ONEPACKET;
+  }
+  const b = g.get('sched-flags');
+  if (b) flags |= parseSchedulerFlags(b.flag, b.value ?? '', scheduler);
+  if (key.fwmark === undefined && key.port === 0 && !(flags & SVC_F_PERSISTENT)) {
+    throw new InputError('port 0 is only allowed for a persistent service (-p)');
+  }
+  const svc: VirtualService = { key, scheduler, flags, timeout, netmask };
+  if (pe) svc.persistenceEngine = pe.value;
+  return svc;
+}
+
+function realServerKeyOf(g: Given, svc: ServiceKey): RealServerKey {
+  const r = g.get('real-server');
+  if (!r) throw new InputError('a real server is required: -r/--real-server');
+  const e = parseEndpoint(r.flag, r.value ?? '', svc.protocol);
+  return { family: e.family, address: e.address, port: e.port ?? (svc.port ?? 0) };
+}
+
+const TUNNEL_TYPES: readonly TunnelType[] = ['ipip', 'gue', 'gre'];
+
+function buildRealServer(g: Given, svc: ServiceKey): RealServer {
+  const key = realServerKeyOf(g, svc);
+  const forward: ForwardMethod = g.has('masquerading') ? 'masq' : g.has('ipip') ? 'tunnel' : 'route';
+  // DR and tunnels cannot change the port: the kernel forwards to the service's port
+  if (svc.fwmark === undefined && forward !== 'masq') key.port = svc.port ?? 0;
+  if (key.family !== svc.family && forward !== 'tunnel') {
+    throw new InputError(`${g.get('real-server')!.flag}: a real server of another address family needs tunneling (-i)`);
+  }
+  const w = g.get('weight');
+  const x = g.get('u-threshold');
+  const y = g.get('l-threshold');
+  const rs: RealServer = {
+    key,
+    forward,
+    weight: w ? parseInteger(w.flag, w.value, 0, 65535) : 1,
+    upperThreshold: x ? parseInteger(x.flag, x.value, 0, 2147483647) : 0,
+    lowerThreshold: y ? parseInteger(y.flag, y.value, 0, 2147483647) : 0,
+  };
+  const tunnelOptions = ['tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum'].map((l) => g.get(l)).filter((o) => o !== undefined);
+  if (forward !== 'tunnel') {
+    if (tunnelOptions.length > 0) fail(tunnelOptions[0]!.flag, 'tunnel options need tunneling (-i)');
+    return rs;
+  }
+  const t = g.get('tun-type');
+  const type = (t?.value ?? 'ipip') as TunnelType;
+  if (!TUNNEL_TYPES.includes(type)) fail(t!.flag, `'${t!.value}' is not a tunnel type (ipip, gue, gre)`);
+  const port = g.get('tun-port');
+  const checksums = (['tun-nocsum', 'tun-csum', 'tun-remcsum'] as const).map((l) => g.get(l)).filter((o) => o !== undefined);
+  if (type === 'ipip') {
+    const extra = port ?? checksums[0];
+    if (extra) fail(extra.flag, 'not an option of the ipip tunnel type');
+  }
+  if (type === 'gre') {
+    if (port) fail(port.flag, 'not an option of the gre tunnel type');
+    const rem = g.get('tun-remcsum');
+    if (rem) fail(rem.flag, 'not an option of the gre tunnel type');
+  }
+  if (type === 'gue' && !port) throw new InputError('--tun-port: required with --tun-type gue');
+  if (checksums.length > 1) fail(checksums[1]!.flag, `conflicts with ${checksums[0]!.flag}`);
+  rs.tunnelType = type;
+  if (port) rs.tunnelPort = parseInteger(port.flag, port.value, 1, 65535);
+  if (type !== 'ipip') rs.tunnelChecksum = checksums[0] ? (checksums[0].long.slice(4) as TunnelChecksum) : 'nocsum';
+  return rs;
+}
+
+/** Builds one IPVS command from the options given, with ipvsadm's defaults; throws InputError naming the flag. */
+export function buildCommand(kind: CommandKind, options: readonly GivenOption[]): IpvsCommand {
+  const g = new Given(options, COMMAND_OPTIONS[kind], kind);
+  switch (kind) {
+    case 'add-service':
+    case 'edit-service':
+      return { kind, service: buildService(g) };
+    case 'delete-service':
+      return { kind, service: requiredServiceKey(g) };
+    case 'add-server':
+    case 'edit-server': {
+      const service = requiredServiceKey(g);
+      return { kind, service, server: buildRealServer(g, service) };
+    }
+    case 'delete-server': {
+      const service = requiredServiceKey(g);
+      return { kind, service, server: realServerKeyOf(g, service) };
+    }
+    case 'zero': {
+      const service = serviceKeyOf(g, false);
+      return service ? { kind, service } : { kind };
+    }
+    case 'flush':
+      return { kind };
+  }
+}
+
+/** ipvsadm --set TCP TCPFIN UDP: seconds 0..31 days, 0 keeps the current value. */
+export function buildTimeouts(values: readonly string[], names = ['TCP', 'TCPFIN', 'UDP']): Timeouts {
+  if (values.length !== 3) throw new InputError(`timeouts: expected 3 values (${names.join(' ')}), got ${values.length}`);
+  const [tcp, tcpFin, udp] = values.map((v, i) => parseInteger(names[i], v, 0, MAX_TIMEOUT));
+  return { tcp, tcpFin, udp };
+}

@@ -1,0 +1,150 @@
+// `ipvsadm -L` listings (ipvsadm.c list_all, list_service, print_title, print_service_entry),
+// reproduced byte for byte, including the trailing spaces of left-aligned last columns.
+import type { IpvsInfo, ObservedRealServer, ObservedService } from '../types';
+import { SVC_F_ONEPACKET, SVC_F_PERSISTENT } from '../flags';
+import { FORWARD_NAME, PROTOCOL_NAME, hasSchedulerFlags, persistenceMask, schedulerFlagsText, tunnelInfo } from './fields';
+import type { Namer } from './names';
+import { largeNumber } from './numbers';
+import { left, right } from './printf';
+import { sortRealServers, sortServices } from './sort';
+
+/** A virtual service with its real servers, as one listing shows it. */
+export interface ServiceEntry {
+  service: ObservedService;
+  realServers: ObservedRealServer[];
+}
+
+/** Which columns to show. When several ipvsadm flags are given, the first of this list wins. */
+export type ListMode = 'stats' | 'rate' | 'thresholds' | 'persistent-conn' | 'tun-info' | 'default';
+
+export interface ListFormat {
+  mode: ListMode;
+  exact: boolean;
+  sort: boolean;
+  namer: Namer;
+}
+
+export function listModeOf(flags: {
+  stats?: boolean;
+  rate?: boolean;
+  thresholds?: boolean;
+  persistentConn?: boolean;
+  tunInfo?: boolean;
+}): ListMode {
+  if (flags.stats) return 'stats';
+  if (flags.rate) return 'rate';
+  if (flags.thresholds) return 'thresholds';
+  if (flags.persistentConn) return 'persistent-conn';
+  if (flags.tunInfo) return 'tun-info';
+  return 'default';
+}
+
+export function versionText(version: number): string {
+  return `${(version >> 16) & 0xff}.${(version >> 8) & 0xff}.${version & 0xff}`;
+}
+
+export function formatHeader(info: IpvsInfo): string {
+  return `IP Virtual Server version ${versionText(info.version)} (size=${info.connectionTableSize})\n`;
+}
+
+const REMOTE = '  -> RemoteAddress:Port\n';
+const LOCAL = 'Prot LocalAddress:Port';
+
+export function formatTitle(mode: ListMode): string {
+  switch (mode) {
+    case 'stats':
+      return `${left(LOCAL, 33)} ${['Conns', 'InPkts', 'OutPkts', 'InBytes', 'OutBytes'].map((t) => right(t, 8)).join(' ')}\n${REMOTE}`;
+    case 'rate':
+      return `${left(LOCAL, 33)} ${['CPS', 'InPPS', 'OutPPS', 'InBPS', 'OutBPS'].map((t) => right(t, 8)).join(' ')}\n${REMOTE}`;
+    case 'thresholds':
+      return `${left(LOCAL, 33)} ${['Uthreshold', 'Lthreshold', 'ActiveConn', 'InActConn'].map((t) => left(t, 10)).join(' ')}\n${REMOTE}`;
+    case 'persistent-conn':
+      return `${left(LOCAL, 33)} ${left('Weight', 9)} ${left('PersistConn', 11)} ${left('ActiveConn', 10)} ${left('InActConn', 10)}\n${REMOTE}`;
+    case 'tun-info':
+      return `${LOCAL} Scheduler Flags\n  -> RemoteAddress:Port           Forward TunnelInfo    Weight ActiveConn InActConn\n`;
+    case 'default':
+      return `${LOCAL} Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n`;
+  }
+}
+
+/** "TCP  198.18.0.1:80" (IPv4 names cut at 33 characters), "FWM  7", "FWM  7 IPv6". */
+export function serviceName(svc: ObservedService, namer: Namer): string {
+  const k = svc.key;
+  if (k.fwmark !== undefined) return k.family === 'inet6' ? `FWM  ${k.fwmark} IPv6` : `FWM  ${k.fwmark}`;
+  const name = `${left(PROTOCOL_NAME[k.protocol], 4)} ${namer.addrPort(k.family, k.address, k.port, k.protocol)}`;
+  return k.family === 'inet6' ? name : name.slice(0, 33);
+}
+
+function serviceLine(svc: ObservedService, fmt: ListFormat): string {
+  const name = serviceName(svc, fmt.namer);
+  const s = svc.stats;
+  const big = (n: bigint) => largeNumber(n, fmt.exact);
+  switch (fmt.mode) {
+    case 'stats':
+      return left(name, 33) + big(s.conns) + big(s.inPackets) + big(s.outPackets) + big(s.inBytes) + big(s.outBytes);
+    case 'rate':
+      return left(name, 33) + big(s.cps) + big(s.inPps) + big(s.outPps) + big(s.inBps) + big(s.outBps);
+    default: {
+      let line = `${name} ${svc.scheduler}`;
+      if (hasSchedulerFlags(svc)) line += ` (${schedulerFlagsText(svc)})`;
+      if (svc.flags & SVC_F_PERSISTENT) {
+        line += ` persistent ${svc.timeout}`;
+        const mask = persistenceMask(svc);
+        if (mask !== undefined) line += ` mask ${mask}`;
+        if (svc.persistenceEngine) line += ` pe ${svc.persistenceEngine}`;
+      }
+      if (svc.flags & SVC_F_ONEPACKET) line += ' ops';
+      return line;
+    }
+  }
+}
+
+/** The real server's "address:port", IPv4 cut at 28 characters as ipvsadm does. */
+function realServerName(svc: ObservedService, rs: ObservedRealServer, namer: Namer): string {
+  const name = namer.addrPort(rs.key.family, rs.key.address, rs.key.port, svc.key.protocol);
+  return rs.key.family === 'inet6' ? name : name.slice(0, 28);
+}
+
+function realServerLine(svc: ObservedService, rs: ObservedRealServer, fmt: ListFormat): string {
+  const name = left(realServerName(svc, rs, fmt.namer), 28);
+  const s = rs.stats;
+  const big = (n: bigint) => largeNumber(n, fmt.exact);
+  switch (fmt.mode) {
+    case 'stats':
+      return `  -> ${name}${big(s.conns)}${big(s.inPackets)}${big(s.outPackets)}${big(s.inBytes)}${big(s.outBytes)}`;
+    case 'rate':
+      return `  -> ${name} ${right(s.cps, 8)} ${right(s.inPps, 8)} ${right(s.outPps, 8)}${big(s.inBps)}${big(s.outBps)}`;
+    case 'thresholds':
+      return `  -> ${name} ${left(rs.upperThreshold, 10)} ${left(rs.lowerThreshold, 10)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
+    case 'persistent-conn':
+      return `  -> ${name} ${left(rs.weight, 9)} ${left(rs.persistentConns, 11)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
+    case 'tun-info':
+      return `  -> ${name} ${left(FORWARD_NAME[rs.forward], 7)} ${left(tunnelInfo(rs) ?? 'n/a', 13)} ${left(rs.weight, 6)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
+    case 'default':
+      return `  -> ${name} ${left(FORWARD_NAME[rs.forward], 7)} ${left(rs.weight, 6)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
+  }
+}
+
+/** One service line followed by its real servers (sorted unless fmt.sort is false). */
+export function formatServiceEntry(entry: ServiceEntry, fmt: ListFormat): string {
+  const servers = fmt.sort ? sortRealServers(entry.realServers) : entry.realServers;
+  let out = serviceLine(entry.service, fmt) + '\n';
+  for (const rs of servers) out += realServerLine(entry.service, rs, fmt) + '\n';
+  return out;
+}
+
+export function orderServices(entries: readonly ServiceEntry[], sort: boolean): readonly ServiceEntry[] {
+  return sort ? sortServices(entries, (e) => e.service.key) : entries;
+}
+
+/** `ipvsadm -L [-n] [--stats|...]`: header, title, every service. */
+export function formatTable(info: IpvsInfo, entries: readonly ServiceEntry[], fmt: ListFormat): string {
+  const parts = [formatHeader(info), formatTitle(fmt.mode)];
+  for (const e of orderServices(entries, fmt.sort)) parts.push(formatServiceEntry(e, fmt));
+  return parts.join('');
+}
+
+/** `ipvsadm -L -t ADDR:PORT`: title and that one service, no version header. */
+export function formatOneService(entry: ServiceEntry, fmt: ListFormat): string {
+  return formatTitle(fmt.mode) + formatServiceEntry(entry, fmt);
+}

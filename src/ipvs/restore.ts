@@ -1,0 +1,176 @@
+// Reads `ipvsadm -R` input (what `ipvsadm -S` writes, and any ipvsadm command line, optionally
+// starting with "ipvsadm"): the whole input is checked first and every problem names its line;
+// only a fully valid input yields commands to apply.
+import { InputError } from '../errors';
+import {
+  COMMAND_OPTIONS,
+  buildCommand,
+  buildTimeouts,
+  type CommandKind,
+  type GivenOption,
+  type IpvsCommand,
+  type OptionSpec,
+} from './command';
+
+/** The ipvsadm command switches a restore line may start with. */
+const COMMAND_SWITCHES: Record<string, CommandKind | 'set-timeouts'> = {
+  '-A': 'add-service',
+  '--add-service': 'add-service',
+  '-E': 'edit-service',
+  '--edit-service': 'edit-service',
+  '-D': 'delete-service',
+  '--delete-service': 'delete-service',
+  '-a': 'add-server',
+  '--add-server': 'add-server',
+  '-e': 'edit-server',
+  '--edit-server': 'edit-server',
+  '-d': 'delete-server',
+  '--delete-server': 'delete-server',
+  '-C': 'flush',
+  '--clear': 'flush',
+  '-Z': 'zero',
+  '--zero': 'zero',
+  '--set': 'set-timeouts',
+};
+
+/** Every option ipvsadm's restore lines may carry, by long name and by short letter. */
+const ALL_OPTIONS: readonly OptionSpec[] = [...new Map(Object.values(COMMAND_OPTIONS).flat().map((o) => [o.long, o])).values()];
+const BY_LONG = new Map(ALL_OPTIONS.map((o) => [o.long, o]));
+const BY_SHORT = new Map(ALL_OPTIONS.filter((o) => o.short).map((o) => [o.short!, o]));
+
+export interface RestoreLine {
+  /** 1-based line number in the input */
+  line: number;
+  command: IpvsCommand;
+}
+
+export class RestoreError extends InputError {
+  readonly problems: readonly { line: number; message: string }[];
+  constructor(problems: { line: number; message: string }[]) {
+    const first = problems[0];
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more bad line${problems.length > 2 ? 's' : ''})` : '';
+    super(`line ${first.line}: ${first.message}${more}`);
+    this.problems = problems;
+  }
+}
+
+/** Splits a line into words: blanks separate, quotes group, backslash escapes, # starts a comment. */
+export function splitWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && i + 1 < line.length) word += line[++i];
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      word ??= '';
+    } else if (c === '\\' && i + 1 < line.length) {
+      word = (word ?? '') + line[++i];
+    } else if (c === '#' && word === undefined) {
+      break;
+    } else if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (quote) throw new InputError(`unterminated ${quote} quote`);
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/** Reads options after the command switch: long (--x, --x=v), short (-x v, -xv), bundled (-gw 2). */
+function readOptions(words: string[]): { options: GivenOption[]; positional: string[] } {
+  const options: GivenOption[] = [];
+  const positional: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    const takeValue = (spec: OptionSpec, flag: string, inline: string | undefined): void => {
+      if (spec.arg === 'none') {
+        if (inline !== undefined) throw new InputError(`${flag}: takes no value`);
+        options.push({ long: spec.long, flag });
+        return;
+      }
+      if (inline !== undefined) {
+        options.push({ long: spec.long, flag, value: inline });
+        return;
+      }
+      const next = words[i + 1];
+      // -p's timeout is optional: as with popt, a following word that is not an option is its value
+      if (spec.arg === 'optional' && (next === undefined || next.startsWith('-'))) {
+        options.push({ long: spec.long, flag });
+        return;
+      }
+      if (next === undefined) throw new InputError(`${flag}: needs a value (${spec.argName ?? 'value'})`);
+      options.push({ long: spec.long, flag, value: next });
+      i++;
+    };
+    if (w.startsWith('--') && w.length > 2) {
+      const eq = w.indexOf('=');
+      const name = eq < 0 ? w.slice(2) : w.slice(2, eq);
+      const spec = BY_LONG.get(name);
+      if (!spec) throw new InputError(`--${name}: unknown option`);
+      takeValue(spec, `--${name}`, eq < 0 ? undefined : w.slice(eq + 1));
+    } else if (w.startsWith('-') && w.length > 1) {
+      for (let j = 1; j < w.length; j++) {
+        const spec = BY_SHORT.get(w[j]);
+        if (!spec) throw new InputError(`-${w[j]}: unknown option`);
+        const rest = w.slice(j + 1);
+        if (spec.arg !== 'none' && rest !== '') {
+          takeValue(spec, `-${w[j]}`, rest);
+          break;
+        }
+        takeValue(spec, `-${w[j]}`, undefined);
+      }
+    } else {
+      positional.push(w);
+    }
+  }
+  return { options, positional };
+}
+
+/** Parses one non-empty line (already split into words) into a command. */
+export function parseRestoreWords(words: string[]): IpvsCommand {
+  const rest = words[0] === 'ipvsadm' ? words.slice(1) : words;
+  if (rest.length === 0) throw new InputError('no command after "ipvsadm"');
+  const head = rest[0];
+  let kind = COMMAND_SWITCHES[head];
+  let tail = rest.slice(1);
+  if (!kind && /^-[AEDaedCZ][^-]/.test(head)) {
+    // bundled like "-At 198.18.0.1:80"
+    kind = COMMAND_SWITCHES[head.slice(0, 2)];
+    tail = ['-' + head.slice(2), ...tail];
+  }
+  if (!kind) throw new InputError(`'${head}' is not a command ipvsadm -R accepts (-A -E -D -a -e -d -C -Z --set)`);
+  const { options, positional } = readOptions(tail);
+  if (kind === 'set-timeouts') {
+    if (options.length > 0) throw new InputError(`${options[0].flag}: not an option of --set`);
+    return { kind, timeouts: buildTimeouts(positional) };
+  }
+  if (positional.length > 0) throw new InputError(`unexpected argument '${positional[0]}'`);
+  return buildCommand(kind, options);
+}
+
+/** Parses a whole restore input. Throws RestoreError listing every bad line; nothing is applied then. */
+export function parseRestore(text: string): RestoreLine[] {
+  const out: RestoreLine[] = [];
+  const problems: { line: number; message: string }[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    try {
+      const words = splitWords(lines[i]);
+      if (words.length === 0) continue;
+      out.push({ line: i + 1, command: parseRestoreWords(words) });
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      problems.push({ line: i + 1, message: err.message });
+    }
+  }
+  if (problems.length > 0) throw new RestoreError(problems);
+  return out;
+}
