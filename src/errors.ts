@@ -72,3 +72,10 @@ export class StateError extends LvsdError {
     super('LVSD_ERR_STATE', message);
   }
 }
+
+/** The running kernel lacks a feature the request needs (a tunnel kind, a module); says which. */
+export class KernelSupportError extends LvsdError {
+  constructor(message: string) {
+    super('LVSD_ERR_KERNEL_SUPPORT', message);
+  }
+}

@@ -298,3 +298,31 @@ export function encodeToBuffer<S extends AttrSet>(set: S, value: Decoded<S>): Bu
   encode(w, set, value);
   return w.finish();
 }
+
+// ---- fixed headers (ifaddrmsg, ifinfomsg, ...): a struct description used outside any attribute ----
+
+export type StructOf<F extends readonly StructField[]> = StructValue<F>;
+
+/** Bytes taken by a fixed struct. */
+export function structLength(fields: readonly StructField[]): number {
+  return structSize(fields);
+}
+
+/** Writes a fixed struct (a family header after nlmsghdr); fields left out are written as 0. */
+export function encodeStruct<F extends readonly StructField[]>(w: Writer, fields: F, value: Partial<StructValue<F>>, where = 'struct'): void {
+  const v = value as Record<string, unknown>;
+  for (const f of fields) writeInt(w, f.kind, v[f.name] ?? (f.kind === 'u64' ? 0n : 0), `${where}.${f.name}`);
+}
+
+/** Reads a fixed struct from the start of `buf`; returns it and the bytes after it. */
+export function decodeStruct<F extends readonly StructField[]>(fields: F, buf: Buffer, where = 'struct'): { value: StructValue<F>; rest: Buffer } {
+  const size = structSize(fields);
+  if (buf.length < size) throw new MalformedMessageError(`${where}: ${buf.length} bytes, needs ${size}`);
+  const value: Record<string, number | bigint> = {};
+  let off = 0;
+  for (const f of fields) {
+    value[f.name] = readInt(f.kind, buf, off, false);
+    off += INT_SIZE[f.kind];
+  }
+  return { value: value as StructValue<F>, rest: buf.subarray(size) };
+}

@@ -1,0 +1,91 @@
+// Interface addresses over rtnetlink: list (RTM_GETADDR dump), add (RTM_NEWADDR), delete (RTM_DELADDR).
+import { NLM_F_CREATE, NLM_F_EXCL } from '../netlink/wire';
+import { AF_INET, AF_INET6, AF_UNSPEC, IFADDRMSG, IFA_F, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR, RT_SCOPE_UNIVERSE, addrAttrs } from './spec';
+import { bytesToIp, ipToBytes } from './ip';
+import { RtnlSocket, parseRtnl, rtnlDump, rtnlMessage, rtnlRequest } from './socket';
+
+export interface Address {
+  /** Interface index. */
+  readonly index: number;
+  readonly family: 4 | 6;
+  /** The interface's own address (IFA_LOCAL for IPv4, IFA_ADDRESS for IPv6), canonical text. */
+  readonly address: string;
+  readonly prefixlen: number;
+  /** IPv4 only: lo:0 and the like. */
+  readonly label?: string;
+  /** IFA_F_* bits, all 32 (IFA_FLAGS when present). */
+  readonly flags: number;
+  readonly scope: number;
+}
+
+export interface AddressRequest {
+  readonly index: number;
+  readonly family: 4 | 6;
+  readonly address: string;
+  readonly prefixlen: number;
+  readonly label?: string;
+  /** IFA_F_NODAD and friends. */
+  readonly flags?: number;
+}
+
+const afOf = (family: 4 | 6) => (family === 4 ? AF_INET : AF_INET6);
+
+export async function listAddresses(sock: RtnlSocket, family: 0 | 4 | 6 = 0): Promise<Address[]> {
+  const req = rtnlMessage(RTM_GETADDR, 0, { fields: IFADDRMSG, value: { family: family ? afOf(family) : AF_UNSPEC } }, addrAttrs, {});
+  const out: Address[] = [];
+  for (const msg of await rtnlDump(sock, req, 'listing addresses')) {
+    if (msg.header.type !== RTM_NEWADDR) continue;
+    const { header, attrs } = parseRtnl(msg, IFADDRMSG, addrAttrs);
+    if (header.family !== AF_INET && header.family !== AF_INET6) continue;
+    // IFA_LOCAL is the interface's own address and IFA_ADDRESS the peer; without a peer IPv6 sends only IFA_ADDRESS.
+    const bytes = attrs.local ?? attrs.address;
+    if (!bytes) continue;
+    out.push({
+      index: header.index,
+      family: header.family === AF_INET ? 4 : 6,
+      address: bytesToIp(bytes),
+      prefixlen: header.prefixlen,
+      label: attrs.label,
+      flags: attrs.flags ?? header.flags,
+      scope: header.scope,
+    });
+  }
+  return out;
+}
+
+function describe(a: AddressRequest): string {
+  return `${a.address}/${a.prefixlen} (interface index ${a.index})`;
+}
+
+/** Adds an address; EEXIST if the interface already has it. */
+export async function addAddress(sock: RtnlSocket, a: AddressRequest): Promise<void> {
+  const bytes = ipToBytes(a.address);
+  const flags = a.flags ?? 0;
+  const req = rtnlMessage(
+    RTM_NEWADDR,
+    NLM_F_CREATE | NLM_F_EXCL,
+    { fields: IFADDRMSG, value: { family: afOf(a.family), prefixlen: a.prefixlen, flags: flags & 0xff, scope: RT_SCOPE_UNIVERSE, index: a.index } },
+    addrAttrs,
+    {
+      local: bytes,
+      address: bytes,
+      ...(a.family === 4 && a.label ? { label: a.label } : {}),
+      ...(flags > 0xff ? { flags } : {}),
+    },
+  );
+  await rtnlRequest(sock, req, `adding ${describe(a)}`);
+}
+
+/** Deletes an address; EADDRNOTAVAIL if the interface does not have it. */
+export async function deleteAddress(sock: RtnlSocket, a: AddressRequest): Promise<void> {
+  const bytes = ipToBytes(a.address);
+  const req = rtnlMessage(
+    RTM_DELADDR,
+    0,
+    { fields: IFADDRMSG, value: { family: afOf(a.family), prefixlen: a.prefixlen, index: a.index } },
+    addrAttrs,
+    { local: bytes, address: bytes },
+  );
+  await rtnlRequest(sock, req, `removing ${describe(a)}`);
+}
+
