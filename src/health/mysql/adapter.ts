@@ -112,6 +112,8 @@ export class MysqlProbe {
         connectTimeout: 0,
         socketTimeout: 0,
         logger: quietLogger,
+        // a collation id that fits the handshake spares the `SET NAMES` round trip after login
+        collation: 'UTF8MB4_GENERAL_CI',
         connectAttributes: { program_name: 'lvsd-check' },
         bigIntAsNumber: true,
         // `restrictedAuth` and a stream factory that returns the socket are runtime options the
@@ -193,7 +195,8 @@ const CLIENT_FAULTS: Record<number, ClientFault> = {
 export function toDriverError(err: unknown): DriverError {
   if (isDriverError(err)) return err;
   const e = (err ?? {}) as { errno?: unknown; code?: unknown; sqlMessage?: unknown; message?: unknown };
-  const message = String(typeof e.sqlMessage === 'string' ? e.sqlMessage : (e.message ?? err)).split('\n')[0];
+  const firstLine = String(typeof e.sqlMessage === 'string' ? e.sqlMessage : (e.message ?? err)).split('\n')[0];
+  const message = firstLine.length > 300 ? `${firstLine.slice(0, 300)}...` : firstLine;
   const errno = typeof e.errno === 'number' ? e.errno : undefined;
   if (errno !== undefined && errno >= 45000 && errno < 46000) {
     return { client: CLIENT_FAULTS[errno] ?? 'other', message };
