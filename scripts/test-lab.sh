@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The lab tier: boots the kernel lab once and runs lab test files inside it, each in a fresh
+# network namespace. With no arguments it runs every dist/test/**/*.lab.test.js.
+# Ends with "lab: P passed, F failed"; exits non-zero if anything failed or the lab did not boot.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+if (($#)); then files=("$@"); else mapfile -t files < <(find dist/test -name '*.lab.test.js' | sort); fi
+if ((${#files[@]} == 0)); then echo "lab: no lab test files found (did the build run?)"; exit 1; fi
+results=$(mktemp -d "$repo/.lab-cache/lab-results.XXXXXX" 2>/dev/null || { mkdir -p "$repo/.lab-cache"; mktemp -d "$repo/.lab-cache/lab-results.XXXXXX"; })
+lab_status=0
+bash scripts/lab.sh --results "$results" -- bash test/lab/harness/run-tests.sh "${files[@]}" || lab_status=$?
+if ((lab_status != 0)) && ! grep -qsE '^# (fail|cancelled) [1-9]' "$results"/*.tap; then
+  # The guest did not boot, or died before a test could report: that is a failure, never a skip.
+  echo "lab: the lab run itself failed (exit $lab_status)"
+  printf 'not ok 1 - lab run\n# fail 1\n' > "$results/lab-run.tap"
+fi
+summary_status=0
+bash scripts/tap-summary.sh lab "$results"/*.tap || summary_status=$?
+rm -rf "$results"
+exit $((lab_status || summary_status))

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# npm test: build, then the host tier (unit tests and tests against real servers on this machine),
+# then the lab tier (tests inside a qemu guest with a real IPVS kernel). Fails if either fails.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+mkdir -p .lab-cache
+
+echo "== build"
+rm -rf dist/test   # no stale compiled tests from deleted sources
+npx tsc -p tsconfig.json || { echo "build failed"; exit 1; }
+
+echo "== host tier"
+mapfile -t host_files < <(find dist/test/unit dist/test/host -name '*.test.js' 2>/dev/null | sort)
+host_tap=.lab-cache/host.tap
+rm -f "$host_tap"
+host_status=0
+node --test --test-concurrency="${LVSD_TEST_CONCURRENCY:-2}" \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$host_tap" \
+  "${host_files[@]}" || host_status=$?
+
+echo "== lab tier"
+lab_out=.lab-cache/lab-tier.log
+lab_status=0
+bash scripts/test-lab.sh 2>&1 | tee "$lab_out"
+lab_status=${PIPESTATUS[0]}
+
+echo "== summary"
+bash scripts/tap-summary.sh host "$host_tap" || host_status=1
+lab_line=$(grep -E '^lab: [0-9]+ passed, [0-9]+ failed' "$lab_out" | tail -n1)
+echo "${lab_line:-lab: 0 passed, 1 failed}"
+hp=$(bash scripts/tap-summary.sh x "$host_tap" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
+lp=$(echo "${lab_line:-lab: 0 passed, 1 failed}" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
+read -r hpass hfail <<<"$hp"; read -r lpass lfail <<<"$lp"
+echo "total: $((hpass + lpass)) passed, $((hfail + lfail)) failed"
+exit $((host_status || lab_status))
