@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# npm test: build, then the host tier (unit tests and tests against real servers on this machine),
+# npm test: set-up (idempotent), build, then the host tier (unit tests and tests against real servers on this machine),
 # then the lab tier (tests inside a qemu guest with a real IPVS kernel). Fails if either fails.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
 mkdir -p .lab-cache
+
+echo "== setup"
+bash scripts/setup.sh || { echo "setup failed"; exit 1; }
 
 echo "== build"
 rm -rf dist/test   # no stale compiled tests from deleted sources
