@@ -4,6 +4,7 @@
 // and the `lvsd ipvs add-service ...` commands build their commands here.
 import { InputError } from '../errors';
 import type {
+  IpvsOp,
   Family,
   ForwardMethod,
   Protocol,
@@ -94,14 +95,8 @@ export const COMMAND_OPTIONS: Record<CommandKind, readonly OptionSpec[]> = {
   flush: [],
 };
 
-export type IpvsCommand =
-  | { kind: 'add-service' | 'edit-service'; service: VirtualService }
-  | { kind: 'delete-service'; service: ServiceKey }
-  | { kind: 'add-server' | 'edit-server'; service: ServiceKey; server: RealServer }
-  | { kind: 'delete-server'; service: ServiceKey; server: RealServerKey }
-  | { kind: 'zero'; service?: ServiceKey }
-  | { kind: 'flush' }
-  | { kind: 'set-timeouts'; timeouts: Timeouts };
+/** A command is one IPVS table change (IpvsClient.apply takes a list of them). */
+export type IpvsCommand = IpvsOp;
 
 /** One option as the user gave it: its long name, the spelling used (for messages), its value. */
 export interface GivenOption {

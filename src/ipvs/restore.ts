@@ -1,7 +1,8 @@
 // Reads `ipvsadm -R` input (what `ipvsadm -S` writes, and any ipvsadm command line, optionally
 // starting with "ipvsadm"): the whole input is checked first and every problem names its line;
 // only a fully valid input yields commands to apply.
-import { InputError } from '../errors';
+import { InputError, LvsdError } from '../errors';
+import type { IpvsClient } from './types';
 import {
   COMMAND_OPTIONS,
   buildCommand,
@@ -173,4 +174,44 @@ export function parseRestore(text: string): RestoreLine[] {
   }
   if (problems.length > 0) throw new RestoreError(problems);
   return out;
+}
+
+/** Raised when the kernel refuses a restore line; earlier lines stay applied. */
+export class RestoreApplyError extends LvsdError {
+  constructor(message: string, readonly line: number, readonly applied: number, options?: { cause?: unknown }) {
+    super('LVSD_ERR_RESTORE', message, options);
+  }
+}
+
+/**
+ * Applies parsed lines in order, in batches (many netlink messages per send). Stops at the first
+ * line the kernel refuses and throws RestoreApplyError naming it.
+ */
+export async function applyRestore(
+  client: Pick<IpvsClient, 'apply'>,
+  lines: readonly RestoreLine[],
+  batchSize = 4096,
+): Promise<{ applied: number }> {
+  let applied = 0;
+  for (let start = 0; start < lines.length; start += batchSize) {
+    const batch = lines.slice(start, start + batchSize);
+    const result = await client.apply(
+      batch.map((l) => l.command),
+      { stopOnError: true },
+    );
+    applied += result.applied;
+    if (result.failed.length > 0) {
+      const first = result.failed[0];
+      const line = batch[first.index].line;
+      const others = result.failed.length - 1;
+      const more = others > 0 ? `; ${others} more line${others > 1 ? 's' : ''} of the same batch failed` : '';
+      throw new RestoreApplyError(
+        `line ${line}: ${first.error.message} (${applied} of ${lines.length} commands applied${more})`,
+        line,
+        applied,
+        { cause: first.error },
+      );
+    }
+  }
+  return { applied };
 }

@@ -1,6 +1,6 @@
 // `ipvsadm -L` listings (ipvsadm.c list_all, list_service, print_title, print_service_entry),
 // reproduced byte for byte, including the trailing spaces of left-aligned last columns.
-import type { IpvsInfo, ObservedRealServer, ObservedService } from '../types';
+import type { IpvsInfo, ObservedRealServer, ObservedService, TableEntry } from '../types';
 import { SVC_F_ONEPACKET, SVC_F_PERSISTENT } from '../flags';
 import { FORWARD_NAME, PROTOCOL_NAME, hasSchedulerFlags, persistenceMask, schedulerFlagsText, tunnelInfo } from './fields';
 import type { Namer } from './names';
@@ -9,10 +9,7 @@ import { left, right } from './printf';
 import { sortRealServers, sortServices } from './sort';
 
 /** A virtual service with its real servers, as one listing shows it. */
-export interface ServiceEntry {
-  service: ObservedService;
-  realServers: ObservedRealServer[];
-}
+export type ServiceEntry = TableEntry;
 
 /** Which columns to show. When several ipvsadm flags are given, the first of this list wins. */
 export type ListMode = 'stats' | 'rate' | 'thresholds' | 'persistent-conn' | 'tun-info' | 'default';
