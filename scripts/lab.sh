@@ -130,6 +130,10 @@ if [ ! -f "$run/status" ]; then
   exit 1
 fi
 status=$(cat "$run/status")
+if [ -n "${LVSD_LAB_TIMING:-}" ] && [ -f "$run/timing" ]; then
+  read -r ready done < "$run/timing"
+  echo "lab: guest ready ${ready}s after kernel start, command ran $(echo "$done - $ready" | awk '{print $1 - $3}')s, wall ${elapsed} in all" >&2
+fi
 if [ -n "$results" ] && [ -d "$run/results" ]; then
   mkdir -p "$results" && cp -r "$run/results/." "$results/"
 fi

@@ -21,8 +21,11 @@ if [ -f "$share/interactive" ]; then
   exit 0
 fi
 
+read -r ready _ < /proc/uptime
 bash "$share/cmd.sh" > "$share/output" 2>&1 </dev/null
 status=$?
+read -r done _ < /proc/uptime
+echo "$ready $done" > "$share/timing"
 [ "$status" -ne 0 ] && dmesg > "$share/dmesg" 2>&1
 echo "$status" > "$share/status.tmp" && mv "$share/status.tmp" "$share/status"
 sync
