@@ -33,7 +33,8 @@ export const DEFAULT_MAX_LAG_SECONDS = 5;
 export class MysqlChecker implements Checker {
   readonly kind = 'mysql' as const;
   readonly key: string;
-  private readonly login: MysqlLogin;
+  // A #private field: the password never shows in util.inspect, JSON.stringify or a debugger dump.
+  readonly #login: MysqlLogin;
   private readonly roleOptions: RoleOptions;
   private readonly log: pino.Logger;
 
@@ -45,7 +46,7 @@ export class MysqlChecker implements Checker {
       throw new InputError(`mysql check: max lag ${maxLagSeconds} is not a number of seconds >= 0`);
     }
     this.roleOptions = { role: options.role ?? 'any', maxLagSeconds, acceptDonor: options.acceptDonor ?? false };
-    this.login = {
+    this.#login = {
       host: options.host,
       port: options.port,
       user: options.user,
@@ -96,7 +97,7 @@ export class MysqlChecker implements Checker {
 
   private async probe(probe: MysqlProbe, startedAt: number): Promise<CheckResult> {
     try {
-      const server = await probe.login(this.login);
+      const server = await probe.login(this.#login);
       const rows = await probe.query(roleQuery(this.roleOptions.role, server));
       const verdict = roleVerdict(this.roleOptions, rows);
       const latencyMs = elapsedMs(startedAt);
@@ -105,7 +106,7 @@ export class MysqlChecker implements Checker {
     } catch (err) {
       const phase = probe.phase; // where it failed: connect, greeting, login or query
       probe.destroy();
-      const failure = classifyFailure(toDriverError(err), phase, this.login.tls !== undefined);
+      const failure = classifyFailure(toDriverError(err), phase, this.#login.tls !== undefined);
       const result: CheckResult = { ok: false, reason: failure.reason, latencyMs: elapsedMs(startedAt) };
       if (failure.configError) result.configError = true;
       return this.report(result);

@@ -3,7 +3,7 @@
 // removes the datadir. Admin SQL runs as root over the unix socket (unix_socket auth).
 // Needs Debian's mariadb-server (and galera-4 for `galera: true`).
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ export interface MariadbOptions {
   args?: string[];
   /** single-node Galera cluster bootstrapped on loopback ports */
   galera?: boolean;
-  /** PEM files for the server's TLS (read by the server user; put them in `dir` via tlsDir) */
+  /** PEM files for the server's TLS, readable by the server user (see giveToServerUser) */
   tls?: { cert: string; key: string; ca: string };
   /** startup budget in ms (default 30 s) */
   startTimeoutMs?: number;
@@ -66,14 +66,10 @@ export function makeServerDir(prefix = 'lvsd-mariadb-'): string {
   return dir;
 }
 
-/** Writes a file into a server dir, owned by the server user, mode 0600 (TLS keys). */
-export function writeServerFile(dir: string, name: string, content: string | Buffer): string {
-  const path = join(dir, name);
-  writeFileSync(path, content, { mode: 0o600 });
+/** Hands files (TLS keys and certificates) to the server user, so mariadbd can read them. */
+export function giveToServerUser(...paths: string[]): void {
   const user = serverUser();
-  if (user) chownSync(path, user.uid, user.gid);
-  chmodSync(path, 0o600);
-  return path;
+  if (user) for (const path of paths) chownSync(path, user.uid, user.gid);
 }
 
 export async function startMariadb(options: MariadbOptions = {}): Promise<MariadbServer> {

@@ -104,7 +104,7 @@ export class MysqlProbe {
         user: login.user,
         password: login.password,
         stream: () => socket,
-        ssl: login.tls ? tlsOptions(login.tls) : false,
+        ssl: login.tls ? tlsOptions(login.tls, login.host) : false,
         cachingRsaPublicKey: login.serverPublicKey,
         allowPublicKeyRetrieval: false,
         restrictedAuth: ALLOWED_AUTH_PLUGINS,
@@ -165,8 +165,17 @@ export class MysqlProbe {
   }
 }
 
-function tlsOptions(tls: MysqlTls): { rejectUnauthorized: true; ca?: string; servername?: string } {
-  const options: { rejectUnauthorized: true; ca?: string; servername?: string } = { rejectUnauthorized: true };
+interface TlsConnectOptions {
+  rejectUnauthorized: true;
+  /** the name or address the certificate is checked against when no servername is given */
+  host: string;
+  ca?: string;
+  servername?: string;
+}
+
+function tlsOptions(tls: MysqlTls, host: string): TlsConnectOptions {
+  // With a ready socket, Node's TLS would otherwise check the certificate against "localhost".
+  const options: TlsConnectOptions = { rejectUnauthorized: true, host };
   if (tls.ca !== undefined) options.ca = tls.ca;
   if (tls.servername !== undefined) options.servername = tls.servername;
   return options;
