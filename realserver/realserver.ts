@@ -121,7 +121,8 @@ export function planUp(config: RealserverConfig, observed: Observed, previous: R
   }
 
   // The VIPs.
-  const used = new Set(addressesOn(observed, device).map((a) => a.label).filter((l): l is string => !!l));
+  const retired = new Set(changes.flatMap((c) => (c.kind === 'delete-address' && c.device === device ? [c.address.address] : [])));
+  const used = new Set(addressesOn(observed, device).filter((a) => !retired.has(a.address)).map((a) => a.label).filter((l): l is string => !!l));
   const added = [...kept];
   for (const vip of config.vips) {
     if (hasAddress(observed, device, vip.address)) {
@@ -145,7 +146,8 @@ export function planUp(config: RealserverConfig, observed: Observed, previous: R
   const sysctls: { key: string; before: string }[] = [];
   for (const setting of table) {
     const current = observed.sysctls.get(setting.key);
-    const prior = before.get(setting.key) ?? current ?? setting.kernelDefault;
+    // A device that does not exist yet will start with the `default` value: that is its prior value.
+    const prior = before.get(setting.key) ?? current ?? observed.sysctls.get(defaultKey(setting.key)) ?? setting.kernelDefault;
     sysctls.push({ key: setting.key, before: prior });
     if (current !== setting.value) changes.push({ kind: 'set-sysctl', key: setting.key, from: current ?? '(absent)', to: setting.value });
   }
@@ -214,16 +216,20 @@ async function observe(system: RealserverSystem, sysctlKeys: Iterable<string>): 
   return { links, addresses, sysctls };
 }
 
+/** net.ipv4.conf.tunl0.rp_filter -> net.ipv4.conf.default.rp_filter */
+function defaultKey(key: string): string {
+  return key.replace(/^net\.ipv4\.conf\..+\.([^.]+)$/, 'net.ipv4.conf.default.$1');
+}
+
 function sysctlKeys(config: RealserverConfig | undefined, state: RealserverState | undefined): Set<string> {
   const keys = new Set<string>();
-  if (config) for (const s of realserverSysctls(config.tunnel?.device)) keys.add(s.key);
+  if (config) for (const s of realserverSysctls(config.tunnel?.device)) keys.add(s.key).add(defaultKey(s.key));
   for (const s of state?.sysctls ?? []) keys.add(s.key);
   return keys;
 }
 
-/** Applies changes in order; returns what each did. A create that finds the device already there is not ours. */
-async function apply(system: RealserverSystem, changes: Change[], state?: RealserverState): Promise<string[]> {
-  const lines: string[] = [];
+/** Applies changes in order, appending what each did to `lines`. A create that finds the device already there is not ours. */
+async function apply(system: RealserverSystem, changes: Change[], lines: string[], state?: RealserverState): Promise<void> {
   for (const change of changes) {
     const link = async (name: string): Promise<Link> => {
       const found = (await system.links()).find((l) => l.name === name);
@@ -262,7 +268,6 @@ async function apply(system: RealserverSystem, changes: Change[], state?: Realse
     }
     lines.push(describe(change));
   }
-  return lines;
 }
 
 function sameRequest(state: RealserverState, config: RealserverConfig): boolean {
@@ -310,7 +315,15 @@ export async function up(options: CommandOptions, system?: RealserverSystem): Pr
       lines.push('nothing to do: every VIP and sysctl is already in place');
       return { lines };
     }
-    lines.push(...(await apply(sys, plan.changes, plan.state)));
+    const done: string[] = [];
+    try {
+      await apply(sys, plan.changes, done, plan.state);
+    } catch (err) {
+      // Refused at the first change of a first `up` (e.g. EPERM): nothing to undo, so no state either.
+      if (!previous && done.length === 0) removeState(config.statePath);
+      throw err;
+    }
+    lines.push(...done);
     writeState(config.statePath, plan.state);
     return { lines };
   } finally {
@@ -341,7 +354,8 @@ export async function down(options: CommandOptions, system?: RealserverSystem): 
   try {
     const observed = await observe(sys, sysctlKeys(undefined, state));
     const changes = planDown(state, observed);
-    lines.push(...(changes.length ? await apply(sys, changes) : ['nothing to change: what up added is already gone and the prior values are in place']));
+    if (changes.length) await apply(sys, changes, lines);
+    else lines.push('nothing to change: what up added is already gone and the prior values are in place');
     removeState(statePath);
     return { lines };
   } finally {
