@@ -11,6 +11,8 @@ import type {
   RealServer,
   RealServerKey,
   ServiceKey,
+  SyncDaemon,
+  SyncDaemonState,
   Timeouts,
   TunnelChecksum,
   TunnelType,
@@ -350,4 +352,48 @@ export function buildTimeouts(values: readonly string[], names = ['TCP', 'TCPFIN
   if (values.length !== 3) throw new InputError(`timeouts: expected 3 values (${names.join(' ')}), got ${values.length}`);
   const [tcp, tcpFin, udp] = values.map((v, i) => parseInteger(names[i], v, 0, MAX_TIMEOUT));
   return { tcp, tcpFin, udp };
+}
+
+export const SYNC_DAEMON_OPTIONS: readonly OptionSpec[] = [
+  { long: 'mcast-interface', arg: 'required', argName: 'interface', description: 'multicast interface (default eth0)' },
+  { long: 'syncid', arg: 'required', argName: 'id', description: 'sync id 0..255 (default 0)' },
+  { long: 'sync-maxlen', arg: 'required', argName: 'length', description: 'largest sync message (kernel default 1472)' },
+  { long: 'mcast-group', arg: 'required', argName: 'address', description: 'IPv4 or IPv6 multicast group (kernel default 224.0.0.81)' },
+  { long: 'mcast-port', arg: 'required', argName: 'port', description: 'UDP port (kernel default 8848)' },
+  { long: 'mcast-ttl', arg: 'required', argName: 'ttl', description: 'multicast TTL (kernel default 1)' },
+];
+
+/** ipvsadm's default --mcast-interface (DEF_MCAST_IFN). */
+export const DEFAULT_MCAST_INTERFACE = 'eth0';
+
+export function parseSyncState(flag: string, text: string): SyncDaemonState {
+  if (text !== 'master' && text !== 'backup') fail(flag, `'${text}' is not master or backup`);
+  return text;
+}
+
+function isMulticast(bytes: Uint8Array, family: Family): boolean {
+  return family === 'inet' ? (bytes[0] & 0xf0) === 0xe0 : bytes[0] === 0xff;
+}
+
+/** ipvsadm --start-daemon: fields left out get ipvsadm's (or the kernel's) defaults. */
+export function buildSyncDaemon(state: SyncDaemonState, options: readonly GivenOption[]): SyncDaemon {
+  const g = new Given(options, SYNC_DAEMON_OPTIONS, 'daemon start');
+  const ifn = g.get('mcast-interface');
+  if (ifn && !/^[^\s/:]{1,15}$/.test(ifn.value ?? '')) fail(ifn.flag, `'${ifn.value}' is not an interface name (1..15 characters)`);
+  const d: SyncDaemon = { state, mcastInterface: ifn?.value ?? DEFAULT_MCAST_INTERFACE, syncId: 0 };
+  const id = g.get('syncid');
+  if (id) d.syncId = parseInteger(id.flag, id.value, 0, 255);
+  const maxlen = g.get('sync-maxlen');
+  if (maxlen) d.maxLength = parseInteger(maxlen.flag, maxlen.value, 1, 65535 - 20 - 8);
+  const group = g.get('mcast-group');
+  if (group) {
+    const a = parseAddress(group.value ?? '');
+    if (!a || !isMulticast(a.bytes, a.family)) fail(group.flag, `'${group.value}' is not an IPv4 or IPv6 multicast address`);
+    d.mcastGroup = canonicalAddress(a.family, group.value!);
+  }
+  const port = g.get('mcast-port');
+  if (port) d.mcastPort = parseInteger(port.flag, port.value, 1, 65535);
+  const ttl = g.get('mcast-ttl');
+  if (ttl) d.mcastTtl = parseInteger(ttl.flag, ttl.value, 1, 255);
+  return d;
 }

@@ -1,0 +1,314 @@
+// `lvsd ipvs ...`: the kernel IPVS table the way ipvsadm users know it. Text listings are
+// byte-identical to ipvsadm 1.31's; every option keeps ipvsadm's name where there is one.
+// Registration is cheap: the netlink client and the formatters load only inside the action
+// that needs them, so `lvsd ipvs list --timeout` starts fast.
+import { Command, Option } from 'commander';
+import { InputError, IpvsUnavailableError } from '../errors';
+import {
+  COMMAND_OPTIONS,
+  SERVICE_IDENTITY_OPTIONS,
+  SYNC_DAEMON_OPTIONS,
+  buildCommand,
+  buildSyncDaemon,
+  buildTimeouts,
+  parseSyncState,
+  type CommandKind,
+  type GivenOption,
+  type OptionSpec,
+} from '../ipvs/command';
+import type { IpvsClient, ServiceKey, TableEntry } from '../ipvs/types';
+import type { Namer } from '../ipvs/format/names';
+
+type Opts = Record<string, string | boolean | undefined>;
+
+function camel(long: string): string {
+  return long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command {
+  for (const spec of specs) {
+    const value = spec.arg === 'required' ? ` <${spec.argName ?? 'value'}>` : spec.arg === 'optional' ? ` [${spec.argName ?? 'value'}]` : '';
+    const flags = spec.short ? `-${spec.short}, --${spec.long}${value}` : `--${spec.long}${value}`;
+    cmd.addOption(new Option(flags, spec.description));
+  }
+  return cmd;
+}
+
+/** Turns commander's parsed options back into ipvsadm-style given options, named by long flag. */
+function givenOptions(opts: Opts, specs: readonly OptionSpec[]): GivenOption[] {
+  const out: GivenOption[] = [];
+  for (const spec of specs) {
+    const v = opts[camel(spec.long)];
+    if (v === undefined || v === false) continue;
+    out.push(v === true ? { long: spec.long, flag: `--${spec.long}` } : { long: spec.long, flag: `--${spec.long}`, value: v });
+  }
+  return out;
+}
+
+async function openClient(): Promise<IpvsClient> {
+  const { openIpvs } = await import('../ipvs/client');
+  return openIpvs();
+}
+
+async function withClient<T>(fn: (client: IpvsClient) => Promise<T>): Promise<T> {
+  const client = await openClient();
+  try {
+    return await fn(client);
+  } finally {
+    client.close();
+  }
+}
+
+function write(text: string): void {
+  process.stdout.write(text);
+}
+
+async function namerFor(numeric: boolean, addresses: () => Iterable<{ family: 'inet' | 'inet6'; address: string }>): Promise<Namer> {
+  if (numeric) return (await import('../ipvs/format/names')).numericNamer;
+  return (await import('../ipvs/format/resolve')).resolvingNamer(addresses());
+}
+
+function* tableAddresses(entries: readonly TableEntry[]) {
+  for (const e of entries) {
+    if (e.service.key.address !== undefined) yield { family: e.service.key.family, address: e.service.key.address };
+    for (const rs of e.realServers) yield { family: rs.key.family, address: rs.key.address };
+  }
+}
+
+// ---- list -----------------------------------------------------------------------------------
+
+const LIST_VIEW_FLAGS = ['stats', 'rate', 'thresholds', 'persistentConn', 'tunInfo'] as const;
+
+/** ipvsadm's LIST rules: -c, one service, --timeout and --daemon exclude each other and some columns. */
+function checkListFlags(o: Opts, service: ServiceKey | undefined): void {
+  const exclusive = [
+    o.connection && '--connection',
+    service && 'a service (-t/-u/--sctp-service/-f)',
+    o.timeout && '--timeout',
+    o.daemon && '--daemon',
+  ].filter(Boolean);
+  if (exclusive.length > 1) throw new InputError(`${exclusive[1]}: cannot be combined with ${exclusive[0]}`);
+  const columns = ['stats', 'rate', 'thresholds'].filter((k) => o[k]);
+  const other = o.connection ? '--connection' : o.timeout ? '--timeout' : o.daemon ? '--daemon' : undefined;
+  if (other && columns.length > 0) throw new InputError(`--${columns[0]}: cannot be combined with ${other}`);
+  if ((o.timeout || o.daemon) && o.persistentConn) throw new InputError(`--persistent-conn: cannot be combined with ${o.timeout ? '--timeout' : '--daemon'}`);
+}
+
+async function listConnections(o: Opts): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  let text: string;
+  try {
+    text = await readFile('/proc/net/ip_vs_conn', 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new IpvsUnavailableError();
+    throw err;
+  }
+  const { parseConnections, formatConnections } = await import('../ipvs/format/connections');
+  const conns = parseConnections(text);
+  if (o.json) {
+    const { connectionsJson, toJsonText } = await import('../ipvs/format/json');
+    return write(toJsonText(connectionsJson(conns)));
+  }
+  const namer = await namerFor(Boolean(o.numeric), function* () {
+    for (const c of conns) for (const e of [c.client, c.virtual, c.destination]) yield e;
+  });
+  write(formatConnections(conns, namer, Boolean(o.persistentConn)));
+}
+
+async function listTimeouts(o: Opts): Promise<void> {
+  const t = await withClient((c) => c.getTimeouts());
+  if (o.json) {
+    const { timeoutsJson, toJsonText } = await import('../ipvs/format/json');
+    return write(toJsonText(timeoutsJson(t)));
+  }
+  write((await import('../ipvs/format/timeouts')).formatTimeouts(t));
+}
+
+async function listDaemons(o: Opts): Promise<void> {
+  const daemons = await withClient((c) => c.listSyncDaemons());
+  if (o.json) {
+    const { syncDaemonsJson, toJsonText } = await import('../ipvs/format/json');
+    return write(toJsonText(syncDaemonsJson(daemons)));
+  }
+  write((await import('../ipvs/format/daemons')).formatSyncDaemons(daemons));
+}
+
+async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void> {
+  const sort = !o.nosort;
+  const { info, entries } = await withClient(async (c) => {
+    if (service) {
+      const [svc, realServers] = await Promise.all([c.getService(service), c.listRealServers(service)]);
+      return { info: undefined, entries: [{ service: svc, realServers }] };
+    }
+    const [info, entries] = await Promise.all([c.info(), c.listTable()]);
+    return { info, entries };
+  });
+  if (o.json) {
+    const { oneServiceJson, tableJson, toJsonText } = await import('../ipvs/format/json');
+    return write(toJsonText(info ? tableJson(info, entries, sort) : oneServiceJson(entries[0], sort)));
+  }
+  const { formatOneService, formatTable, listModeOf } = await import('../ipvs/format/table');
+  const fmt = {
+    mode: listModeOf(o as Record<(typeof LIST_VIEW_FLAGS)[number], boolean | undefined>),
+    exact: Boolean(o.exact),
+    sort,
+    namer: await namerFor(Boolean(o.numeric), () => tableAddresses(entries)),
+  };
+  write(info ? formatTable(info, entries, fmt) : formatOneService(entries[0], fmt));
+}
+
+async function list(o: Opts): Promise<void> {
+  const zero = buildCommand('zero', givenOptions(o, SERVICE_IDENTITY_OPTIONS)); // reads the optional service
+  const service = zero.kind === 'zero' ? zero.service : undefined;
+  checkListFlags(o, service);
+  if (o.connection) return listConnections(o);
+  if (o.timeout) return listTimeouts(o);
+  if (o.daemon) return listDaemons(o);
+  return listTable(o, service);
+}
+
+// ---- changes --------------------------------------------------------------------------------
+
+async function change(kind: CommandKind, o: Opts): Promise<void> {
+  const command = buildCommand(kind, givenOptions(o, COMMAND_OPTIONS[kind]));
+  await withClient(async (c) => {
+    switch (command.kind) {
+      case 'add-service':
+        return c.addService(command.service);
+      case 'edit-service':
+        return c.editService(command.service);
+      case 'delete-service':
+        return c.deleteService(command.service);
+      case 'add-server':
+        return c.addRealServer(command.service, command.server);
+      case 'edit-server':
+        return c.editRealServer(command.service, command.server);
+      case 'delete-server':
+        return c.deleteRealServer(command.service, command.server);
+      case 'zero':
+        return c.zero(command.service);
+      case 'flush':
+        return c.flush();
+      case 'set-timeouts':
+        return c.setTimeouts(command.timeouts);
+    }
+  });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// ---- registration ---------------------------------------------------------------------------
+
+const CHANGE_SUMMARIES: Record<Exclude<CommandKind, 'flush' | 'zero'>, string> = {
+  'add-service': 'add a virtual service (ipvsadm -A)',
+  'edit-service': 'edit a virtual service (ipvsadm -E); unset options take their defaults, as with ipvsadm',
+  'delete-service': 'delete a virtual service (ipvsadm -D)',
+  'add-server': 'add a real server to a service (ipvsadm -a)',
+  'edit-server': 'edit a real server (ipvsadm -e); unset options take their defaults, as with ipvsadm',
+  'delete-server': 'delete a real server (ipvsadm -d)',
+};
+
+export function register(program: Command): void {
+  const ipvs = program.command('ipvs').description('list and program the kernel IPVS table (ipvsadm compatible)');
+
+  addOptions(
+    ipvs
+      .command('list')
+      .description('list the table (ipvsadm -L); without -n, addresses and ports are resolved to names')
+      .option('-n, --numeric', 'numeric addresses and ports')
+      .option('--stats', 'counters')
+      .option('--rate', 'rates')
+      .option('--thresholds', 'upper/lower thresholds')
+      .option('--persistent-conn', 'persistent connections')
+      .option('--tun-info', 'tunnel details')
+      .option('--exact', 'exact numbers (no K/M/G/T)')
+      .option('--nosort', 'kernel order instead of sorted')
+      .option('--sort', 'sorted (the default; for ipvsadm compatibility)')
+      .option('-c, --connection', 'connection entries (/proc/net/ip_vs_conn)')
+      .option('--timeout', 'tcp tcpfin udp timeouts')
+      .option('--daemon', 'sync daemons')
+      .option('--json', 'JSON instead of ipvsadm text'),
+    SERVICE_IDENTITY_OPTIONS,
+  ).action((o: Opts) => list(o));
+
+  const timeout = ipvs.command('timeout').description('connection timeouts (ipvsadm --set, -L --timeout)');
+  timeout
+    .command('set')
+    .description('set tcp, tcpfin and udp timeouts in seconds; 0 keeps a value')
+    .argument('<tcp>')
+    .argument('<tcpfin>')
+    .argument('<udp>')
+    .action(async (tcp: string, tcpFin: string, udp: string) => {
+      const t = buildTimeouts([tcp, tcpFin, udp]);
+      await withClient((c) => c.setTimeouts(t));
+    });
+  timeout
+    .command('get')
+    .description('print the timeouts as ipvsadm -L --timeout does')
+    .option('--json', 'JSON instead of text')
+    .action((o: Opts) => listTimeouts(o));
+
+  for (const [kind, summary] of Object.entries(CHANGE_SUMMARIES) as [CommandKind, string][]) {
+    addOptions(ipvs.command(kind).description(summary), COMMAND_OPTIONS[kind]).action((o: Opts) => change(kind, o));
+  }
+  addOptions(ipvs.command('zero').description('zero the counters of one service, or of all (ipvsadm -Z)'), SERVICE_IDENTITY_OPTIONS).action((o: Opts) =>
+    change('zero', o),
+  );
+  ipvs
+    .command('flush')
+    .description('delete every virtual service (ipvsadm -C); needs --yes')
+    .option('--yes', 'really delete every virtual service')
+    .option('--all', 'same as --yes')
+    .action(async (o: Opts) => {
+      if (!o.yes && !o.all) throw new InputError('flush deletes every virtual service: add --yes to confirm');
+      await change('flush', {});
+    });
+
+  ipvs
+    .command('save')
+    .description('print the table as ipvsadm -S rules')
+    .option('-n, --numeric', 'numeric addresses and ports')
+    .action(async (o: Opts) => {
+      const entries = await withClient((c) => c.listTable());
+      const { formatSave } = await import('../ipvs/format/save');
+      write(formatSave(entries, await namerFor(Boolean(o.numeric), () => tableAddresses(entries))));
+    });
+
+  ipvs
+    .command('restore')
+    .description('read ipvsadm -R lines (what ipvsadm -S writes) from stdin; checks all first, applies in batches')
+    .option('--batch-size <n>', 'commands per batch', '4096')
+    .action(async (o: Opts) => {
+      const { applyRestore, parseRestore } = await import('../ipvs/restore');
+      const batch = Number(o.batchSize);
+      if (!Number.isInteger(batch) || batch < 1) throw new InputError(`--batch-size: '${o.batchSize}' is not a positive integer`);
+      const lines = parseRestore(await readStdin());
+      if (lines.length === 0) return;
+      await withClient((c) => applyRestore(c, lines, batch));
+    });
+
+  const daemon = ipvs.command('daemon').description('connection sync daemons (ipvsadm --start-daemon, --stop-daemon, -L --daemon)');
+  addOptions(daemon.command('start').description('start a master or backup sync daemon').argument('<state>', 'master or backup'), SYNC_DAEMON_OPTIONS).action(
+    async (state: string, o: Opts) => {
+      const d = buildSyncDaemon(parseSyncState('state', state), givenOptions(o, SYNC_DAEMON_OPTIONS));
+      await withClient((c) => c.startSyncDaemon(d));
+    },
+  );
+  daemon
+    .command('stop')
+    .description('stop the master or backup sync daemon')
+    .argument('<state>', 'master or backup')
+    .action(async (state: string) => {
+      const s = parseSyncState('state', state);
+      await withClient((c) => c.stopSyncDaemon(s));
+    });
+  daemon
+    .command('list')
+    .description('print running sync daemons as ipvsadm -L --daemon does')
+    .option('--json', 'JSON instead of text')
+    .action((o: Opts) => listDaemons(o));
+}
