@@ -42,10 +42,13 @@ async function replicaStatus(): Promise<Record<string, unknown>> {
   return (await replica.sql('SHOW SLAVE STATUS'))[0] ?? {};
 }
 
+/** Both threads running and every source transaction applied (GTID positions equal), lag 0. */
 async function caughtUp(): Promise<void> {
+  const [{ pos }] = await source.sql('SELECT @@global.gtid_binlog_pos AS pos');
   await until('replica threads running and caught up', async () => {
     const s = await replicaStatus();
-    return s.Slave_IO_Running === 'Yes' && s.Slave_SQL_Running === 'Yes' && s.Seconds_Behind_Master === 0;
+    const [{ applied }] = await replica.sql('SELECT @@global.gtid_slave_pos AS applied');
+    return s.Slave_IO_Running === 'Yes' && s.Slave_SQL_Running === 'Yes' && applied === pos && s.Seconds_Behind_Master === 0;
   });
 }
 
@@ -109,11 +112,14 @@ test('MASTER_DELAY holding an event 120 s old: lag over max_lag is down, under a
   await replica.sql('CHANGE MASTER TO MASTER_DELAY = 3600');
   await replica.sql('START SLAVE');
   await caughtUp();
+  const [{ pos: before }] = await source.sql('SELECT @@global.gtid_binlog_pos AS pos');
   await source.sql('SET TIMESTAMP = UNIX_TIMESTAMP() - 120');
   await source.sql('INSERT INTO lvsd_test.t (v) VALUES (1)');
   await source.sql('SET TIMESTAMP = DEFAULT');
   try {
     await until('the delayed event to reach the replica', async () => Number((await replicaStatus()).Seconds_Behind_Master) >= 100);
+    // held, not applied
+    assert.equal((await replica.sql('SELECT @@global.gtid_slave_pos AS applied'))[0].applied, before);
     const r = await check(5);
     assert.equal(r.ok, false);
     assert.equal(r.configError, undefined);
