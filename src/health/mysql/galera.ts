@@ -22,20 +22,22 @@ export const GALERA_STATE_NAMES: Record<number, string> = {
 /**
  * One statement, one status-table scan. MariaDB keeps status in information_schema,
  * MySQL 8 / Percona XtraDB Cluster in performance_schema; names compare case-insensitively.
+ * The aggregate sits in a derived table on purpose: MariaDB 10.11 returned a stale 0 for
+ * @@global.wsrep_desync when the variable was read in the same aggregate SELECT (seen in the
+ * Galera host test: desync ON, the query said 0).
  */
 export function galeraQuery(flavor: Flavor): string {
   const table = flavor.mariadb ? 'information_schema.GLOBAL_STATUS' : 'performance_schema.global_status';
   const donorRejects = flavor.mariadb ? '@@global.wsrep_sst_donor_rejects_queries' : 'NULL';
+  const status = (name: string): string => `MAX(IF(VARIABLE_NAME = '${name}', VARIABLE_VALUE, NULL)) AS ${name}`;
   return (
-    "SELECT MAX(IF(VARIABLE_NAME = 'wsrep_local_state', VARIABLE_VALUE, NULL)) AS wsrep_local_state," +
-    " MAX(IF(VARIABLE_NAME = 'wsrep_local_state_comment', VARIABLE_VALUE, NULL)) AS wsrep_local_state_comment," +
-    " MAX(IF(VARIABLE_NAME = 'wsrep_ready', VARIABLE_VALUE, NULL)) AS wsrep_ready," +
-    " MAX(IF(VARIABLE_NAME = 'wsrep_cluster_status', VARIABLE_VALUE, NULL)) AS wsrep_cluster_status," +
-    ' @@global.wsrep_desync AS wsrep_desync, @@global.wsrep_reject_queries AS wsrep_reject_queries,' +
-    ` ${donorRejects} AS wsrep_sst_donor_rejects_queries` +
-    ` FROM ${table} WHERE VARIABLE_NAME IN ('wsrep_local_state', 'wsrep_local_state_comment', 'wsrep_ready', 'wsrep_cluster_status')`
+    'SELECT s.*, @@global.wsrep_desync AS wsrep_desync, @@global.wsrep_reject_queries AS wsrep_reject_queries,' +
+    ` ${donorRejects} AS wsrep_sst_donor_rejects_queries FROM (SELECT ${STATUS_NAMES.map(status).join(', ')}` +
+    ` FROM ${table} WHERE VARIABLE_NAME IN (${STATUS_NAMES.map((n) => `'${n}'`).join(', ')})) AS s`
   );
 }
+
+const STATUS_NAMES = ['wsrep_local_state', 'wsrep_local_state_comment', 'wsrep_ready', 'wsrep_cluster_status'];
 
 export function parseGaleraRow(row: Record<string, unknown> | undefined): GaleraStatus {
   const r = row ?? {};
