@@ -54,8 +54,11 @@ export class IpvsError extends LvsdError {
 
 /** The operation needs privileges the process lacks. */
 export class PermissionError extends LvsdError {
-  constructor(message: string) {
-    super('LVSD_ERR_PERMISSION', message);
+  /** the kernel's errno (EPERM) when the refusal came from the kernel */
+  readonly errno?: number;
+  constructor(message: string, options?: { errno?: number; cause?: unknown }) {
+    super('LVSD_ERR_PERMISSION', message, { cause: options?.cause });
+    this.errno = options?.errno;
   }
 }
 

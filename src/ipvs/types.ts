@@ -101,6 +101,36 @@ export interface SyncDaemon {
   mcastTtl?: number;
 }
 
+/** A virtual service with its real servers, as one full-table listing returns it. */
+export interface TableEntry {
+  service: ObservedService;
+  realServers: ObservedRealServer[];
+}
+
+/** One change to the table, for IpvsClient.apply (the same shape as the CLI's IpvsCommand). */
+export type IpvsOp =
+  | { kind: 'add-service' | 'edit-service'; service: VirtualService }
+  | { kind: 'delete-service'; service: ServiceKey }
+  | { kind: 'add-server' | 'edit-server'; service: ServiceKey; server: RealServer }
+  | { kind: 'delete-server'; service: ServiceKey; server: RealServerKey }
+  | { kind: 'zero'; service?: ServiceKey }
+  | { kind: 'flush' }
+  | { kind: 'set-timeouts'; timeouts: Timeouts };
+
+export interface ApplyOptions {
+  /** stop sending once an op has failed (ops already sent still complete); default false */
+  stopOnError?: boolean;
+}
+
+export interface ApplyResult {
+  /** ops the kernel accepted */
+  applied: number;
+  /** ops the kernel refused, in op order, each with its error in words */
+  failed: { index: number; op: IpvsOp; error: Error }[];
+  /** ops not sent because of stopOnError */
+  skipped: number;
+}
+
 /**
  * Everything lvsd asks of the kernel's IPVS. The netlink implementation lives in client.ts;
  * tests of pure logic may use a fake.
@@ -125,5 +155,9 @@ export interface IpvsClient {
   /** zero counters of one service, or of all when key is omitted */
   zero(key?: ServiceKey): Promise<void>;
   flush(): Promise<void>;
+  /** every service with its real servers (one service dump, destination dumps pipelined) */
+  listTable(): Promise<TableEntry[]>;
+  /** applies ops in order, many per send; reports which ops failed and why */
+  apply(ops: readonly IpvsOp[], opts?: ApplyOptions): Promise<ApplyResult>;
   close(): void;
 }

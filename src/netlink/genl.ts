@@ -41,14 +41,20 @@ export interface GenlFamily {
   mcastGroups: Map<string, number>;
 }
 
-/** Encodes one generic netlink request: nlmsghdr, genlmsghdr, then `attrs` described by `set`. */
-export function genlMessage<S extends AttrSet>(familyId: number, cmd: number, version: number, set?: S, attrs?: Decoded<S>, w = new Writer(128)): Buffer {
+/** Writes one generic netlink request into `w`: nlmsghdr, genlmsghdr, then `attrs` described by `set`. */
+export function writeGenl<S extends AttrSet>(w: Writer, familyId: number, cmd: number, version: number, set?: S, attrs?: Decoded<S>): void {
   const at = w.beginMessage(familyId, 0);
   w.u8(cmd);
   w.u8(version);
   w.u16(0);
   if (set && attrs) encode(w, set, attrs);
   w.endMessage(at);
+}
+
+/** One generic netlink request in a buffer of its own. */
+export function genlMessage<S extends AttrSet>(familyId: number, cmd: number, version: number, set?: S, attrs?: Decoded<S>): Buffer {
+  const w = new Writer(128);
+  writeGenl(w, familyId, cmd, version, set, attrs);
   return w.finish();
 }
 

@@ -4,9 +4,10 @@
 import { MalformedMessageError } from '../errors';
 import {
   NLA_F_NET_BYTEORDER,
+  NLA_HDRLEN,
+  NLA_TYPE_MASK,
   RawAttr,
   Writer,
-  cString,
   parseAttrs,
   readU16Host,
   readU32Host,
@@ -63,11 +64,14 @@ export interface AttrSet<A extends readonly AttrSpec[] = readonly AttrSpec[]> {
   readonly name: string;
   readonly attrs: A;
   readonly byType: ReadonlyMap<number, AttrSpec>;
+  /** the same, indexed by attribute number (fast lookup while decoding) */
+  readonly table: readonly (AttrSpec | undefined)[];
 }
 
 export function attrSet<const A extends readonly AttrSpec[]>(name: string, attrs: A): AttrSet<A> {
   const byType = new Map<number, AttrSpec>();
   const names = new Set<string>();
+  const table: (AttrSpec | undefined)[] = [];
   for (const a of attrs) {
     if (byType.has(a.type)) throw new Error(`${name}: attribute number ${a.type} described twice`);
     if (names.has(a.name)) throw new Error(`${name}: field name ${a.name} used twice`);
@@ -76,7 +80,9 @@ export function attrSet<const A extends readonly AttrSpec[]>(name: string, attrs
     byType.set(a.type, a);
     names.add(a.name);
   }
-  return { name, attrs, byType };
+  for (const [type, a] of byType) table[type] = a;
+  for (let i = 0; i < table.length; i++) table[i] ??= undefined;
+  return { name, attrs, byType, table };
 }
 
 // ---- types inferred from a description ----
@@ -114,7 +120,7 @@ const INT_SIZE: Record<string, number> = { u8: 1, u16: 2, u32: 4, s32: 4, u64: 8
 function readInt(kind: string, b: Buffer, off: number, netOrder: boolean): number | bigint {
   switch (kind) {
     case 'u8':
-      return b.readUInt8(off);
+      return b[off];
     case 'u16':
       return netOrder ? b.readUInt16BE(off) : readU16Host(b, off);
     case 'u32':
@@ -131,59 +137,80 @@ function readInt(kind: string, b: Buffer, off: number, netOrder: boolean): numbe
   throw new Error(`not an integer kind: ${kind}`);
 }
 
-/** Decodes a run of attributes with the given description. `where` names the place in errors. */
-export function decode<S extends AttrSet>(set: S, buf: Buffer, where: string = set.name): Decoded<S> {
-  const out: Record<string, unknown> = {};
-  let unknown: RawAttr[] | undefined;
-  for (const raw of parseAttrs(buf, where)) {
-    const spec = set.byType.get(raw.type);
-    if (!spec) {
-      (unknown ??= []).push({ type: raw.type, flags: raw.flags, value: Buffer.from(raw.value) });
-      continue;
-    }
-    if (spec.kind === 'pad') continue;
-    out[spec.name] = decodeValue(spec, raw, `${where} > ${spec.kernel}`);
-  }
-  if (unknown) out.unknown = unknown;
-  return out as Decoded<S>;
+function malformed(where: string, spec: AttrSpec | undefined, what: string): MalformedMessageError {
+  return new MalformedMessageError(`${where}${spec ? ` > ${spec.kernel}` : ''}: ${what}`);
 }
 
-function decodeValue(spec: AttrSpec, raw: RawAttr, where: string): unknown {
-  const v = raw.value;
-  const need = INT_SIZE[spec.kind];
-  if (need !== undefined) {
-    if (v.length < need) throw new MalformedMessageError(`${where}: ${v.length} bytes, ${spec.kind} needs ${need}`);
-    return readInt(spec.kind, v, 0, (raw.flags & NLA_F_NET_BYTEORDER) !== 0);
+/** Decodes a run of attributes with the given description. `where` names the place in errors. */
+export function decode<S extends AttrSet>(set: S, buf: Buffer, where: string = set.name): Decoded<S> {
+  return decodeRange(set, buf, 0, buf.length, where) as Decoded<S>;
+}
+
+// Walks the TLVs by offset (no per-attribute views: decoding big dumps is the hot path).
+function decodeRange(set: AttrSet, buf: Buffer, start: number, end: number, where: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  let unknown: RawAttr[] | undefined;
+  let off = start;
+  while (end - off >= NLA_HDRLEN) {
+    const len = readU16Host(buf, off);
+    const rawType = readU16Host(buf, off + 2);
+    const type = rawType & NLA_TYPE_MASK;
+    if (len < NLA_HDRLEN || len > end - off) {
+      throw malformed(where, undefined, `attribute type ${type} at offset ${off - start} has length ${len}, ${end - off} bytes left`);
+    }
+    const spec = set.table[type];
+    if (spec === undefined) {
+      (unknown ??= []).push({ type, flags: rawType & ~NLA_TYPE_MASK & 0xffff, value: Buffer.from(buf.subarray(off + NLA_HDRLEN, off + len)) });
+    } else if (spec.kind !== 'pad') {
+      out[spec.name] = decodeValue(spec, buf, off + NLA_HDRLEN, off + len, rawType, where);
+    }
+    off += (len + 3) & ~3;
   }
-  switch (spec.kind) {
-    case 'string':
-      return cString(v);
+  // Fewer than 4 bytes left over is tolerated, as the kernel does (trailing padding).
+  if (unknown) out.unknown = unknown;
+  return out;
+}
+
+function decodeValue(spec: AttrSpec, buf: Buffer, s: number, e: number, rawType: number, where: string): unknown {
+  const kind = spec.kind;
+  const need = INT_SIZE[kind];
+  if (need !== undefined) {
+    if (e - s < need) throw malformed(where, spec, `${e - s} bytes, ${kind} needs ${need}`);
+    return readInt(kind, buf, s, (rawType & NLA_F_NET_BYTEORDER) !== 0);
+  }
+  switch (kind) {
+    case 'string': {
+      const nul = buf.indexOf(0, s);
+      return buf.toString('utf8', s, nul === -1 || nul > e ? e : nul);
+    }
     case 'flag':
       return true;
     case 'in_addr':
     case 'in6_addr':
     case 'binary': {
-      const len = spec.kind === 'in_addr' ? 4 : spec.kind === 'in6_addr' ? 16 : spec.len;
-      if (len !== undefined && v.length < len) throw new MalformedMessageError(`${where}: ${v.length} bytes, needs ${len}`);
-      return Buffer.from(len !== undefined ? v.subarray(0, len) : v);
+      const len = kind === 'in_addr' ? 4 : kind === 'in6_addr' ? 16 : spec.len;
+      if (len !== undefined && e - s < len) throw malformed(where, spec, `${e - s} bytes, needs ${len}`);
+      return Buffer.from(buf.subarray(s, len !== undefined ? s + len : e));
     }
     case 'nested':
-      return decode(spec.nested!, v, where);
+      return decodeRange(spec.nested!, buf, s, e, `${where} > ${spec.kernel}`);
     case 'array':
-      return parseAttrs(v, where).map((el) => decode(spec.nested!, el.value, `${where}[${el.type}]`));
+      return parseAttrs(buf.subarray(s, e), `${where} > ${spec.kernel}`).map((el) =>
+        decode(spec.nested!, el.value, `${where} > ${spec.kernel}[${el.type}]`),
+      );
     case 'struct': {
       const size = structSize(spec.fields!);
-      if (v.length < size) throw new MalformedMessageError(`${where}: ${v.length} bytes, struct needs ${size}`);
-      const s: Record<string, number | bigint> = {};
-      let off = 0;
+      if (e - s < size) throw malformed(where, spec, `${e - s} bytes, struct needs ${size}`);
+      const v: Record<string, number | bigint> = {};
+      let off = s;
       for (const f of spec.fields!) {
-        s[f.name] = readInt(f.kind, v, off, false);
+        v[f.name] = readInt(f.kind, buf, off, false);
         off += INT_SIZE[f.kind];
       }
-      return s;
+      return v;
     }
   }
-  throw new Error(`${where}: kind ${spec.kind} has no decoder`);
+  throw new Error(`${where}: kind ${kind} has no decoder`);
 }
 
 function structSize(fields: readonly StructField[]): number {
@@ -194,88 +221,104 @@ function structSize(fields: readonly StructField[]): number {
 
 const INT_MAX: Record<string, number> = { u8: 0xff, u16: 0xffff, u16be: 0xffff, u32: 0xffffffff, u32be: 0xffffffff };
 
-function writeInt(w: Writer, kind: string, v: unknown, where: string): void {
-  if (kind === 'u64') {
-    if (typeof v !== 'bigint' || v < 0n || v > 0xffffffffffffffffn) throw new MalformedMessageError(`cannot encode ${where}: ${String(v)} is not a u64`);
-    w.u64(v);
-    return;
-  }
-  const ok =
-    typeof v === 'number' &&
-    Number.isInteger(v) &&
-    (kind === 's32' ? v >= -0x80000000 && v <= 0x7fffffff : v >= 0 && v <= INT_MAX[kind]);
-  if (!ok) throw new MalformedMessageError(`cannot encode ${where}: ${String(v)} is not a ${kind}`);
+function intOk(kind: string, v: unknown): boolean {
+  if (kind === 'u64') return typeof v === 'bigint' && v >= 0n && v <= 0xffffffffffffffffn;
+  if (typeof v !== 'number' || !Number.isInteger(v)) return false;
+  return kind === 's32' ? v >= -0x80000000 && v <= 0x7fffffff : v >= 0 && v <= INT_MAX[kind];
+}
+
+function writeIntUnchecked(w: Writer, kind: string, v: unknown): void {
   switch (kind) {
     case 'u8':
-      return w.u8(v);
+      return w.u8(v as number);
     case 'u16':
-      return w.u16(v);
+      return w.u16(v as number);
     case 'u32':
-      return w.u32(v);
+      return w.u32(v as number);
     case 's32':
-      return w.s32(v);
+      return w.s32(v as number);
+    case 'u64':
+      return w.u64(v as bigint);
     case 'u16be':
-      return w.u16be(v);
+      return w.u16be(v as number);
     case 'u32be':
-      return w.u32be(v);
+      return w.u32be(v as number);
   }
+}
+
+function writeInt(w: Writer, kind: string, v: unknown, where: string): void {
+  if (!intOk(kind, v)) throw new MalformedMessageError(`cannot encode ${where}: ${String(v)} is not a ${kind}`);
+  writeIntUnchecked(w, kind, v);
 }
 
 /** Encodes an object as attributes in description order, then any preserved unknown ones. */
 export function encode<S extends AttrSet>(w: Writer, set: S, value: Decoded<S>, where: string = set.name): void {
   const obj = value as Record<string, unknown>;
-  for (const spec of set.attrs) {
+  const attrs = set.attrs;
+  for (let i = 0; i < attrs.length; i++) {
+    const spec = attrs[i];
     const v = obj[spec.name];
-    if (v === undefined || spec.kind === 'pad') continue;
-    encodeValue(w, spec, v, `${where} > ${spec.kernel}`);
+    if (v !== undefined && spec.kind !== 'pad') encodeValue(w, spec, v, where);
   }
-  for (const raw of value.unknown ?? []) w.attr(raw.type | raw.flags, () => w.bytes(raw.value));
+  const unknown = value.unknown;
+  if (unknown) {
+    for (const raw of unknown) {
+      const at = w.beginAttr(raw.type | raw.flags);
+      w.bytes(raw.value);
+      w.endAttr(at);
+    }
+  }
+}
+
+function cannot(where: string, spec: AttrSpec, what: string): MalformedMessageError {
+  return new MalformedMessageError(`cannot encode ${where} > ${spec.kernel}: ${what}`);
 }
 
 function encodeValue(w: Writer, spec: AttrSpec, v: unknown, where: string): void {
-  if (INT_SIZE[spec.kind] !== undefined) {
-    w.attr(spec.type, () => writeInt(w, spec.kind, v, where));
+  const kind = spec.kind;
+  if (INT_SIZE[kind] !== undefined) {
+    if (!intOk(kind, v)) throw cannot(where, spec, `${String(v)} is not a ${kind}`);
+    const at = w.beginAttr(spec.type);
+    writeIntUnchecked(w, kind, v);
+    w.endAttr(at);
     return;
   }
-  switch (spec.kind) {
+  switch (kind) {
     case 'string': {
-      if (typeof v !== 'string') throw new MalformedMessageError(`cannot encode ${where}: not a string`);
-      const bytes = Buffer.from(v, 'utf8');
-      if (bytes.includes(0)) throw new MalformedMessageError(`cannot encode ${where}: string contains NUL`);
-      if (spec.maxLen !== undefined && bytes.length > spec.maxLen) {
-        throw new MalformedMessageError(`cannot encode ${where}: "${v}" is longer than ${spec.maxLen} bytes`);
-      }
-      w.attr(spec.type, () => {
-        w.bytes(bytes);
-        w.u8(0);
-      });
+      if (typeof v !== 'string') throw cannot(where, spec, 'not a string');
+      const at = w.beginAttr(spec.type);
+      const n = w.utf8(v);
+      w.u8(0);
+      w.endAttr(at);
+      if (v.includes('\0')) throw cannot(where, spec, 'string contains NUL');
+      if (spec.maxLen !== undefined && n > spec.maxLen) throw cannot(where, spec, `"${v}" is longer than ${spec.maxLen} bytes`);
       return;
     }
     case 'flag':
-      if (v === true) w.attr(spec.type, () => undefined);
+      if (v === true) w.endAttr(w.beginAttr(spec.type));
       return;
     case 'in_addr':
     case 'in6_addr':
     case 'binary': {
-      const len = spec.kind === 'in_addr' ? 4 : spec.kind === 'in6_addr' ? 16 : spec.len;
-      if (!(v instanceof Uint8Array) || (len !== undefined && v.length !== len)) {
-        throw new MalformedMessageError(`cannot encode ${where}: needs ${len ?? 'some'} bytes`);
-      }
-      w.attr(spec.type, () => w.bytes(v));
+      const len = kind === 'in_addr' ? 4 : kind === 'in6_addr' ? 16 : spec.len;
+      if (!(v instanceof Uint8Array) || (len !== undefined && v.length !== len)) throw cannot(where, spec, `needs ${len ?? 'some'} bytes`);
+      const at = w.beginAttr(spec.type);
+      w.bytes(v);
+      w.endAttr(at);
       return;
     }
     case 'nested': {
       const at = w.beginNest(spec.type);
-      encode(w, spec.nested!, v as Decoded<AttrSet>, where);
+      encode(w, spec.nested!, v as Decoded<AttrSet>, `${where} > ${spec.kernel}`);
       w.endNest(at);
       return;
     }
     case 'array': {
-      if (!Array.isArray(v)) throw new MalformedMessageError(`cannot encode ${where}: not an array`);
+      if (!Array.isArray(v)) throw cannot(where, spec, 'not an array');
       const at = w.beginNest(spec.type);
       v.forEach((el, i) => {
         const elAt = w.beginNest(i + 1);
-        encode(w, spec.nested!, el as Decoded<AttrSet>, `${where}[${i + 1}]`);
+        encode(w, spec.nested!, el as Decoded<AttrSet>, `${where} > ${spec.kernel}[${i + 1}]`);
         w.endNest(elAt);
       });
       w.endNest(at);
@@ -283,13 +326,13 @@ function encodeValue(w: Writer, spec: AttrSpec, v: unknown, where: string): void
     }
     case 'struct': {
       const s = v as Record<string, unknown>;
-      w.attr(spec.type, () => {
-        for (const f of spec.fields!) writeInt(w, f.kind, s[f.name], `${where}.${f.name}`);
-      });
+      const at = w.beginAttr(spec.type);
+      for (const f of spec.fields!) writeInt(w, f.kind, s[f.name], `${where} > ${spec.kernel}.${f.name}`);
+      w.endAttr(at);
       return;
     }
   }
-  throw new Error(`${where}: kind ${spec.kind} has no encoder`);
+  throw new Error(`${where}: kind ${kind} has no encoder`);
 }
 
 /** Convenience: encode one attribute set into a fresh buffer (tests, fixtures). */

@@ -159,7 +159,10 @@ export class Writer {
 
   private pad(): void {
     const n = align4(this.pos) - this.pos;
-    if (n) this.buf.fill(0, this.room(n), this.pos);
+    if (n) {
+      const at = this.room(n);
+      for (let i = 0; i < n; i++) this.buf[at + i] = 0;
+    }
   }
 
   u8(v: number): void {
@@ -210,13 +213,30 @@ export class Writer {
     this.patchU32(at, this.pos - at);
   }
 
-  /** Writes one attribute header, lets body() fill it, then fixes the length and pads. */
-  attr(type: number, body: () => void): void {
+  /** UTF-8 text without terminator; returns its byte length. */
+  utf8(s: string): number {
+    const max = s.length * 3;
+    const at = this.room(max);
+    const n = this.buf.write(s, at, 'utf8');
+    this.pos = at + n;
+    return n;
+  }
+
+  /** Opens an attribute (type may carry NLA_F_* bits); endAttr fixes its length and pads. */
+  beginAttr(type: number): number {
     const at = this.room(NLA_HDRLEN);
     this.patchU16(at + 2, type);
-    body();
+    return at;
+  }
+  endAttr(at: number): void {
     this.patchU16(at, this.pos - at);
     this.pad();
+  }
+  /** Writes one attribute header, lets body() fill it, then fixes the length and pads. */
+  attr(type: number, body: () => void): void {
+    const at = this.beginAttr(type);
+    body();
+    this.endAttr(at);
   }
   beginNest(type: number): number {
     const at = this.room(NLA_HDRLEN);
@@ -239,6 +259,11 @@ export class Writer {
   /** A copy of what was written. */
   finish(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+
+  /** What was written, without copying (valid until the next write). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.pos);
   }
 }
 

@@ -1,0 +1,250 @@
+// lvsd's IPVS types <-> the attribute objects of spec.ts. Pure: no socket, no kernel.
+import { InputError, MalformedMessageError } from '../errors';
+import type { Decoded } from '../netlink/schema';
+import { HOST_LE } from '../netlink/wire';
+import { formatIPv4, formatIPv6, parseAddress, parseIPv4 } from './address';
+import {
+  AF_INET,
+  AF_INET6,
+  DaemonState,
+  FwdMethod,
+  IPPROTO_SCTP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IP_VS_CONN_F_FWD_MASK,
+  SvcFlag,
+  TunnelFlag,
+  TunnelTypeNum,
+  daemonAttrs,
+  destAttrs,
+  serviceAttrs,
+  stats64Attrs,
+  statsAttrs,
+} from './spec';
+import type {
+  Family,
+  ForwardMethod,
+  ObservedRealServer,
+  ObservedService,
+  Protocol,
+  RealServer,
+  RealServerKey,
+  ServiceKey,
+  Stats,
+  SyncDaemon,
+  TunnelChecksum,
+  TunnelType,
+  VirtualService,
+} from './types';
+
+export type ServiceAttrs = Decoded<typeof serviceAttrs>;
+export type DestAttrs = Decoded<typeof destAttrs>;
+export type DaemonAttrs = Decoded<typeof daemonAttrs>;
+
+const AF: Record<Family, number> = { inet: AF_INET, inet6: AF_INET6 };
+const PROTO: Record<Protocol, number> = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, sctp: IPPROTO_SCTP };
+
+function familyOf(af: number | undefined, where: string): Family {
+  if (af === AF_INET) return 'inet';
+  if (af === AF_INET6) return 'inet6';
+  throw new MalformedMessageError(`${where}: address family ${af ?? '(missing)'} is neither AF_INET nor AF_INET6`);
+}
+
+function protocolOf(p: number | undefined): Protocol {
+  if (p === IPPROTO_TCP) return 'tcp';
+  if (p === IPPROTO_UDP) return 'udp';
+  if (p === IPPROTO_SCTP) return 'sctp';
+  throw new MalformedMessageError(`IPVS service: protocol ${p ?? '(missing)'} is not TCP, UDP or SCTP`);
+}
+
+// Parsed addresses and masks, kept because a restore names the same few addresses many times
+// (a VIP once per real server, a real server in many services). Never mutated once made.
+const addrCache = { inet: new Map<string, Buffer>(), inet6: new Map<string, Buffer>() };
+const maskCache = { inet: new Map<string | number, Buffer>(), inet6: new Map<string | number, Buffer>() };
+function cached<K>(cache: Map<K, Buffer>, key: K, make: () => Buffer): Buffer {
+  let b = cache.get(key);
+  if (!b) {
+    if (cache.size >= 1 << 16) cache.clear();
+    b = make();
+    cache.set(key, b);
+  }
+  return b;
+}
+
+/** union nf_inet_addr: 16 bytes, an IPv4 address in the first four. */
+export function addrBytes(family: Family, text: string, what: string): Buffer {
+  return cached(addrCache[family], text, () => {
+    const parsed = parseAddress(text);
+    if (!parsed || parsed.family !== family) throw new InputError(`${what}: "${text}" is not an ${family === 'inet' ? 'IPv4' : 'IPv6'} address`);
+    const out = Buffer.alloc(16);
+    out.set(parsed.bytes, 0);
+    return out;
+  });
+}
+
+export function addrText(family: Family, b: Buffer): string {
+  return family === 'inet' ? formatIPv4(b.subarray(0, 4)) : formatIPv6(b.subarray(0, 16));
+}
+
+// IPVS_SVC_ATTR_NETMASK is a __be32: a network-order mask for IPv4, a prefix length in host order for IPv6.
+function netmaskBytes(family: Family, mask: string | number): Buffer {
+  return cached(maskCache[family], mask, () => {
+    const out = Buffer.alloc(4);
+    if (family === 'inet') {
+      const bytes = parseIPv4(String(mask));
+      if (!bytes) throw new InputError(`persistence netmask "${mask}" is not a dotted IPv4 mask`);
+      out.set(bytes);
+    } else {
+      const n = Number(mask);
+      if (!Number.isInteger(n) || n < 1 || n > 128) throw new InputError(`persistence prefix length "${mask}" is not 1..128`);
+      if (HOST_LE) out.writeUInt32LE(n);
+      else out.writeUInt32BE(n);
+    }
+    return out;
+  });
+}
+
+function netmaskValue(family: Family, b: Buffer | undefined): string | number {
+  if (!b) return family === 'inet' ? '255.255.255.255' : 128;
+  return family === 'inet' ? formatIPv4(b) : HOST_LE ? b.readUInt32LE(0) : b.readUInt32BE(0);
+}
+
+/** Identity attributes: (af, fwmark) or (af, protocol, addr, port). */
+export function serviceKeyAttrs(key: ServiceKey): ServiceAttrs {
+  if (key.fwmark !== undefined) return { af: AF[key.family], fwmark: key.fwmark };
+  return { af: AF[key.family], protocol: PROTO[key.protocol], addr: addrBytes(key.family, key.address, 'virtual service address'), port: key.port };
+}
+
+/** Full attributes for NEW_SERVICE / SET_SERVICE (the kernel wants all four settings). */
+export function serviceAttrsOf(svc: VirtualService): ServiceAttrs {
+  const a = serviceKeyAttrs(svc.key);
+  a.schedName = svc.scheduler;
+  a.flags = { flags: svc.flags & ~SvcFlag.HASHED, mask: 0xffffffff };
+  a.timeout = svc.timeout;
+  a.netmask = netmaskBytes(svc.key.family, svc.netmask);
+  if (svc.persistenceEngine) a.peName = svc.persistenceEngine;
+  return a;
+}
+
+const ZERO_STATS: Stats = { conns: 0n, inPackets: 0n, outPackets: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
+
+type AnyStats = Decoded<typeof statsAttrs> | Decoded<typeof stats64Attrs>;
+function statsOf(s64: AnyStats | undefined, s32: AnyStats | undefined): Stats {
+  const s = s64 ?? s32;
+  if (!s) return { ...ZERO_STATS };
+  const n = (v: number | bigint | undefined) => BigInt(v ?? 0);
+  return {
+    conns: n(s.conns),
+    inPackets: n(s.inPkts),
+    outPackets: n(s.outPkts),
+    inBytes: n(s.inBytes),
+    outBytes: n(s.outBytes),
+    cps: n(s.cps),
+    inPps: n(s.inPps),
+    outPps: n(s.outPps),
+    inBps: n(s.inBps),
+    outBps: n(s.outBps),
+  };
+}
+
+export function serviceFromAttrs(a: ServiceAttrs): ObservedService {
+  const family = familyOf(a.af, 'IPVS service');
+  let key: ServiceKey;
+  if (a.fwmark) key = { family, fwmark: a.fwmark };
+  else {
+    if (!a.addr || a.port === undefined) throw new MalformedMessageError('IPVS service: neither fwmark nor address and port');
+    key = { family, protocol: protocolOf(a.protocol), address: addrText(family, a.addr), port: a.port };
+  }
+  const svc: ObservedService = {
+    key,
+    scheduler: a.schedName ?? '',
+    flags: (a.flags?.flags ?? 0) & ~SvcFlag.HASHED,
+    timeout: a.timeout ?? 0,
+    netmask: netmaskValue(family, a.netmask),
+    stats: statsOf(a.stats64, a.stats),
+  };
+  if (a.peName) svc.persistenceEngine = a.peName;
+  return svc;
+}
+
+export function realServerKeyAttrs(rs: RealServerKey): DestAttrs {
+  return { addr: addrBytes(rs.family, rs.address, 'real server address'), port: rs.port, addrFamily: AF[rs.family] };
+}
+
+const TUN_TYPE_NAME = Object.fromEntries(Object.entries(TunnelTypeNum).map(([k, v]) => [v, k])) as Record<number, TunnelType>;
+const FWD_NAME = Object.fromEntries(Object.entries(FwdMethod).map(([k, v]) => [v, k])) as Record<number, ForwardMethod>;
+
+/** Full attributes for NEW_DEST / SET_DEST. */
+export function realServerAttrsOf(rs: RealServer): DestAttrs {
+  const a = realServerKeyAttrs(rs.key);
+  a.fwdMethod = FwdMethod[rs.forward];
+  a.weight = rs.weight;
+  a.uThresh = rs.upperThreshold;
+  a.lThresh = rs.lowerThreshold;
+  if (rs.forward === 'tunnel') {
+    const type = rs.tunnelType ?? 'ipip';
+    a.tunType = TunnelTypeNum[type];
+    if (type === 'gue') a.tunPort = rs.tunnelPort ?? 0;
+    if (type !== 'ipip') a.tunFlags = TunnelFlag[rs.tunnelChecksum ?? 'nocsum'];
+  }
+  return a;
+}
+
+function checksumOf(flags: number): TunnelChecksum {
+  if (flags & TunnelFlag.remcsum) return 'remcsum';
+  if (flags & TunnelFlag.csum) return 'csum';
+  return 'nocsum';
+}
+
+/** A destination as the kernel reports it; its family defaults to the service's (older kernels). */
+export function realServerFromAttrs(a: DestAttrs, serviceFamily: Family): ObservedRealServer {
+  const family = a.addrFamily ? familyOf(a.addrFamily, 'IPVS real server') : serviceFamily;
+  if (!a.addr || a.port === undefined) throw new MalformedMessageError('IPVS real server: address or port missing');
+  const forward = FWD_NAME[(a.fwdMethod ?? 0) & IP_VS_CONN_F_FWD_MASK];
+  if (!forward) throw new MalformedMessageError(`IPVS real server: forwarding method ${a.fwdMethod} unknown`);
+  const rs: ObservedRealServer = {
+    key: { address: addrText(family, a.addr), port: a.port, family },
+    forward,
+    weight: a.weight ?? 0,
+    upperThreshold: a.uThresh ?? 0,
+    lowerThreshold: a.lThresh ?? 0,
+    activeConns: a.activeConns ?? 0,
+    inactiveConns: a.inactConns ?? 0,
+    persistentConns: a.persistConns ?? 0,
+    stats: statsOf(a.stats64, a.stats),
+  };
+  if (forward === 'tunnel') {
+    const type = TUN_TYPE_NAME[a.tunType ?? 0];
+    if (!type) throw new MalformedMessageError(`IPVS real server: tunnel type ${a.tunType} unknown`);
+    rs.tunnelType = type;
+    if (type === 'gue') rs.tunnelPort = a.tunPort ?? 0;
+    if (type !== 'ipip') rs.tunnelChecksum = checksumOf(a.tunFlags ?? 0);
+  }
+  return rs;
+}
+
+export function daemonAttrsOf(d: SyncDaemon): DaemonAttrs {
+  const a: DaemonAttrs = { state: DaemonState[d.state], mcastIfn: d.mcastInterface, syncId: d.syncId };
+  if (d.maxLength) a.syncMaxLen = d.maxLength;
+  if (d.mcastGroup) {
+    const g = parseAddress(d.mcastGroup);
+    if (!g) throw new InputError(`sync daemon multicast group "${d.mcastGroup}" is not an address`);
+    if (g.family === 'inet') a.mcastGroup = Buffer.from(g.bytes);
+    else a.mcastGroup6 = Buffer.from(g.bytes);
+  }
+  if (d.mcastPort) a.mcastPort = d.mcastPort;
+  if (d.mcastTtl) a.mcastTtl = d.mcastTtl;
+  return a;
+}
+
+export function daemonFromAttrs(a: DaemonAttrs): SyncDaemon {
+  const state = a.state === DaemonState.master ? 'master' : a.state === DaemonState.backup ? 'backup' : undefined;
+  if (!state) throw new MalformedMessageError(`IPVS sync daemon: state ${a.state} is neither master nor backup`);
+  const d: SyncDaemon = { state, mcastInterface: a.mcastIfn ?? '', syncId: a.syncId ?? 0 };
+  if (a.syncMaxLen) d.maxLength = a.syncMaxLen;
+  if (a.mcastGroup) d.mcastGroup = formatIPv4(a.mcastGroup);
+  else if (a.mcastGroup6) d.mcastGroup = formatIPv6(a.mcastGroup6);
+  if (a.mcastPort) d.mcastPort = a.mcastPort;
+  if (a.mcastTtl) d.mcastTtl = a.mcastTtl;
+  return d;
+}
