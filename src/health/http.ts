@@ -125,8 +125,8 @@ export class HttpChecker implements Checker {
         if (err.code && TLS_VERIFY_CODES.has(err.code)) {
           return done(false, `TLS certificate not accepted: ${err.message} (${err.code})`, true);
         }
-        if (phase === 'tls' && err.code && /^ERR_(SSL|TLS)_/.test(err.code)) {
-          return done(false, `TLS handshake failed: ${err.message} (${err.code})`, true);
+        if (phase === 'tls' && err.code && (err.code === 'EPROTO' || /^ERR_(SSL|TLS)_/.test(err.code))) {
+          return done(false, `TLS handshake failed: ${openSslReason(err.message)} (${err.code})`, true);
         }
         if (phase === 'headers' && err.code === 'ECONNRESET') return done(false, 'connection reset before the response');
         if (err.code === 'HPE_INVALID_CONSTANT' || err.code?.startsWith('HPE_')) {
@@ -160,6 +160,11 @@ export class HttpChecker implements Checker {
       req.end();
     });
   }
+}
+
+/** "wrong version number" out of OpenSSL's "...:SSL routines:ssl3_get_record:wrong version number:file:line:" */
+function openSslReason(message: string): string {
+  return /SSL routines:[^:]*:([^:]+)/.exec(message)?.[1] ?? message.trim();
 }
 
 function serverName(hostOrHeader: string): string | undefined {

@@ -1,41 +1,37 @@
-// A test CA and a server certificate signed by it (plus an unrelated CA), made with openssl.
-// The server certificate names DNS:db.lvsd.test and IP:127.0.0.1.
+// A throw-away CA and a server certificate made with the openssl command, for HTTPS tests.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface TestCertificates {
-  /** CA that signed the server certificate */
-  ca: string;
-  /** a CA that signed nothing here: verification against it must fail */
-  otherCa: string;
-  serverCert: string;
-  serverKey: string;
-  /** the DNS name in the server certificate */
-  serverName: string;
+export interface TestCerts {
+  dir: string;
+  caPath: string;
+  ca: Buffer;
+  /** key and certificate for each name, signed by the CA */
+  server: Record<string, { key: Buffer; cert: Buffer }>;
+  remove(): void;
 }
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-}
-
-/** Writes the files into `dir` (which must exist). */
-export function makeCertificates(dir: string): TestCertificates {
+export function makeTestCerts(names: string[]): TestCerts {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-tls-'));
+  const ssl = (...args: string[]): void => {
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  };
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=lvsd test CA'], dir);
-  openssl(['req', '-x509', ...ec, '-keyout', 'other-ca.key', '-out', 'other-ca.pem', '-days', '2', '-subj', '/CN=lvsd unrelated CA'], dir);
-  openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=db.lvsd.test'], dir);
-  writeFileSync(join(dir, 'server.ext'), '[v3]\nsubjectAltName=DNS:db.lvsd.test,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
-  openssl(
-    ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem',
-      '-days', '2', '-extensions', 'v3', '-extfile', 'server.ext'],
-    dir,
-  );
+  ssl('req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=lvsd test CA');
+  const server: TestCerts['server'] = {};
+  for (const name of names) {
+    ssl('req', ...ec, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+    writeFileSync(join(dir, `${name}.ext`), `subjectAltName=DNS:${name}\n`);
+    ssl('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`);
+    server[name] = { key: readFileSync(join(dir, `${name}.key`)), cert: readFileSync(join(dir, `${name}.pem`)) };
+  }
   return {
-    ca: join(dir, 'ca.pem'),
-    otherCa: join(dir, 'other-ca.pem'),
-    serverCert: join(dir, 'server.pem'),
-    serverKey: join(dir, 'server.key'),
-    serverName: 'db.lvsd.test',
+    dir,
+    caPath: join(dir, 'ca.pem'),
+    ca: readFileSync(join(dir, 'ca.pem')),
+    server,
+    remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
