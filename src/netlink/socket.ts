@@ -165,7 +165,8 @@ export class NetlinkSocket {
     this.flushScheduled = false;
     while (this.queue.length && !this.closed) {
       const room = this.window - this.inflight.size;
-      if (room <= 0) return;
+      // refill the window in bulk, not one message per answer: fewer, fuller sends
+      if (room <= 0 || (room < this.window / 2 && this.inflight.size > 0 && !this.queue[0].dump)) return;
       const chunk: Pending[] = [];
       if (this.queue[0].dump) {
         if (this.dumpRunning) return;

@@ -1,0 +1,107 @@
+// The socket layer against the host kernel's own families (nlctrl over generic netlink, and
+// NETLINK_ROUTE): many requests per sendmsg, each outcome mapped back to its own message, with
+// or without an ACK per message; multipart dumps until NLMSG_DONE.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NetlinkError } from '../../../src/errors';
+import { CTRL_CMD_GETFAMILY, GENL_ID_CTRL, GenlSocket, ctrlAttrs, genlMessage, parseGenl } from '../../../src/netlink/genl';
+import { decode } from '../../../src/netlink/schema';
+import { NetlinkSocket } from '../../../src/netlink/socket';
+import { NETLINK_ROUTE, Writer } from '../../../src/netlink/wire';
+
+const getFamily = (name: string) => genlMessage(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, ctrlAttrs, { familyName: name });
+
+function countSends(sock: NetlinkSocket): () => number {
+  const raw = (sock as unknown as { raw: { send: (...a: unknown[]) => void } }).raw;
+  const orig = raw.send.bind(raw);
+  let n = 0;
+  raw.send = (...a: unknown[]) => {
+    n++;
+    orig(...a);
+  };
+  return () => n;
+}
+
+for (const ack of [true, false]) {
+  test(`a batch of 600 requests (${ack ? 'ACK each' : 'ACK only the last of each send'}): each reply and each failure lands on its own message`, async () => {
+    const sock = new GenlSocket({ window: 128 });
+    const sends = countSends(sock);
+    try {
+      const names = Array.from({ length: 600 }, (_, i) => (i % 7 === 3 ? `nope-${i}` : 'nlctrl'));
+      const outcomes = await sock.batch(names.map(getFamily), { ack });
+      assert.equal(outcomes.length, 600);
+      outcomes.forEach((o, i) => {
+        if (names[i].startsWith('nope-')) {
+          assert.equal(o.ok, false, `message ${i}`);
+          if (!o.ok) {
+            assert.ok(o.error instanceof NetlinkError);
+            assert.equal(o.error.errno, 2);
+          }
+        } else {
+          assert.equal(o.ok, true, `message ${i}`);
+          if (o.ok) assert.equal(decode(ctrlAttrs, parseGenl(o.replies[0]).attrs).familyName, 'nlctrl');
+        }
+      });
+      // the window is refilled in halves: about 600 / 64 sends, never one per request
+      assert.ok(sends() <= Math.ceil(600 / 64) + 1, `${sends()} sendmsg calls for 600 requests in a window of 128`);
+    } finally {
+      sock.close();
+    }
+  });
+}
+
+test('family lookups are cached per socket and a missing family is an ENOENT NetlinkError', async () => {
+  const sock = new GenlSocket();
+  try {
+    const [a, b] = await Promise.all([sock.family('nlctrl'), sock.family('nlctrl')]);
+    assert.equal(a, b);
+    assert.equal(a.id, GENL_ID_CTRL);
+    await assert.rejects(sock.family('lvsd-nofamily'), (e: unknown) => e instanceof NetlinkError && e.errno === 2 && /"lvsd-nofamily" not found/.test(e.message));
+  } finally {
+    sock.close();
+  }
+});
+
+test('a dump returns every part until NLMSG_DONE (all generic netlink families)', async () => {
+  const sock = new GenlSocket();
+  try {
+    const parts = await sock.dump(getFamily(''));
+    const names = parts.map((m) => decode(ctrlAttrs, parseGenl(m).attrs).familyName);
+    assert.ok(names.includes('nlctrl'), names.join(' '));
+    assert.equal(new Set(names).size, names.length);
+  } finally {
+    sock.close();
+  }
+});
+
+test('the same socket layer speaks NETLINK_ROUTE: an RTM_GETLINK dump lists lo', async () => {
+  const sock = new NetlinkSocket(NETLINK_ROUTE);
+  try {
+    const w = new Writer();
+    const at = w.beginMessage(18 /* RTM_GETLINK */, 0);
+    w.bytes(new Uint8Array(16)); // struct ifinfomsg
+    w.endMessage(at);
+    const [links, again] = await Promise.all([sock.dump(w.finish()), sock.dump(w.finish())]); // two dumps queue, one at a time
+    assert.ok(links.length >= 1);
+    assert.equal(again.length, links.length);
+    const ifnames = links.map((m) => {
+      // IFLA_IFNAME (3) among the attributes after the 16-byte ifinfomsg
+      const attrs = m.payload.subarray(16);
+      for (let off = 0; off + 4 <= attrs.length; ) {
+        const len = attrs.readUInt16LE(off);
+        if (attrs.readUInt16LE(off + 2) === 3) return attrs.toString('utf8', off + 4, off + len - 1);
+        off += (len + 3) & ~3;
+      }
+      return undefined;
+    });
+    assert.ok(ifnames.includes('lo'), String(ifnames));
+  } finally {
+    sock.close();
+  }
+});
+
+test('requests on a closed socket fail at once instead of hanging', async () => {
+  const sock = new GenlSocket();
+  sock.close();
+  await assert.rejects(sock.request(getFamily('nlctrl')), /netlink socket closed/);
+});
