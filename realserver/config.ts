@@ -18,6 +18,11 @@ export interface Tunnel {
   readonly kind: TunnelKind;
   /** tunl0 / gre0 are the kernel's catch-all devices, created when the ipip / ip_gre module loads. */
   readonly device: string;
+  /**
+   * This host's address the director tunnels to. Needed for a device of our own next to the
+   * catch-all one: the kernel allows one tunnel per (local, remote) pair, and both would be "any".
+   */
+  readonly local?: string;
 }
 
 export interface RealserverConfig {
@@ -35,6 +40,7 @@ export interface RealserverFlags {
   mode?: string;
   tunnel?: string;
   tunnelDevice?: string;
+  tunnelLocal?: string;
   state?: string;
 }
 
@@ -43,7 +49,7 @@ const FALLBACK_TUNNEL_DEVICE: Record<TunnelKind, string> = { ipip: 'tunl0', gre:
 const MODES: readonly Mode[] = ['dr', 'tun'];
 const TUNNEL_KINDS: readonly TunnelKind[] = ['ipip', 'gre'];
 const CONFIG_KEYS = ['mode', 'vips', 'tunnel', 'state'];
-const TUNNEL_KEYS = ['kind', 'device'];
+const TUNNEL_KEYS = ['kind', 'device', 'local'];
 
 /** Parses one VIP. `where` names the flag or file position for the error message. */
 export function parseVip(text: string, where: string): Vip {
@@ -88,11 +94,18 @@ function parseDeviceName(value: string, where: string): string {
   return value;
 }
 
+/** The tunnel's outer (IPv4) address on this host. */
+function parseTunnelLocal(value: string, where: string): string {
+  if (!isIPv4(value)) throw new InputError(`${where}: tunnel local address "${value}" is not an IPv4 address (ipip and gre run over IPv4)`);
+  return value;
+}
+
 interface FileSettings {
   mode?: Mode;
   vips: Vip[];
   tunnelKind?: TunnelKind;
   tunnelDevice?: string;
+  tunnelLocal?: string;
   state?: string;
 }
 
@@ -161,6 +174,7 @@ export function loadConfigFile(path: string): FileSettings {
             collect(() => {
               if (tkey === 'kind') settings.tunnelKind = oneOf(scalarText(tpair.value, twhere), TUNNEL_KINDS, `${twhere}: tunnel.kind`);
               else if (tkey === 'device') settings.tunnelDevice = parseDeviceName(scalarText(tpair.value, twhere), twhere);
+              else if (tkey === 'local') settings.tunnelLocal = parseTunnelLocal(scalarText(tpair.value, twhere), twhere);
               else throw new InputError(`${at(tkeyNode)}: unknown key tunnel.${tkey} (known: ${TUNNEL_KEYS.join(', ')})`);
             });
           }
@@ -209,12 +223,14 @@ export function resolveConfig(flags: RealserverFlags, options: { requireVips: bo
   let tunnel: Tunnel | undefined;
   const kindText = flags.tunnel ?? file?.tunnelKind;
   const deviceText = flags.tunnelDevice ?? file?.tunnelDevice;
+  const localText = flags.tunnelLocal ?? file?.tunnelLocal;
   if (mode === 'tun') {
     try {
       const kind = oneOf(kindText ?? 'ipip', TUNNEL_KINDS, '--tunnel');
       const device = deviceText === undefined ? FALLBACK_TUNNEL_DEVICE[kind] : parseDeviceName(deviceText, '--tunnel-device');
       if (device === 'lo') throw new InputError('--tunnel-device: lo is not a tunnel device');
-      tunnel = { kind, device };
+      const local = flags.tunnelLocal !== undefined ? parseTunnelLocal(flags.tunnelLocal, '--tunnel-local') : file?.tunnelLocal;
+      tunnel = { kind, device, ...(local ? { local } : {}) };
     } catch (err) {
       problems.push((err as Error).message);
     }
@@ -222,8 +238,9 @@ export function resolveConfig(flags: RealserverFlags, options: { requireVips: bo
       // ipip and gre carry IPv4 inside IPv4; an IPv6 VIP in TUN mode needs an ip6tnl device, which we do not manage.
       if (vip.family === 6) problems.push(`VIP ${vip.address}: TUN mode supports IPv4 VIPs only (an IPv6 VIP needs an ip6tnl tunnel, which lvsd does not set up)`);
     }
-  } else if (kindText !== undefined || deviceText !== undefined) {
-    problems.push(`${flags.tunnel !== undefined || flags.tunnelDevice !== undefined ? '--tunnel' : flags.config}: a tunnel is only used with --mode tun (mode is dr)`);
+  } else if (kindText !== undefined || deviceText !== undefined || localText !== undefined) {
+    const fromFlags = flags.tunnel !== undefined || flags.tunnelDevice !== undefined || flags.tunnelLocal !== undefined;
+    problems.push(`${fromFlags ? '--tunnel' : flags.config}: a tunnel is only used with --mode tun (mode is dr)`);
   }
 
   if (problems.length) throw new InputError(problems.join('; '));

@@ -27,7 +27,7 @@ export interface Observed {
 }
 
 export type Change =
-  | { kind: 'create-tunnel'; device: string; tunnelKind: 'ipip' | 'gre' }
+  | { kind: 'create-tunnel'; device: string; tunnelKind: 'ipip' | 'gre'; local?: string }
   | { kind: 'link-up'; device: string }
   | { kind: 'link-down'; device: string }
   | { kind: 'delete-link'; device: string }
@@ -113,11 +113,14 @@ export function planUp(config: RealserverConfig, observed: Observed, previous: R
   let deviceWasUp = sameDevice ? previous!.deviceWasUp : link?.up ?? false;
   if (!link) {
     if (!config.tunnel) throw new StateError(`${device} does not exist`);
-    changes.push({ kind: 'create-tunnel', device, tunnelKind: config.tunnel.kind }, { kind: 'link-up', device });
+    changes.push({ kind: 'create-tunnel', device, tunnelKind: config.tunnel.kind, local: config.tunnel.local }, { kind: 'link-up', device });
     created = true;
     deviceWasUp = sameDevice ? deviceWasUp : false;
-  } else if (!link.up) {
-    changes.push({ kind: 'link-up', device });
+  } else {
+    if (config.tunnel && link.kind !== config.tunnel.kind) {
+      throw new InputError(`--tunnel-device: ${device} already exists and is ${link.kind ? `a ${link.kind} device` : 'not a tunnel'}, not ${config.tunnel.kind}`);
+    }
+    if (!link.up) changes.push({ kind: 'link-up', device });
   }
 
   // The VIPs.
@@ -165,7 +168,7 @@ export function planUp(config: RealserverConfig, observed: Observed, previous: R
     mode: config.mode,
     vips: config.vips.map((v) => v.address),
     device,
-    ...(config.tunnel ? { tunnel: { kind: config.tunnel.kind, created } } : {}),
+    ...(config.tunnel ? { tunnel: { kind: config.tunnel.kind, created, ...(config.tunnel.local ? { local: config.tunnel.local } : {}) } } : {}),
     deviceWasUp,
     added,
     sysctls,
@@ -193,7 +196,7 @@ export function planDown(state: RealserverState, observed: Observed): Change[] {
 export function describe(change: Change): string {
   switch (change.kind) {
     case 'create-tunnel':
-      return `created ${change.tunnelKind} tunnel device ${change.device}`;
+      return `created ${change.tunnelKind} tunnel device ${change.device}${change.local ? ` (local ${change.local})` : ''}`;
     case 'link-up':
       return `set ${change.device} up`;
     case 'link-down':
@@ -238,7 +241,7 @@ async function apply(system: RealserverSystem, changes: Change[], lines: string[
     };
     switch (change.kind) {
       case 'create-tunnel': {
-        const outcome = await system.createTunnel(change.device, change.tunnelKind);
+        const outcome = await system.createTunnel(change.device, change.tunnelKind, change.local);
         if (outcome === 'appeared') {
           // Loading the ipip/ip_gre module created the kernel's own catch-all device: it is not ours to delete.
           if (state?.tunnel) (state as { tunnel: { created: boolean } }).tunnel.created = false;
@@ -271,7 +274,12 @@ async function apply(system: RealserverSystem, changes: Change[], lines: string[
 }
 
 function sameRequest(state: RealserverState, config: RealserverConfig): boolean {
-  return state.mode === config.mode && state.device === targetDevice(config) && state.vips.join(',') === config.vips.map((v) => v.address).join(',');
+  return (
+    state.mode === config.mode &&
+    state.device === targetDevice(config) &&
+    state.tunnel?.local === config.tunnel?.local &&
+    state.vips.join(',') === config.vips.map((v) => v.address).join(',')
+  );
 }
 
 function mismatch(state: RealserverState, config: RealserverConfig, action: string): StateError {

@@ -25,7 +25,7 @@ export interface RealserverState {
   readonly vips: string[];
   /** The device the VIPs go on: lo, or the tunnel device. */
   readonly device: string;
-  readonly tunnel?: { readonly kind: TunnelKind; readonly created: boolean };
+  readonly tunnel?: { readonly kind: TunnelKind; readonly created: boolean; readonly local?: string };
   /** Whether `device` was administratively up before the first `up`. */
   readonly deviceWasUp: boolean;
   /** Addresses `up` added; VIPs that were already there are not listed, so `down` leaves them. */

@@ -1,6 +1,6 @@
 // The realserver's view of the kernel: interfaces, addresses and sysctls of this network namespace,
 // read and changed through src/rtnl (rtnetlink) and /proc/sys. Kernel refusals become messages in words.
-import { KernelSupportError, NetlinkError } from '../src/errors';
+import { InputError, KernelSupportError, NetlinkError } from '../src/errors';
 import { IFA_F, RtnlSocket, addAddress, createTunnel, deleteAddress, deleteLink, listAddresses, listLinks, setLinkUp, type Address, type Link } from '../src/rtnl';
 import type { AddedAddress } from './state';
 import { readSysctl, writeSysctl } from './sysctl';
@@ -17,7 +17,7 @@ export interface RealserverSystem {
   addAddress(link: Link, address: AddedAddress): Promise<void>;
   deleteAddress(link: Link, address: AddedAddress): Promise<void>;
   /** 'appeared': the kernel loaded the tunnel module, whose catch-all device took the name. */
-  createTunnel(name: string, kind: 'ipip' | 'gre'): Promise<'created' | 'appeared'>;
+  createTunnel(name: string, kind: 'ipip' | 'gre', local?: string): Promise<'created' | 'appeared'>;
   deleteLink(link: Link): Promise<void>;
   setLinkUp(link: Link, up: boolean): Promise<void>;
   close(): void;
@@ -75,14 +75,22 @@ export async function openSystem(): Promise<RealserverSystem> {
         throw explain(err, 'down');
       }
     },
-    async createTunnel(name, kind) {
+    async createTunnel(name, kind, local) {
       try {
-        await createTunnel(sock, name, kind);
+        await createTunnel(sock, name, kind, local);
         return 'created';
       } catch (err) {
-        if (err instanceof NetlinkError && err.errno === EEXIST && (await listLinks(sock)).some((l) => l.name === name)) return 'appeared';
+        if (err instanceof NetlinkError && err.errno === EEXIST) {
+          if ((await listLinks(sock)).some((l) => l.name === name)) return 'appeared';
+          // The kernel keeps one tunnel per (local, remote, key): a second "any, any" one clashes with tunl0/gre0.
+          throw new InputError(
+            `creating ${kind} tunnel device ${name}: the kernel already has a ${kind} device with the same endpoints (${local ? `local ${local}` : `the catch-all ${kind === 'ipip' ? 'tunl0' : 'gre0'}`}); ` +
+              `give ${name} this host's own address (--tunnel-local or tunnel.local), or use the catch-all device`,
+          );
+        }
         if (err instanceof NetlinkError && err.errno === EOPNOTSUPP) {
-          throw new KernelSupportError(`this kernel has no ${kind} tunnel support (creating ${name}: ${err.message.split(': ').slice(1).join(': ')}); TUN mode needs the ${kind === 'ipip' ? 'ipip' : 'ip_gre'} module (CONFIG_${kind === 'ipip' ? 'NET_IPIP' : 'NET_IPGRE'})`);
+          const module = kind === 'ipip' ? 'ipip' : 'ip_gre';
+          throw new KernelSupportError(`this kernel has no ${kind} tunnel support (creating ${name} was refused with EOPNOTSUPP): TUN mode needs the ${module} module (CONFIG_${kind === 'ipip' ? 'NET_IPIP' : 'NET_IPGRE'})`);
         }
         throw explain(err, 'up');
       }

@@ -13,6 +13,7 @@ function withCommonOptions(cmd: Command): Command {
     .addOption(new Option('--mode <mode>', 'dr: VIPs on lo; tun: VIPs on a tunnel device (default dr)').choices(['dr', 'tun']))
     .addOption(new Option('--tunnel <kind>', 'tunnel kind in tun mode (default ipip)').choices(['ipip', 'gre']))
     .option('--tunnel-device <name>', 'tunnel device (default tunl0 for ipip, gre0 for gre)')
+    .option('--tunnel-local <address>', "this host's IPv4 address the director tunnels to (needed for a device other than tunl0/gre0)")
     .option('--state <file>', 'where the undo record is kept (default /run/lvsd/realserver.json)');
 }
 

@@ -4,6 +4,7 @@ import { NetlinkError } from '../errors';
 import { encodeToBuffer } from '../netlink/schema';
 import { NLM_F_CREATE, NLM_F_EXCL } from '../netlink/wire';
 import { AF_UNSPEC, IFF_UP, IFINFOMSG, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, greAttrs, iptunAttrs, linkAttrs, type LinkAttrs } from './spec';
+import { ipToBytes } from './ip';
 import { RtnlSocket, parseRtnl, rtnlDump, rtnlMessage, rtnlRequest } from './socket';
 import type { Message } from '../netlink/wire';
 
@@ -56,9 +57,10 @@ export function linkByIndex(sock: RtnlSocket, index: number): Promise<Link | und
  * accepts IP-in-IP from any director). The kernel loads the ipip/ip_gre module if needed.
  * EEXIST when the name is taken, EOPNOTSUPP when the kernel has no such tunnel kind.
  */
-export async function createTunnel(sock: RtnlSocket, name: string, kind: TunnelKind): Promise<void> {
-  // Path MTU discovery on, as `ip link add NAME type ipip|gre` asks for.
-  const data = kind === 'ipip' ? encodeToBuffer(iptunAttrs, { pmtudisc: 1 }) : encodeToBuffer(greAttrs, { pmtudisc: 1 });
+export async function createTunnel(sock: RtnlSocket, name: string, kind: TunnelKind, local?: string): Promise<void> {
+  // Path MTU discovery on, as `ip link add NAME type ipip|gre` asks for; `local` pins the outer destination.
+  const outer = local ? { local: ipToBytes(local) } : {};
+  const data = kind === 'ipip' ? encodeToBuffer(iptunAttrs, { pmtudisc: 1, ...outer }) : encodeToBuffer(greAttrs, { pmtudisc: 1, ...outer });
   const attrs: LinkAttrs = { ifname: name, linkinfo: { kind, data } };
   const req = rtnlMessage(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, { fields: IFINFOMSG, value: { family: AF_UNSPEC } }, linkAttrs, attrs);
   await rtnlRequest(sock, req, `creating ${kind} tunnel device ${name}`);

@@ -34,6 +34,13 @@ export interface IpAddr {
   broadcast?: string;
 }
 
+/** A device as `ip -d -j link` reports it. */
+export interface IpLink {
+  ifname: string;
+  flags: string[];
+  linkinfo?: { info_kind?: string; info_data?: { local?: string; remote?: string } };
+}
+
 export class Netns {
   /** A scratch directory for state and config files of this test. */
   readonly dir: string;
@@ -79,10 +86,10 @@ export class Netns {
   }
 
   /** `ip -d -j link show dev DEV`, or undefined when there is no such device. */
-  link(dev: string): { ifname: string; flags: string[]; linkinfo?: { info_kind?: string } } | undefined {
+  link(dev: string): IpLink | undefined {
     const r = this.run('ip', ['-d', '-j', 'link', 'show', 'dev', dev]);
     if (r.status !== 0) return undefined;
-    return (JSON.parse(r.stdout) as { ifname: string; flags: string[]; linkinfo?: { info_kind?: string } }[])[0];
+    return (JSON.parse(r.stdout) as IpLink[])[0];
   }
 
   sysctl(key: string): string {
