@@ -114,8 +114,7 @@ export async function runCheckOnce(checker: Checker, timeoutMs: number, flags: C
   if (flags.json) {
     process.stdout.write(JSON.stringify({ verdict, reason: result.reason, latencyMs: result.latencyMs, weight: result.weight }) + '\n');
   } else {
-    const weight = result.weight === undefined ? '' : ` (weight ${result.weight})`;
-    process.stdout.write(`${verdict}: ${result.reason}${weight}\n`);
+    process.stdout.write(`${verdict}: ${result.reason}\n`);
   }
   process.exitCode = exitCodeFor(result);
   return result;

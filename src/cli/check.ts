@@ -5,6 +5,7 @@ import { ExecChecker } from '../health/exec';
 import { HttpChecker, parseStatusRanges } from '../health/http';
 import { TcpChecker } from '../health/tcp';
 import { InputError } from '../errors';
+import { register as registerMysql } from './check-mysql';
 import {
   EXIT_CONFIG,
   addCommonOptions,
@@ -31,7 +32,7 @@ export function register(program: Command): void {
   registerTcp(check);
   registerHttp(check);
   registerExec(check);
-  registerMysql(check);
+  registerMysql(check); // ./check-mysql, owned by the MySQL checker's author
 }
 
 interface TcpFlags extends CommonCheckFlags {
@@ -192,22 +193,4 @@ function registerExec(check: Command): void {
       await runCheckOnce(checker, parseTimeout(flags), flags);
     }),
   );
-}
-
-/**
- * `lvsd check mysql` is written by the MySQL checker's author in ./check-mysql.ts, which must
- * export `register(check: Command): void` (add the subcommand to `check`, use the helpers in
- * ./check-common for TARGET, --timeout, --json and the verdict). Until that file lands the
- * subcommand is simply absent.
- */
-function registerMysql(check: Command): void {
-  let mod: { register(check: Command): void };
-  try {
-    mod = require('./check-mysql');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'MODULE_NOT_FOUND' && e.message.includes('check-mysql')) return;
-    throw err;
-  }
-  mod.register(check);
 }
