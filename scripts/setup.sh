@@ -19,6 +19,7 @@ PACKAGES=(
   galera-4            # single-node Galera cluster for the galera role tests
   keepalived          # the reference checker in the health benchmark
   curl                # HTTP client used as a judge
+  net-tools           # ifconfig: the realserver test runs seed 002's lvs_realserver.sh as the reference
 )
 
 missing=()
