@@ -2,6 +2,7 @@
 // produce on demand: no greeting, greeting then silence, garbage, ERR instead of greeting,
 // reset, auth switch to a plugin we refuse, caching_sha2 full auth, a login that never gets
 // its query answered.
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 
@@ -17,14 +18,19 @@ export type FakeBehaviour =
   | 'auth-switch-dialog' // asks to switch to the PAM 'dialog' plugin (sends the password in clear)
   | 'auth-switch-unknown' // asks to switch to a plugin nobody knows
   | 'err-1251' // answers the login with ERR 1251
-  | 'sha2-full-auth'; // caching_sha2_password with a cold cache: asks for full authentication
+  | 'sha2-full-auth' // caching_sha2_password with a cold cache: asks for full authentication
+  | 'tls-stall'; // offers TLS, then never answers the TLS handshake
+
+export interface FakeStats {
+  /** connections accepted so far */
+  accepted: number;
+  /** connections currently open on the server side */
+  open: number;
+}
 
 export interface FakeMysql {
   readonly port: number;
-  /** connections accepted so far */
-  readonly accepted: number;
-  /** connections currently open on the server side */
-  readonly open: number;
+  stats(): Promise<FakeStats>;
   close(): Promise<void>;
 }
 
@@ -46,7 +52,8 @@ const CAPS =
   0x200000; // PLUGIN_AUTH_LENENC_CLIENT_DATA
 
 /** Initial Handshake v10 (docs/reliability.md §3). */
-export function greeting(plugin = 'mysql_native_password'): Buffer {
+export function greeting(plugin = 'mysql_native_password', extraCaps = 0): Buffer {
+  const caps = CAPS | extraCaps;
   const scramble = randomBytes(20).map((b) => (b === 0 ? 1 : b));
   const parts = [
     Buffer.from([0x0a]),
@@ -54,10 +61,10 @@ export function greeting(plugin = 'mysql_native_password'): Buffer {
     Buffer.from([1, 0, 0, 0]),
     scramble.subarray(0, 8),
     Buffer.from([0]),
-    Buffer.from([CAPS & 0xff, (CAPS >> 8) & 0xff]),
+    Buffer.from([caps & 0xff, (caps >> 8) & 0xff]),
     Buffer.from([0x21]),
     Buffer.from([0x02, 0x00]),
-    Buffer.from([(CAPS >> 16) & 0xff, (CAPS >> 24) & 0xff]),
+    Buffer.from([(caps >> 16) & 0xff, (caps >> 24) & 0xff]),
     Buffer.from([21]),
     Buffer.alloc(10),
     scramble.subarray(8, 20),
@@ -120,6 +127,9 @@ function behave(behaviour: FakeBehaviour, socket: Socket): void {
       socket.write(greeting());
       onLogin(socket, (s) => s.end(errPacket(2, 1251, '08004', 'Client does not support authentication protocol requested by server; consider upgrading MariaDB client')));
       return;
+    case 'tls-stall':
+      socket.write(greeting('mysql_native_password', 0x800 /* CLIENT_SSL */));
+      return;
     case 'sha2-full-auth':
       // As MySQL 8 does: the client starts with mysql_native_password, the server switches it to
       // caching_sha2_password, then answers the scramble with AuthMoreData 0x04 "perform full
@@ -141,6 +151,8 @@ export function startFakeMysql(behaviour: FakeBehaviour): Promise<FakeMysql> {
     sockets.add(socket);
     socket.on('error', () => {});
     socket.on('close', () => sockets.delete(socket));
+    // keep reading whatever the client sends, so its FIN is seen and our side closes too
+    socket.resume();
     behave(behaviour, socket);
   });
   return new Promise((resolve, reject) => {
@@ -150,12 +162,7 @@ export function startFakeMysql(behaviour: FakeBehaviour): Promise<FakeMysql> {
       if (typeof address !== 'object' || !address) return reject(new Error('no address'));
       resolve({
         port: address.port,
-        get accepted() {
-          return accepted;
-        },
-        get open() {
-          return sockets.size;
-        },
+        stats: async () => ({ accepted, open: sockets.size }),
         close: () =>
           new Promise<void>((done) => {
             for (const s of sockets) s.destroy();
@@ -163,5 +170,43 @@ export function startFakeMysql(behaviour: FakeBehaviour): Promise<FakeMysql> {
           }),
       });
     });
+  });
+}
+
+/**
+ * The same server in a child process: in load loops the server's work then runs on another core
+ * and the test process's file descriptors are the checker's alone.
+ */
+export function startFakeMysqlProcess(behaviour: FakeBehaviour): Promise<FakeMysql> {
+  const child = fork(__filename, [behaviour], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const replies: Array<(stats: FakeStats) => void> = [];
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`fake MySQL process exited (${code})`)));
+    child.on('message', (msg: { port?: number; stats?: FakeStats }) => {
+      if (msg.stats) return replies.shift()?.(msg.stats);
+      if (msg.port === undefined) return;
+      resolve({
+        port: msg.port,
+        stats: () =>
+          new Promise<FakeStats>((done) => {
+            replies.push(done);
+            child.send('stats');
+          }),
+        close: () =>
+          new Promise<void>((done) => {
+            child.removeAllListeners('exit');
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}
+
+if (require.main === module) {
+  void startFakeMysql(process.argv[2] as FakeBehaviour).then((fake) => {
+    process.on('message', () => void fake.stats().then((stats) => process.send?.({ stats })));
+    process.send?.({ port: fake.port });
   });
 }

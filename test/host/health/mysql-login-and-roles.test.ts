@@ -10,7 +10,7 @@ import { runWithDeadline } from '../../../src/health/deadline';
 import { MysqlChecker, type MysqlCheckOptions } from '../../../src/health/mysql';
 import type { CheckResult } from '../../../src/health/types';
 import { giveToServerUser, makeServerDir, startMariadb, type MariadbServer } from '../../support/mariadb';
-import { makeCertificates, type TestCertificates } from '../../support/tls-certs';
+import { makeCertificates, type TestCertificates } from '../../support/mariadb-tls';
 
 const LVSD = resolve(__dirname, '../../../../bin/lvsd');
 let db: MariadbServer;
