@@ -1,0 +1,311 @@
+// TCP health-check load: N targets on distinct 127.1.x.y addresses, 1 s interval. Measures lvsd's
+// checker (CPU per check, checks/s, event-loop lag) and, in the same run against the same
+// targets, keepalived's checker (CPU from /proc/<pid>/stat). keepalived's checker needs IPVS, so
+// the comparison runs in the kernel lab: scripts/bench-health-tcp.sh.
+//
+//   node dist/bench/health-tcp-bench.js [--targets 5000] [--warmup 5] [--seconds 20]
+//        [--keepalived] [--out bench/results/health-tcp.md]
+import { ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { HealthMonitor } from '../src/health/core';
+import { TcpChecker } from '../src/health/tcp';
+
+interface Options {
+  targets: number;
+  warmupS: number;
+  seconds: number;
+  keepalived: boolean;
+  out?: string;
+}
+
+interface Measure {
+  tool: string;
+  checksPerS: number;
+  cpuPct: number;
+  cpuUsPerCheck: number;
+  lag?: { p50: number; p99: number; max: number };
+  up?: number;
+  note?: string;
+}
+
+const HARD_LIMIT_MS = 300_000; // the whole run, whatever the flags say
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { targets: 5000, warmupS: 5, seconds: 20, keepalived: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = (max: number): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`${a}: an integer from 1 to ${max}`);
+      return v;
+    };
+    if (a === '--targets') o.targets = num(20_000);
+    else if (a === '--warmup') o.warmupS = num(60);
+    else if (a === '--seconds') o.seconds = num(120);
+    else if (a === '--keepalived') o.keepalived = true;
+    else if (a === '--out') o.out = argv[++i];
+    else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+/** 127.1.0.1, 127.1.0.2, ... 250 per /24 */
+function targetAddress(i: number): string {
+  return `127.1.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+}
+
+// ---- the target server: a child process with one listener per address, counting accepts ----
+
+function listenerMain(): void {
+  const [count, port] = process.argv.slice(3).map(Number);
+  let accepted = 0;
+  let pending = count;
+  const onConnection = (s: net.Socket): void => {
+    accepted++;
+    s.on('error', () => {});
+    s.resume(); // closes when the checker closes
+  };
+  for (let i = 0; i < count; i++) {
+    const server = net.createServer(onConnection);
+    server.on('error', (err) => {
+      process.send?.({ error: `${targetAddress(i)}:${port}: ${err.message}` });
+      process.exit(1);
+    });
+    server.listen({ host: targetAddress(i), port, backlog: 64 }, () => {
+      if (--pending === 0) process.send?.({ ready: true });
+    });
+  }
+  process.on('message', () => process.send?.({ accepted }));
+}
+
+class Listener {
+  private constructor(private readonly child: ChildProcess) {}
+
+  static async start(count: number, port: number): Promise<Listener> {
+    const child = fork(__filename, ['--listener', String(count), String(port)], { stdio: 'inherit' });
+    await new Promise<void>((resolve, reject) => {
+      child.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
+      child.once('exit', (code) => reject(new Error(`listener exited with ${code}`)));
+    });
+    return new Listener(child);
+  }
+
+  accepted(): Promise<number> {
+    return new Promise((resolve) => {
+      this.child.once('message', (m: { accepted: number }) => resolve(m.accepted));
+      this.child.send('count');
+    });
+  }
+
+  stop(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+// ---- lvsd ----
+
+const LAG_RESOLUTION_MS = 10;
+const lateMs = (ns: number): number => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS);
+
+async function measureLvsd(o: Options, port: number, listener: Listener): Promise<Measure> {
+  const monitor = new HealthMonitor({ log: false });
+  const watches = [];
+  for (let i = 0; i < o.targets; i++) {
+    const checker = new TcpChecker({ host: targetAddress(i), port });
+    watches.push(monitor.watch(targetAddress(i), checker, { intervalMs: 1000, timeoutMs: 1000, rise: 1, fall: 1 }));
+  }
+  await sleep(o.warmupS * 1000);
+  const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+  lag.enable();
+  const a0 = await listener.accepted();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(o.seconds * 1000);
+  const cpu = process.cpuUsage(c0);
+  const elapsedS = (performance.now() - t0) / 1000;
+  const checks = (await listener.accepted()) - a0;
+  lag.disable();
+  const up = watches.filter((w) => w.state === 'up').length;
+  await monitor.stop();
+  const cpuUs = cpu.user + cpu.system;
+  return {
+    tool: 'lvsd (HealthMonitor + TcpChecker, 1 thread)',
+    checksPerS: checks / elapsedS,
+    cpuPct: cpuUs / 1e4 / elapsedS,
+    cpuUsPerCheck: cpuUs / checks,
+    // the histogram holds whole timer periods: the lag is what exceeds the sampling period
+    lag: { p50: lateMs(lag.percentile(50)), p99: lateMs(lag.percentile(99)), max: lateMs(lag.max) },
+    up,
+  };
+}
+
+// ---- keepalived ----
+
+function keepalivedConfig(o: Options, port: number): string {
+  const lines = ['global_defs {', '  router_id lvsd_bench', '}'];
+  const perService = 4;
+  for (let s = 0; s * perService < o.targets; s++) {
+    // virtual services on 198.18.0.0/15 (benchmark range), inside the lab guest only
+    lines.push(`virtual_server 198.18.${Math.floor(s / 250)}.${(s % 250) + 1} 80 {`, '  delay_loop 1', '  lb_algo rr', '  lb_kind NAT', '  protocol TCP');
+    for (let r = s * perService; r < Math.min(o.targets, (s + 1) * perService); r++) {
+      lines.push(`  real_server ${targetAddress(r)} ${port} {`, '    weight 1', '    TCP_CHECK {', '      connect_timeout 1', '    }', '  }');
+    }
+    lines.push('}');
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** utime + stime of a process, in µs */
+function processCpuUs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // fields 14 and 15 of proc(5)
+  return (ticks * 1e6) / clockTicks();
+}
+
+function clockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+async function measureKeepalived(o: Options, port: number, listener: Listener): Promise<Measure> {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-bench-keepalived-'));
+  const conf = join(dir, 'keepalived.conf');
+  writeFileSync(conf, keepalivedConfig(o, port));
+  const checkersPid = join(dir, 'checkers.pid');
+  let log = '';
+  const child = spawn(
+    'keepalived',
+    ['-n', '-C', '-l', '-G', '-f', conf, '-p', join(dir, 'keepalived.pid'), '-c', checkersPid],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  child.stderr.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4000)));
+  try {
+    let pid = 0;
+    for (let i = 0; i < 100 && !pid; i++) {
+      await sleep(100);
+      if (existsSync(checkersPid)) pid = Number(readFileSync(checkersPid, 'utf8').trim());
+      if (child.exitCode !== null) break;
+    }
+    if (!pid) throw new Error(`keepalived's checker did not start:\n${log}`);
+    await sleep(o.warmupS * 1000);
+    if (child.exitCode !== null || !existsSync(`/proc/${pid}`)) throw new Error(`keepalived exited:\n${log}`);
+    const a0 = await listener.accepted();
+    const c0 = processCpuUs(pid) + processCpuUs(child.pid!);
+    const t0 = performance.now();
+    await sleep(o.seconds * 1000);
+    const cpuUs = processCpuUs(pid) + processCpuUs(child.pid!) - c0;
+    const elapsedS = (performance.now() - t0) / 1000;
+    const checks = (await listener.accepted()) - a0;
+    return {
+      tool: 'keepalived ' + keepalivedVersion() + ' (checker process, TCP_CHECK)',
+      checksPerS: checks / elapsedS,
+      cpuPct: cpuUs / 1e4 / elapsedS,
+      cpuUsPerCheck: cpuUs / checks,
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await Promise.race([new Promise((r) => child.once('exit', r)), sleep(5000)]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function keepalivedVersion(): string {
+  try {
+    const out = execFileSync('keepalived', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return /Keepalived (v[\d.]+)/.exec(out)?.[1] ?? '';
+  } catch (err) {
+    return /Keepalived (v[\d.]+)/.exec(String((err as { stderr?: string }).stderr))?.[1] ?? '';
+  }
+}
+
+// ---- report ----
+
+function report(o: Options, results: Measure[], notes: string[]): string {
+  const f = (n: number, d = 1): string => n.toFixed(d);
+  const rows = results.map(
+    (r) =>
+      `| ${r.tool} | ${f(r.checksPerS, 0)} | ${f(r.cpuPct)} % | ${f(r.cpuUsPerCheck)} | ${
+        r.lag ? `${f(r.lag.p50)} / ${f(r.lag.p99)} / ${f(r.lag.max)}` : '-'
+      } | ${r.up === undefined ? '-' : `${r.up}/${o.targets}`} |`,
+  );
+  const lines = [
+    `- ${new Date().toISOString()}, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, ${cpus().length} CPU (${cpus()[0]?.model ?? '?'}), node ${process.version}`,
+    `- ${o.targets} targets on distinct 127.1.x.y addresses (one listener each, in a separate process), interval 1 s, timeout 1 s; ${o.warmupS} s warm-up, then ${o.seconds} s measured`,
+    `- event-loop lag: perf_hooks.monitorEventLoopDelay sampling every ${LAG_RESOLUTION_MS} ms, minus that period`,
+    '- checks/s: connections the target process accepted during the window; CPU: the checker process only (lvsd: process.cpuUsage; keepalived: utime+stime from /proc/<pid>/stat of its parent and checker processes)',
+    '',
+    '| checker | checks/s | CPU (of one core) | CPU µs per check | event-loop lag p50 / p99 / max ms | up at end |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ];
+  const lvsd = results.find((r) => r.tool.startsWith('lvsd'));
+  const ka = results.find((r) => r.tool.startsWith('keepalived'));
+  if (lvsd && ka) {
+    lines.push(
+      '',
+      `Ratio lvsd / keepalived: CPU per check ${f(lvsd.cpuUsPerCheck / ka.cpuUsPerCheck, 2)}, total CPU ${f(lvsd.cpuPct / ka.cpuPct, 2)}, checks/s ${f(lvsd.checksPerS / ka.checksPerS, 2)}.`,
+    );
+  }
+  for (const n of notes) lines.push('', n);
+  return lines.join('\n') + '\n';
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const hard = setTimeout(() => {
+    process.stderr.write('bench: hard time limit reached\n');
+    process.exit(1);
+  }, HARD_LIMIT_MS);
+  hard.unref();
+  try {
+    execFileSync('ip', ['link', 'set', 'lo', 'up'], { stdio: 'ignore' }); // a fresh lab netns starts with lo down
+  } catch {
+    // not root or no iproute2: lo is normally up already
+  }
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const listener = await Listener.start(o.targets, port);
+  const results: Measure[] = [];
+  const notes: string[] = [];
+  try {
+    results.push(await measureLvsd(o, port, listener));
+    process.stderr.write(`bench: ${JSON.stringify(results[0])}\n`);
+    if (o.keepalived) {
+      await sleep(2000); // let TIME_WAIT and the listener settle between runs
+      try {
+        results.push(await measureKeepalived(o, port, listener));
+        process.stderr.write(`bench: ${JSON.stringify(results[1])}\n`);
+      } catch (err) {
+        notes.push(`keepalived not measured: ${(err as Error).message.split('\n').slice(0, 12).join(' / ')}`);
+      }
+    } else {
+      notes.push('keepalived not measured in this run (its checker needs IPVS: run scripts/bench-health-tcp.sh --lab).');
+    }
+  } finally {
+    listener.stop();
+  }
+  const text = report(o, results, notes);
+  process.stdout.write(text);
+  if (o.out) writeFileSync(o.out, text);
+}
+
+if (process.argv[2] === '--listener') listenerMain();
+else
+  main().then(
+    () => process.exit(0),
+    (err) => {
+      process.stderr.write(`bench: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
