@@ -165,8 +165,10 @@ export class Writer {
     }
   }
 
+  // room() may replace this.buf: always take the offset before touching the buffer.
   u8(v: number): void {
-    this.buf.writeUInt8(v, this.room(1));
+    const at = this.room(1);
+    this.buf[at] = v;
   }
   u16(v: number): void {
     const at = this.room(2);
@@ -189,13 +191,16 @@ export class Writer {
     else this.buf.writeBigUInt64BE(v, at);
   }
   u16be(v: number): void {
-    this.buf.writeUInt16BE(v, this.room(2));
+    const at = this.room(2);
+    this.buf.writeUInt16BE(v, at);
   }
   u32be(v: number): void {
-    this.buf.writeUInt32BE(v >>> 0, this.room(4));
+    const at = this.room(4);
+    this.buf.writeUInt32BE(v >>> 0, at);
   }
   bytes(b: Uint8Array): void {
-    this.buf.set(b, this.room(b.length));
+    const at = this.room(b.length);
+    this.buf.set(b, at);
   }
 
   /** Opens a netlink message; seq and pid are 0 until the socket stamps them. */

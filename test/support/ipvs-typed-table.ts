@@ -7,6 +7,8 @@ import type { RealServer, ServiceKey, VirtualService } from '../../src/ipvs/type
 export interface TypedEntry {
   service: VirtualService;
   save: string;
+  /** when `ipvsadm -S -n` prints the service differently from what it reads */
+  listed?: string;
   servers: { server: RealServer; save: string }[];
 }
 
@@ -111,10 +113,16 @@ export const TYPED_TABLE: readonly TypedEntry[] = [
       { server: rs('2001:db8:0:5::21', 0, 'tunnel', { tunnelType: 'gre', tunnelChecksum: 'nocsum' }), save: '-a -f 2 -6 -r [2001:db8:0:5::21]:0 -i -w 1 --tun-type gre --tun-nocsum' },
     ],
   },
-  { service: svc({ family: 'inet', fwmark: 4294967295 }, 'fo', { flags: 0x4 }), save: '-A -f 4294967295 -s fo -o', servers: [] },
+  // ipvsadm 1.31 reads the mark as unsigned but prints it with %d
+  { service: svc({ family: 'inet', fwmark: 4294967295 }, 'fo', { flags: 0x4 }), save: '-A -f 4294967295 -s fo -o', listed: '-A -f -1 -s fo -o', servers: [] },
 ];
 
 /** The save text of the whole table, in table order (ipvsadm -S sorts; compare as sorted lines). */
 export function typedTableSaveLines(): string[] {
   return TYPED_TABLE.flatMap((e) => [e.save, ...e.servers.map((s) => s.save)]);
+}
+
+/** What `ipvsadm -S -n` prints for the table, in table order. */
+export function typedTableListedLines(): string[] {
+  return TYPED_TABLE.flatMap((e) => [e.listed ?? e.save, ...e.servers.map((s) => s.save)]);
 }

@@ -123,3 +123,13 @@ test('property: random values of every kind round-trip', () => {
   );
   fc.assert(fc.property(arb, (v) => assert.deepEqual(decode(all, encodeToBuffer(all, v)), v)), { numRuns: 500 });
 });
+
+test('a writer that must grow in the middle of any value keeps every byte', () => {
+  const value = { u8: 1, port: 2, mask: 3, blob: Buffer.alloc(100, 9), v6: Buffer.alloc(16, 1), leaf: { id: 4, name: 'grow' } };
+  const want = encodeToBuffer(all, value);
+  for (let initial = 1; initial < 40; initial++) {
+    const w = new Writer(initial);
+    encode(w, all, value);
+    assert.deepEqual(w.finish(), want, `initial size ${initial}`);
+  }
+});

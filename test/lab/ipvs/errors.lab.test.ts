@@ -1,0 +1,127 @@
+// Each way the kernel refuses an IPVS request reaches the caller as words naming the service or
+// real server, with the kernel's errno kept; ipvsadm is asked the same to prove the kernel agrees.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { IpvsError, PermissionError } from '../../../src/errors';
+import { openIpvs, NetlinkIpvsClient } from '../../../src/ipvs/client';
+import type { RealServer, VirtualService } from '../../../src/ipvs/types';
+import { setUpNamespace } from '../../support/ipvs-lab';
+
+let client: NetlinkIpvsClient;
+before(async () => {
+  setUpNamespace();
+  client = await openIpvs();
+});
+after(() => client?.close());
+
+const svc: VirtualService = { key: { family: 'inet', protocol: 'tcp', address: '198.18.0.10', port: 3306 }, scheduler: 'wrr', flags: 0, timeout: 0, netmask: '255.255.255.255' };
+const rs = (address: string, forward: RealServer['forward'] = 'route'): RealServer => ({
+  key: { family: address.includes(':') ? 'inet6' : 'inet', address, port: 3306 },
+  forward,
+  weight: 1,
+  upperThreshold: 0,
+  lowerThreshold: 0,
+});
+
+async function refusal(p: Promise<unknown>): Promise<{ cls: string; message: string; errno?: number }> {
+  try {
+    await p;
+  } catch (e) {
+    return { cls: (e as Error).constructor.name, message: (e as Error).message, errno: (e as { errno?: number }).errno };
+  }
+  assert.fail('the kernel accepted the request');
+}
+
+const ipvsadmFails = (...args: string[]) => {
+  const r = spawnSync('ipvsadm', args, { encoding: 'utf8' });
+  assert.notEqual(r.status, 0, `ipvsadm ${args.join(' ')} succeeded`);
+  return r.stderr.trim();
+};
+
+test('EEXIST: the service already exists', async () => {
+  await client.addService(svc);
+  assert.deepEqual(await refusal(client.addService(svc)), { cls: 'IpvsError', message: 'service 198.18.0.10:3306 already exists', errno: 17 });
+  assert.match(ipvsadmFails('-A', '-t', '198.18.0.10:3306', '-s', 'wrr'), /Service already exists/);
+});
+
+test('ESRCH: no such service (delete, edit, add a real server, zero)', async () => {
+  const missing = { family: 'inet' as const, protocol: 'tcp' as const, address: '198.18.0.99', port: 1 };
+  const words = { cls: 'IpvsError', message: 'no such service 198.18.0.99:1', errno: 3 };
+  assert.deepEqual(await refusal(client.deleteService(missing)), words);
+  assert.deepEqual(await refusal(client.editService({ ...svc, key: missing })), words);
+  assert.deepEqual(await refusal(client.addRealServer(missing, rs('198.18.1.1'))), words);
+  assert.deepEqual(await refusal(client.zero(missing)), words);
+  assert.deepEqual(await refusal(client.getService(missing)), words);
+  assert.match(ipvsadmFails('-D', '-t', '198.18.0.99:1'), /No such service/);
+});
+
+test('ENOENT on real server operations: no such real server', async () => {
+  const words = { cls: 'IpvsError', message: 'no such real server 198.18.9.9:3306 in service 198.18.0.10:3306', errno: 2 };
+  assert.deepEqual(await refusal(client.deleteRealServer(svc.key, rs('198.18.9.9').key)), words);
+  assert.deepEqual(await refusal(client.editRealServer(svc.key, rs('198.18.9.9'))), words);
+  assert.match(ipvsadmFails('-d', '-t', '198.18.0.10:3306', '-r', '198.18.9.9:3306'), /No such destination/);
+});
+
+test('EEXIST on a real server added twice', async () => {
+  await client.addRealServer(svc.key, rs('198.18.1.1'));
+  assert.deepEqual(await refusal(client.addRealServer(svc.key, rs('198.18.1.1'))), {
+    cls: 'IpvsError',
+    message: 'real server 198.18.1.1:3306 already exists in service 198.18.0.10:3306',
+    errno: 17,
+  });
+});
+
+test('ENOENT on NEW_SERVICE: the scheduler or persistence engine module cannot be loaded', async () => {
+  const other = { family: 'inet' as const, protocol: 'tcp' as const, address: '198.18.0.10', port: 3307 };
+  assert.deepEqual(await refusal(client.addService({ ...svc, key: other, scheduler: 'xyz' })), {
+    cls: 'IpvsError',
+    message: "scheduler 'xyz' is not available: its kernel module could not be loaded",
+    errno: 2,
+  });
+  assert.deepEqual(await refusal(client.addService({ ...svc, key: other, flags: 1, timeout: 60, persistenceEngine: 'nope' })), {
+    cls: 'IpvsError',
+    message: "persistence engine 'nope' is not available: its kernel module could not be loaded",
+    errno: 2,
+  });
+  assert.match(ipvsadmFails('-A', '-t', '198.18.0.10:3307', '-s', 'xyz'), /Scheduler or persistence engine not found/);
+});
+
+test('EINVAL on adding a real server whose address is not unicast here (DR and tunnel)', async () => {
+  // 198.19.255.255 is the broadcast address of the namespace's 198.18.0.1/15
+  for (const forward of ['route', 'tunnel'] as const) {
+    const r = await refusal(client.addRealServer(svc.key, rs('198.19.255.255', forward)));
+    assert.equal(r.errno, 22);
+    assert.equal(r.cls, 'IpvsError');
+    assert.match(r.message, new RegExp(`^real server 198\\.19\\.255\\.255:3306 is not routable for this forwarding method \\(${forward}\\)`));
+  }
+  assert.match(ipvsadmFails('-a', '-t', '198.18.0.10:3306', '-r', '198.19.255.255:3306', '-g'), /Invalid operation/);
+});
+
+test('EINVAL on a real server of another family without a tunnel', async () => {
+  const r = await refusal(client.addRealServer(svc.key, rs('2001:db8::20', 'route')));
+  assert.equal(r.errno, 22);
+  assert.match(r.message, /^real server \[2001:db8::20\]:3306 is not of the family of service 198\.18\.0\.10:3306: mixed families need the tunnel forwarding method$/);
+});
+
+test('sync daemon: already running, and stopping one that is not', async () => {
+  await client.startSyncDaemon({ state: 'master', mcastInterface: 'lab0', syncId: 1 });
+  assert.deepEqual(await refusal(client.startSyncDaemon({ state: 'master', mcastInterface: 'lab0', syncId: 1 })), {
+    cls: 'IpvsError',
+    message: 'a master sync daemon is already running',
+    errno: 17,
+  });
+  await client.stopSyncDaemon('master');
+  const r = await refusal(client.stopSyncDaemon('backup'));
+  assert.equal(r.message, 'no backup sync daemon is running');
+});
+
+test('EPERM without CAP_NET_ADMIN: permission denied in words', () => {
+  // a child that is not root: its netlink requests are refused by GENL_ADMIN_PERM
+  const script = `require(${JSON.stringify(join(__dirname, '..', '..', '..', 'src', 'ipvs', 'client.js'))}).openIpvs()
+    .then(c => c.flush()).then(() => console.log('accepted'), e => console.log(JSON.stringify([e.constructor.name, e.message, e.errno])))`;
+  const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(out), ['PermissionError', 'permission denied: needs CAP_NET_ADMIN', 1]);
+  assert.ok(new PermissionError('x', { errno: 1 }) instanceof Error && !(new PermissionError('x') instanceof IpvsError));
+});
