@@ -2,7 +2,8 @@
 // state, back-off on checker-side faults, and deduplication of equal probes. Checkers only probe.
 //
 // Dedup: a Probe is one timer + one checker, shared by every Watch whose checker has the same
-// key and the same interval and timeout. Each Watch keeps its own rise/fall counters and state.
+// key and the same timing (interval, timeout, jitter, back-off). Each Watch keeps its own
+// rise/fall counters, initial state and state.
 import { EventEmitter } from 'node:events';
 import { InputError } from '../errors';
 import { logger } from '../log';
@@ -205,11 +206,11 @@ export class HealthMonitor extends EventEmitter {
 
   /**
    * Starts watching `checker`. `id` names the watch in events and logs (e.g. the real server);
-   * it must not hold secrets. Equal checkers (same key, interval and timeout) share one probe.
+   * it must not hold secrets. Equal checkers (same key and timing) share one probe.
    */
   watch(id: string, checker: Checker, options: Partial<WatchOptions> = {}): Watch {
     const opts = validateWatchOptions({ ...DEFAULT_WATCH_OPTIONS, ...options });
-    const probeId = `${checker.key}|${opts.intervalMs}|${opts.timeoutMs}`;
+    const probeId = `${checker.key}|${opts.intervalMs}|${opts.timeoutMs}|${opts.jitter}|${opts.backoffMaxMs}`;
     let probe = this.probes.get(probeId);
     if (!probe) {
       probe = new Probe(probeId, checker, opts, this, this.clock);
