@@ -52,18 +52,22 @@ export function linkByIndex(sock: RtnlSocket, index: number): Promise<Link | und
   return getLink(sock, { index }, `looking up interface index ${index}`);
 }
 
-/**
- * Creates a tunnel device with no fixed endpoints, the shape an LVS-TUN real server needs (it
- * accepts IP-in-IP from any director). The kernel loads the ipip/ip_gre module if needed.
- * EEXIST when the name is taken, EOPNOTSUPP when the kernel has no such tunnel kind.
- */
-export async function createTunnel(sock: RtnlSocket, name: string, kind: TunnelKind, local?: string): Promise<void> {
+export function createTunnelMessage(name: string, kind: TunnelKind, local?: string): Buffer {
   // Path MTU discovery on, as `ip link add NAME type ipip|gre` asks for; `local` pins the outer destination.
   const outer = local ? { local: ipToBytes(local) } : {};
   const data = kind === 'ipip' ? encodeToBuffer(iptunAttrs, { pmtudisc: 1, ...outer }) : encodeToBuffer(greAttrs, { pmtudisc: 1, ...outer });
   const attrs: LinkAttrs = { ifname: name, linkinfo: { kind, data } };
-  const req = rtnlMessage(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, { fields: IFINFOMSG, value: { family: AF_UNSPEC } }, linkAttrs, attrs);
-  await rtnlRequest(sock, req, `creating ${kind} tunnel device ${name}`);
+  return rtnlMessage(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, { fields: IFINFOMSG, value: { family: AF_UNSPEC } }, linkAttrs, attrs);
+}
+
+/**
+ * Creates a tunnel device that accepts IP-in-IP (or GRE) from any director, the shape an LVS-TUN
+ * real server needs. The kernel loads the ipip/ip_gre module if needed.
+ * EEXIST when the name is taken or a tunnel with the same endpoints exists; EOPNOTSUPP when the
+ * kernel has no such tunnel kind.
+ */
+export async function createTunnel(sock: RtnlSocket, name: string, kind: TunnelKind, local?: string): Promise<void> {
+  await rtnlRequest(sock, createTunnelMessage(name, kind, local), `creating ${kind} tunnel device ${name}`);
 }
 
 export async function deleteLink(sock: RtnlSocket, link: { index: number; name: string }): Promise<void> {
