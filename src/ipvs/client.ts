@@ -226,23 +226,32 @@ export class NetlinkIpvsClient implements IpvsClient {
   /**
    * Sends ops in order, many per sendmsg, without an ACK per op (success of an op is known from
    * the ACK of a later one); reports each failure by index. Every op is encoded before any is
-   * sent, so bad input applies nothing.
+   * sent, so bad input applies nothing. With stopOnError, ops go in half-window slices with one
+   * slice in reserve, so at most one slice beyond the first failure has been sent.
    */
   async apply(ops: readonly IpvsOp[], opts: ApplyOptions = {}): Promise<ApplyResult> {
     const msgs = opMessages(this.familyId, ops);
     const result: ApplyResult = { applied: 0, failed: [], skipped: 0 };
-    const slice = opts.stopOnError ? this.sock.window : Math.max(1, ops.length);
-    for (let start = 0; start < ops.length; start += slice) {
-      const outcomes = await this.sock.batch(msgs.slice(start, start + slice), { ack: false });
+    const slice = opts.stopOnError ? Math.max(1, Math.floor(this.sock.window / 2)) : Math.max(1, ops.length);
+    let next = 0;
+    const launch = () => {
+      const first = next;
+      next += slice;
+      return this.sock.batch(msgs.slice(first, first + slice), { ack: false }).then((outcomes) => ({ first, outcomes }));
+    };
+    const inFlight = [launch()];
+    if (next < ops.length) inFlight.push(launch());
+    while (inFlight.length) {
+      const { first, outcomes } = await inFlight.shift()!;
       outcomes.forEach((o, i) => {
         if (o.ok) result.applied++;
-        else result.failed.push({ index: start + i, op: ops[start + i], error: ipvsError(ops[start + i], o.error) });
+        else result.failed.push({ index: first + i, op: ops[first + i], error: ipvsError(ops[first + i], o.error) });
       });
-      if (opts.stopOnError && result.failed.length) {
-        result.skipped = Math.max(0, ops.length - start - slice);
-        break;
-      }
+      const stop = opts.stopOnError && result.failed.length > 0;
+      if (!stop && next < ops.length) inFlight.push(launch());
     }
+    result.failed.sort((a, b) => a.index - b.index);
+    result.skipped = Math.max(0, ops.length - next);
     return result;
   }
 

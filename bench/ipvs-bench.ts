@@ -1,0 +1,195 @@
+// IPVS at scale, lvsd against ipvsadm in the same lab boot: restore of N services x 4 real
+// servers, full listing, and a small command. Every timed load runs in a fresh network namespace
+// (the kernel keeps deleted destinations for minutes, which slows a reload of the same table).
+//
+//   in the lab:  scripts/lab.sh node dist/bench/ipvs-bench.js [--services 10000] [--runs 3]
+//   prints a markdown table (also to --out FILE, e.g. "$LVSD_LAB_RESULTS/ipvs.md")
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const REPO = join(__dirname, '..', '..');
+const LVSD = join(REPO, 'bin', 'lvsd');
+const NODE = process.execPath;
+const HARD_LIMIT_MS = 1_500_000; // the whole run
+const started = Date.now();
+
+interface Options {
+  services: number;
+  runs: number;
+  out?: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { services: 10_000, runs: 3 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const num = (max: number) => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 1 || v > max) throw new Error(`${a}: an integer from 1 to ${max}`);
+      return v;
+    };
+    if (a === '--services') o.services = num(40_000);
+    else if (a === '--runs') o.runs = num(9);
+    else if (a === '--out') o.out = argv[++i];
+    else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+/** ipvsadm -R input: N TCP services (198.18.0.0/15), each with 4 DR real servers. */
+function restoreText(n: number): string {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const vip = `198.18.${(i >> 8) & 0xff}.${i & 0xff}`;
+    lines.push(`-A -t ${vip}:80 -s wrr`);
+    for (let r = 0; r < 4; r++) lines.push(`-a -t ${vip}:80 -r 198.19.${(i >> 6) & 0xff}.${((i & 0x3f) << 2) | r}:8080 -g -w ${r + 1}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+// ---- child side: runs inside `unshare --net`, prints one JSON line ----
+
+function setUpNamespace(): void {
+  for (const args of [
+    ['link', 'set', 'lo', 'up'],
+    ['link', 'add', 'bench0', 'type', 'dummy'],
+    ['addr', 'add', '198.18.0.1/15', 'dev', 'bench0'],
+    ['link', 'set', 'bench0', 'up'],
+  ]) {
+    execFileSync('ip', args);
+  }
+}
+
+function timeMs(cmd: string, args: string[], input?: string, stdinFile?: string): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { input: stdinFile ? readFileSync(stdinFile) : input, stdio: ['pipe', 'ignore', 'pipe'], timeout: 600_000, maxBuffer: 1 << 30 });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status} ${r.signal ?? ''} ${String(r.stderr).slice(0, 300)}`);
+  return ms;
+}
+
+const MODES: Record<string, (file: string, extra: string) => Promise<Record<string, number>>> = {
+  async 'restore-ipvsadm'(file) {
+    return { 'ipvsadm -R': timeMs('ipvsadm', ['-R'], undefined, file) };
+  },
+  async 'restore-lvsd'(file, batch) {
+    return { 'lvsd ipvs restore': timeMs(NODE, [LVSD, 'ipvs', 'restore', ...(batch ? ['--batch-size', batch] : [])], undefined, file) };
+  },
+  async 'restore-client'(file) {
+    // the library path alone: parse + encode + IpvsClient.apply, in this process (no node start-up)
+    const { parseRestore } = await import('../src/ipvs/restore');
+    const { openIpvs } = await import('../src/ipvs/client');
+    const t = process.hrtime.bigint();
+    const lines = parseRestore(readFileSync(file, 'utf8'));
+    const c = await openIpvs();
+    const r = await c.apply(lines.map((l) => l.command));
+    c.close();
+    const ms = Number(process.hrtime.bigint() - t) / 1e6;
+    if (r.failed.length) throw new Error(`apply: ${r.failed.length} failed, first: ${r.failed[0].error.message}`);
+    return { 'IpvsClient.apply (in process)': ms };
+  },
+  async lists(file, runsText) {
+    execFileSync('ipvsadm', ['-R'], { input: readFileSync(file) });
+    const runs = Number(runsText);
+    const out: Record<string, number[]> = {};
+    const add = (k: string, v: number) => (out[k] ??= []).push(v);
+    const { openIpvs } = await import('../src/ipvs/client');
+    for (let i = 0; i < runs; i++) {
+      add('ipvsadm -Ln', timeMs('ipvsadm', ['-Ln']));
+      add('lvsd ipvs list -n', timeMs(NODE, [LVSD, 'ipvs', 'list', '-n']));
+      const t = process.hrtime.bigint();
+      const c = await openIpvs();
+      const table = await c.listTable();
+      c.close();
+      add('IpvsClient.listTable (in process)', Number(process.hrtime.bigint() - t) / 1e6);
+      if (table.length !== Number(file.split('-').pop())) throw new Error(`listTable: ${table.length} services`);
+      add('ipvsadm -l --timeout', timeMs('ipvsadm', ['-l', '--timeout']));
+      add('node -e 0', timeMs(NODE, ['-e', '0']));
+      add('lvsd ipvs list --timeout', timeMs(NODE, [LVSD, 'ipvs', 'list', '--timeout']));
+    }
+    execFileSync('ipvsadm', ['-C']);
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, median(v)]));
+  },
+};
+
+async function child(mode: string, file: string, extra: string): Promise<void> {
+  setUpNamespace();
+  const result = await MODES[mode](file, extra);
+  // leave an empty table: tearing down a namespace with 50,000 entries costs the next run
+  spawnSync('ipvsadm', ['-C']);
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+// ---- parent side ----
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function inFreshNamespace(mode: string, file: string, extra = ''): Record<string, number> {
+  if (Date.now() - started > HARD_LIMIT_MS) throw new Error('bench: time limit reached');
+  const r = spawnSync('unshare', ['--net', NODE, __filename, '--child', mode, file, extra], { encoding: 'utf8', timeout: 900_000 });
+  if (r.status !== 0) throw new Error(`bench child ${mode}: exit ${r.status} ${r.signal ?? ''}\n${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const file = `/run/lvsd-bench-restore-${o.services}`;
+  writeFileSync(file, restoreText(o.services));
+  // load every module once, so no run pays for modprobe
+  execFileSync('modprobe', ['-a', 'ip_vs', 'ip_vs_wrr', 'dummy']);
+  const samples: Record<string, number[]> = {};
+  const add = (r: Record<string, number>) => Object.entries(r).forEach(([k, v]) => (samples[k] ??= []).push(v));
+  for (let i = 0; i < o.runs; i++) {
+    add(inFreshNamespace('restore-ipvsadm', file));
+    add(inFreshNamespace('restore-lvsd', file));
+    add(inFreshNamespace('restore-client', file));
+    process.stderr.write(`run ${i + 1}/${o.runs}: ${JSON.stringify(Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(v[v.length - 1])])))}\n`);
+  }
+  add(inFreshNamespace('lists', file, String(o.runs)));
+  const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const rows: [string, string, string][] = [
+    ['ipvsadm -R', 'ipvsadm -R', ''],
+    ['lvsd ipvs restore', 'ipvsadm -R', '<= 0.2'],
+    ['IpvsClient.apply (in process)', 'ipvsadm -R', ''],
+    ['ipvsadm -Ln', 'ipvsadm -Ln', ''],
+    ['lvsd ipvs list -n', 'ipvsadm -Ln', '<= 0.3'],
+    ['IpvsClient.listTable (in process)', 'ipvsadm -Ln', ''],
+    ['ipvsadm -l --timeout', 'ipvsadm -l --timeout', ''],
+    ['node -e 0', 'node -e 0', ''],
+    ['lvsd ipvs list --timeout', 'node -e 0', '+50 ms'],
+  ];
+  const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
+  const lines = [
+    `IPVS bench: ${o.services} services x 4 real servers (${o.services * 5} restore lines), median of ${o.runs} runs, one lab boot (kernel ${kernel}, qemu TCG, ${new Date().toISOString()}).`,
+    '',
+    '| what | median | vs | ratio | goal |',
+    '|---|---:|---|---:|---|',
+    ...rows
+      .filter(([k]) => med[k] !== undefined)
+      .map(([k, ref, goal]) => {
+        const ms = med[k];
+        const vs = med[ref];
+        const ratio = k === ref ? '1.00' : goal.startsWith('+') ? `${ms - vs >= 0 ? '+' : ''}${Math.round(ms - vs)} ms` : (ms / vs).toFixed(2);
+        return `| ${k} | ${ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`} | ${ref} | ${ratio} | ${goal} |`;
+      }),
+  ];
+  const text = lines.join('\n') + '\n';
+  process.stdout.write(text);
+  if (o.out) writeFileSync(o.out, text);
+}
+
+if (process.argv[2] === '--child') {
+  child(process.argv[3], process.argv[4], process.argv[5] ?? '').catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
