@@ -18,10 +18,15 @@ export interface MariadbOptions {
   tls?: { cert: string; key: string; ca: string };
   /** startup budget in ms (default 30 s) */
   startTimeoutMs?: number;
+  /** run inside this network namespace (made by the test) instead of the host's */
+  netns?: string;
+  /** address to listen on (default 127.0.0.1); inside `netns`, an address of that namespace */
+  bindAddress?: string;
 }
 
 export interface MariadbServer {
-  readonly host: '127.0.0.1';
+  /** where TCP clients connect: 127.0.0.1 unless bindAddress says otherwise */
+  readonly host: string;
   readonly port: number;
   readonly socket: string;
   /** temp directory holding datadir, socket, logs; removed by stop() */
@@ -102,7 +107,7 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
     ...(user ? [`--user=${user.name}`] : []),
     `--socket=${socket}`,
     `--port=${port}`,
-    '--bind-address=127.0.0.1',
+    `--bind-address=${options.bindAddress ?? '127.0.0.1'}`,
     `--pid-file=${join(dir, 'mysqld.pid')}`,
     `--log-error=${errorLogPath}`,
     '--innodb-buffer-pool-size=32M',
@@ -115,7 +120,9 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
   if (options.galera) args.push(...(await galeraArgs()));
   args.push(...(options.args ?? []));
 
-  const child = spawn('mariadbd', args, { stdio: 'ignore' });
+  const child = options.netns
+    ? spawn('ip', ['netns', 'exec', options.netns, 'mariadbd', ...args], { stdio: 'ignore' }) // ip execs mariadbd: same pid
+    : spawn('mariadbd', args, { stdio: 'ignore' });
   running.add(child);
   let exited = false;
   child.once('exit', () => {
@@ -138,7 +145,7 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
   });
 
   const server: MariadbServer = {
-    host: '127.0.0.1',
+    host: options.bindAddress ?? '127.0.0.1',
     port,
     socket,
     dir,
