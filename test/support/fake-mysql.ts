@@ -31,6 +31,8 @@ export interface FakeStats {
 export interface FakeMysql {
   readonly port: number;
   stats(): Promise<FakeStats>;
+  /** everything clients sent (first 1 MiB), in-process servers only */
+  received(): Buffer;
   close(): Promise<void>;
 }
 
@@ -146,13 +148,19 @@ function behave(behaviour: FakeBehaviour, socket: Socket): void {
 export function startFakeMysql(behaviour: FakeBehaviour): Promise<FakeMysql> {
   const sockets = new Set<Socket>();
   let accepted = 0;
+  const received: Buffer[] = [];
+  let receivedBytes = 0;
   const server: Server = createServer((socket) => {
     accepted++;
     sockets.add(socket);
     socket.on('error', () => {});
     socket.on('close', () => sockets.delete(socket));
     // keep reading whatever the client sends, so its FIN is seen and our side closes too
-    socket.resume();
+    socket.on('data', (chunk: Buffer) => {
+      if (receivedBytes >= 1 << 20) return;
+      received.push(chunk);
+      receivedBytes += chunk.length;
+    });
     behave(behaviour, socket);
   });
   return new Promise((resolve, reject) => {
@@ -163,6 +171,7 @@ export function startFakeMysql(behaviour: FakeBehaviour): Promise<FakeMysql> {
       resolve({
         port: address.port,
         stats: async () => ({ accepted, open: sockets.size }),
+        received: () => Buffer.concat(received),
         close: () =>
           new Promise<void>((done) => {
             for (const s of sockets) s.destroy();
@@ -188,6 +197,9 @@ export function startFakeMysqlProcess(behaviour: FakeBehaviour): Promise<FakeMys
       if (msg.port === undefined) return;
       resolve({
         port: msg.port,
+        received: () => {
+          throw new Error('received() is recorded by in-process fake servers only');
+        },
         stats: () =>
           new Promise<FakeStats>((done) => {
             replies.push(done);
