@@ -210,8 +210,10 @@ function serviceKeyOf(g: Given, required: boolean): ServiceKey | undefined {
   const fw = g.get('fwmark-service');
   const v6 = g.get('ipv6');
   if (fw) {
-    const mark = parseInteger(fw.flag, fw.value, 1, 0xffffffff);
-    return { family: v6 ? 'inet6' : 'inet', fwmark: mark };
+    // ipvsadm -S writes marks above 2^31-1 as negative numbers: read those back as unsigned
+    const mark = parseInteger(fw.flag, fw.value, -0x80000000, 0xffffffff);
+    if (mark === 0) fail(fw.flag, 'the mark must not be 0');
+    return { family: v6 ? 'inet6' : 'inet', fwmark: mark >>> 0 };
   }
   if (v6) fail(v6.flag, 'only goes with -f/--fwmark-service (for addresses the family comes from the address)');
   for (const [long, protocol] of [['tcp-service', 'tcp'], ['udp-service', 'udp'], ['sctp-service', 'sctp']] as const) {

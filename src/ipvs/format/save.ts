@@ -4,12 +4,12 @@ import type { ObservedRealServer, ObservedService, ServiceKey } from '../types';
 import { SVC_F_ONEPACKET, SVC_F_PERSISTENT } from '../flags';
 import { CHECKSUM_OPTION, FORWARD_SWITCH, PROTOCOL_OPTION, checksumOf, hasSchedulerFlags, persistenceMask, schedulerFlagsText } from './fields';
 import type { Namer } from './names';
-import { orderServices, type ServiceEntry } from './table';
+import { orderServices, signedMark, type ServiceEntry } from './table';
 import { sortRealServers } from './sort';
 
 /** "-t 198.18.0.1:80", "--sctp-service [2001:db8::1]:80", "-f 7", "-f 7 -6" */
 export function serviceOption(key: ServiceKey, namer: Namer): string {
-  if (key.fwmark !== undefined) return key.family === 'inet6' ? `-f ${key.fwmark} -6` : `-f ${key.fwmark}`;
+  if (key.fwmark !== undefined) return key.family === 'inet6' ? `-f ${signedMark(key.fwmark)} -6` : `-f ${signedMark(key.fwmark)}`;
   return `${PROTOCOL_OPTION[key.protocol]} ${namer.addrPort(key.family, key.address, key.port, key.protocol)}`;
 }
 

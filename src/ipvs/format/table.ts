@@ -64,10 +64,15 @@ export function formatTitle(mode: ListMode): string {
   }
 }
 
+/** ipvsadm (Debian's 1.31, as seen in the lab) prints marks above 2^31-1 as negative numbers. */
+export function signedMark(fwmark: number): number {
+  return fwmark | 0;
+}
+
 /** "TCP  198.18.0.1:80" (IPv4 names cut at 33 characters), "FWM  7", "FWM  7 IPv6". */
 export function serviceName(svc: ObservedService, namer: Namer): string {
   const k = svc.key;
-  if (k.fwmark !== undefined) return k.family === 'inet6' ? `FWM  ${k.fwmark} IPv6` : `FWM  ${k.fwmark}`;
+  if (k.fwmark !== undefined) return k.family === 'inet6' ? `FWM  ${signedMark(k.fwmark)} IPv6` : `FWM  ${signedMark(k.fwmark)}`;
   const name = `${left(PROTOCOL_NAME[k.protocol], 4)} ${namer.addrPort(k.family, k.address, k.port, k.protocol)}`;
   return k.family === 'inet6' ? name : name.slice(0, 33);
 }

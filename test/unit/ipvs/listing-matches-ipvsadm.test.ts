@@ -33,7 +33,7 @@ test('-S -n matches ipvsadm', () => {
 test('--nosort keeps the kernel order of services and real servers', () => {
   const text = formatTable(info, entries, { mode: 'default', exact: false, sort: false, namer: numericNamer });
   const services = text.split('\n').filter((l) => /^(TCP|UDP|SCTP|FWM)/.test(l)).map((l) => l.split(' ').filter(Boolean).slice(0, 2).join(' '));
-  assert.deepEqual(services, ['TCP 198.18.0.10:80', 'UDP 198.18.0.11:53', 'FWM 1', 'FWM 7', 'TCP [2001:db8::1]:443', 'SCTP 198.18.0.12:9999', 'TCP 198.18.0.9:8080']);
+  assert.deepEqual(services, ['TCP 198.18.0.10:80', 'UDP 198.18.0.11:53', 'FWM 1', 'FWM 7', 'TCP [2001:db8::1]:443', 'SCTP 198.18.0.12:9999', 'TCP 198.18.0.9:8080', 'FWM -1']);
   assert.ok(text.indexOf('198.18.1.2:80') < text.indexOf('198.18.1.1:80'), 'real servers unsorted too');
 });
 
