@@ -2,19 +2,29 @@
 // output (which we reproduce byte for byte) is made with them.
 import type { Family } from './types';
 
-/** Parses dotted-quad IPv4 (four decimal parts, as inet_pton); undefined if not one. */
+/**
+ * Parses dotted-quad IPv4 (four decimal parts of 1-3 digits, no leading zero, as inet_pton);
+ * undefined if not one. One pass over the characters: a restore parses 50,000 of these.
+ */
 export function parseIPv4(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
   const bytes = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (!/^[0-9]{1,3}$/.test(p) || (p.length > 1 && p[0] === '0')) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    bytes[i] = n;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // a final '.' closes the last part
+    if (c >= 48 && c <= 57) {
+      if (digits === 1 && value === 0) return undefined; // leading zero
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return undefined;
+    } else if (c === 46) {
+      if (digits === 0 || part > 3) return undefined;
+      bytes[part++] = value;
+      value = 0;
+      digits = 0;
+    } else return undefined;
   }
-  return bytes;
+  return part === 4 ? bytes : undefined;
 }
 
 /** Parses IPv6 text (with :: and an optional trailing dotted IPv4); undefined if not one. */

@@ -2,7 +2,7 @@
 import { InputError, MalformedMessageError } from '../errors';
 import type { Decoded } from '../netlink/schema';
 import { HOST_LE } from '../netlink/wire';
-import { formatIPv4, formatIPv6, parseAddress, parseIPv4 } from './address';
+import { formatIPv4, formatIPv6, parseAddress, parseIPv4, parseIPv6 } from './address';
 import {
   AF_INET,
   AF_INET6,
@@ -57,29 +57,16 @@ function protocolOf(p: number | undefined): Protocol {
   throw new MalformedMessageError(`IPVS service: protocol ${p ?? '(missing)'} is not TCP, UDP or SCTP`);
 }
 
-// Parsed addresses and masks, kept because a restore names the same few addresses many times
-// (a VIP once per real server, a real server in many services). Never mutated once made.
-const addrCache = { inet: new Map<string, Buffer>(), inet6: new Map<string, Buffer>() };
+// Persistence masks are few and repeated on every service of a restore: parse each once.
 const maskCache = { inet: new Map<string | number, Buffer>(), inet6: new Map<string | number, Buffer>() };
-function cached<K>(cache: Map<K, Buffer>, key: K, make: () => Buffer): Buffer {
-  let b = cache.get(key);
-  if (!b) {
-    if (cache.size >= 1 << 16) cache.clear();
-    b = make();
-    cache.set(key, b);
-  }
-  return b;
-}
 
 /** union nf_inet_addr: 16 bytes, an IPv4 address in the first four. */
 export function addrBytes(family: Family, text: string, what: string): Buffer {
-  return cached(addrCache[family], text, () => {
-    const parsed = parseAddress(text);
-    if (!parsed || parsed.family !== family) throw new InputError(`${what}: "${text}" is not an ${family === 'inet' ? 'IPv4' : 'IPv6'} address`);
-    const out = Buffer.alloc(16);
-    out.set(parsed.bytes, 0);
-    return out;
-  });
+  const parsed = family === 'inet' ? parseIPv4(text) : parseIPv6(text);
+  if (!parsed) throw new InputError(`${what}: "${text}" is not an ${family === 'inet' ? 'IPv4' : 'IPv6'} address`);
+  const out = Buffer.alloc(16);
+  out.set(parsed, 0);
+  return out;
 }
 
 export function addrText(family: Family, b: Buffer): string {
@@ -88,20 +75,21 @@ export function addrText(family: Family, b: Buffer): string {
 
 // IPVS_SVC_ATTR_NETMASK is a __be32: a network-order mask for IPv4, a prefix length in host order for IPv6.
 function netmaskBytes(family: Family, mask: string | number): Buffer {
-  return cached(maskCache[family], mask, () => {
-    const out = Buffer.alloc(4);
-    if (family === 'inet') {
-      const bytes = parseIPv4(String(mask));
-      if (!bytes) throw new InputError(`persistence netmask "${mask}" is not a dotted IPv4 mask`);
-      out.set(bytes);
-    } else {
-      const n = Number(mask);
-      if (!Number.isInteger(n) || n < 1 || n > 128) throw new InputError(`persistence prefix length "${mask}" is not 1..128`);
-      if (HOST_LE) out.writeUInt32LE(n);
-      else out.writeUInt32BE(n);
-    }
-    return out;
-  });
+  let out = maskCache[family].get(mask);
+  if (out) return out;
+  out = Buffer.alloc(4);
+  if (family === 'inet') {
+    const bytes = parseIPv4(String(mask));
+    if (!bytes) throw new InputError(`persistence netmask "${mask}" is not a dotted IPv4 mask`);
+    out.set(bytes);
+  } else {
+    const n = Number(mask);
+    if (!Number.isInteger(n) || n < 1 || n > 128) throw new InputError(`persistence prefix length "${mask}" is not 1..128`);
+    if (HOST_LE) out.writeUInt32LE(n);
+    else out.writeUInt32BE(n);
+  }
+  if (maskCache[family].size < 1024) maskCache[family].set(mask, out);
+  return out;
 }
 
 function netmaskValue(family: Family, b: Buffer | undefined): string | number {

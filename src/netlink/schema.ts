@@ -2,6 +2,7 @@
 // decoder derived from the description and TypeScript types inferred from it.
 // Unknown attributes survive decode -> encode; malformed input is rejected, never guessed at.
 import { MalformedMessageError } from '../errors';
+import { DecodeFn, DecodeHelpers, EncodeFn, EncodeHelpers, compileDecoder, compileEncoder } from './compile';
 import {
   NLA_F_NET_BYTEORDER,
   NLA_HDRLEN,
@@ -146,29 +147,23 @@ export function decode<S extends AttrSet>(set: S, buf: Buffer, where: string = s
   return decodeRange(set, buf, 0, buf.length, where) as Decoded<S>;
 }
 
-// Walks the TLVs by offset (no per-attribute views: decoding big dumps is the hot path).
+// Each set gets a decoder and an encoder generated from its description (compile.ts) on first use.
+const decoders = new WeakMap<AttrSet, DecodeFn>();
+const encoders = new WeakMap<AttrSet, EncodeFn>();
+
+const decodeHelpers: DecodeHelpers = {
+  value: decodeValue,
+  raw: (buf, s, e, rawType) => ({ type: rawType & NLA_TYPE_MASK, flags: rawType & ~NLA_TYPE_MASK & 0xffff, value: Buffer.from(buf.subarray(s, e)) }),
+  badLength: (where, type, offset, len, left) => malformed(where, undefined, `attribute type ${type} at offset ${offset} has length ${len}, ${left} bytes left`),
+  short: (where, spec, got) => malformed(where, spec, `${got} bytes, ${spec.kind} needs ${INT_SIZE[spec.kind]}`),
+};
+
+// Walks the TLVs by offset, no per-attribute views. Fewer than 4 bytes left over is tolerated,
+// as the kernel does (trailing padding).
 function decodeRange(set: AttrSet, buf: Buffer, start: number, end: number, where: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  let unknown: RawAttr[] | undefined;
-  let off = start;
-  while (end - off >= NLA_HDRLEN) {
-    const len = readU16Host(buf, off);
-    const rawType = readU16Host(buf, off + 2);
-    const type = rawType & NLA_TYPE_MASK;
-    if (len < NLA_HDRLEN || len > end - off) {
-      throw malformed(where, undefined, `attribute type ${type} at offset ${off - start} has length ${len}, ${end - off} bytes left`);
-    }
-    const spec = set.table[type];
-    if (spec === undefined) {
-      (unknown ??= []).push({ type, flags: rawType & ~NLA_TYPE_MASK & 0xffff, value: Buffer.from(buf.subarray(off + NLA_HDRLEN, off + len)) });
-    } else if (spec.kind !== 'pad') {
-      out[spec.name] = decodeValue(spec, buf, off + NLA_HDRLEN, off + len, rawType, where);
-    }
-    off += (len + 3) & ~3;
-  }
-  // Fewer than 4 bytes left over is tolerated, as the kernel does (trailing padding).
-  if (unknown) out.unknown = unknown;
-  return out;
+  let fn = decoders.get(set);
+  if (!fn) decoders.set(set, (fn = compileDecoder(set, decodeHelpers)));
+  return fn(buf, start, end, where);
 }
 
 function decodeValue(spec: AttrSpec, buf: Buffer, s: number, e: number, rawType: number, where: string): unknown {
@@ -251,23 +246,24 @@ function writeInt(w: Writer, kind: string, v: unknown, where: string): void {
   writeIntUnchecked(w, kind, v);
 }
 
-/** Encodes an object as attributes in description order, then any preserved unknown ones. */
-export function encode<S extends AttrSet>(w: Writer, set: S, value: Decoded<S>, where: string = set.name): void {
-  const obj = value as Record<string, unknown>;
-  const attrs = set.attrs;
-  for (let i = 0; i < attrs.length; i++) {
-    const spec = attrs[i];
-    const v = obj[spec.name];
-    if (v !== undefined && spec.kind !== 'pad') encodeValue(w, spec, v, where);
-  }
-  const unknown = value.unknown;
-  if (unknown) {
-    for (const raw of unknown) {
+const encodeHelpers: EncodeHelpers = {
+  value: encodeValue,
+  intOk,
+  cannot: (where, spec, v) => cannot(where, spec, `${String(v)} is not a ${spec.kind}`),
+  unknown(w, attrs) {
+    for (const raw of attrs) {
       const at = w.beginAttr(raw.type | raw.flags);
       w.bytes(raw.value);
       w.endAttr(at);
     }
-  }
+  },
+};
+
+/** Encodes an object as attributes in description order, then any preserved unknown ones. */
+export function encode<S extends AttrSet>(w: Writer, set: S, value: Decoded<S>, where: string = set.name): void {
+  let fn = encoders.get(set);
+  if (!fn) encoders.set(set, (fn = compileEncoder(set, encodeHelpers)));
+  fn(w, value as Record<string, unknown>, where);
 }
 
 function cannot(where: string, spec: AttrSpec, what: string): MalformedMessageError {

@@ -253,8 +253,14 @@ export class Writer {
   }
 
   private patchU16(at: number, v: number): void {
-    if (HOST_LE) this.buf.writeUInt16LE(v, at);
-    else this.buf.writeUInt16BE(v, at);
+    const b = this.buf;
+    if (HOST_LE) {
+      b[at] = v & 0xff;
+      b[at + 1] = v >>> 8;
+    } else {
+      b[at] = v >>> 8;
+      b[at + 1] = v & 0xff;
+    }
   }
   private patchU32(at: number, v: number): void {
     if (HOST_LE) this.buf.writeUInt32LE(v >>> 0, at);
