@@ -107,6 +107,10 @@ class Listener {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const begun = performance.now();
+const progress = (what: string): void => {
+  process.stderr.write(`bench: ${((performance.now() - begun) / 1000).toFixed(1)} s: ${what}\n`);
+};
 
 // ---- lvsd ----
 
@@ -120,6 +124,7 @@ async function measureLvsd(o: Options, port: number, listener: Listener): Promis
     const checker = new TcpChecker({ host: targetAddress(i), port });
     watches.push(monitor.watch(targetAddress(i), checker, { intervalMs: 1000, timeoutMs: 1000, rise: 1, fall: 1 }));
   }
+  progress(`lvsd watching ${o.targets} targets; warming up`);
   await sleep(o.warmupS * 1000);
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
@@ -133,6 +138,7 @@ async function measureLvsd(o: Options, port: number, listener: Listener): Promis
   lag.disable();
   const up = watches.filter((w) => w.state === 'up').length;
   await monitor.stop();
+  progress('lvsd measured and stopped');
   const cpuUs = cpu.user + cpu.system;
   return {
     tool: 'lvsd (HealthMonitor + TcpChecker, 1 thread)',
@@ -198,6 +204,7 @@ async function measureKeepalived(o: Options, port: number, listener: Listener): 
       if (child.exitCode !== null) break;
     }
     if (!pid) throw new Error(`keepalived's checker did not start:\n${log}`);
+    progress(`keepalived checker pid ${pid}; warming up`);
     await sleep(o.warmupS * 1000);
     if (child.exitCode !== null || !existsSync(`/proc/${pid}`)) throw new Error(`keepalived exited:\n${log}`);
     const a0 = await listener.accepted();
@@ -207,6 +214,7 @@ async function measureKeepalived(o: Options, port: number, listener: Listener): 
     const cpuUs = processCpuUs(pid) + processCpuUs(child.pid!) - c0;
     const elapsedS = (performance.now() - t0) / 1000;
     const checks = (await listener.accepted()) - a0;
+    progress('keepalived measured');
     return {
       tool: 'keepalived ' + keepalivedVersion() + ' (checker process, TCP_CHECK)',
       checksPerS: checks / elapsedS,
@@ -276,6 +284,7 @@ async function main(): Promise<void> {
   }
   const port = 20000 + Math.floor(Math.random() * 20000);
   const listener = await Listener.start(o.targets, port);
+  progress(`listener ready on ${o.targets} addresses, port ${port}`);
   const results: Measure[] = [];
   const notes: string[] = [];
   try {
