@@ -19,7 +19,12 @@ export type FakeBehaviour =
   | 'auth-switch-unknown' // asks to switch to a plugin nobody knows
   | 'err-1251' // answers the login with ERR 1251
   | 'sha2-full-auth' // caching_sha2_password with a cold cache: asks for full authentication
-  | 'tls-stall'; // offers TLS, then never answers the TLS handshake
+  | 'tls-stall' // offers TLS, then never answers the TLS handshake
+  | 'oversized-length' // a packet header announcing 16 MiB, then a few bytes
+  | 'truncated-greeting' // the first 20 bytes of a greeting, then FIN
+  | 'wrong-sequence' // a greeting with sequence id 7
+  | 'empty-plugin' // a greeting naming an empty auth plugin, then OK to any login, then silence
+  | 'bad-ok-packet'; // a login answered by a packet of an unknown type (0x42)
 
 export interface FakeStats {
   /** connections accepted so far */
@@ -131,6 +136,26 @@ function behave(behaviour: FakeBehaviour, socket: Socket): void {
       return;
     case 'tls-stall':
       socket.write(greeting('mysql_native_password', 0x800 /* CLIENT_SSL */));
+      return;
+    case 'oversized-length':
+      socket.write(Buffer.concat([Buffer.from([0xff, 0xff, 0xff, 0x00]), randomBytes(64)]));
+      return;
+    case 'truncated-greeting':
+      socket.end(greeting().subarray(0, 20));
+      return;
+    case 'wrong-sequence': {
+      const g = greeting();
+      g[3] = 7;
+      socket.write(g);
+      return;
+    }
+    case 'empty-plugin':
+      socket.write(greeting(''));
+      onLogin(socket, (s) => s.write(OK(2)));
+      return;
+    case 'bad-ok-packet':
+      socket.write(greeting());
+      onLogin(socket, (s) => s.write(packet(2, Buffer.from([0x42, 0x00, 0x00]))));
       return;
     case 'sha2-full-auth':
       // As MySQL 8 does: the client starts with mysql_native_password, the server switches it to

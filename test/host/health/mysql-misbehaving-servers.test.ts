@@ -129,6 +129,18 @@ test('ERR 1040 instead of a greeting, a reset, a close after the greeting: down 
   assert.equal(garbage.ok, false);
 });
 
+test('malformed packets: oversized length, truncation, wrong sequence id, empty plugin name, unknown packet type: down, never up, the process survives', async () => {
+  const behaviours: FakeBehaviour[] = ['oversized-length', 'truncated-greeting', 'wrong-sequence', 'empty-plugin', 'bad-ok-packet', 'garbage'];
+  for (const behaviour of behaviours) {
+    for (let i = 0; i < 20; i++) {
+      const r = await once(behaviour, false, 300);
+      assert.equal(r.ok, false, `${behaviour}: ${r.reason}`);
+      assert.ok(r.latencyMs < 300 + LATENESS_MS, `${behaviour}: ${r.latencyMs} ms`);
+      assert.notEqual(r.reason, '');
+    }
+  }
+});
+
 function pick(r: CheckResult): [boolean, boolean | undefined, string] {
   return [r.ok, r.configError, r.reason];
 }
