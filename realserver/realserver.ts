@@ -86,7 +86,10 @@ function nextLabel(device: string, used: Set<string>): string | undefined {
   }
 }
 
-/** Plans `up`: the changes that bring the system to the config, and the state to record. */
+/**
+ * Plans `up`: the changes that bring the system to the config, and the state to record.
+ * Order: retire what a previous run added and is no longer wanted, then the device, the VIPs, the sysctls.
+ */
 export function planUp(config: RealserverConfig, observed: Observed, previous: RealserverState | undefined): { changes: Change[]; state: RealserverState; notes: string[] } {
   const device = targetDevice(config);
   const changes: Change[] = [];
@@ -126,6 +129,7 @@ export function planUp(config: RealserverConfig, observed: Observed, previous: R
   // The VIPs.
   const retired = new Set(changes.flatMap((c) => (c.kind === 'delete-address' && c.device === device ? [c.address.address] : [])));
   const used = new Set(addressesOn(observed, device).filter((a) => !retired.has(a.address)).map((a) => a.label).filter((l): l is string => !!l));
+  for (const k of kept) if (k.label) used.add(k.label); // a kept VIP removed by hand gets its own label back
   const added = [...kept];
   for (const vip of config.vips) {
     if (hasAddress(observed, device, vip.address)) {
@@ -173,7 +177,6 @@ export function planUp(config: RealserverConfig, observed: Observed, previous: R
     added,
     sysctls,
   };
-  // Device-level changes go first so the addresses have somewhere to go; retiring old ones before adding new.
   return { changes, state, notes };
 }
 

@@ -1,6 +1,6 @@
 // The record of what `up` changed, so `down` can undo exactly that and nothing else.
 // Written before the first change: a crash half-way through `up` still leaves a usable undo record.
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { StateError } from '../src/errors';
 import type { Mode, TunnelKind } from './config';
@@ -82,12 +82,28 @@ function shapeProblem(s: RealserverState): string | undefined {
   return undefined;
 }
 
+/**
+ * mkdir -p, one level at a time: Node 20's mkdirSync({ recursive: true }) spins forever under
+ * /proc (ENOENT there does not mean "create the parent first").
+ */
+function makeDirectories(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirectories(parent);
+  mkdirSync(dir, { mode: 0o755 });
+}
+
 /** Writes atomically (temp file + rename), so a crash never leaves half a file. */
 export function writeState(path: string, state: RealserverState): void {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
-  renameSync(tmp, path);
+  try {
+    makeDirectories(dirname(path));
+    writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o644 });
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw new StateError(`cannot write state file ${path} (${(err as Error).message}); nothing was changed without it: choose another place with --state`);
+  }
 }
 
 export function removeState(path: string): void {

@@ -126,3 +126,11 @@ test('a corrupt state file, or one from another network namespace, is refused; -
   assert.equal(ns.lvsd(['down', '--state', state]).status, 0);
   assert.deepEqual(ns.allAddrs(), ['lo 127.0.0.1/8', 'lo ::1/128']);
 });
+
+test('a state file that cannot be written: refused before any change', (t) => {
+  const ns = netns(t);
+  const r = ns.lvsd(['up', '--vip', '198.18.0.10', '--state', '/proc/lvsd-nowhere/state.json']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^lvsd: cannot write state file \/proc\/lvsd-nowhere\/state\.json \(.*\); nothing was changed without it/);
+  assertUntouched(ns, join(ns.dir, 'state.json'));
+});
