@@ -1,7 +1,7 @@
 // `lvsd realserver up|down|status`: hold the VIPs on lo (DR) or on a tunnel device (TUN) without
 // answering ARP for them, and undo exactly that. Replaces the operators' lvs_realserver.sh (seed 002).
 import { InputError, StateError } from '../src/errors';
-import { resolveConfig, type RealserverConfig, type RealserverFlags, type Vip } from './config';
+import { DEFAULT_STATE_PATH, resolveConfig, type RealserverConfig, type RealserverFlags, type Vip } from './config';
 import { requireNetAdmin } from './privileges';
 import { currentBootId, currentNetns, readState, removeState, STATE_VERSION, writeState, type AddedAddress, type RealserverState } from './state';
 import { realserverSysctls } from './sysctl';
@@ -342,9 +342,14 @@ export async function up(options: CommandOptions, system?: RealserverSystem): Pr
   }
 }
 
-export async function down(options: CommandOptions, system?: RealserverSystem): Promise<Report> {
+/** For down and status the VIPs are optional: without them the state file alone says what to do. */
+function requested(options: CommandOptions): { asked?: RealserverConfig; statePath: string } {
   const asked = options.vip?.length || options.config ? resolveConfig(options, { requireVips: true }) : undefined;
-  const statePath = asked?.statePath ?? options.state ?? resolveConfig(options, { requireVips: false }).statePath;
+  return { asked, statePath: asked?.statePath ?? options.state ?? DEFAULT_STATE_PATH };
+}
+
+export async function down(options: CommandOptions, system?: RealserverSystem): Promise<Report> {
+  const { asked, statePath } = requested(options);
   requireNetAdmin('down');
   const lines: string[] = [];
   let state: RealserverState | undefined;
@@ -391,8 +396,7 @@ function forcedState(config: RealserverConfig): RealserverState {
 }
 
 export async function status(options: CommandOptions, system?: RealserverSystem): Promise<Report> {
-  const asked = options.vip?.length || options.config ? resolveConfig(options, { requireVips: true }) : undefined;
-  const statePath = asked?.statePath ?? options.state ?? resolveConfig(options, { requireVips: false }).statePath;
+  const { asked, statePath } = requested(options);
   const state = readState(statePath);
   if (state && asked && !sameRequest(state, asked)) throw mismatch(state, asked, 'status');
   if (!state && !asked) return { lines: [`not set up: no state file at ${statePath}`], notSetUp: true };

@@ -134,3 +134,19 @@ test('a state file that cannot be written: refused before any change', (t) => {
   assert.match(r.stderr, /^lvsd: cannot write state file \/proc\/lvsd-nowhere\/state\.json \(.*\); nothing was changed without it/);
   assertUntouched(ns, join(ns.dir, 'state.json'));
 });
+
+test('down --force with a corrupt state file removes the VIPs given and restores kernel defaults', (t) => {
+  const ns = netns(t);
+  const state = join(ns.dir, 'state.json');
+  assert.equal(ns.lvsd(['up', '--vip', '198.18.0.10', '--vip', '2001:db8::10', '--state', state]).status, 0);
+  writeFileSync(state, 'not json');
+  const refused = ns.lvsd(['down', '--state', state]);
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /is corrupt/);
+  assert.equal(ns.sysctl('net.ipv4.conf.all.arp_ignore'), '1', 'nothing undone without --force');
+
+  const forced = ns.lvsd(['down', '--force', '--vip', '198.18.0.10', '--vip', '2001:db8::10', '--state', state]);
+  assert.equal(forced.status, 0, forced.stderr);
+  assert.match(forced.stdout, /the prior sysctl values are unknown, so kernel defaults are restored/);
+  assertUntouched(ns, state);
+});
