@@ -232,7 +232,7 @@ export class NetlinkIpvsClient implements IpvsClient {
   async apply(ops: readonly IpvsOp[], opts: ApplyOptions = {}): Promise<ApplyResult> {
     const msgs = opMessages(this.familyId, ops);
     const result: ApplyResult = { applied: 0, failed: [], skipped: 0 };
-    const slice = opts.stopOnError ? Math.max(1, Math.floor(this.sock.window / 2)) : Math.max(1, ops.length);
+    const slice = opts.stopOnError ? Math.max(1, Math.floor(this.sock.silentCapacity / 2)) : Math.max(1, ops.length);
     let next = 0;
     const launch = () => {
       const first = next;

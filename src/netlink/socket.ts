@@ -26,7 +26,7 @@ export interface SocketOptions {
   /** SO_RCVBUF wish; the kernel caps it at net.core.rmem_max (and doubles it). */
   recvBufferSize?: number;
   sendBufferSize?: number;
-  /** most requests awaiting an answer at once; default derived from the receive buffer */
+  /** most requests awaiting an answer at once (default 4096); the receive buffer bounds it too */
   window?: number;
   /** reject everything in flight when the kernel says nothing for this long */
   timeoutMs?: number;
@@ -53,6 +53,8 @@ interface Pending {
   replies: Message[];
   interrupted: boolean;
   done: boolean;
+  /** receive-buffer bytes its answers may take */
+  cost: number;
   resolve(replies: Message[]): void;
   reject(err: Error): void;
 }
@@ -69,6 +71,13 @@ export function netlinkError(errno: number, seq?: number, extack?: string, what 
   const text = `${what}: ${errnoText(errno)}${extack ? `: ${extack}` : ''}`;
   return new NetlinkError(text, errno, { extack, seq });
 }
+
+/**
+ * Receive-buffer bytes (skb truesize, about) one message's answers may take: an acknowledged
+ * request gets its reply (if any, trimmed by the kernel to its size) and an ACK; a silent one
+ * only an error echoing the request.
+ */
+const REPLY_COST = { ack: 4096, silent: 1024 };
 
 const ENOBUFS = 105;
 const ETIMEDOUT = 110;
@@ -87,7 +96,11 @@ export class NetlinkSocket {
   private closed = false;
   private referenced = true;
   private watchdog?: NodeJS.Timeout;
+  /** most messages in flight (answers are bounded separately, by the receive-buffer budget) */
   readonly window: number;
+  private readonly budget: number;
+  private budgetUsed = 0;
+  private readonly maxSendBytes: number;
   private readonly timeoutMs: number;
 
   constructor(readonly protocol: number, opts: SocketOptions = {}) {
@@ -95,10 +108,12 @@ export class NetlinkSocket {
       recvBufferSize: opts.recvBufferSize ?? 32 << 20,
       sendBufferSize: opts.sendBufferSize ?? 4 << 20,
     });
-    // Each answer costs about 1 KiB of receive buffer (skb overhead); keep all answers of the
-    // messages in flight within it, or the kernel drops them (ENOBUFS).
+    // Keep every possible answer of the messages in flight within the receive buffer: the kernel
+    // would drop the rest (ENOBUFS), and netlink@0.3.0 aborts the process on that recvmsg error.
     const rcv = this.raw.getRecvBufferSize();
-    this.window = opts.window ?? Math.max(16, Math.min(1024, Math.floor(rcv / 1536)));
+    this.budget = Math.max(REPLY_COST.ack, Math.floor(rcv * 0.75));
+    this.maxSendBytes = Math.max(4096, this.raw.getSendBufferSize() / 2 - 1024);
+    this.window = opts.window ?? 4096;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.raw.on('message', (buf) => this.onData(buf));
     this.raw.on('truncatedMessage', () => this.failAll(netlinkError(ENOBUFS, undefined, undefined, 'netlink reply truncated; results of requests in flight are unknown')));
@@ -108,6 +123,11 @@ export class NetlinkSocket {
       this.failAll(netlinkError(errno, undefined, undefined, what));
     });
     this.setReferenced(false);
+  }
+
+  /** How many unacknowledged (silent) messages may be in flight at once. */
+  get silentCapacity(): number {
+    return Math.max(1, Math.min(this.window, Math.floor(this.budget / REPLY_COST.silent)));
   }
 
   /** The local port the kernel addresses replies to. */
@@ -152,7 +172,7 @@ export class NetlinkSocket {
     if (this.closed) return Promise.reject(netlinkError(EBADF, undefined, undefined, 'netlink socket closed'));
     if (msg.length < 16) return Promise.reject(new MalformedMessageError(`request of ${msg.length} bytes has no header`));
     return new Promise<Message[]>((resolve, reject) => {
-      this.queue.push({ msg, seq: 0, dump, ack, order: 0, replies: [], interrupted: false, done: false, resolve, reject });
+      this.queue.push({ msg, seq: 0, dump, ack, order: 0, replies: [], interrupted: false, done: false, cost: 0, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         queueMicrotask(() => this.flush());
@@ -160,20 +180,38 @@ export class NetlinkSocket {
     });
   }
 
-  /** Sends queued requests within the window; a dump goes alone (one dump per socket at a time). */
+  /**
+   * Sends queued requests while their possible answers fit the receive buffer (see REPLY_COST);
+   * a dump goes alone, once nothing else is in flight (the kernel writes its first part at once).
+   */
   private flush(): void {
     this.flushScheduled = false;
     while (this.queue.length && !this.closed) {
+      const head = this.queue[0];
+      if (head.dump) {
+        if (this.inflight.size > 0) return;
+        this.send([this.queue.shift()!]);
+        continue;
+      }
+      const free = this.budget - this.budgetUsed;
+      // refill in bulk, not one message per answer: fewer, fuller sends
       const room = this.window - this.inflight.size;
-      // refill the window in bulk, not one message per answer: fewer, fuller sends
-      if (room <= 0 || (room < this.window / 2 && this.inflight.size > 0 && !this.queue[0].dump)) return;
+      if (this.inflight.size > 0 && (this.dumpRunning || free < this.budget / 2 || room < this.window / 2)) return;
       const chunk: Pending[] = [];
-      if (this.queue[0].dump) {
-        if (this.dumpRunning) return;
-        this.dumpRunning = true;
+      let bytes = 0;
+      let cost = REPLY_COST.ack; // the last message of a send is always acknowledged
+      // one sendmsg takes at most UIO_MAXIOV (1024) buffers and sk_sndbuf bytes
+      while (this.queue.length && chunk.length < Math.min(1024, room)) {
+        const q = this.queue[0];
+        const c = q.ack ? REPLY_COST.ack : REPLY_COST.silent;
+        if (q.dump || bytes + q.msg.length > this.maxSendBytes || (chunk.length > 0 && cost + c > free)) break;
+        bytes += q.msg.length;
+        cost += c;
         chunk.push(this.queue.shift()!);
-      } else {
-        while (chunk.length < room && this.queue.length && !this.queue[0].dump) chunk.push(this.queue.shift()!);
+      }
+      if (chunk.length === 0) {
+        if (this.inflight.size > 0) return;
+        chunk.push(this.queue.shift()!); // alone and oversized: the kernel will say why
       }
       this.send(chunk);
     }
@@ -191,6 +229,9 @@ export class NetlinkSocket {
       if (HOST_LE) p.msg.writeUInt16LE(cur | flags, 6);
       else p.msg.writeUInt16BE(cur | flags, 6);
       stampMessage(p.msg, p.seq);
+      p.cost = p.dump ? 0 : p.ack ? REPLY_COST.ack : REPLY_COST.silent;
+      this.budgetUsed += p.cost;
+      if (p.dump) this.dumpRunning = true;
       this.inflight.set(p.seq, p);
       if (!p.ack && !p.dump) this.silent.push(p);
       bufs.push(p.msg);
@@ -248,7 +289,7 @@ export class NetlinkSocket {
   private finish(p: Pending, err?: Error): void {
     if (p.done) return;
     p.done = true;
-    this.inflight.delete(p.seq);
+    if (this.inflight.delete(p.seq)) this.budgetUsed -= p.cost;
     if (p.dump) this.dumpRunning = false;
     if (err) p.reject(err);
     else p.resolve(p.replies);

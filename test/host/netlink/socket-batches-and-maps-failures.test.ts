@@ -105,3 +105,15 @@ test('requests on a closed socket fail at once instead of hanging', async () => 
   sock.close();
   await assert.rejects(sock.request(getFamily('nlctrl')), /netlink socket closed/);
 });
+
+test('a tiny receive buffer throttles the requests in flight instead of losing replies', async () => {
+  // the kernel would drop answers that do not fit (ENOBUFS); the socket keeps them within budget
+  const sock = new GenlSocket({ recvBufferSize: 1 });
+  try {
+    const outcomes = await sock.batch(Array.from({ length: 1000 }, () => getFamily('nlctrl')), { ack: true });
+    assert.deepEqual(outcomes.filter((o) => !o.ok).map((o) => !o.ok && o.error.message), []);
+    for (const o of outcomes) if (o.ok) assert.equal(decode(ctrlAttrs, parseGenl(o.replies[0]).attrs).familyName, 'nlctrl');
+  } finally {
+    sock.close();
+  }
+});
