@@ -40,8 +40,17 @@ export interface MariadbServer {
 }
 
 const running = new Set<ChildProcess>();
+const dirs = new Set<string>();
+// last resort when a test crashes before its teardown: no server or datadir outlives the process
 process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
+  for (const dir of dirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // a killed server may still hold files for a moment; nothing more to do at exit
+    }
+  }
 });
 
 /** A TCP port free on 127.0.0.1 right now. */
@@ -66,6 +75,7 @@ function serverUser(): { name: string; uid: number; gid: number } | undefined {
 /** A temp directory the server user owns (mariadbd refuses to run as root). */
 export function makeServerDir(prefix = 'lvsd-mariadb-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  dirs.add(dir);
   const user = serverUser();
   if (user) chownSync(dir, user.uid, user.gid);
   return dir;
@@ -164,6 +174,7 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
         clearTimeout(killer);
       }
       rmSync(dir, { recursive: true, force: true });
+      dirs.delete(dir);
     },
   };
   return server;
