@@ -11,6 +11,7 @@ interface MysqlFlags extends CommonCheckFlags {
   user?: string;
   passwordFile?: string;
   passwordEnv?: string;
+  passwordCredential?: string;
   role: string;
   maxLag: string;
   acceptDonor?: boolean;
@@ -28,6 +29,7 @@ export function register(check: Command): void {
     .option('--user <name>', 'check account (give it only the privileges its role needs)')
     .option('--password-file <file>', 'file holding the password (mode 0600 or stricter)')
     .option('--password-env <var>', 'environment variable holding the password')
+    .option('--password-credential <name>', 'systemd credential holding the password ($CREDENTIALS_DIRECTORY/NAME)')
     .addOption(new Option('--role <role>', 'what "up" means').choices([...ROLES]).default('any'))
     .option('--max-lag <seconds>', 'replica role: highest acceptable Seconds_Behind_Master', String(DEFAULT_MAX_LAG_SECONDS))
     .option('--accept-donor', 'galera role: a Donor/Desynced node (state 2) is up')
@@ -65,10 +67,16 @@ export function register(check: Command): void {
 }
 
 function passwordSource(flags: MysqlFlags): PasswordSource {
-  if (flags.passwordFile !== undefined && flags.passwordEnv !== undefined) {
-    throw new InputError('--password-file and --password-env: give one of them, not both');
-  }
+  const given = [
+    flags.passwordFile !== undefined && '--password-file',
+    flags.passwordEnv !== undefined && '--password-env',
+    flags.passwordCredential !== undefined && '--password-credential',
+  ].filter(Boolean);
+  if (given.length > 1) throw new InputError(`${given.join(' and ')}: give one of them, not several`);
   if (flags.passwordFile !== undefined) return { file: flags.passwordFile };
   if (flags.passwordEnv !== undefined) return { env: flags.passwordEnv };
-  throw new InputError('--password-file or --password-env is required: a check without a password gets the director blocked (max_connect_errors)');
+  if (flags.passwordCredential !== undefined) return { credential: flags.passwordCredential };
+  throw new InputError(
+    '--password-file, --password-env or --password-credential is required: a check without a password gets the director blocked (max_connect_errors)',
+  );
 }

@@ -1,17 +1,33 @@
 // Where the check account's password comes from. Never inline: a file only its owner can read,
-// or an environment variable. Errors name the file or variable, never the content.
+// an environment variable, or a systemd credential (LoadCredential=, read from
+// $CREDENTIALS_DIRECTORY, not inherited by child processes). Errors name the place, never the content.
 import { readFileSync, statSync } from 'node:fs';
 import { InputError } from '../../errors';
 
-export type PasswordSource = { file: string } | { env: string };
+export type PasswordSource = { file: string } | { env: string } | { credential: string };
 
 /** Words for the source, safe for keys, logs and errors. */
 export function describePasswordSource(source: PasswordSource): string {
-  return 'file' in source ? `file ${source.file}` : `env ${source.env}`;
+  if ('file' in source) return `file ${source.file}`;
+  if ('env' in source) return `env ${source.env}`;
+  return `credential ${source.credential}`;
 }
 
 export function loadPassword(source: PasswordSource, env: NodeJS.ProcessEnv = process.env): string {
-  return 'file' in source ? readPasswordFile(source.file) : readPasswordEnv(source.env, env);
+  if ('file' in source) return readPasswordFile(source.file);
+  if ('env' in source) return readPasswordEnv(source.env, env);
+  return readCredential(source.credential, env);
+}
+
+function readCredential(name: string, env: NodeJS.ProcessEnv): string {
+  if (!/^[A-Za-z0-9_.-]+$/.test(name) || name === '.' || name === '..') {
+    throw new InputError(`--password-credential: "${name}" is not a credential name`);
+  }
+  const dir = env.CREDENTIALS_DIRECTORY;
+  if (!dir) {
+    throw new InputError(`--password-credential ${name}: CREDENTIALS_DIRECTORY is not set (run under systemd with LoadCredential=${name}:...)`);
+  }
+  return readPasswordFile(`${dir}/${name}`);
 }
 
 function readPasswordFile(path: string): string {

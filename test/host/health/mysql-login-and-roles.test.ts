@@ -169,5 +169,5 @@ test('CLI: a password file others can read is refused with exit 2, naming the fi
   assert.equal(r.stderr, `lvsd: password file ${path} has mode 0644: group or others can access it; run chmod 600 ${path}\n`);
   const none = await lvsd(['check', 'mysql', `127.0.0.1:${db.port}`, '--user', 'lvs_native']);
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /--password-file or --password-env is required/);
+  assert.match(none.stderr, /--password-file, --password-env or --password-credential is required/);
 });

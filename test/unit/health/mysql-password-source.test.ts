@@ -55,7 +55,17 @@ test('environment variable source', () => {
   assert.throws(() => loadPassword({ env: 'BAD-NAME' }, {}), /not a valid environment variable name/);
 });
 
+test('systemd credential source: $CREDENTIALS_DIRECTORY/NAME, same file checks', () => {
+  withFile(`${SECRET}\n`, 0o400, (path) => {
+    const dir = path.slice(0, path.lastIndexOf('/'));
+    assert.equal(loadPassword({ credential: 'db.pw' }, { CREDENTIALS_DIRECTORY: dir }), SECRET);
+    assert.throws(() => loadPassword({ credential: 'db.pw' }, {}), /CREDENTIALS_DIRECTORY is not set/);
+    assert.throws(() => loadPassword({ credential: '../etc/shadow' }, { CREDENTIALS_DIRECTORY: dir }), /is not a credential name/);
+  });
+});
+
 test('the source is described without the secret', () => {
   assert.equal(describePasswordSource({ file: '/etc/lvsd/db.pw' }), 'file /etc/lvsd/db.pw');
   assert.equal(describePasswordSource({ env: 'DB_PW' }), 'env DB_PW');
+  assert.equal(describePasswordSource({ credential: 'db' }), 'credential db');
 });
