@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { HealthMonitor } from '../src/health/core';
+import { HealthMonitor, type Watch } from '../src/health/core';
 import { TcpChecker } from '../src/health/tcp';
 
 interface Options {
@@ -119,12 +119,13 @@ const lateMs = (ns: number): number => Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS)
 
 async function measureLvsd(o: Options, port: number, listener: Listener): Promise<Measure> {
   const monitor = new HealthMonitor({ log: false });
-  const watches = [];
+  const watches: Watch[] = [];
   for (let i = 0; i < o.targets; i++) {
     const checker = new TcpChecker({ host: targetAddress(i), port });
     watches.push(monitor.watch(targetAddress(i), checker, { intervalMs: 1000, timeoutMs: 1000, rise: 1, fall: 1 }));
   }
   progress(`lvsd watching ${o.targets} targets; warming up`);
+  const ticker = setInterval(() => progress(`${watches.filter((w) => w.state === 'up').length} up`), 5000);
   await sleep(o.warmupS * 1000);
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
@@ -137,6 +138,7 @@ async function measureLvsd(o: Options, port: number, listener: Listener): Promis
   const checks = (await listener.accepted()) - a0;
   lag.disable();
   const up = watches.filter((w) => w.state === 'up').length;
+  clearInterval(ticker);
   await monitor.stop();
   progress('lvsd measured and stopped');
   const cpuUs = cpu.user + cpu.system;

@@ -1,6 +1,7 @@
 // TCP check: connect, optionally send a string and expect a reply, then close.
-import { Socket } from 'node:net';
+import { Socket, isIP } from 'node:net';
 import { abortedAfter, elapsedMs } from './deadline';
+import { connectAndClose, fastConnectAvailable } from './tcp-connect';
 import { describeExpect, formatTarget, paramsHash, quote, socketErrorInWords } from './describe';
 import type { Checker, CheckResult, CheckTarget } from './types';
 
@@ -17,14 +18,20 @@ export class TcpChecker implements Checker {
   readonly kind = 'tcp' as const;
   readonly key: string;
   private readonly maxReadBytes: number;
+  /** 4 or 6 when a bare connect to an IP literal can take the fast path */
+  private readonly fastFamily: 0 | 4 | 6;
 
   constructor(private readonly options: TcpCheckOptions) {
     this.maxReadBytes = options.maxReadBytes ?? 4096;
+    const family = isIP(options.host);
+    const bare = options.send === undefined && options.expect === undefined;
+    this.fastFamily = bare && fastConnectAvailable && (family === 4 || family === 6) ? family : 0;
     this.key = `tcp:${formatTarget(options)}:${paramsHash([options.send, describeExpect(options.expect), this.maxReadBytes])}`;
   }
 
   run(signal: AbortSignal): Promise<CheckResult> {
     const { host, port, send, expect } = this.options;
+    if (this.fastFamily) return connectAndClose(host, this.fastFamily, port, signal);
     const startedAt = performance.now();
     return new Promise<CheckResult>((resolve) => {
       const socket = new Socket();

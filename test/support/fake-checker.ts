@@ -7,6 +7,8 @@ export type Verdict = 'pass' | 'fail' | 'config' | 'hang';
 export class FakeChecker implements Checker {
   readonly kind = 'tcp' as const;
   readonly runsAt: number[] = [];
+  /** whether the signal each run got was already aborted */
+  readonly startedAborted: boolean[] = [];
   private readonly script: Verdict[];
 
   constructor(
@@ -26,10 +28,10 @@ export class FakeChecker implements Checker {
 
   run(signal: AbortSignal): Promise<CheckResult> {
     this.runsAt.push(this.clock.now());
+    this.startedAborted.push(signal.aborted);
     const verdict = this.script.shift() ?? this.otherwise;
     if (verdict === 'hang') return new Promise(() => {}); // ignores its signal
     if (verdict === 'config') return Promise.resolve({ ok: false, configError: true, reason: 'bad credentials', latencyMs: 1 });
-    void signal;
     return Promise.resolve({ ok: verdict === 'pass', reason: verdict, latencyMs: 1 });
   }
 }

@@ -57,6 +57,7 @@ test('hanging probes count as failures in the monitor and the next probe still r
   assert.equal(watch.state, 'up');
   const gaps = c.runsAt.slice(1).map((t, i) => t - c.runsAt[i]);
   assert.deepEqual(gaps.slice(0, 4), [1000, 1000, 1000, 1000], 'a timed-out probe does not delay the next');
+  assert.ok(c.startedAborted.every((a) => !a), 'every run gets a live signal, also after a deadline abort');
   await monitor.stop();
 });
 
