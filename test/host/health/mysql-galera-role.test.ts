@@ -3,9 +3,10 @@
 // again; wsrep_reject_queries=ALL is down.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { HealthMonitor, type Transition } from '../../../src/health/core';
 import { runWithDeadline } from '../../../src/health/deadline';
 import { MysqlChecker } from '../../../src/health/mysql';
-import type { CheckResult } from '../../../src/health/types';
+import type { Checker, CheckResult } from '../../../src/health/types';
 import { startMariadb, type MariadbServer } from '../../support/mariadb';
 
 const PASSWORD_ENV = 'LVSD_TEST_GALERA_PW';
@@ -80,4 +81,54 @@ test('wsrep_reject_queries=ALL: down; NONE: up', async () => {
     await node.sql('SET GLOBAL wsrep_reject_queries = NONE');
   }
   assert.equal((await checkUntil((x) => x.ok)).ok, true);
+});
+
+test('under the check core: desync takes the node down after fall, OFF brings it up only after rise', { timeout: 60_000 }, async () => {
+  const real = new MysqlChecker({ host: '127.0.0.1', port: node.port, user: 'lvs_check', password: { env: PASSWORD_ENV }, role: 'galera' });
+  const results: CheckResult[] = [];
+  // the real checker, with its results recorded in order
+  const recorded: Checker = {
+    kind: real.kind,
+    key: real.key,
+    run: async (signal) => {
+      const r = await real.run(signal);
+      results.push(r);
+      return r;
+    },
+  };
+  const monitor = new HealthMonitor({ log: false });
+  const transitions: Array<Transition & { at: number }> = [];
+  monitor.on('transition', (t) => transitions.push({ ...t, at: results.length }));
+  const nextTransition = async (to: 'up' | 'down'): Promise<Transition & { at: number }> => {
+    const end = Date.now() + 20_000;
+    while (Date.now() < end) {
+      const t = transitions.find((x) => x.to === to);
+      if (t) {
+        transitions.splice(transitions.indexOf(t), 1);
+        return t;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return assert.fail(`no transition to ${to} within 20 s`);
+  };
+  monitor.watch('galera-node', recorded, { intervalMs: 100, timeoutMs: 2000, rise: 3, fall: 2, initialState: 'fully-down', jitter: 0.1 });
+  try {
+    const up = await nextTransition('up');
+    assert.ok(up.at >= 3, 'rise 3: three passes before up');
+    await node.sql('SET GLOBAL wsrep_desync = ON');
+    const desyncAt = results.length;
+    const down = await nextTransition('down');
+    assert.match(down.result.reason, /wsrep_local_state=2 \(Donor\/Desynced\)|wsrep_desync=ON/);
+    assert.ok(down.at - desyncAt >= 2, 'fall 2: two failures before down');
+    await node.sql('SET GLOBAL wsrep_desync = OFF');
+    const offAt = results.length;
+    const back = await nextTransition('up');
+    assert.equal(back.result.reason, 'wsrep_local_state=4 (Synced), Primary');
+    // the last three results before the transition passed, and it took at least three after OFF
+    assert.ok(back.at - offAt >= 3, `rise 3 after OFF: ${back.at - offAt} probes`);
+    assert.deepEqual(results.slice(back.at - 3, back.at).map((r) => r.ok), [true, true, true]);
+  } finally {
+    await monitor.stop();
+    await node.sql('SET GLOBAL wsrep_desync = OFF');
+  }
 });
