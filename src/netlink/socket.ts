@@ -50,13 +50,31 @@ interface Pending {
   dump: boolean;
   ack: boolean;
   order: number;
-  replies: Message[];
+  replies: Message[] | undefined;
   interrupted: boolean;
   done: boolean;
   /** receive-buffer bytes its answers may take */
   cost: number;
-  resolve(replies: Message[]): void;
-  reject(err: Error): void;
+  /** a single request's promise, or its place in a batch */
+  resolve?(replies: Message[]): void;
+  reject?(err: Error): void;
+  group?: BatchGroup;
+  index?: number;
+}
+
+interface BatchGroup {
+  outcomes: BatchOutcome[];
+  left: number;
+  resolve(outcomes: BatchOutcome[]): void;
+}
+
+const NO_REPLIES: Message[] = Object.freeze([]) as unknown as Message[];
+
+function settle(g: BatchGroup, i: number, result: Message[] | Error): void {
+  g.outcomes[i] = Array.isArray(result)
+    ? { ok: true, replies: result }
+    : { ok: false, error: result instanceof NetlinkError ? result : netlinkError(EBADF, undefined, String(result)) };
+  if (--g.left === 0) g.resolve(g.outcomes);
 }
 
 const errnoMap = getSystemErrorMap();
@@ -148,16 +166,26 @@ export class NetlinkSocket {
     return this.enqueue(msg, true, false);
   }
 
-  /** Sends many requests, as few sendmsg calls as the window allows; never rejects. */
-  async batch(msgs: Buffer[], opts: RequestOptions = { ack: false }): Promise<BatchOutcome[]> {
-    return Promise.all(
-      msgs.map((m) =>
-        this.request(m, opts).then(
-          (replies): BatchOutcome => ({ ok: true, replies }),
-          (error): BatchOutcome => ({ ok: false, error: error instanceof NetlinkError ? error : netlinkError(EBADF, undefined, String(error)) }),
-        ),
-      ),
-    );
+  /**
+   * Sends many requests, as few sendmsg calls as the window allows; resolves once all are
+   * answered, with one outcome per message, in order; never rejects. No promise per message:
+   * a restore sends tens of thousands.
+   */
+  batch(msgs: Buffer[], opts: RequestOptions = { ack: false }): Promise<BatchOutcome[]> {
+    const outcomes: BatchOutcome[] = new Array(msgs.length);
+    if (msgs.length === 0) return Promise.resolve(outcomes);
+    return new Promise<BatchOutcome[]>((resolve) => {
+      const group: BatchGroup = { outcomes, left: msgs.length, resolve };
+      const ack = opts.ack ?? true;
+      for (let i = 0; i < msgs.length; i++) {
+        if (this.closed || msgs[i].length < 16) {
+          settle(group, i, netlinkError(EBADF, undefined, undefined, this.closed ? 'netlink socket closed' : 'request has no header'));
+          continue;
+        }
+        this.queue.push({ msg: msgs[i], seq: 0, dump: false, ack, order: 0, replies: undefined, interrupted: false, done: false, cost: 0, group, index: i });
+      }
+      this.scheduleFlush();
+    });
   }
 
   close(): void {
@@ -172,12 +200,16 @@ export class NetlinkSocket {
     if (this.closed) return Promise.reject(netlinkError(EBADF, undefined, undefined, 'netlink socket closed'));
     if (msg.length < 16) return Promise.reject(new MalformedMessageError(`request of ${msg.length} bytes has no header`));
     return new Promise<Message[]>((resolve, reject) => {
-      this.queue.push({ msg, seq: 0, dump, ack, order: 0, replies: [], interrupted: false, done: false, cost: 0, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        queueMicrotask(() => this.flush());
-      }
+      this.queue.push({ msg, seq: 0, dump, ack, order: 0, replies: undefined, interrupted: false, done: false, cost: 0, resolve, reject });
+      this.scheduleFlush();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
   }
 
   /**
@@ -280,7 +312,7 @@ export class NetlinkSocket {
       return;
     } else {
       if (m.header.flags & NLM_F_DUMP_INTR) p.interrupted = true;
-      p.replies.push({ header: m.header, payload: m.payload });
+      (p.replies ??= []).push(m);
       if (!p.dump && !(m.header.flags & NLM_F_MULTI) && !p.ack) this.finish(p);
     }
   }
@@ -291,8 +323,9 @@ export class NetlinkSocket {
     p.done = true;
     if (this.inflight.delete(p.seq)) this.budgetUsed -= p.cost;
     if (p.dump) this.dumpRunning = false;
-    if (err) p.reject(err);
-    else p.resolve(p.replies);
+    if (p.group) settle(p.group, p.index!, err ?? p.replies ?? NO_REPLIES);
+    else if (err) p.reject!(err);
+    else p.resolve!(p.replies ?? NO_REPLIES);
     while (this.silent.length && (this.silent[0].done || this.silent[0].order < p.order)) {
       const s = this.silent.shift()!;
       if (!s.done) this.finish(s);
@@ -306,7 +339,11 @@ export class NetlinkSocket {
 
   private failAll(err: Error): void {
     for (const p of [...this.inflight.values()]) this.finish(p, err);
-    for (const p of this.queue.splice(0)) p.reject(err);
+    for (const p of this.queue.splice(0)) {
+      p.done = true;
+      if (p.group) settle(p.group, p.index!, err);
+      else p.reject!(err);
+    }
   }
 
   private armWatchdog(): void {
