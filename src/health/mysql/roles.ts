@@ -8,7 +8,7 @@
 //            (A reader pool that must exclude broken replicas uses role replica.)
 import { galeraQuery, galeraVerdict, parseGaleraRow } from './galera';
 import { parseReplicaRow, replicaQuery, replicaVerdict } from './replica';
-import { asSwitch, onOff } from './values';
+import { asSwitch, asText, onOff } from './values';
 import type { Flavor, Verdict } from './verdict';
 
 export const ROLES = ['any', 'galera', 'replica', 'writer', 'reader'] as const;
@@ -50,13 +50,16 @@ export function roleVerdict(options: RoleOptions, rows: Record<string, unknown>[
     case 'replica':
       return replicaVerdict(parseReplicaRow(row), options.maxLagSeconds);
     case 'writer': {
-      const readOnly = asSwitch(row?.read_only);
-      if (readOnly === false) return { ok: true, reason: 'read_only=OFF (writable)' };
-      return { ok: false, reason: `read_only=${onOff(readOnly)} (not writable)` };
+      if (asSwitch(row?.read_only) === false) return { ok: true, reason: 'read_only=OFF (writable)' };
+      return { ok: false, reason: `read_only=${readOnlyText(row?.read_only)} (not writable)` };
     }
-    case 'reader': {
-      const readOnly = asSwitch(row?.read_only);
-      return { ok: true, reason: `read_only=${onOff(readOnly)}, serves reads` };
-    }
+    case 'reader':
+      return { ok: true, reason: `read_only=${readOnlyText(row?.read_only)}, serves reads` };
   }
+}
+
+/** 1/0 as ON/OFF; other values as the server spells them (MariaDB 11.x also has NO_LOCK, NO_LOCK_NO_ADMIN). */
+function readOnlyText(v: unknown): string {
+  const on = asSwitch(v);
+  return on === null ? (asText(v) ?? 'NULL') : onOff(on);
 }

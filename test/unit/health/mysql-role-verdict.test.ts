@@ -10,6 +10,8 @@ test('writer is up only with read_only=OFF, whatever type the driver returns', (
   for (const off of [0, '0', 'OFF', 0n]) assert.deepEqual(roleVerdict(opts('writer'), [{ read_only: off }]), { ok: true, reason: 'read_only=OFF (writable)' });
   for (const on of [1, '1', 'ON']) assert.deepEqual(roleVerdict(opts('writer'), [{ read_only: on }]), { ok: false, reason: 'read_only=ON (not writable)' });
   assert.deepEqual(roleVerdict(opts('writer'), []), { ok: false, reason: 'read_only=NULL (not writable)' });
+  // MariaDB 11.x spells read-only modes out
+  assert.deepEqual(roleVerdict(opts('writer'), [{ read_only: 'NO_LOCK_NO_ADMIN' }]), { ok: false, reason: 'read_only=NO_LOCK_NO_ADMIN (not writable)' });
 });
 
 test('reader is up with read_only ON or OFF (a writer serves reads too)', () => {
