@@ -108,37 +108,9 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
     );
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
+    dirs.delete(dir);
     throw new Error(`mariadb-install-db failed: ${String((err as { stderr?: Buffer }).stderr ?? err)}`);
   }
-  const port = await freePort();
-  const args = [
-    '--no-defaults',
-    `--datadir=${datadir}`,
-    ...(user ? [`--user=${user.name}`] : []),
-    `--socket=${socket}`,
-    `--port=${port}`,
-    `--bind-address=${options.bindAddress ?? '127.0.0.1'}`,
-    `--pid-file=${join(dir, 'mysqld.pid')}`,
-    `--log-error=${errorLogPath}`,
-    '--innodb-buffer-pool-size=32M',
-    '--innodb-log-file-size=16M',
-    '--max-connections=400',
-  ];
-  if (options.tls) {
-    args.push(`--ssl-cert=${options.tls.cert}`, `--ssl-key=${options.tls.key}`, `--ssl-ca=${options.tls.ca}`);
-  }
-  if (options.galera) args.push(...(await galeraArgs()));
-  args.push(...(options.args ?? []));
-
-  const child = options.netns
-    ? spawn('ip', ['netns', 'exec', options.netns, 'mariadbd', ...args], { stdio: 'ignore' }) // ip execs mariadbd: same pid
-    : spawn('mariadbd', args, { stdio: 'ignore' });
-  running.add(child);
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-    running.delete(child);
-  });
   const errorLog = (): string => {
     try {
       return readFileSync(errorLogPath, 'utf8');
@@ -146,13 +118,39 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
       return '';
     }
   };
-
-  const admin = await waitReady(socket, options.startTimeoutMs ?? 30_000, () => exited).catch(async (err: Error) => {
-    child.kill('SIGKILL');
-    const log = errorLog().split('\n').slice(-15).join('\n');
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`mariadbd did not start: ${err.message}\n${log}`);
-  });
+  // Another test process may take the free port we picked before mariadbd binds it: retry.
+  let started: Launched | undefined;
+  for (let attempt = 1; !started; attempt++) {
+    const port = await freePort();
+    const args = [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      ...(user ? [`--user=${user.name}`] : []),
+      `--socket=${socket}`,
+      `--port=${port}`,
+      `--bind-address=${options.bindAddress ?? '127.0.0.1'}`,
+      `--pid-file=${join(dir, 'mysqld.pid')}`,
+      `--log-error=${errorLogPath}`,
+      '--innodb-buffer-pool-size=32M',
+      '--innodb-log-file-size=16M',
+      '--max-connections=400',
+    ];
+    if (options.tls) {
+      args.push(`--ssl-cert=${options.tls.cert}`, `--ssl-key=${options.tls.key}`, `--ssl-ca=${options.tls.ca}`);
+    }
+    if (options.galera) args.push(...(await galeraArgs()));
+    args.push(...(options.args ?? []));
+    try {
+      started = await launch(args, port, socket, options);
+    } catch (err) {
+      const log = errorLog().split('\n').slice(-15).join('\n');
+      if (attempt < 3 && /already in use|Bind on TCP\/IP port/i.test(log)) continue;
+      rmSync(dir, { recursive: true, force: true });
+      dirs.delete(dir);
+      throw new Error(`mariadbd did not start: ${(err as Error).message}\n${log}`);
+    }
+  }
+  const { child, admin, port } = started;
 
   const server: MariadbServer = {
     host: options.bindAddress ?? '127.0.0.1',
@@ -167,10 +165,10 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
     errorLog,
     stop: async () => {
       await admin.end().catch(() => admin.destroy());
-      if (!exited) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await new Promise<void>((resolve) => (exited ? resolve() : child.once('exit', () => resolve())));
+        await new Promise<void>((resolve) => child.once('exit', () => resolve()));
         clearTimeout(killer);
       }
       rmSync(dir, { recursive: true, force: true });
@@ -178,6 +176,33 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
     },
   };
   return server;
+}
+
+interface Launched {
+  child: ChildProcess;
+  admin: mariadb.Connection;
+  port: number;
+}
+
+/** Starts mariadbd and waits for its socket to take logins; kills it if it does not. */
+async function launch(args: string[], port: number, socket: string, options: MariadbOptions): Promise<Launched> {
+  const child = options.netns
+    ? spawn('ip', ['netns', 'exec', options.netns, 'mariadbd', ...args], { stdio: 'ignore' }) // ip execs mariadbd: same pid
+    : spawn('mariadbd', args, { stdio: 'ignore' });
+  running.add(child);
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+    running.delete(child);
+  });
+  try {
+    const admin = await waitReady(socket, options.startTimeoutMs ?? 30_000, () => exited);
+    return { child, admin, port };
+  } catch (err) {
+    child.kill('SIGKILL');
+    if (!exited) await new Promise((resolve) => child.once('exit', resolve));
+    throw err;
+  }
 }
 
 async function waitReady(socket: string, timeoutMs: number, exited: () => boolean): Promise<mariadb.Connection> {
