@@ -184,6 +184,10 @@ function render(rows: Row[], info: { version: string; opts: Options; aborted: nu
     '',
     `Aborted_connects grew by ${info.aborted} over the whole run.`,
     '',
+    'Absolute figures move with the host\'s load (the load average above; lab VMs often share it); compare rows',
+    'of one run. The reference column is the CPU of one check relative to a MISC_CHECK script running the',
+    'mariadb client, which is what keepalived users run today (keepalived has no MySQL check of its own).',
+    '',
   ];
   return lines.join('\n');
 }
