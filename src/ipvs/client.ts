@@ -15,7 +15,7 @@ import {
   serviceKeyAttrs,
 } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
-import { Cmd, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, infoAttrs } from './spec';
+import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, infoAttrs } from './spec';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -197,7 +197,7 @@ export class NetlinkIpvsClient implements IpvsClient {
     await this.request({ kind: 'start-daemon', daemon: d }, Cmd.NEW_DAEMON, { daemon: daemonAttrsOf(d) });
   }
   async stopSyncDaemon(state: SyncDaemonState): Promise<void> {
-    await this.request({ kind: 'stop-daemon', state }, Cmd.DEL_DAEMON, { daemon: { state: state === 'master' ? 1 : 2 } });
+    await this.request({ kind: 'stop-daemon', state }, Cmd.DEL_DAEMON, { daemon: { state: DaemonState[state] } });
   }
 
   zero(key?: ServiceKey): Promise<void> {

@@ -277,17 +277,15 @@ export class NetlinkSocket {
     });
   }
 
+  // Called from the native binding: nothing may throw out of here (the addon would abort).
   private onData(buf: Buffer): void {
-    let msgs: Message[];
     try {
-      msgs = parseMessages(buf);
+      for (const m of parseMessages(buf)) this.onMessage(m);
+      this.watchdog?.refresh();
+      this.flush();
     } catch (err) {
-      this.failAll(err as Error);
-      return;
+      this.failAll(err instanceof Error ? err : new Error(String(err)));
     }
-    for (const m of msgs) this.onMessage(m);
-    this.watchdog?.refresh();
-    this.flush();
   }
 
   private onMessage(m: Message): void {
