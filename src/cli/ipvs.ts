@@ -4,18 +4,8 @@
 // that needs them, so `lvsd ipvs list --timeout` starts fast.
 import { Command, Option } from 'commander';
 import { InputError, IpvsUnavailableError } from '../errors';
-import {
-  COMMAND_OPTIONS,
-  SERVICE_IDENTITY_OPTIONS,
-  SYNC_DAEMON_OPTIONS,
-  buildCommand,
-  buildSyncDaemon,
-  buildTimeouts,
-  parseSyncState,
-  type CommandKind,
-  type GivenOption,
-  type OptionSpec,
-} from '../ipvs/command';
+import { COMMAND_OPTIONS, SERVICE_IDENTITY_OPTIONS, SYNC_DAEMON_OPTIONS, type CommandKind, type OptionSpec } from '../ipvs/options';
+import type { GivenOption } from '../ipvs/command';
 import type { IpvsClient, ServiceKey, TableEntry } from '../ipvs/types';
 import type { Namer } from '../ipvs/format/names';
 
@@ -43,6 +33,11 @@ function givenOptions(opts: Opts, specs: readonly OptionSpec[]): GivenOption[] {
     out.push(v === true ? { long: spec.long, flag: `--${spec.long}` } : { long: spec.long, flag: `--${spec.long}`, value: v });
   }
   return out;
+}
+
+/** The option interpreter, loaded only when a command runs. */
+function commands(): Promise<typeof import('../ipvs/command')> {
+  return import('../ipvs/command');
 }
 
 async function openClient(): Promise<IpvsClient> {
@@ -158,6 +153,7 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
 }
 
 async function list(o: Opts): Promise<void> {
+  const { buildCommand } = await commands();
   const zero = buildCommand('zero', givenOptions(o, SERVICE_IDENTITY_OPTIONS)); // reads the optional service
   const service = zero.kind === 'zero' ? zero.service : undefined;
   checkListFlags(o, service);
@@ -170,6 +166,7 @@ async function list(o: Opts): Promise<void> {
 // ---- changes --------------------------------------------------------------------------------
 
 async function change(kind: CommandKind, o: Opts): Promise<void> {
+  const { buildCommand } = await commands();
   const command = buildCommand(kind, givenOptions(o, COMMAND_OPTIONS[kind]));
   await withClient(async (c) => {
     switch (command.kind) {
@@ -243,6 +240,7 @@ export function register(program: Command): void {
     .argument('<tcpfin>')
     .argument('<udp>')
     .action(async (tcp: string, tcpFin: string, udp: string) => {
+      const { buildTimeouts } = await commands();
       const t = buildTimeouts([tcp, tcpFin, udp]);
       await withClient((c) => c.setTimeouts(t));
     });
@@ -294,6 +292,7 @@ export function register(program: Command): void {
   const daemon = ipvs.command('daemon').description('connection sync daemons (ipvsadm --start-daemon, --stop-daemon, -L --daemon)');
   addOptions(daemon.command('start').description('start a master or backup sync daemon').argument('<state>', 'master or backup'), SYNC_DAEMON_OPTIONS).action(
     async (state: string, o: Opts) => {
+      const { buildSyncDaemon, parseSyncState } = await commands();
       const d = buildSyncDaemon(parseSyncState('state', state), givenOptions(o, SYNC_DAEMON_OPTIONS));
       await withClient((c) => c.startSyncDaemon(d));
     },
@@ -303,6 +302,7 @@ export function register(program: Command): void {
     .description('stop the master or backup sync daemon')
     .argument('<state>', 'master or backup')
     .action(async (state: string) => {
+      const { parseSyncState } = await commands();
       const s = parseSyncState('state', state);
       await withClient((c) => c.stopSyncDaemon(s));
     });

@@ -3,15 +3,8 @@
 // only a fully valid input yields commands to apply.
 import { InputError, LvsdError } from '../errors';
 import type { IpvsClient } from './types';
-import {
-  COMMAND_OPTIONS,
-  buildCommand,
-  buildTimeouts,
-  type CommandKind,
-  type GivenOption,
-  type IpvsCommand,
-  type OptionSpec,
-} from './command';
+import { buildCommand, buildTimeouts, type GivenOption, type IpvsCommand } from './command';
+import { COMMAND_OPTIONS, type CommandKind, type OptionSpec } from './options';
 
 /** The ipvsadm command switches a restore line may start with. */
 const COMMAND_SWITCHES: Record<string, CommandKind | 'set-timeouts'> = {
@@ -176,7 +169,7 @@ export function parseRestore(text: string): RestoreLine[] {
   return out;
 }
 
-/** Raised when the kernel refuses a restore line; earlier lines stay applied. */
+/** Raised when the kernel refuses a restore line. */
 export class RestoreApplyError extends LvsdError {
   constructor(message: string, readonly line: number, readonly applied: number, options?: { cause?: unknown }) {
     super('LVSD_ERR_RESTORE', message, options);
@@ -185,7 +178,8 @@ export class RestoreApplyError extends LvsdError {
 
 /**
  * Applies parsed lines in order, in batches (many netlink messages per send). Stops at the first
- * line the kernel refuses and throws RestoreApplyError naming it.
+ * line the kernel refuses and throws RestoreApplyError naming it: lines before it are applied,
+ * lines after it that were already sent in the same batch may be too (the error counts them).
  */
 export async function applyRestore(
   client: Pick<IpvsClient, 'apply'>,

@@ -35,11 +35,17 @@ test('a restore input with a bad line names it, exits non-zero and applies nothi
   assert.equal(ipvsadm(['-S', '-n']), '');
 });
 
-test('a line the kernel refuses is named; the lines before it stay applied', () => {
-  ipvsadm(['-C']);
+test('a line the kernel refuses is named; lines before it stay applied, later ones of its batch may be', () => {
   const input = '-A -t 198.18.0.20:80 -s rr\n-a -t 198.18.0.20:80 -r 198.18.1.20 -m\n-A -t 198.18.0.20:80 -s wlc\n-A -t 198.18.0.21:80\n';
+  const before = '-A -t 198.18.0.20:80 -s rr\n-a -t 198.18.0.20:80 -r 198.18.1.20:80 -m -w 1\n';
+  ipvsadm(['-C']);
   const r = lvsdRun(['ipvs', 'restore'], input);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /^lvsd: line 3: .*198\.18\.0\.20:80.*already exists.* \(2 of 4 commands applied\)\n$/);
-  assert.equal(ipvsadm(['-S', '-n']), '-A -t 198.18.0.20:80 -s rr\n-a -t 198.18.0.20:80 -r 198.18.1.20:80 -m -w 1\n');
+  assert.equal(r.stderr, 'lvsd: line 3: service 198.18.0.20:80 already exists (3 of 4 commands applied)\n');
+  assert.equal(ipvsadm(['-S', '-n']), before + '-A -t 198.18.0.21:80 -s wlc\n');
+  // one command per batch stops exactly at the refused line
+  ipvsadm(['-C']);
+  const one = lvsdRun(['ipvs', 'restore', '--batch-size', '1'], input);
+  assert.equal(one.stderr, 'lvsd: line 3: service 198.18.0.20:80 already exists (2 of 4 commands applied)\n');
+  assert.equal(ipvsadm(['-S', '-n']), before);
 });
