@@ -2,7 +2,8 @@
 // dumps, many requests in flight, and batching (messages queued in the same tick go out in one
 // sendmsg; each outcome, success or error, is mapped back to the message that caused it).
 import { getSystemErrorMap } from 'util';
-import { RawNetlinkSocket } from 'netlink';
+// the raw layer only: the package's index also loads its rtnetlink/nl80211/wireguard codecs
+import { RawNetlinkSocket } from 'netlink/dist/raw';
 import { MalformedMessageError, NetlinkError } from '../errors';
 import {
   Message,

@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   // An error reply, captured through the raw socket so the NLMSG_ERROR itself is kept.
   const dup = msg(Cmd.NEW_SERVICE, { service: serviceAttrsOf(TYPED_TABLE[0].service) });
   const errors: Message[] = [];
-  const rawSock = (sock as unknown as { raw: import('netlink').RawNetlinkSocket }).raw;
+  const rawSock = (sock as unknown as { raw: import('netlink/dist/raw').RawNetlinkSocket }).raw;
   const got = new Promise<void>((resolve) => {
     rawSock.on('message', (buf: Buffer) => {
       const { parseMessages } = require('../../src/netlink/wire') as typeof import('../../src/netlink/wire');
