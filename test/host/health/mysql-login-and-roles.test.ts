@@ -171,3 +171,24 @@ test('CLI: a password file others can read is refused with exit 2, naming the fi
   assert.equal(none.code, 2);
   assert.match(none.stderr, /--password-file, --password-env or --password-credential is required/);
 });
+
+test('CLI: bad flags are configuration errors (exit 2) naming the flag', async () => {
+  const base = ['check', 'mysql', `127.0.0.1:${db.port}`, '--user', 'lvs_native', '--password-file', pwFiles.lvs_native];
+  const cases: Array<[string[], RegExp]> = [
+    [['--ca', certs.ca], /--ca: only meaningful with --tls/],
+    [['--role', 'primary'], /--role.*primary.*(any|choices)/s],
+    [['--max-lag', '-3'], /--max-lag/],
+    [['--password-env', 'X'], /--password-file and --password-env: give one of them/],
+    [['--tls', '--servername', 'bad name!'], /--servername: must be a DNS name/],
+    [['--tls', '--ca', '/nonexistent/ca.pem'], /CA file \/nonexistent\/ca\.pem cannot be read: ENOENT/],
+  ];
+  for (const [extra, message] of cases) {
+    const r = await lvsd([...base, ...extra]);
+    assert.equal(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, '');
+  }
+  const badTarget = await lvsd(['check', 'mysql', '127.0.0.1:99999', '--user', 'x', '--password-file', pwFiles.lvs_native]);
+  assert.equal(badTarget.code, 2);
+  assert.match(badTarget.stderr, /TARGET "127\.0\.0\.1:99999": port "99999" must be a number from 1 to 65535/);
+});
