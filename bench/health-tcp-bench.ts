@@ -30,6 +30,8 @@ interface Measure {
   checksPerS: number;
   cpuPct: number;
   cpuUsPerCheck: number;
+  /** share of the CPU spent in the kernel */
+  systemShare: number;
   lag?: { p50: number; p99: number; max: number };
   up?: number;
   note?: string;
@@ -158,6 +160,7 @@ async function measureLvsd(o: Options, port: number, listener: Listener): Promis
     checksPerS: checks / elapsedS,
     cpuPct: cpuUs / 1e4 / elapsedS,
     cpuUsPerCheck: cpuUs / checks,
+    systemShare: cpu.system / cpuUs,
     // the histogram holds whole timer periods: the lag is what exceeds the sampling period
     lag: sharded ? undefined : { p50: lateMs(lag.percentile(50)), p99: lateMs(lag.percentile(99)), max: lateMs(lag.max) },
     up,
@@ -180,12 +183,12 @@ function keepalivedConfig(o: Options, port: number): string {
   return lines.join('\n') + '\n';
 }
 
-/** utime + stime of a process, in µs */
-function processCpuUs(pid: number): number {
+/** utime and stime of a process, in µs */
+function processCpuUs(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // fields 14 and 15 of proc(5)
-  return (ticks * 1e6) / clockTicks();
+  const tick = 1e6 / clockTicks();
+  return { user: Number(fields[11]) * tick, system: Number(fields[12]) * tick }; // fields 14, 15 of proc(5)
 }
 
 function clockTicks(): number {
@@ -221,10 +224,16 @@ async function measureKeepalived(o: Options, port: number, listener: Listener): 
     await sleep(o.warmupS * 1000);
     if (child.exitCode !== null || !existsSync(`/proc/${pid}`)) throw new Error(`keepalived exited:\n${log}`);
     const a0 = await listener.accepted();
-    const c0 = processCpuUs(pid) + processCpuUs(child.pid!);
+    const cpuOf = (): { user: number; system: number } => {
+      const a = processCpuUs(pid);
+      const b = processCpuUs(child.pid!);
+      return { user: a.user + b.user, system: a.system + b.system };
+    };
+    const c0 = cpuOf();
     const t0 = performance.now();
     await sleep(o.seconds * 1000);
-    const cpuUs = processCpuUs(pid) + processCpuUs(child.pid!) - c0;
+    const c1 = cpuOf();
+    const cpuUs = c1.user + c1.system - c0.user - c0.system;
     const elapsedS = (performance.now() - t0) / 1000;
     const checks = (await listener.accepted()) - a0;
     progress('keepalived measured');
@@ -233,6 +242,7 @@ async function measureKeepalived(o: Options, port: number, listener: Listener): 
       checksPerS: checks / elapsedS,
       cpuPct: cpuUs / 1e4 / elapsedS,
       cpuUsPerCheck: cpuUs / checks,
+      systemShare: (c1.system - c0.system) / cpuUs,
     };
   } finally {
     child.kill('SIGTERM');
@@ -253,18 +263,19 @@ function report(o: Options, results: Measure[], notes: string[]): string {
   const f = (n: number, d = 1): string => n.toFixed(d);
   const rows = results.map(
     (r) =>
-      `| ${r.tool} | ${f(r.checksPerS, 0)} | ${f(r.cpuPct)} % | ${f(r.cpuUsPerCheck)} | ${
+      `| ${r.tool} | ${f(r.checksPerS, 0)} | ${f(r.cpuPct)} % | ${f(r.cpuUsPerCheck)} | ${f(r.systemShare * 100, 0)} % | ${
         r.lag ? `${f(r.lag.p50)} / ${f(r.lag.p99)} / ${f(r.lag.max)}` : '-'
       } | ${r.up === undefined ? '-' : `${r.up}/${o.targets}`} |`,
   );
   const lines = [
+    `- asked: ${o.targets} checks/s`,
     `- ${new Date().toISOString()}, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, ${cpus().length} CPU (${cpus()[0]?.model ?? '?'}), node ${process.version}`,
     `- ${o.targets} targets on distinct 127.1.x.y addresses (one listener each, in a separate process), interval 1 s, timeout 1 s; ${o.warmupS} s warm-up, then ${o.seconds} s measured`,
     `- event-loop lag: perf_hooks.monitorEventLoopDelay sampling every ${LAG_RESOLUTION_MS} ms, minus that period`,
     '- checks/s: connections the target process accepted during the window; CPU: the checker process only (lvsd: process.cpuUsage; keepalived: utime+stime from /proc/<pid>/stat of its parent and checker processes)',
     '',
-    '| checker | checks/s | CPU (of one core) | CPU µs per check | event-loop lag p50 / p99 / max ms | up at end |',
-    '|---|---|---|---|---|---|',
+    '| checker | checks/s | CPU (of one core) | CPU µs per check | of it in the kernel | event-loop lag p50 / p99 / max ms | up at end |',
+    '|---|---|---|---|---|---|---|',
     ...rows,
   ];
   const lvsd = results.find((r) => r.tool.startsWith('lvsd'));
