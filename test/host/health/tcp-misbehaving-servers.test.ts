@@ -27,7 +27,7 @@ test('a closed port is down: connection refused, at once', async () => {
   const r = await probe(await closedPort());
   assert.equal(r.ok, false);
   assert.equal(r.reason, 'connection refused');
-  assert.ok(r.wallMs < 100);
+  assert.ok(r.wallMs < DEADLINE, `took ${r.wallMs} ms`);
 });
 
 test('send/expect: the reply is matched (string and pattern)', async (t) => {
@@ -48,7 +48,7 @@ test('accepts and never sends: down at the deadline, waiting for the expected re
   const r = await probe(srv.port, { expect: /OK/ });
   assert.equal(r.ok, false);
   assert.equal(r.reason, `timeout after ${DEADLINE} ms waiting for /OK/ (got nothing)`);
-  assert.ok(r.wallMs >= DEADLINE - 5 && r.wallMs < DEADLINE + 100, `took ${r.wallMs} ms`);
+  assert.ok(r.wallMs >= DEADLINE - 5 && r.wallMs < DEADLINE + 250, `took ${r.wallMs} ms`);
 });
 
 test('sends garbage and closes: down, showing what it sent', async (t) => {
@@ -89,7 +89,7 @@ test('slow drip that never completes the reply: down within the deadline', async
   const r = await probe(srv.port, { expect: 'READY' });
   assert.equal(r.ok, false);
   assert.match(r.reason, new RegExp(`^timeout after ${DEADLINE} ms waiting for "READY" \\(got "\\.+"\\)$`));
-  assert.ok(r.wallMs < DEADLINE + 100);
+  assert.ok(r.wallMs < DEADLINE + 250, `took ${r.wallMs} ms`);
 });
 
 test('slow drip that completes the reply in time: up', async (t) => {
