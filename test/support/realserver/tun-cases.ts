@@ -32,8 +32,14 @@ export function catchAllTunnel(ns: Netns, kind: 'ipip' | 'gre'): void {
   const existedBefore = ns.link(device) !== undefined;
   const deviceRpFilterBefore = existedBefore ? ns.sysctl(`net.ipv4.conf.${device}.rp_filter`) : '1';
 
+  // Not loaded yet: creating the device makes the kernel load the module, whose own catch-all
+  // device then takes the name (EEXIST). That device is not ours: down must not delete it.
+  const module = kind === 'ipip' ? 'ipip' : 'ip_gre';
+  const moduleLoaded = existsSync(`/sys/module/${module}`);
+
   const up = ns.lvsd(['up', '--mode', 'tun', '--tunnel', kind, '--vip', '198.18.0.10', '--vip', '192.0.2.10', '--state', state]);
   assert.equal(up.status, 0, up.stdout + up.stderr);
+  if (!moduleLoaded) assert.match(up.stdout, new RegExp(`loaded the ${kind} module, which created ${device}`));
   const link = ns.link(device);
   assert.equal(link?.linkinfo?.info_kind, kind);
   assert.ok(link?.flags.includes('UP'), `${device} is up: ${JSON.stringify(link?.flags)}`);
@@ -60,6 +66,7 @@ export function catchAllTunnel(ns: Netns, kind: 'ipip' | 'gre'): void {
   assert.deepEqual(ipv4(ns, device), []);
   assert.equal(ns.sysctl('net.ipv4.conf.all.rp_filter'), '2');
   assert.equal(ns.sysctl(`net.ipv4.conf.${device}.rp_filter`), deviceRpFilterBefore);
+  assert.ok(ns.link(device), `${device} belongs to the kernel module and stays`);
   assert.ok(!ns.link(device)?.flags.includes('UP'), `${device} is down again, as before up`);
   assert.equal(ns.sysctl('net.ipv4.conf.all.arp_ignore'), '0');
 }
