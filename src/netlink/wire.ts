@@ -302,7 +302,7 @@ export function parseErrorPayload(msg: Message): ErrorPayload {
   if (p.length < 4 + NLMSG_HDRLEN) throw new MalformedMessageError(`NLMSG_ERROR payload of ${p.length} bytes, needs ${4 + NLMSG_HDRLEN}`);
   const error = readS32Host(p, 0);
   const request = readHeader(p, 4);
-  const out: ErrorPayload = { errno: -error, request };
+  const out: ErrorPayload = { errno: error === 0 ? 0 : -error, request }; // never -0
   if (msg.header.flags & NLM_F_ACK_TLVS) {
     // Without NLM_F_CAPPED the whole request is echoed before the TLVs.
     const echoed = msg.header.flags & NLM_F_CAPPED ? NLMSG_HDRLEN : align4(request.length);
@@ -316,7 +316,8 @@ export function parseErrorPayload(msg: Message): ErrorPayload {
 export function parseDonePayload(msg: Message): { errno: number; extack?: string } {
   const p = msg.payload;
   if (p.length < 4) return { errno: 0 }; // some families send an empty DONE
-  const out: { errno: number; extack?: string } = { errno: -readS32Host(p, 0) };
+  const error = readS32Host(p, 0);
+  const out: { errno: number; extack?: string } = { errno: error === 0 ? 0 : -error };
   if (msg.header.flags & NLM_F_ACK_TLVS) Object.assign(out, parseExtack(p.subarray(4)));
   return out;
 }
