@@ -153,9 +153,8 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
 }
 
 async function list(o: Opts): Promise<void> {
-  const { buildCommand } = await commands();
-  const zero = buildCommand('zero', givenOptions(o, SERVICE_IDENTITY_OPTIONS)); // reads the optional service
-  const service = zero.kind === 'zero' ? zero.service : undefined;
+  const { buildServiceKey } = await commands();
+  const service = buildServiceKey(givenOptions(o, SERVICE_IDENTITY_OPTIONS));
   checkListFlags(o, service);
   if (o.connection) return listConnections(o);
   if (o.timeout) return listTimeouts(o);

@@ -284,6 +284,11 @@ export function buildCommand(kind: CommandKind, options: readonly GivenOption[])
   }
 }
 
+/** The virtual service named by -t/-u/--sctp-service/-f [-6], if any (as `ipvsadm -L` takes it). */
+export function buildServiceKey(options: readonly GivenOption[]): ServiceKey | undefined {
+  return serviceKeyOf(new Given(options, COMMAND_OPTIONS.zero, 'list'), false);
+}
+
 /** ipvsadm --set TCP TCPFIN UDP: seconds 0..31 days, 0 keeps the current value. */
 export function buildTimeouts(values: readonly string[], names = ['TCP', 'TCPFIN', 'UDP']): Timeouts {
   if (values.length !== 3) throw new InputError(`timeouts: expected 3 values (${names.join(' ')}), got ${values.length}`);

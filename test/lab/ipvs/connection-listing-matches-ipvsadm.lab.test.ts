@@ -51,6 +51,7 @@ test('lvsd ipvs list -n -c matches ipvsadm -L -n -c (expiry column aside)', asyn
 test('lvsd ipvs list -n -c --persistent-conn matches ipvsadm (pe name and data columns)', async () => {
   const mine = await lvsdAsync(['ipvs', 'list', '-n', '-c', '--persistent-conn']);
   const theirs = ipvsadm(['-L', '-n', '-c', '--persistent-conn']);
+  assert.match(theirs, /^UDP .* sip +\S+$/m, `a SIP persistence template with its pe data:\n${theirs}`);
   assert.equal(withoutExpiry(mine), withoutExpiry(theirs));
 });
 
