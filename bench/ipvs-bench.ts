@@ -2,7 +2,7 @@
 // servers, full listing, and a small command. Every timed load runs in a fresh network namespace
 // (the kernel keeps deleted destinations for minutes, which slows a reload of the same table).
 //
-//   in the lab:  scripts/lab.sh node dist/bench/ipvs-bench.js [--services 10000] [--runs 3]
+//   in the lab:  scripts/lab.sh node dist/bench/ipvs-bench.js [--services 10000] [--runs 3] [--lists-only]
 //   prints a markdown table (also to --out FILE, e.g. "$LVSD_LAB_RESULTS/ipvs.md")
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -17,11 +17,13 @@ const started = Date.now();
 interface Options {
   services: number;
   runs: number;
+  /** skip the restore runs (the listing runs still load the table with ipvsadm -R, untimed) */
+  listsOnly: boolean;
   out?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { services: 10_000, runs: 3 };
+  const o: Options = { services: 10_000, runs: 3, listsOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (max: number) => {
@@ -31,6 +33,7 @@ function parseArgs(argv: string[]): Options {
     };
     if (a === '--services') o.services = num(40_000);
     else if (a === '--runs') o.runs = num(9);
+    else if (a === '--lists-only') o.listsOnly = true;
     else if (a === '--out') o.out = argv[++i];
     else throw new Error(`unknown option ${a}`);
   }
@@ -61,55 +64,77 @@ function setUpNamespace(): void {
   }
 }
 
-function timeMs(cmd: string, args: string[], input?: string, stdinFile?: string): number {
-  const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { input: stdinFile ? readFileSync(stdinFile) : input, stdio: ['pipe', 'ignore', 'pipe'], timeout: 600_000, maxBuffer: 1 << 30 });
-  const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status} ${r.signal ?? ''} ${String(r.stderr).slice(0, 300)}`);
-  return ms;
+interface Timing {
+  wall: number;
+  /** user + system CPU of the process, ms (system time includes the kernel's IPVS work) */
+  cpu: number;
 }
 
-const MODES: Record<string, (file: string, extra: string) => Promise<Record<string, number>>> = {
+/** Runs a command under /usr/bin/time; wall clock from here, CPU from time(1). */
+function timeCmd(cmd: string, args: string[], stdinFile?: string): Timing {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', 'TIME %U %S', cmd, ...args], {
+    input: stdinFile ? readFileSync(stdinFile) : undefined,
+    stdio: ['pipe', 'ignore', 'pipe'],
+    timeout: 900_000,
+    encoding: 'utf8',
+  });
+  const wall = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status} ${r.signal ?? ''} ${String(r.stderr).slice(0, 300)}`);
+  const m = /TIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
+}
+
+async function timeHere(f: () => Promise<void>): Promise<Timing> {
+  const c = process.cpuUsage();
+  const t = process.hrtime.bigint();
+  await f();
+  const u = process.cpuUsage(c);
+  return { wall: Number(process.hrtime.bigint() - t) / 1e6, cpu: (u.user + u.system) / 1000 };
+}
+
+const MODES: Record<string, (file: string, extra: string) => Promise<Record<string, Timing>>> = {
   async 'restore-ipvsadm'(file) {
-    return { 'ipvsadm -R': timeMs('ipvsadm', ['-R'], undefined, file) };
+    return { 'ipvsadm -R': timeCmd('ipvsadm', ['-R'], file) };
   },
-  async 'restore-lvsd'(file, batch) {
-    return { 'lvsd ipvs restore': timeMs(NODE, [LVSD, 'ipvs', 'restore', ...(batch ? ['--batch-size', batch] : [])], undefined, file) };
+  async 'restore-lvsd'(file) {
+    return { 'lvsd ipvs restore': timeCmd(NODE, [LVSD, 'ipvs', 'restore'], file) };
   },
   async 'restore-client'(file) {
     // the library path alone: parse + encode + IpvsClient.apply, in this process (no node start-up)
     const { parseRestore } = await import('../src/ipvs/restore');
     const { openIpvs } = await import('../src/ipvs/client');
-    const t = process.hrtime.bigint();
-    const lines = parseRestore(readFileSync(file, 'utf8'));
-    const c = await openIpvs();
-    const r = await c.apply(lines.map((l) => l.command));
-    c.close();
-    const ms = Number(process.hrtime.bigint() - t) / 1e6;
-    if (r.failed.length) throw new Error(`apply: ${r.failed.length} failed, first: ${r.failed[0].error.message}`);
-    return { 'IpvsClient.apply (in process)': ms };
+    let failed = 0;
+    const t = await timeHere(async () => {
+      const lines = parseRestore(readFileSync(file, 'utf8'));
+      const c = await openIpvs();
+      failed = (await c.apply(lines.map((l) => l.command))).failed.length;
+      c.close();
+    });
+    if (failed) throw new Error(`apply: ${failed} ops failed`);
+    return { 'IpvsClient.apply (in process)': t };
   },
   async lists(file, runsText) {
     execFileSync('ipvsadm', ['-R'], { input: readFileSync(file) });
-    const runs = Number(runsText);
-    const out: Record<string, number[]> = {};
-    const add = (k: string, v: number) => (out[k] ??= []).push(v);
+    const services = Number(file.split('-').pop());
+    const out: Record<string, Timing[]> = {};
+    const add = (k: string, v: Timing) => (out[k] ??= []).push(v);
     const { openIpvs } = await import('../src/ipvs/client');
-    for (let i = 0; i < runs; i++) {
-      add('ipvsadm -Ln', timeMs('ipvsadm', ['-Ln']));
-      add('lvsd ipvs list -n', timeMs(NODE, [LVSD, 'ipvs', 'list', '-n']));
-      const t = process.hrtime.bigint();
-      const c = await openIpvs();
-      const table = await c.listTable();
-      c.close();
-      add('IpvsClient.listTable (in process)', Number(process.hrtime.bigint() - t) / 1e6);
-      if (table.length !== Number(file.split('-').pop())) throw new Error(`listTable: ${table.length} services`);
-      add('ipvsadm -l --timeout', timeMs('ipvsadm', ['-l', '--timeout']));
-      add('node -e 0', timeMs(NODE, ['-e', '0']));
-      add('lvsd ipvs list --timeout', timeMs(NODE, [LVSD, 'ipvs', 'list', '--timeout']));
+    for (let i = 0; i < Number(runsText); i++) {
+      add('ipvsadm -Ln', timeCmd('ipvsadm', ['-Ln']));
+      add('lvsd ipvs list -n', timeCmd(NODE, [LVSD, 'ipvs', 'list', '-n']));
+      let n = 0;
+      add('IpvsClient.listTable (in process)', await timeHere(async () => {
+        const c = await openIpvs();
+        n = (await c.listTable()).length;
+        c.close();
+      }));
+      if (n !== services) throw new Error(`listTable: ${n} services, expected ${services}`);
+      add('ipvsadm -l --timeout', timeCmd('ipvsadm', ['-l', '--timeout']));
+      add('node -e 0', timeCmd(NODE, ['-e', '0']));
+      add('lvsd ipvs list --timeout', timeCmd(NODE, [LVSD, 'ipvs', 'list', '--timeout']));
     }
-    execFileSync('ipvsadm', ['-C']);
-    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, median(v)]));
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)) }]));
   },
 };
 
@@ -128,8 +153,9 @@ function median(v: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function inFreshNamespace(mode: string, file: string, extra = ''): Record<string, number> {
+function inFreshNamespace(mode: string, file: string, extra = ''): Record<string, Timing> {
   if (Date.now() - started > HARD_LIMIT_MS) throw new Error('bench: time limit reached');
+  spawnSync('sleep', ['3']); // let the previous namespace's teardown finish
   const r = spawnSync('unshare', ['--net', NODE, __filename, '--child', mode, file, extra], { encoding: 'utf8', timeout: 900_000 });
   if (r.status !== 0) throw new Error(`bench child ${mode}: exit ${r.status} ${r.signal ?? ''}\n${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}');
@@ -141,16 +167,19 @@ async function main(): Promise<void> {
   writeFileSync(file, restoreText(o.services));
   // load every module once, so no run pays for modprobe
   execFileSync('modprobe', ['-a', 'ip_vs', 'ip_vs_wrr', 'dummy']);
-  const samples: Record<string, number[]> = {};
-  const add = (r: Record<string, number>) => Object.entries(r).forEach(([k, v]) => (samples[k] ??= []).push(v));
-  for (let i = 0; i < o.runs; i++) {
-    add(inFreshNamespace('restore-ipvsadm', file));
-    add(inFreshNamespace('restore-lvsd', file));
-    add(inFreshNamespace('restore-client', file));
-    process.stderr.write(`run ${i + 1}/${o.runs}: ${JSON.stringify(Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(v[v.length - 1])])))}\n`);
+  const samples: Record<string, Timing[]> = {};
+  const add = (r: Record<string, Timing>) => Object.entries(r).forEach(([k, v]) => (samples[k] ??= []).push(v));
+  const restores = ['restore-ipvsadm', 'restore-lvsd', 'restore-client'];
+  for (let i = 0; i < (o.listsOnly ? 0 : o.runs); i++) {
+    // rotate the order, so no tool always runs right after another's teardown
+    for (let j = 0; j < restores.length; j++) add(inFreshNamespace(restores[(i + j) % restores.length], file));
+    const last = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(v[v.length - 1].wall)]));
+    process.stderr.write(`run ${i + 1}/${o.runs}: ${JSON.stringify(last)}\n`);
   }
   add(inFreshNamespace('lists', file, String(o.runs)));
-  const med = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const med = Object.fromEntries(
+    Object.entries(samples).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)) }]),
+  );
   const rows: [string, string, string][] = [
     ['ipvsadm -R', 'ipvsadm -R', ''],
     ['lvsd ipvs restore', 'ipvsadm -R', '<= 0.2'],
@@ -162,19 +191,20 @@ async function main(): Promise<void> {
     ['node -e 0', 'node -e 0', ''],
     ['lvsd ipvs list --timeout', 'node -e 0', '+50 ms'],
   ];
+  const fmt = (ms: number) => (Number.isNaN(ms) ? '-' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
   const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
   const lines = [
     `IPVS bench: ${o.services} services x 4 real servers (${o.services * 5} restore lines), median of ${o.runs} runs, one lab boot (kernel ${kernel}, qemu TCG, ${new Date().toISOString()}).`,
     '',
-    '| what | median | vs | ratio | goal |',
-    '|---|---:|---|---:|---|',
+    '| what | wall (median) | CPU user+sys | vs | ratio (wall) | goal |',
+    '|---|---:|---:|---|---:|---|',
     ...rows
       .filter(([k]) => med[k] !== undefined)
       .map(([k, ref, goal]) => {
-        const ms = med[k];
-        const vs = med[ref];
+        const ms = med[k].wall;
+        const vs = med[ref].wall;
         const ratio = k === ref ? '1.00' : goal.startsWith('+') ? `${ms - vs >= 0 ? '+' : ''}${Math.round(ms - vs)} ms` : (ms / vs).toFixed(2);
-        return `| ${k} | ${ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`} | ${ref} | ${ratio} | ${goal} |`;
+        return `| ${k} | ${fmt(ms)} | ${fmt(med[k].cpu)} | ${ref} | ${ratio} | ${goal} |`;
       }),
   ];
   const text = lines.join('\n') + '\n';
