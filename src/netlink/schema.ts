@@ -5,7 +5,6 @@ import { MalformedMessageError } from '../errors';
 import { DecodeFn, DecodeHelpers, EncodeFn, EncodeHelpers, compileDecoder, compileEncoder } from './compile';
 import {
   NLA_F_NET_BYTEORDER,
-  NLA_HDRLEN,
   NLA_TYPE_MASK,
   RawAttr,
   Writer,

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { attrSet, decode, encode, encodeToBuffer } from '../../../src/netlink/schema';
-import { NLA_F_NESTED, NLA_F_NET_BYTEORDER, Writer } from '../../../src/netlink/wire';
+import { NLA_F_NET_BYTEORDER, Writer } from '../../../src/netlink/wire';
 
 const leaf = attrSet('leaf', [
   { name: 'id', kernel: 'T_LEAF_ID', type: 1, kind: 'u32' },
