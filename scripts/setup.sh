@@ -20,6 +20,7 @@ PACKAGES=(
   keepalived          # the reference checker in the health benchmark
   curl                # HTTP client used as a judge
   net-tools           # ifconfig: the realserver test runs seed 002's lvs_realserver.sh as the reference
+  time                # /usr/bin/time: user/system CPU of each tool in bench/ipvs-bench.ts
 )
 
 missing=()
