@@ -29,7 +29,7 @@ export interface SocketOptions {
   sendBufferSize?: number;
   /** most requests awaiting an answer at once (default 4096); the receive buffer bounds it too */
   window?: number;
-  /** reject everything in flight when the kernel says nothing for this long */
+  /** reject everything in flight when the kernel says nothing for this long (default 120 s) */
   timeoutMs?: number;
 }
 
@@ -133,7 +133,7 @@ export class NetlinkSocket {
     this.budget = Math.max(REPLY_COST.ack, Math.floor(rcv * 0.75));
     this.maxSendBytes = Math.max(4096, this.raw.getSendBufferSize() / 2 - 1024);
     this.window = opts.window ?? 4096;
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.timeoutMs = opts.timeoutMs ?? 120_000; // a flush of 50,000 entries under emulation takes tens of seconds
     this.raw.on('message', (buf) => this.onData(buf));
     this.raw.on('truncatedMessage', () => this.failAll(netlinkError(ENOBUFS, undefined, undefined, 'netlink reply truncated; results of requests in flight are unknown')));
     this.raw.on('error', (err) => {
@@ -275,6 +275,7 @@ export class NetlinkSocket {
       if (!err) return;
       const e = netlinkError(err.errno ?? EBADF, undefined, undefined, 'netlink send failed');
       for (const p of chunk) this.finish(p, e);
+      this.scheduleFlush(); // what was queued behind this send must not wait for the watchdog
     });
   }
 
