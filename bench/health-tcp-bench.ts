@@ -319,7 +319,7 @@ async function main(): Promise<void> {
         notes.push(`keepalived not measured: ${(err as Error).message.split('\n').slice(0, 12).join(' / ')}`);
       }
     } else {
-      notes.push('keepalived not measured in this run (its checker needs IPVS: run scripts/bench-health-tcp.sh --lab).');
+      notes.push('keepalived not measured in this run (its checker needs IPVS: scripts/bench-health-tcp.sh runs it in the kernel lab).');
     }
   } finally {
     listener.stop();
