@@ -5,6 +5,9 @@ import { IFA_F, RtnlSocket, addAddress, createTunnel, deleteAddress, deleteLink,
 import type { AddedAddress } from './state';
 import { readSysctl, writeSysctl } from './sysctl';
 import { notPermitted } from './privileges';
+import { constants } from 'node:os';
+
+const { EPERM, ENOENT, EEXIST, EACCES, EOPNOTSUPP, EADDRNOTAVAIL } = constants.errno;
 
 export type { Address, Link };
 
@@ -22,13 +25,6 @@ export interface RealserverSystem {
   setLinkUp(link: Link, up: boolean): Promise<void>;
   close(): void;
 }
-
-const EPERM = 1;
-const ENOENT = 2;
-const EEXIST = 17;
-const EACCES = 13;
-const EOPNOTSUPP = 95;
-const EADDRNOTAVAIL = 99;
 
 /** Turns a kernel refusal into the message an operator needs. */
 function explain(err: unknown, action: string): unknown {

@@ -23,13 +23,15 @@ node --test --test-concurrency="${LVSD_TEST_CONCURRENCY:-2}" \
   --test-reporter=tap --test-reporter-destination="$host_tap" \
   "${host_files[@]}" || host_status=$?
 
+host_seconds=$SECONDS
 echo "== lab tier"
 lab_out=.lab-cache/lab-tier.log
 lab_status=0
 bash scripts/test-lab.sh 2>&1 | tee "$lab_out"
 lab_status=${PIPESTATUS[0]}
 
-echo "== summary"
+lab_seconds=$((SECONDS - host_seconds))
+echo "== summary (set-up, build and host tier ${host_seconds}s; lab tier ${lab_seconds}s)"
 bash scripts/tap-summary.sh host "$host_tap" || host_status=1
 lab_line=$(grep -E '^lab: [0-9]+ passed, [0-9]+ failed' "$lab_out" | tail -n1)
 echo "${lab_line:-lab: 0 passed, 1 failed}"

@@ -5,14 +5,9 @@ import { errnoText } from '../netlink/socket';
 import { numericNamer } from './format/names';
 import type { IpvsOp, RealServer, RealServerKey, ServiceKey, SyncDaemon, SyncDaemonState } from './types';
 import { SCHEDULERS } from './types';
+import { constants } from 'node:os';
 
-const EPERM = 1;
-const ENOENT = 2;
-const ESRCH = 3;
-const EACCES = 13;
-const EEXIST = 17;
-const ENODEV = 19;
-const EINVAL = 22;
+const { EPERM, ENOENT, ESRCH, EACCES, EEXIST, ENODEV, EINVAL } = constants.errno;
 
 /** Every request the client makes, so an error can say what was being done. */
 export type IpvsRequest =

@@ -5,12 +5,14 @@ import { AttrSet, Decoded, attrSet, decode, encode } from './schema';
 import { NetlinkSocket, SocketOptions, netlinkError } from './socket';
 import { Message, NETLINK_GENERIC, Writer } from './wire';
 import { MalformedMessageError } from '../errors';
+import { constants } from 'node:os';
+
+const { ENOENT } = constants.errno;
 
 export const GENL_HDRLEN = 4;
 export const GENL_ID_CTRL = 0x10;
 export const CTRL_CMD_NEWFAMILY = 1;
 export const CTRL_CMD_GETFAMILY = 3;
-const ENOENT = 2;
 
 const ctrlOp = attrSet('ctrl-op', [
   { name: 'id', kernel: 'CTRL_ATTR_OP_ID', type: 1, kind: 'u32' },

@@ -7,8 +7,9 @@ import { AF_UNSPEC, IFF_UP, IFINFOMSG, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, gr
 import { ipToBytes } from './ip';
 import { RtnlSocket, parseRtnl, rtnlDump, rtnlMessage, rtnlRequest } from './socket';
 import type { Message } from '../netlink/wire';
+import { constants } from 'node:os';
 
-const ENODEV = 19;
+const { ENODEV } = constants.errno;
 
 export interface Link {
   readonly index: number;
