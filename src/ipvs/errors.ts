@@ -133,6 +133,8 @@ function wordsFor(req: IpvsRequest, errno: number): string | undefined {
     case 'start-daemon':
       if (errno === EEXIST) return `a ${req.daemon.state} sync daemon is already running`;
       if (errno === ENOENT || errno === ENODEV) return `no network interface '${req.daemon.mcastInterface}' for the ${req.daemon.state} sync daemon`;
+      // The kernel also says EINVAL while any real server's family differs from its service's.
+      if (errno === EINVAL) return `the kernel refused the ${req.daemon.state} sync daemon: check its multicast group and port; IPVS also refuses connection sync while any real server's address family differs from its service's (mixed-family tunnels)`;
       return undefined;
     case 'stop-daemon':
       if (errno === ESRCH || errno === ENOENT) return `no ${req.state} sync daemon is running`;

@@ -117,6 +117,20 @@ test('sync daemon: already running, and stopping one that is not', async () => {
   assert.equal(r.message, 'no backup sync daemon is running');
 });
 
+test('EINVAL on starting a sync daemon while a mixed-family tunnel real server exists', async () => {
+  const v6 = { family: 'inet6' as const, protocol: 'tcp' as const, address: '2001:db8::10', port: 3306 };
+  await client.addService({ ...svc, key: v6, netmask: 128 });
+  try {
+    await client.addRealServer(v6, { ...rs('198.18.0.40', 'tunnel'), tunnelType: 'ipip' });
+    const r = await refusal(client.startSyncDaemon({ state: 'backup', mcastInterface: 'lab0', syncId: 2 }));
+    assert.equal(r.errno, 22);
+    assert.match(r.message, /^the kernel refused the backup sync daemon: .*address family differs from its service's/);
+    assert.match(ipvsadmFails('--start-daemon', 'backup', '--mcast-interface', 'lab0'), /Invalid/i);
+  } finally {
+    await client.deleteService(v6);
+  }
+});
+
 test('EPERM without CAP_NET_ADMIN: permission denied in words', () => {
   // a child that is not root: its netlink requests are refused by GENL_ADMIN_PERM
   const script = `require(${JSON.stringify(join(__dirname, '..', '..', '..', 'src', 'ipvs', 'client.js'))}).openIpvs()
