@@ -5,26 +5,12 @@ import { LvsdError } from '../errors';
 
 type Register = (program: Command) => void;
 
-/** Command groups: name -> module path (relative to this file) and one-line summary. */
-const GROUPS: Record<string, { module: string; summary: string }> = {
-  ipvs: { module: './ipvs', summary: 'list and program the kernel IPVS table (ipvsadm compatible)' },
-  check: { module: './check', summary: 'run one health check once and print the verdict' },
-  realserver: { module: './realserver', summary: 'bind VIPs on a real server and suppress ARP (DR/TUN)' },
+/** Command groups, each loaded only when its name is on the command line (all of them for help). */
+const GROUPS: Record<string, () => { register: Register }> = {
+  ipvs: () => require('./ipvs'),
+  check: () => require('./check'),
+  realserver: () => require('./realserver'),
 };
-
-function loadGroup(name: string): Register | undefined {
-  const group = GROUPS[name];
-  if (!group) return undefined;
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return require(group.module).register as Register;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes(group.module.slice(2))) {
-      return undefined; // group not built yet
-    }
-    throw err;
-  }
-}
 
 export function buildProgram(argv: string[]): Command {
   const program = new Command('lvsd')
@@ -34,10 +20,7 @@ export function buildProgram(argv: string[]): Command {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const wanted = argv[2];
   const names = wanted && GROUPS[wanted] ? [wanted] : Object.keys(GROUPS);
-  for (const name of names) {
-    const register = loadGroup(name);
-    if (register) register(program);
-  }
+  for (const name of names) GROUPS[name]().register(program);
   return program;
 }
 
