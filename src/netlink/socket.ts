@@ -31,6 +31,8 @@ export interface SocketOptions {
   window?: number;
   /** reject everything in flight when the kernel says nothing for this long (default 120 s) */
   timeoutMs?: number;
+  /** bytes read per recvmsg (default 32 KiB); a longer datagram fails what is in flight as truncated */
+  messageBufferSize?: number;
 }
 
 export interface RequestOptions {
@@ -123,9 +125,15 @@ export class NetlinkSocket {
   private readonly timeoutMs: number;
 
   constructor(readonly protocol: number, opts: SocketOptions = {}) {
+    // One recvmsg per datagram into a fixed buffer, instead of the package's default of peeking
+    // at each datagram's size first (two syscalls each). A buffer this size also lets the kernel
+    // pack up to 32 KiB of dump parts into one datagram (it sizes dump skbs by the reader's
+    // buffer, capped at 32 KiB), so a big dump takes far fewer round trips.
     this.raw = new RawNetlinkSocket(protocol, {
       recvBufferSize: opts.recvBufferSize ?? 32 << 20,
       sendBufferSize: opts.sendBufferSize ?? 4 << 20,
+      messagePeeking: false,
+      msgBufferSize: opts.messageBufferSize ?? 32 << 10,
     });
     // Keep every possible answer of the messages in flight within the receive buffer: the kernel
     // would drop the rest (ENOBUFS), and netlink@0.3.0 aborts the process on that recvmsg error.
