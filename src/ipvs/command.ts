@@ -18,7 +18,7 @@ import type {
   TunnelType,
   VirtualService,
 } from './types';
-import { canonicalAddress, parseAddress } from './address';
+import { canonicalAddress, formatIPv4, formatIPv6, parseAddress } from './address';
 import {
   DEFAULT_PERSISTENCE_TIMEOUT,
   DEFAULT_SCHEDULER,
@@ -95,7 +95,7 @@ export function parseEndpoint(flag: string, text: string, protocol: Protocol | u
       if (port === undefined) fail(flag, `'${portText}' is not a port number or known service name`);
     }
   }
-  return { family: addr.family, address: canonicalAddress(addr.family, host), port };
+  return { family: addr.family, address: addr.family === 'inet' ? formatIPv4(addr.bytes) : formatIPv6(addr.bytes), port };
 }
 
 function schedulerName(flag: string, text: string): string {
@@ -119,10 +119,18 @@ export function parseSchedulerFlags(flag: string, text: string, scheduler: strin
   return flags;
 }
 
+// the allowed-option lists are a few constant arrays; a restore checks 50,000 commands against them
+const knownCache = new WeakMap<readonly OptionSpec[], Set<string>>();
+function knownLongs(allowed: readonly OptionSpec[]): Set<string> {
+  let known = knownCache.get(allowed);
+  if (!known) knownCache.set(allowed, (known = new Set(allowed.map((o) => o.long))));
+  return known;
+}
+
 class Given {
   private readonly byLong = new Map<string, GivenOption>();
   constructor(options: readonly GivenOption[], allowed: readonly OptionSpec[], command: string) {
-    const known = new Set(allowed.map((o) => o.long));
+    const known = knownLongs(allowed);
     const slots = new Map<string, GivenOption>();
     for (const o of options) {
       if (!known.has(o.long)) fail(o.flag, `not an option of ${command}`);

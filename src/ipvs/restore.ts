@@ -48,6 +48,13 @@ export class RestoreError extends InputError {
   }
 }
 
+/** What /\s/ matches, without a regular expression per character for the ASCII cases. */
+function isBlank(c: string): boolean {
+  const code = c.charCodeAt(0);
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13);
+  return /\s/.test(c);
+}
+
 /** Splits a line into words: blanks separate, quotes group, backslash escapes, # starts a comment. */
 export function splitWords(line: string): string[] {
   const words: string[] = [];
@@ -66,7 +73,7 @@ export function splitWords(line: string): string[] {
       word = (word ?? '') + line[++i];
     } else if (c === '#' && word === undefined) {
       break;
-    } else if (/\s/.test(c)) {
+    } else if (isBlank(c)) {
       if (word !== undefined) words.push(word);
       word = undefined;
     } else {
