@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ShardedHealthMonitor, shardOf, type ShardedTransition } from '../../../src/health/shards';
 import { closedPort, tcpServer } from '../../support/servers';
+import { startFakeMysql } from '../../support/fake-mysql';
 
 test('transitions from real probes in 2 shards reach the caller; stop ends them', { timeout: 30_000 }, async () => {
   const srv = await tcpServer(() => {});
@@ -35,6 +36,23 @@ test('transitions from real probes in 2 shards reach the caller; stop ends them'
   const seen = events.length;
   await new Promise((r) => setTimeout(r, 500));
   assert.equal(events.length, seen, 'nothing after stop');
+});
+
+test('a MySQL check runs in a shard: its password source crosses, its verdict comes back', { timeout: 30_000 }, async () => {
+  process.env.LVSD_TEST_SHARD_PASSWORD = 'shard-canary-5e3b';
+  const fake = await startFakeMysql('err-1040');
+  const monitor = new ShardedHealthMonitor(2, { log: false });
+  try {
+    const w = monitor.watch('db', { kind: 'mysql', options: { host: '127.0.0.1', port: fake.port, user: 'lvs', password: { env: 'LVSD_TEST_SHARD_PASSWORD' } } }, { intervalMs: 200, rise: 1, fall: 1, initialState: 'up' });
+    const deadline = Date.now() + 10_000;
+    while (w.state !== 'down' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(w.state, 'down');
+    assert.equal(w.lastResult?.reason, 'ERR 1040 too many connections');
+    assert.ok(!JSON.stringify(w.lastResult).includes('shard-canary-5e3b'));
+  } finally {
+    await monitor.stop();
+    await fake.close();
+  }
 });
 
 test('an invalid spec is refused in the caller, before it reaches a shard', async () => {
