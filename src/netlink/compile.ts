@@ -12,6 +12,8 @@ export type EncodeFn = (w: Writer, v: Record<string, unknown>, where: string) =>
 export interface DecodeHelpers {
   /** decodes one attribute of a non-integer kind */
   value(spec: AttrSpec, buf: Buffer, s: number, e: number, rawType: number, where: string): unknown;
+  /** the decoder of a set (for nested attributes, looked up once per decoder, not per value) */
+  decoder(set: AttrSet): DecodeFn;
   raw(buf: Buffer, s: number, e: number, rawType: number): RawAttr;
   badLength(where: string, type: number, offset: number, len: number, left: number): Error;
   short(where: string, spec: AttrSpec, got: number): Error;
@@ -20,6 +22,8 @@ export interface DecodeHelpers {
 export interface EncodeHelpers {
   /** encodes one attribute of a non-integer kind (header included) */
   value(w: Writer, spec: AttrSpec, v: unknown, where: string): void;
+  /** the encoder of a set (for nested attributes, looked up once per encoder, not per value) */
+  encoder(set: AttrSet): EncodeFn;
   intOk(kind: string, v: unknown): boolean;
   cannot(where: string, spec: AttrSpec, v: unknown): Error;
   unknown(w: Writer, attrs: RawAttr[]): void;
@@ -54,10 +58,15 @@ export function compileDecoder(set: AttrSet, h: DecodeHelpers): DecodeFn {
   const cases = set.attrs.map((a, i) => {
     const field = `o[${JSON.stringify(a.name)}]`;
     if (a.kind === 'pad') return `case ${a.type}: break;`;
+    if (a.kind === 'nested') {
+      const where = JSON.stringify(` > ${a.kernel}`);
+      return `case ${a.type}: ${field} = (nested${i} || (nested${i} = h.decoder(specs[${i}].nested)))(buf, vs, ve, where + ${where}); break;`;
+    }
     const size = SIZE[a.kind];
     if (size === undefined) return `case ${a.type}: ${field} = h.value(specs[${i}], buf, vs, ve, rawType, where); break;`;
     return `case ${a.type}: if (ve - vs < ${size}) throw h.short(where, specs[${i}], ve - vs); ${field} = ${readExpr(a.kind)}; break;`;
   });
+  const nestedVars = set.attrs.map((a, i) => (a.kind === 'nested' ? `let nested${i};` : '')).join(' ');
   const body = `
     const o = {};
     let unknown;
@@ -76,13 +85,17 @@ export function compileDecoder(set: AttrSet, h: DecodeHelpers): DecodeFn {
     }
     if (unknown) o.unknown = unknown;
     return o;`;
-  return new Function('h', 'specs', `return function decode_${ident(set.name)}(buf, s, e, where) {${body}\n}`)(h, set.attrs) as DecodeFn;
+  return new Function('h', 'specs', `${nestedVars} return function decode_${ident(set.name)}(buf, s, e, where) {${body}\n}`)(h, set.attrs) as DecodeFn;
 }
 
 export function compileEncoder(set: AttrSet, h: EncodeHelpers): EncodeFn {
   const parts = set.attrs.map((a, i) => {
     if (a.kind === 'pad') return '';
     const read = `x = v[${JSON.stringify(a.name)}];`;
+    if (a.kind === 'nested') {
+      const where = JSON.stringify(` > ${a.kernel}`);
+      return `${read} if (x !== undefined) { a = w.beginNest(${a.type}); (nested${i} || (nested${i} = h.encoder(specs[${i}].nested)))(w, x, where + ${where}); w.endNest(a); }`;
+    }
     const size = SIZE[a.kind];
     if (size === undefined) return `${read} if (x !== undefined) h.value(w, specs[${i}], x, where);`;
     const check =
@@ -95,7 +108,8 @@ export function compileEncoder(set: AttrSet, h: EncodeHelpers): EncodeFn {
     let x, a;
     ${parts.filter(Boolean).join('\n    ')}
     if (v.unknown) h.unknown(w, v.unknown);`;
-  return new Function('h', 'specs', `return function encode_${ident(set.name)}(w, v, where) {${body}\n}`)(h, set.attrs) as EncodeFn;
+  const nestedVars = set.attrs.map((a, i) => (a.kind === 'nested' ? `let nested${i};` : '')).join(' ');
+  return new Function('h', 'specs', `${nestedVars} return function encode_${ident(set.name)}(w, v, where) {${body}\n}`)(h, set.attrs) as EncodeFn;
 }
 
 function ident(name: string): string {

@@ -152,6 +152,7 @@ const encoders = new WeakMap<AttrSet, EncodeFn>();
 
 const decodeHelpers: DecodeHelpers = {
   value: decodeValue,
+  decoder: decoderOf,
   raw: (buf, s, e, rawType) => ({ type: rawType & NLA_TYPE_MASK, flags: rawType & ~NLA_TYPE_MASK & 0xffff, value: Buffer.from(buf.subarray(s, e)) }),
   badLength: (where, type, offset, len, left) => malformed(where, undefined, `attribute type ${type} at offset ${offset} has length ${len}, ${left} bytes left`),
   short: (where, spec, got) => malformed(where, spec, `${got} bytes, ${spec.kind} needs ${INT_SIZE[spec.kind]}`),
@@ -160,9 +161,13 @@ const decodeHelpers: DecodeHelpers = {
 // Walks the TLVs by offset, no per-attribute views. Fewer than 4 bytes left over is tolerated,
 // as the kernel does (trailing padding).
 function decodeRange(set: AttrSet, buf: Buffer, start: number, end: number, where: string): Record<string, unknown> {
+  return decoderOf(set)(buf, start, end, where);
+}
+
+function decoderOf(set: AttrSet): DecodeFn {
   let fn = decoders.get(set);
   if (!fn) decoders.set(set, (fn = compileDecoder(set, decodeHelpers)));
-  return fn(buf, start, end, where);
+  return fn;
 }
 
 function decodeValue(spec: AttrSpec, buf: Buffer, s: number, e: number, rawType: number, where: string): unknown {
@@ -247,6 +252,7 @@ function writeInt(w: Writer, kind: string, v: unknown, where: string): void {
 
 const encodeHelpers: EncodeHelpers = {
   value: encodeValue,
+  encoder: encoderOf,
   intOk,
   cannot: (where, spec, v) => cannot(where, spec, `${String(v)} is not a ${spec.kind}`),
   unknown(w, attrs) {
@@ -260,9 +266,13 @@ const encodeHelpers: EncodeHelpers = {
 
 /** Encodes an object as attributes in description order, then any preserved unknown ones. */
 export function encode<S extends AttrSet>(w: Writer, set: S, value: Decoded<S>, where: string = set.name): void {
+  encoderOf(set)(w, value as Record<string, unknown>, where);
+}
+
+function encoderOf(set: AttrSet): EncodeFn {
   let fn = encoders.get(set);
   if (!fn) encoders.set(set, (fn = compileEncoder(set, encodeHelpers)));
-  fn(w, value as Record<string, unknown>, where);
+  return fn;
 }
 
 function cannot(where: string, spec: AttrSpec, what: string): MalformedMessageError {
