@@ -119,9 +119,9 @@ export class NetlinkIpvsClient implements IpvsClient {
     }
   }
 
-  private async dump(req: IpvsRequest, cmd: number, attrs: CmdAttrs = {}, sock = this.sock): Promise<Message[]> {
+  private async dump(req: IpvsRequest, cmd: number, attrs: CmdAttrs = {}, sock = this.sock, msg?: Buffer): Promise<Message[]> {
     try {
-      return await sock.dump(genlMessage(this.familyId, cmd, IPVS_GENL_VERSION, cmdAttrs, attrs));
+      return await sock.dump(msg ?? genlMessage(this.familyId, cmd, IPVS_GENL_VERSION, cmdAttrs, attrs));
     } catch (err) {
       throw ipvsError(req, err);
     }
@@ -165,8 +165,8 @@ export class NetlinkIpvsClient implements IpvsClient {
     return this.destsOf(key, this.sock);
   }
 
-  private async destsOf(key: ServiceKey, sock: GenlSocket): Promise<ObservedRealServer[]> {
-    const parts = await this.dump({ kind: 'list-servers', service: key }, Cmd.GET_DEST, { service: serviceKeyAttrs(key) }, sock);
+  private async destsOf(key: ServiceKey, sock: GenlSocket, msg?: Buffer): Promise<ObservedRealServer[]> {
+    const parts = await this.dump({ kind: 'list-servers', service: key }, Cmd.GET_DEST, { service: serviceKeyAttrs(key) }, sock, msg);
     return parts.map((m) => realServerFromAttrs(attrsOf(m).dest ?? {}, key.family));
   }
 
@@ -212,11 +212,19 @@ export class NetlinkIpvsClient implements IpvsClient {
     const services = await this.listServices();
     while (this.dumpPool.length < Math.min(this.poolSize, services.length)) this.dumpPool.push(new GenlSocket(this.opts));
     const out: TableEntry[] = services.map((service) => ({ service, realServers: [] }));
+    // every destination dump request, written into one buffer (not one buffer per request)
+    const w = new Writer(Math.max(256, services.length * 64));
+    const ends = services.map((svc) => {
+      writeGenl(w, this.familyId, Cmd.GET_DEST, IPVS_GENL_VERSION, cmdAttrs, { service: serviceKeyAttrs(svc.key) });
+      return w.length;
+    });
+    const requests = w.view();
     let next = 0;
     const worker = async (sock: GenlSocket) => {
       while (next < out.length) {
-        const entry = out[next++];
-        entry.realServers = await this.destsOf(entry.service.key, sock);
+        const i = next++;
+        const msg = requests.subarray(i ? ends[i - 1] : 0, ends[i]);
+        out[i].realServers = await this.destsOf(out[i].service.key, sock, msg);
       }
     };
     await Promise.all(this.dumpPool.slice(0, Math.min(this.poolSize, services.length)).map(worker));
