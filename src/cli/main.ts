@@ -32,6 +32,12 @@ export function reportError(err: unknown, exitCode = 1): void {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `lvsd ipvs list | head` closes the pipe early: stop quietly, as ipvsadm does, instead of
+  // letting the write error escape (from inside a netlink callback it would abort the process).
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   const program = buildProgram(argv);
   try {
     await program.parseAsync(argv);
