@@ -158,6 +158,7 @@ interface ExecFlags extends CommonCheckFlags {
   env: string[];
   maxOutput: string;
   killGrace: string;
+  user?: string;
 }
 
 function registerExec(check: Command): void {
@@ -170,7 +171,8 @@ function registerExec(check: Command): void {
     .option('--dynamic-weight', 'exit 2..255 means up with weight code-2 (keepalived misc_dynamic)')
     .option('--env <KEY=VALUE>', 'extra environment variable (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--max-output <bytes>', 'output bytes kept for the reason', '4096')
-    .option('--kill-grace <ms>', 'between SIGTERM and SIGKILL at the deadline', '1000');
+    .option('--kill-grace <ms>', 'between SIGTERM and SIGKILL at the deadline', '1000')
+    .option('--user <name>', 'run the program as this user (name or uid), not as lvsd\'s own user');
   addCommonOptions(cmd, 5000).action(
     checkAction(async (targetText: string, program: string, args: string[], flags: ExecFlags) => {
       const env: Record<string, string> = {};
@@ -189,6 +191,7 @@ function registerExec(check: Command): void {
         dynamicWeight: flags.dynamicWeight === true,
         maxOutputBytes: parseIntFlag(flags.maxOutput, '--max-output', 1, 1 << 20),
         killGraceMs: parseIntFlag(flags.killGrace, '--kill-grace', 0, 60_000),
+        user: flags.user,
       });
       await runCheckOnce(checker, parseTimeout(flags), flags);
     }),

@@ -2,6 +2,7 @@
 // the target in its environment. Exit 0 is up; with dynamic weight, exit 2..255 is up with weight
 // code - 2 and exit 1 is down. On timeout its whole process group gets SIGTERM, then SIGKILL.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute } from 'node:path';
 import { InputError } from '../errors';
@@ -21,6 +22,8 @@ export interface ExecCheckOptions extends CheckTarget {
   maxOutputBytes?: number;
   /** between SIGTERM and SIGKILL at the deadline (default 1000 ms) */
   killGraceMs?: number;
+  /** run the program as this user (name or uid from /etc/passwd), with its primary group only */
+  user?: string;
 }
 
 const SAFE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -30,12 +33,14 @@ export class ExecChecker implements Checker {
   readonly key: string;
   private readonly env: Record<string, string>;
   private readonly maxOutputBytes: number;
+  private readonly runAs?: { uid: number; gid: number };
 
   constructor(private readonly options: ExecCheckOptions) {
     if (!isAbsolute(options.path)) {
       throw new InputError(`exec check program must be an absolute path, got "${options.path}"`);
     }
     this.maxOutputBytes = options.maxOutputBytes ?? 4096;
+    if (options.user !== undefined) this.runAs = lookupUser(options.user);
     // lvsd's own environment may hold secrets (MySQL passwords): pass none of it.
     this.env = {
       PATH: SAFE_PATH,
@@ -50,6 +55,7 @@ export class ExecChecker implements Checker {
       options.env ?? {},
       options.dynamicWeight === true,
       this.maxOutputBytes,
+      options.user ?? '',
     ])}`;
   }
 
@@ -68,7 +74,8 @@ export class ExecChecker implements Checker {
       let outputBytes = 0;
       let settled = false;
       // detached: the program leads a new process group, so the deadline can kill its children too.
-      const child = spawn(path, args, { detached: true, env: this.env, stdio: ['ignore', 'pipe', 'pipe'], shell: false });
+      // With uid/gid, libuv also drops the supplementary groups before exec.
+      const child = spawn(path, args, { detached: true, env: this.env, stdio: ['ignore', 'pipe', 'pipe'], shell: false, ...this.runAs });
       const pgid = child.pid;
       const collect = (chunk: Buffer): void => {
         outputBytes += chunk.length;
@@ -112,6 +119,22 @@ export class ExecChecker implements Checker {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** A user name or numeric uid from /etc/passwd, so a check never runs as a user that does not exist. */
+export function lookupUser(user: string): { uid: number; gid: number } {
+  let passwd: string;
+  try {
+    passwd = readFileSync('/etc/passwd', 'utf8');
+  } catch (err) {
+    throw new InputError(`exec check user "${user}": cannot read /etc/passwd (${(err as NodeJS.ErrnoException).code ?? err})`);
+  }
+  for (const line of passwd.split('\n')) {
+    const [name, , uid, gid] = line.split(':');
+    if (uid === undefined || gid === undefined) continue;
+    if (name === user || uid === user) return { uid: Number(uid), gid: Number(gid) };
+  }
+  throw new InputError(`exec check user "${user}": no such user in /etc/passwd`);
 }
 
 function killGroup(pgid: number | undefined, sig: NodeJS.Signals): void {

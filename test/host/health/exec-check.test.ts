@@ -121,3 +121,15 @@ test('as root: a script writable by group/others or not owned by root is refused
   assert.equal(d.configError, true);
   assert.match(d.reason, /lvsd-exec-open-\w+ is writable by group or others \(mode 0777\)/);
 });
+
+test('as root: --user runs the program as that user with its primary group only', { skip: process.getuid?.() !== 0 && 'needs root' }, async () => {
+  chmodSync(dir, 0o755); // the unprivileged user must reach the script
+  const path = script('whoami.sh', 'echo "$(id -u):$(id -g):$(id -G)"');
+  const nobody = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'))?.split(':');
+  assert.ok(nobody, 'this machine has a nobody user');
+  const r = await run({ path, user: 'nobody' });
+  assert.equal(r.reason, `exit 0: "${nobody[2]}:${nobody[3]}:${nobody[3]}"`);
+  const byUid = await run({ path, user: nobody[2] });
+  assert.equal(byUid.reason, r.reason);
+  assert.throws(() => new ExecChecker({ ...target, path, user: 'no-such-user-lvsd' }), /exec check user "no-such-user-lvsd": no such user in \/etc\/passwd/);
+});
