@@ -166,12 +166,7 @@ export function planUp(config: RealserverConfig, observed: Observed, previous: R
   }
 
   const state: RealserverState = {
-    version: STATE_VERSION,
-    netns: currentNetns(),
-    bootId: currentBootId(),
-    mode: config.mode,
-    vips: config.vips.map((v) => v.address),
-    device,
+    ...stateIdentity(config, device),
     ...(config.tunnel ? { tunnel: { kind: config.tunnel.kind, created, ...(config.tunnel.local ? { local: config.tunnel.local } : {}) } } : {}),
     deviceWasUp,
     added,
@@ -379,9 +374,8 @@ export async function down(options: CommandOptions, system?: RealserverSystem): 
   }
 }
 
-/** A stand-in for a lost state file: remove the given VIPs, restore kernel defaults. */
-function forcedState(config: RealserverConfig): RealserverState {
-  const device = targetDevice(config);
+/** What a state file is about: which system (namespace, boot) and which request. */
+function stateIdentity(config: RealserverConfig, device: string) {
   return {
     version: STATE_VERSION,
     netns: currentNetns(),
@@ -389,6 +383,14 @@ function forcedState(config: RealserverConfig): RealserverState {
     mode: config.mode,
     vips: config.vips.map((v) => v.address),
     device,
+  };
+}
+
+/** A stand-in for a lost state file: remove the given VIPs, restore kernel defaults. */
+function forcedState(config: RealserverConfig): RealserverState {
+  const device = targetDevice(config);
+  return {
+    ...stateIdentity(config, device),
     deviceWasUp: true,
     added: config.vips.map((v) => ({ address: v.address, family: v.family, prefixlen: prefixFor(v.family) })),
     sysctls: realserverSysctls(config.tunnel?.device).map((s) => ({ key: s.key, before: s.kernelDefault })),
