@@ -98,7 +98,7 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
     return { 'ipvsadm -R': timeCmd('ipvsadm', ['-R'], file) };
   },
   async 'restore-lvsd'(file) {
-    return { 'lvsd ipvs restore': timeCmd(NODE, [LVSD, 'ipvs', 'restore'], file) };
+    return { 'lvsd ipvs restore': timeCmd(LVSD, ['ipvs', 'restore'], file) };
   },
   async 'restore-client'(file) {
     // the library path alone: parse + encode + IpvsClient.apply, in this process (no node start-up)
@@ -122,7 +122,7 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
     const { openIpvs } = await import('../src/ipvs/client');
     for (let i = 0; i < Number(runsText); i++) {
       add('ipvsadm -Ln', timeCmd('ipvsadm', ['-Ln']));
-      add('lvsd ipvs list -n', timeCmd(NODE, [LVSD, 'ipvs', 'list', '-n']));
+      add('lvsd ipvs list -n', timeCmd(LVSD, ['ipvs', 'list', '-n']));
       let n = 0;
       add('IpvsClient.listTable (in process)', await timeHere(async () => {
         const c = await openIpvs();
@@ -132,7 +132,7 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
       if (n !== services) throw new Error(`listTable: ${n} services, expected ${services}`);
       add('ipvsadm -l --timeout', timeCmd('ipvsadm', ['-l', '--timeout']));
       add('node -e 0', timeCmd(NODE, ['-e', '0']));
-      add('lvsd ipvs list --timeout', timeCmd(NODE, [LVSD, 'ipvs', 'list', '--timeout']));
+      add('lvsd ipvs list --timeout', timeCmd(LVSD, ['ipvs', 'list', '--timeout']));
     }
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)) }]));
   },

@@ -19,7 +19,8 @@ export function buildProgram(argv: string[]): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const wanted = argv[2];
-  const names = wanted && GROUPS[wanted] ? [wanted] : Object.keys(GROUPS);
+  // one group when it is named; none for --version; all for the top-level help
+  const names = wanted && GROUPS[wanted] ? [wanted] : wanted === '--version' || wanted === '-V' ? [] : Object.keys(GROUPS);
   for (const name of names) GROUPS[name]().register(program);
   return program;
 }

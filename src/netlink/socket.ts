@@ -3,7 +3,7 @@
 // sendmsg; each outcome, success or error, is mapped back to the message that caused it).
 import { getSystemErrorMap } from 'util';
 // the raw layer only: the package's index also loads its rtnetlink/nl80211/wireguard codecs
-import { RawNetlinkSocket } from 'netlink/dist/raw';
+import type { RawNetlinkSocket } from 'netlink/dist/raw';
 import { MalformedMessageError, NetlinkError } from '../errors';
 import {
   Message,
@@ -129,7 +129,10 @@ export class NetlinkSocket {
     // at each datagram's size first (two syscalls each). A buffer this size also lets the kernel
     // pack up to 32 KiB of dump parts into one datagram (it sizes dump skbs by the reader's
     // buffer, capped at 32 KiB), so a big dump takes far fewer round trips.
-    this.raw = new RawNetlinkSocket(protocol, {
+    // Loaded on first use, not at import: the native binding must not load while the CLI's
+    // start-up snapshot is built (scripts/build-snapshot.js).
+    const { RawNetlinkSocket: Raw } = require('netlink/dist/raw') as typeof import('netlink/dist/raw');
+    this.raw = new Raw(protocol, {
       recvBufferSize: opts.recvBufferSize ?? 32 << 20,
       sendBufferSize: opts.sendBufferSize ?? 4 << 20,
       messagePeeking: false,

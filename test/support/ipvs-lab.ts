@@ -26,8 +26,8 @@ export function ok(cmd: string, args: readonly string[], input?: string): string
 }
 
 export const ipvsadm = (args: readonly string[], input?: string) => ok('ipvsadm', args, input);
-export const lvsd = (args: readonly string[], input?: string) => ok(process.execPath, [LVSD, ...args], input);
-export const lvsdRun = (args: readonly string[], input?: string) => run(process.execPath, [LVSD, ...args], input);
+export const lvsd = (args: readonly string[], input?: string) => ok(LVSD, args, input);
+export const lvsdRun = (args: readonly string[], input?: string) => run(LVSD, args, input);
 
 /**
  * DR and tunnel real servers need a route: a dummy interface carrying the test ranges.
@@ -123,7 +123,7 @@ export async function inParallel(commands: readonly (readonly string[])[], runOn
 /** lvsd as a child process, asynchronously (for inParallel); rejects on a non-zero exit. */
 export function lvsdAsync(args: readonly string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [LVSD, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(LVSD, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

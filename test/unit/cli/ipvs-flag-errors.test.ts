@@ -8,7 +8,7 @@ import { join } from 'node:path';
 const LVSD = join(__dirname, '..', '..', '..', '..', 'bin', 'lvsd');
 
 function refused(args: string[], stderr: string, input = ''): void {
-  const r = spawnSync(process.execPath, [LVSD, 'ipvs', ...args], { encoding: 'utf8', input, timeout: 30_000 });
+  const r = spawnSync(LVSD, ['ipvs', ...args], { encoding: 'utf8', input, timeout: 30_000 });
   assert.equal(r.stderr, `lvsd: ${stderr}\n`, `lvsd ipvs ${args.join(' ')}`);
   assert.equal(r.stdout, '');
   assert.equal(r.status, 1);

@@ -1,0 +1,89 @@
+// `bin/lvsd` starts from the CLI's V8 start-up snapshot (scripts/build-snapshot.js) and behaves
+// exactly like the compiled JavaScript (`node bin/lvsd`); a snapshot that may be stale is not used.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const REPO = join(__dirname, '..', '..', '..', '..');
+const VERSION = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).version as string;
+
+function run(file: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(file, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Whether a run loaded the CLI's entry module from disk (NODE_DEBUG=module traces every load). */
+function loadedFromDisk(bin: string, args: string[]): boolean {
+  const r = run(bin, args, { NODE_DEBUG: 'module' });
+  assert.equal(r.stdout.trim(), VERSION, r.stderr);
+  return /load ".*dist\/src\/cli\/main\.js"/.test(r.stderr);
+}
+
+/** A copy of the built program in a temporary directory (node_modules shared by a symlink). */
+function copyOfBuild(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-snapshot-'));
+  cpSync(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true });
+  for (const part of ['src', 'realserver', 'lvsd.blob', 'lvsd.blob.node', '.tsbuildinfo']) {
+    cpSync(join(REPO, 'dist', part), join(dir, 'dist', part), { recursive: true, preserveTimestamps: true });
+  }
+  cpSync(join(REPO, 'package.json'), join(dir, 'package.json'));
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+test('the build wrote a snapshot and bin/lvsd starts from it instead of loading modules', () => {
+  assert.ok(existsSync(join(REPO, 'dist', 'lvsd.blob')), 'dist/lvsd.blob missing: npm run build writes it');
+  assert.equal(loadedFromDisk(join(REPO, 'bin', 'lvsd'), ['--version']), false);
+  assert.equal(loadedFromDisk(process.execPath, [join(REPO, 'bin', 'lvsd'), '--version']), true);
+});
+
+test('snapshot and compiled JavaScript give the same output, errors and exit status', () => {
+  const cases = [
+    ['--version'],
+    ['--help'],
+    ['ipvs', '--help'],
+    ['ipvs', 'list', '--timeout'], // this host kernel has no IPVS: the error in words, exit 1
+    ['ipvs', 'add-service', '-t', '198.18.0.10:80', '--scheduler', 'nope'],
+    ['ipvs', 'list', '--rate', '--timeout'],
+    ['check', 'tcp', '--help'],
+    ['no-such-command'],
+  ];
+  for (const args of cases) {
+    const fromSnapshot = run(join(REPO, 'bin', 'lvsd'), args);
+    const fromJs = run(process.execPath, [join(REPO, 'bin', 'lvsd'), ...args]);
+    assert.deepEqual(fromSnapshot, fromJs, `lvsd ${args.join(' ')}`);
+  }
+  const r = run(join(REPO, 'bin', 'lvsd'), ['ipvs', 'list', '--timeout']);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^lvsd: IPVS is not available in this kernel: load the ip_vs module\n$/);
+});
+
+test('a snapshot older than the last compile, or built by a node that is gone, is not used', () => {
+  const dir = copyOfBuild();
+  try {
+    const bin = join(dir, 'bin', 'lvsd');
+    assert.equal(loadedFromDisk(bin, ['--version']), false, 'the copy starts from its snapshot');
+    const later = new Date(Date.now() + 5_000);
+    utimesSync(join(dir, 'dist', '.tsbuildinfo'), later, later); // tsc ran after the snapshot was built
+    assert.equal(loadedFromDisk(bin, ['--version']), true);
+    cpSync(join(REPO, 'dist', '.tsbuildinfo'), join(dir, 'dist', '.tsbuildinfo'), { preserveTimestamps: true });
+    assert.equal(loadedFromDisk(bin, ['--version']), false);
+    writeFileSync(join(dir, 'dist', 'lvsd.blob.node'), '/nonexistent/node\n');
+    assert.equal(loadedFromDisk(bin, ['--version']), true);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('started through a symlink (npm link, /usr/local/bin), bin/lvsd still finds its snapshot', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-link-'));
+  try {
+    symlinkSync(join(REPO, 'bin', 'lvsd'), join(dir, 'lvsd'));
+    assert.equal(loadedFromDisk(join(dir, 'lvsd'), ['--version']), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
