@@ -65,7 +65,7 @@ export class Netns {
 
   /** `lvsd realserver ...` inside the namespace, as root. */
   lvsd(args: string[]): RunResult {
-    return this.run(process.execPath, [LVSD, 'realserver', ...args]);
+    return this.run(LVSD, ['realserver', ...args]);
   }
 
   /** `lvsd realserver ...` as nobody with no capabilities at all. */
