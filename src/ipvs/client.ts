@@ -1,7 +1,7 @@
 // IpvsClient over generic netlink. One socket for requests (batched by the socket layer) and a
 // small pool for destination dumps, because the kernel runs one dump per socket at a time.
 import { GenlSocket, genlMessage, parseGenl, writeGenl } from '../netlink/genl';
-import { Decoded, decode } from '../netlink/schema';
+import { Decoded, decode, decodeView } from '../netlink/schema';
 import { SocketOptions } from '../netlink/socket';
 import { Message, Writer } from '../netlink/wire';
 import {
@@ -13,9 +13,11 @@ import {
   serviceAttrsOf,
   serviceFromAttrs,
   serviceKeyAttrs,
+  virtualServiceFromAttrs,
 } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
-import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, infoAttrs } from './spec';
+import { joinKey, readProcTable } from './procfs';
+import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, infoAttrs, serviceAttrs } from './spec';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -26,10 +28,13 @@ import type {
   ObservedService,
   RealServer,
   RealServerKey,
+  RealServerSummary,
   ServiceKey,
   SyncDaemon,
   SyncDaemonState,
   TableEntry,
+  TableSummary,
+  TableSummaryEntry,
   Timeouts,
   VirtualService,
 } from './types';
@@ -39,6 +44,8 @@ type CmdAttrs = Decoded<typeof cmdAttrs>;
 export interface IpvsClientOptions extends SocketOptions {
   /** sockets used side by side for destination dumps in listTable (default 8) */
   dumpSockets?: number;
+  /** where listTableSummary reads the kernel's text listing (default /proc/net/ip_vs) */
+  procPath?: string;
 }
 
 /** Opens a client; rejects with IpvsUnavailableError when the kernel has no IPVS family. */
@@ -59,17 +66,22 @@ export function opMessage(familyId: number, op: IpvsOp): Buffer {
   return genlMessage(familyId, cmd, IPVS_GENL_VERSION, cmdAttrs, attrs);
 }
 
-/** The messages of many ops, written into one buffer (one allocation for a whole restore). */
-export function opMessages(familyId: number, ops: readonly IpvsOp[]): Buffer[] {
+/** The messages of many ops, back to back in one buffer; message i ends at ends[i]. */
+export function writeOps(familyId: number, ops: readonly IpvsOp[]): { buf: Buffer; ends: Uint32Array } {
   const w = new Writer(Math.max(256, ops.length * 96));
-  const ends: number[] = [];
-  for (const op of ops) {
-    const [cmd, attrs] = opCommand(op);
+  const ends = new Uint32Array(ops.length);
+  for (let i = 0; i < ops.length; i++) {
+    const [cmd, attrs] = opCommand(ops[i]);
     writeGenl(w, familyId, cmd, IPVS_GENL_VERSION, cmdAttrs, attrs);
-    ends.push(w.length);
+    ends[i] = w.length;
   }
-  const all = w.view();
-  return ends.map((end, i) => all.subarray(i ? ends[i - 1] : 0, end));
+  return { buf: w.view(), ends };
+}
+
+/** The messages of many ops, as views into one buffer. */
+export function opMessages(familyId: number, ops: readonly IpvsOp[]): Buffer[] {
+  const { buf, ends } = writeOps(familyId, ops);
+  return Array.from(ends, (end, i) => buf.subarray(i ? ends[i - 1] : 0, end));
 }
 
 function opCommand(op: IpvsOp): [number, CmdAttrs] {
@@ -98,6 +110,9 @@ function opCommand(op: IpvsOp): [number, CmdAttrs] {
 function attrsOf(m: Message): CmdAttrs {
   return decode(cmdAttrs, parseGenl(m).attrs);
 }
+
+// A service dump decoded without the two nested counter sets, for listings that show none.
+const cmdAttrsNoStats = decodeView(cmdAttrs, { nested: { service: decodeView(serviceAttrs, { skip: ['stats', 'stats64'] }) } });
 
 export class NetlinkIpvsClient implements IpvsClient {
   private readonly dumpPool: GenlSocket[] = [];
@@ -210,12 +225,46 @@ export class NetlinkIpvsClient implements IpvsClient {
   /** One service dump, then destination dumps spread over a pool of sockets. */
   async listTable(): Promise<TableEntry[]> {
     const services = await this.listServices();
-    while (this.dumpPool.length < Math.min(this.poolSize, services.length)) this.dumpPool.push(new GenlSocket(this.opts));
     const out: TableEntry[] = services.map((service) => ({ service, realServers: [] }));
+    await this.fillRealServers(out);
+    return out;
+  }
+
+  /**
+   * One service dump without counters, and every real server from one read of /proc/net/ip_vs,
+   * joined by service. A service the dump has but /proc does not (added between the two reads,
+   * or a fwmark /proc shows ambiguously) gets its own destination dump; a service only /proc has
+   * (added after the dump) is left out, as if the dump had come later. Without a readable,
+   * well-formed /proc/net/ip_vs every service gets a destination dump.
+   */
+  async listTableSummary(): Promise<TableSummary> {
+    const [parts, proc] = await Promise.all([
+      this.dump({ kind: 'list-services' }, Cmd.GET_SERVICE),
+      readProcTable(this.opts.procPath).catch(() => undefined),
+    ]);
+    const entries: TableSummaryEntry[] = [];
+    const missing: TableSummaryEntry[] = [];
+    for (const m of parts) {
+      const service = virtualServiceFromAttrs(decode(cmdAttrsNoStats, parseGenl(m).attrs).service ?? {});
+      const key = joinKey(service.key);
+      const realServers = proc && !proc.ambiguous.has(key) ? proc.realServers.get(key) : undefined;
+      const entry = { service, realServers: realServers ?? [] };
+      entries.push(entry);
+      if (!realServers) missing.push(entry);
+    }
+    await this.fillRealServers(missing);
+    return { entries, fromProcfs: entries.length - missing.length };
+  }
+
+  /** Destination dumps for the given services, spread over a pool of sockets. */
+  // (TableEntry[] passes here too: destsOf gives full ObservedRealServers.)
+  private async fillRealServers(out: readonly { service: { key: ServiceKey }; realServers: RealServerSummary[] }[]): Promise<void> {
+    if (out.length === 0) return;
+    while (this.dumpPool.length < Math.min(this.poolSize, out.length)) this.dumpPool.push(new GenlSocket(this.opts));
     // every destination dump request, written into one buffer (not one buffer per request)
-    const w = new Writer(Math.max(256, services.length * 64));
-    const ends = services.map((svc) => {
-      writeGenl(w, this.familyId, Cmd.GET_DEST, IPVS_GENL_VERSION, cmdAttrs, { service: serviceKeyAttrs(svc.key) });
+    const w = new Writer(Math.max(256, out.length * 64));
+    const ends = out.map((e) => {
+      writeGenl(w, this.familyId, Cmd.GET_DEST, IPVS_GENL_VERSION, cmdAttrs, { service: serviceKeyAttrs(e.service.key) });
       return w.length;
     });
     const requests = w.view();
@@ -227,40 +276,20 @@ export class NetlinkIpvsClient implements IpvsClient {
         out[i].realServers = await this.destsOf(out[i].service.key, sock, msg);
       }
     };
-    await Promise.all(this.dumpPool.slice(0, Math.min(this.poolSize, services.length)).map(worker));
-    return out;
+    await Promise.all(this.dumpPool.slice(0, Math.min(this.poolSize, out.length)).map(worker));
   }
 
   /**
    * Sends ops in order, many per sendmsg, without an ACK per op (success of an op is known from
-   * the ACK of a later one); reports each failure by index. Every op is encoded before any is
-   * sent, so bad input applies nothing. With stopOnError, ops go in half-window slices with one
-   * slice in reserve, so at most one slice beyond the first failure has been sent.
+   * the ACK of the last one of its send); reports each failure by index. Every op is encoded
+   * before any is sent, so bad input applies nothing. With stopOnError nothing more is sent
+   * once an op has failed; what was already sent completes (at most one send's worth).
    */
   async apply(ops: readonly IpvsOp[], opts: ApplyOptions = {}): Promise<ApplyResult> {
-    const msgs = opMessages(this.familyId, ops);
-    const result: ApplyResult = { applied: 0, failed: [], skipped: 0 };
-    const slice = opts.stopOnError ? Math.max(1, Math.floor(this.sock.silentCapacity / 2)) : Math.max(1, ops.length);
-    let next = 0;
-    const launch = () => {
-      const first = next;
-      next += slice;
-      return this.sock.batch(msgs.slice(first, first + slice), { ack: false }).then((outcomes) => ({ first, outcomes }));
-    };
-    const inFlight = [launch()];
-    if (next < ops.length) inFlight.push(launch());
-    while (inFlight.length) {
-      const { first, outcomes } = await inFlight.shift()!;
-      outcomes.forEach((o, i) => {
-        if (o.ok) result.applied++;
-        else result.failed.push({ index: first + i, op: ops[first + i], error: ipvsError(ops[first + i], o.error) });
-      });
-      const stop = opts.stopOnError && result.failed.length > 0;
-      if (!stop && next < ops.length) inFlight.push(launch());
-    }
-    result.failed.sort((a, b) => a.index - b.index);
-    result.skipped = Math.max(0, ops.length - next);
-    return result;
+    const { buf, ends } = writeOps(this.familyId, ops);
+    const run = await this.sock.sendRun(buf, ends, { stopOnError: opts.stopOnError });
+    const failed = run.failures.map((f) => ({ index: f.index, op: ops[f.index], error: ipvsError(ops[f.index], f.error) }));
+    return { applied: run.sent - failed.length, failed, skipped: ops.length - run.sent };
   }
 
   close(): void {

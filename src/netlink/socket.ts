@@ -47,6 +47,31 @@ export interface RequestOptions {
 /** Outcome of one message of a batch. */
 export type BatchOutcome = { ok: true; replies: Message[] } | { ok: false; error: NetlinkError };
 
+/** What became of a run of messages (sendRun): which failed, by index, and how many were sent. */
+export interface RunResult {
+  /** messages handed to the kernel (all, unless stopOnError stopped the run early) */
+  sent: number;
+  /** the messages that failed, in index order; every other sent message succeeded */
+  failures: { index: number; error: NetlinkError }[];
+}
+
+/**
+ * Messages laid out back to back in one buffer, sent in chunks (one sendmsg each, only the last
+ * message acknowledged). Bookkeeping is per chunk: a failed message is found from its seq.
+ */
+interface Run {
+  buf: Buffer;
+  /** message i ends at ends[i] (and starts where message i - 1 ends) */
+  ends: ArrayLike<number>;
+  /** index of the next message to send */
+  next: number;
+  stopOnError: boolean;
+  /** chunks sent and not yet answered */
+  chunks: number;
+  failures: { index: number; error: NetlinkError }[];
+  resolve(r: RunResult): void;
+}
+
 interface Pending {
   msg: Buffer;
   seq: number;
@@ -63,6 +88,11 @@ interface Pending {
   reject?(err: Error): void;
   group?: BatchGroup;
   index?: number;
+  /** a queued run (not yet fully sent), or a sent chunk of one: messages first..first+count-1 */
+  run?: Run;
+  first?: number;
+  count?: number;
+  firstSeq?: number;
 }
 
 interface BatchGroup {
@@ -110,6 +140,7 @@ export class NetlinkSocket {
   private readonly queue: Pending[] = [];
   private readonly inflight = new Map<number, Pending>();
   private readonly silent: Pending[] = []; // sent without ACK, in send order
+  private readonly chunks: Pending[] = []; // run chunks in flight (a handful)
   private dumpRunning = false;
   private seq = (Math.random() * 0x7fffffff) >>> 0;
   private order = 0;
@@ -200,6 +231,25 @@ export class NetlinkSocket {
     });
   }
 
+  /**
+   * Sends many requests written back to back into one buffer (message i ends at ends[i]), in
+   * as few sendmsg calls as the receive budget allows, only the last message of each send
+   * acknowledged; never rejects. With stopOnError nothing more is sent once a message has
+   * failed (what is in flight completes). For tens of thousands of table changes: no object,
+   * promise or map entry per message.
+   */
+  sendRun(buf: Buffer, ends: ArrayLike<number>, opts: { stopOnError?: boolean } = {}): Promise<RunResult> {
+    return new Promise<RunResult>((resolve) => {
+      const run: Run = { buf, ends, next: 0, stopOnError: opts.stopOnError ?? false, chunks: 0, failures: [], resolve };
+      if (this.closed) this.failRun(run, netlinkError(EBADF, undefined, undefined, 'netlink socket closed'));
+      else if (ends.length === 0) this.endRun(run);
+      else {
+        this.queue.push({ msg: buf, seq: 0, dump: false, ack: true, order: 0, replies: undefined, interrupted: false, done: false, cost: 0, run });
+        this.scheduleFlush();
+      }
+    });
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -241,6 +291,10 @@ export class NetlinkSocket {
       // refill in bulk, not one message per answer: fewer, fuller sends
       const room = this.window - this.inflight.size;
       if (this.inflight.size > 0 && (this.dumpRunning || free < this.budget / 2 || room < this.window / 2)) return;
+      if (head.run) {
+        this.sendChunk(head.run, free);
+        continue;
+      }
       const chunk: Pending[] = [];
       let bytes = 0;
       let cost = REPLY_COST.ack; // the last message of a send is always acknowledged
@@ -261,6 +315,75 @@ export class NetlinkSocket {
     }
   }
 
+  /** Sends the next chunk of a run: as many messages as the free reply budget and sk_sndbuf allow. */
+  private sendChunk(run: Run, free: number): void {
+    const { buf, ends } = run;
+    if (run.next >= ends.length || (run.stopOnError && run.failures.length > 0)) {
+      this.queue.shift();
+      if (run.chunks === 0) this.endRun(run);
+      return;
+    }
+    const first = run.next;
+    const start = first ? ends[first - 1] : 0;
+    // the last message is acknowledged, the others answer only when they fail
+    const most = Math.max(1, Math.min(ends.length - first, 1 + Math.floor((free - REPLY_COST.ack) / REPLY_COST.silent)));
+    let count = 1;
+    while (count < most && ends[first + count] - start <= this.maxSendBytes) count++;
+    const firstSeq = (this.seq + 1) >>> 0 || 1;
+    let seq = firstSeq;
+    for (let i = first; i < first + count; i++) {
+      const at = i ? ends[i - 1] : 0;
+      const flags = NLM_F_REQUEST | (i === first + count - 1 ? NLM_F_ACK : 0);
+      if (HOST_LE) {
+        buf.writeUInt16LE(buf.readUInt16LE(at + 6) | flags, at + 6);
+        buf.writeUInt32LE(seq, at + 8);
+      } else {
+        buf.writeUInt16BE(buf.readUInt16BE(at + 6) | flags, at + 6);
+        buf.writeUInt32BE(seq, at + 8);
+      }
+      this.seq = seq;
+      seq = (seq + 1) >>> 0 || 1;
+    }
+    run.next = first + count;
+    run.chunks++;
+    if (run.next >= ends.length) this.queue.shift(); // all sent: the run ends with its last answer
+    const p: Pending = {
+      msg: buf.subarray(start, ends[first + count - 1]),
+      seq: this.seq,
+      dump: false,
+      ack: true,
+      order: ++this.order,
+      replies: undefined,
+      interrupted: false,
+      done: false,
+      cost: REPLY_COST.ack + (count - 1) * REPLY_COST.silent,
+      run,
+      first,
+      count,
+      firstSeq,
+    };
+    this.chunks.push(p);
+    this.transmit([p], p.msg);
+  }
+
+  /** Records the failure of message `index` of a run. */
+  private runFailure(run: Run, index: number, error: NetlinkError): void {
+    run.failures.push({ index, error });
+  }
+
+  private endRun(run: Run): void {
+    run.failures.sort((a, b) => a.index - b.index);
+    run.resolve({ sent: run.next, failures: run.failures });
+  }
+
+  /** Fails every message of a run not sent yet (socket closed or broken). */
+  private failRun(run: Run, err: Error): void {
+    const e = err instanceof NetlinkError ? err : netlinkError(EBADF, undefined, String(err));
+    for (let i = run.next; i < run.ends.length; i++) this.runFailure(run, i, e);
+    run.next = run.ends.length;
+    if (run.chunks === 0) this.endRun(run);
+  }
+
   private send(chunk: Pending[]): void {
     const bufs: Buffer[] = [];
     chunk.forEach((p, i) => {
@@ -274,15 +397,21 @@ export class NetlinkSocket {
       else p.msg.writeUInt16BE(cur | flags, 6);
       stampMessage(p.msg, p.seq);
       p.cost = p.dump ? 0 : p.ack ? REPLY_COST.ack : REPLY_COST.silent;
-      this.budgetUsed += p.cost;
       if (p.dump) this.dumpRunning = true;
-      this.inflight.set(p.seq, p);
       if (!p.ack && !p.dump) this.silent.push(p);
       bufs.push(p.msg);
     });
+    this.transmit(chunk, bufs.length === 1 ? bufs[0] : bufs);
+  }
+
+  private transmit(chunk: Pending[], data: Buffer | Buffer[]): void {
+    for (const p of chunk) {
+      this.budgetUsed += p.cost;
+      this.inflight.set(p.seq, p);
+    }
     this.setReferenced(true);
     this.armWatchdog();
-    this.raw.send(bufs.length === 1 ? bufs[0] : bufs, undefined, (err) => {
+    this.raw.send(data, undefined, (err) => {
       if (!err) return;
       const e = netlinkError(err.errno ?? EBADF, undefined, undefined, 'netlink send failed');
       for (const p of chunk) this.finish(p, e);
@@ -303,8 +432,12 @@ export class NetlinkSocket {
 
   private onMessage(m: Message): void {
     const p = this.inflight.get(m.header.seq);
-    if (!p) return; // not ours (late answer after a timeout, or a notification)
     const t = m.header.type;
+    if (!p) {
+      // an unacknowledged message of a run chunk: only its failure matters
+      if (t === NLMSG_ERROR) this.onRunError(m);
+      return; // else not ours (late answer after a timeout, or a notification)
+    }
     if (t === NLMSG_ERROR) {
       let e;
       try {
@@ -328,13 +461,25 @@ export class NetlinkSocket {
     }
   }
 
+  private onRunError(m: Message): void {
+    const seq = m.header.seq;
+    for (const c of this.chunks) {
+      const d = (seq - c.firstSeq!) >>> 0;
+      if (d >= c.count!) continue;
+      const e = parseErrorPayload(m);
+      if (e.errno !== 0) this.runFailure(c.run!, c.first! + d, netlinkError(e.errno, seq, e.extack));
+      return;
+    }
+  }
+
   /** Completes one request; every silent request sent before it has then succeeded. */
   private finish(p: Pending, err?: Error): void {
     if (p.done) return;
     p.done = true;
     if (this.inflight.delete(p.seq)) this.budgetUsed -= p.cost;
     if (p.dump) this.dumpRunning = false;
-    if (p.group) settle(p.group, p.index!, err ?? p.replies ?? NO_REPLIES);
+    if (p.run) this.finishChunk(p, err);
+    else if (p.group) settle(p.group, p.index!, err ?? p.replies ?? NO_REPLIES);
     else if (err) p.reject!(err);
     else p.resolve!(p.replies ?? NO_REPLIES);
     while (this.silent.length && (this.silent[0].done || this.silent[0].order < p.order)) {
@@ -348,11 +493,31 @@ export class NetlinkSocket {
     }
   }
 
+  /**
+   * A chunk is answered: the kernel handles a send in order, so its last message's ACK (or error)
+   * comes after every failure of the messages before it. With a socket-level error (`err` not
+   * from the kernel for the last message) the fate of the chunk's other messages is unknown.
+   */
+  private finishChunk(p: Pending, err?: Error): void {
+    const run = p.run!;
+    this.chunks.splice(this.chunks.indexOf(p), 1);
+    run.chunks--;
+    if (err) {
+      const e = err instanceof NetlinkError ? err : netlinkError(EBADF, undefined, err.message);
+      const known = err instanceof NetlinkError && err.seq === p.seq;
+      const failed = new Set(run.failures.map((f) => f.index));
+      for (let i = known ? p.first! + p.count! - 1 : p.first!; i < p.first! + p.count!; i++) if (!failed.has(i)) this.runFailure(run, i, e);
+    }
+    const queued = this.queue.some((q) => q.run === run);
+    if (run.chunks === 0 && !queued) this.endRun(run);
+  }
+
   private failAll(err: Error): void {
     for (const p of [...this.inflight.values()]) this.finish(p, err);
     for (const p of this.queue.splice(0)) {
       p.done = true;
-      if (p.group) settle(p.group, p.index!, err);
+      if (p.run) this.failRun(p.run, err);
+      else if (p.group) settle(p.group, p.index!, err);
       else p.reject!(err);
     }
   }

@@ -117,3 +117,59 @@ test('a tiny receive buffer throttles the requests in flight instead of losing r
     sock.close();
   }
 });
+
+/** Requests written back to back into one buffer, as IpvsClient.apply does for a restore. */
+function oneBuffer(names: string[]): { buf: Buffer; ends: Uint32Array } {
+  const msgs = names.map(getFamily);
+  const ends = new Uint32Array(msgs.length);
+  let end = 0;
+  msgs.forEach((m, i) => (ends[i] = end += m.length));
+  return { buf: Buffer.concat(msgs), ends };
+}
+
+test('a run of 3000 requests in one buffer: few sends, each failure found by its index, the rest succeed', async () => {
+  const sock = new GenlSocket();
+  const sends = countSends(sock);
+  try {
+    const names = Array.from({ length: 3000 }, (_, i) => (i % 97 === 5 ? `nope-${i}` : 'nlctrl'));
+    const { buf, ends } = oneBuffer(names);
+    const r = await sock.sendRun(buf, ends);
+    assert.equal(r.sent, 3000);
+    const bad = names.flatMap((n, i) => (n.startsWith('nope-') ? [i] : []));
+    assert.deepEqual(r.failures.map((f) => f.index), bad);
+    for (const f of r.failures) {
+      assert.ok(f.error instanceof NetlinkError);
+      assert.equal(f.error.errno, 2);
+    }
+    assert.ok(sends() < 3000 / 50, `${sends()} sendmsg calls for 3000 requests`);
+    // the socket still answers ordinary requests afterwards
+    assert.equal((await sock.family('nlctrl')).id, GENL_ID_CTRL);
+  } finally {
+    sock.close();
+  }
+});
+
+test('a run with stopOnError sends nothing more after a failure; a tiny receive buffer only makes more sends', async () => {
+  const sock = new GenlSocket({ recvBufferSize: 1 });
+  try {
+    const names = Array.from({ length: 5000 }, (_, i) => (i === 700 || i === 701 ? `nope-${i}` : 'nlctrl'));
+    const { buf, ends } = oneBuffer(names);
+    const r = await sock.sendRun(buf, ends, { stopOnError: true });
+    // here one message per send: the run stops right after the first failure
+    assert.ok(r.sent >= 701 && r.sent < 5000, `sent ${r.sent}`);
+    assert.deepEqual(r.failures.map((f) => f.index), r.sent > 701 ? [700, 701] : [700]);
+    const all = await sock.sendRun(buf, ends);
+    assert.equal(all.sent, 5000);
+    assert.deepEqual(all.failures.map((f) => f.index), [700, 701]);
+  } finally {
+    sock.close();
+  }
+});
+
+test('a run on a closed socket fails every message at once', async () => {
+  const sock = new GenlSocket();
+  sock.close();
+  const { buf, ends } = oneBuffer(['nlctrl', 'nlctrl']);
+  const r = await sock.sendRun(buf, ends);
+  assert.deepEqual(r.failures.map((f) => [f.index, f.error.errno]), [[0, 9], [1, 9]]);
+});
