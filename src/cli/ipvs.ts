@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { InputError, IpvsUnavailableError } from '../errors';
 import { COMMAND_OPTIONS, SERVICE_IDENTITY_OPTIONS, SYNC_DAEMON_OPTIONS, type CommandKind, type OptionSpec } from '../ipvs/options';
 import type { GivenOption } from '../ipvs/command';
-import type { IpvsClient, ServiceKey, TableEntry } from '../ipvs/types';
+import type { IpvsClient, ServiceKey, TableSummaryEntry } from '../ipvs/types';
 import type { Namer } from '../ipvs/format/names';
 
 type Opts = Record<string, string | boolean | undefined>;
@@ -63,7 +63,7 @@ async function namerFor(numeric: boolean, addresses: () => Iterable<{ family: 'i
   return (await import('../ipvs/format/resolve')).resolvingNamer(addresses());
 }
 
-function* tableAddresses(entries: readonly TableEntry[]) {
+function* tableAddresses(entries: readonly TableSummaryEntry[]) {
   for (const e of entries) {
     if (e.service.key.address !== undefined) yield { family: e.service.key.family, address: e.service.key.address };
     for (const rs of e.realServers) yield { family: rs.key.family, address: rs.key.address };
@@ -130,6 +130,14 @@ async function listDaemons(o: Opts): Promise<void> {
 
 async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void> {
   const sort = !o.nosort;
+  const { formatOneService, formatTable, listModeOf } = await import('../ipvs/format/table');
+  const mode = listModeOf(o as Record<(typeof LIST_VIEW_FLAGS)[number], boolean | undefined>);
+  if (!service && !o.json && mode === 'default') {
+    // the default columns: settings from netlink, real servers from /proc/net/ip_vs
+    const [info, { entries }] = await withClient((c) => Promise.all([c.info(), c.listTableSummary()]));
+    const namer = await namerFor(Boolean(o.numeric), () => tableAddresses(entries));
+    return write(formatTable(info, entries, { mode, exact: Boolean(o.exact), sort, namer }));
+  }
   const { info, entries } = await withClient(async (c) => {
     if (service) {
       const [svc, realServers] = await Promise.all([c.getService(service), c.listRealServers(service)]);
@@ -142,13 +150,7 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
     const { oneServiceJson, tableJson, toJsonText } = await import('../ipvs/format/json');
     return write(toJsonText(info ? tableJson(info, entries, sort) : oneServiceJson(entries[0], sort)));
   }
-  const { formatOneService, formatTable, listModeOf } = await import('../ipvs/format/table');
-  const fmt = {
-    mode: listModeOf(o as Record<(typeof LIST_VIEW_FLAGS)[number], boolean | undefined>),
-    exact: Boolean(o.exact),
-    sort,
-    namer: await namerFor(Boolean(o.numeric), () => tableAddresses(entries)),
-  };
+  const fmt = { mode, exact: Boolean(o.exact), sort, namer: await namerFor(Boolean(o.numeric), () => tableAddresses(entries)) };
   write(info ? formatTable(info, entries, fmt) : formatOneService(entries[0], fmt));
 }
 

@@ -136,6 +136,13 @@ function statsOf(s64: AnyStats | undefined, s32: AnyStats | undefined): Stats {
 }
 
 export function serviceFromAttrs(a: ServiceAttrs): ObservedService {
+  const svc = virtualServiceFromAttrs(a) as ObservedService;
+  svc.stats = statsOf(a.stats64, a.stats);
+  return svc;
+}
+
+/** A service's identity and settings, without counters (for views that decode no stats). */
+export function virtualServiceFromAttrs(a: ServiceAttrs): VirtualService {
   const family = familyOf(a.af, 'IPVS service');
   let key: ServiceKey;
   if (a.fwmark) key = { family, fwmark: a.fwmark };
@@ -143,13 +150,12 @@ export function serviceFromAttrs(a: ServiceAttrs): ObservedService {
     if (!a.addr || a.port === undefined) throw new MalformedMessageError('IPVS service: neither fwmark nor address and port');
     key = { family, protocol: protocolOf(a.protocol), address: addrText(family, a.addr), port: a.port };
   }
-  const svc: ObservedService = {
+  const svc: VirtualService = {
     key,
     scheduler: a.schedName ?? '',
     flags: (a.flags?.flags ?? 0) & ~SvcFlag.HASHED,
     timeout: a.timeout ?? 0,
     netmask: netmaskValue(family, a.netmask),
-    stats: statsOf(a.stats64, a.stats),
   };
   if (a.peName) svc.persistenceEngine = a.peName;
   return svc;

@@ -107,6 +107,27 @@ export interface TableEntry {
   realServers: ObservedRealServer[];
 }
 
+/** A real server with only what `ipvsadm -L`'s default columns show (all /proc/net/ip_vs has). */
+export interface RealServerSummary {
+  key: RealServerKey;
+  forward: ForwardMethod;
+  weight: number;
+  activeConns: number;
+  inactiveConns: number;
+}
+
+/** A service's settings (no counters) and its real servers' summaries: the default listing. */
+export interface TableSummaryEntry {
+  service: VirtualService;
+  realServers: RealServerSummary[];
+}
+
+export interface TableSummary {
+  entries: TableSummaryEntry[];
+  /** services whose real servers were read from /proc/net/ip_vs (the rest: a netlink dump each) */
+  fromProcfs: number;
+}
+
 /** One change to the table, for IpvsClient.apply (the same shape as the CLI's IpvsCommand). */
 export type IpvsOp =
   | { kind: 'add-service' | 'edit-service'; service: VirtualService }
@@ -157,6 +178,8 @@ export interface IpvsClient {
   flush(): Promise<void>;
   /** every service with its real servers (one service dump, destination dumps pipelined) */
   listTable(): Promise<TableEntry[]>;
+  /** every service's settings with its real servers' summaries, for the default listing */
+  listTableSummary(): Promise<TableSummary>;
   /** applies ops in order, many per send; reports which ops failed and why */
   apply(ops: readonly IpvsOp[], opts?: ApplyOptions): Promise<ApplyResult>;
   close(): void;

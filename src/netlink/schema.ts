@@ -85,6 +85,25 @@ export function attrSet<const A extends readonly AttrSpec[]>(name: string, attrs
   return { name, attrs, byType, table };
 }
 
+/**
+ * A decode-only view of a set: the attributes named in `skip` are passed over (as padding is:
+ * not decoded, not kept as unknown), and nested sets can be swapped for views of their own.
+ * The description stays the single source; a listing that never shows counters decodes none.
+ */
+export function decodeView<S extends AttrSet>(set: S, change: { skip?: readonly string[]; nested?: Readonly<Record<string, AttrSet>> }): S {
+  const skip = new Set(change.skip ?? []);
+  const nested = change.nested ?? {};
+  for (const name of [...skip, ...Object.keys(nested)]) {
+    if (!set.attrs.some((a) => a.name === name)) throw new Error(`${set.name}: no attribute named ${name}`);
+  }
+  const attrs = set.attrs.map((a): AttrSpec => {
+    if (skip.has(a.name)) return { ...a, kind: 'pad', nested: undefined };
+    const view = nested[a.name];
+    return view ? { ...a, nested: view } : a;
+  });
+  return attrSet(`${set.name} (view)`, attrs) as unknown as S;
+}
+
 // ---- types inferred from a description ----
 
 type IntKinds = 'u8' | 'u16' | 'u32' | 's32' | 'u16be' | 'u32be';

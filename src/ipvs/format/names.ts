@@ -14,7 +14,8 @@ function bracket(family: Family, host: string): string {
 
 export const numericNamer: Namer = {
   addrPort(family, address, port) {
-    return `${bracket(family, canonicalAddress(family, address))}:${port}`;
+    // dotted-quad text that parses is already canonical (no leading zeros, each part <= 255)
+    return family === 'inet' ? `${address}:${port}` : `[${canonicalAddress(family, address)}]:${port}`;
   },
 };
 

@@ -1,7 +1,7 @@
 // The order ipvsadm lists in: libipvs's ipvs_cmp_services / ipvs_cmp_dests, including their
 // C integer arithmetic (unsigned differences read back as int), sorted by the same top-down merge
 // sort glibc's qsort uses, so that even the comparators' odd corners order entries as ipvsadm does.
-import type { Family, RealServer, ServiceKey } from '../types';
+import type { Family, RealServerKey, ServiceKey } from '../types';
 import { addressWords } from '../address';
 import { PROTOCOL_NUMBER } from './fields';
 
@@ -17,25 +17,55 @@ interface SortKey {
   fwmark: number;
   af: number;
   protocol: number;
-  words: [number, number, number, number];
+  /** the address as libipvs's four host-order words (IPv4: first word only) */
+  w0: number;
+  w1: number;
+  w2: number;
+  w3: number;
   port: number;
 }
 
+/** Dotted-quad text as one 32-bit word, 0 if it is not one (as addressWords); no allocation. */
+function ipv4Word(text: string): number {
+  let word = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || digits > 3 || part > 255) return 0;
+      word = word * 256 + part;
+      part = digits = 0;
+      parts++;
+    } else if (c >= 48 && c <= 57) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else return 0;
+  }
+  return parts === 4 ? word : 0;
+}
+
+function sortKey(fwmark: number, family: Family, protocol: number, address: string | undefined, port: number): SortKey {
+  if (family === 'inet' || address === undefined) {
+    return { fwmark, af: AF[family], protocol, w0: address === undefined ? 0 : ipv4Word(address), w1: 0, w2: 0, w3: 0, port };
+  }
+  const [w0, w1, w2, w3] = addressWords(address);
+  return { fwmark, af: AF[family], protocol, w0, w1, w2, w3, port };
+}
+
 function compareAddressWords(af: number, a: SortKey, b: SortKey): number {
-  if (af !== AF.inet6) return unsignedDiff(a.words[0], b.words[0]);
-  let r = 0;
-  for (let i = 0; r === 0 && i < 4; i++) r = unsignedDiff(a.words[i], b.words[i]);
-  return r;
+  let r = unsignedDiff(a.w0, b.w0);
+  if (af !== AF.inet6 || r !== 0) return r;
+  r = unsignedDiff(a.w1, b.w1);
+  if (r !== 0) return r;
+  r = unsignedDiff(a.w2, b.w2);
+  if (r !== 0) return r;
+  return unsignedDiff(a.w3, b.w3);
 }
 
 function serviceSortKey(k: ServiceKey): SortKey {
-  return {
-    fwmark: k.fwmark ?? 0,
-    af: AF[k.family],
-    protocol: k.protocol ? PROTOCOL_NUMBER[k.protocol] : 0,
-    words: addressWords(k.address),
-    port: k.port ?? 0,
-  };
+  return sortKey(k.fwmark ?? 0, k.family, k.protocol ? PROTOCOL_NUMBER[k.protocol] : 0, k.address, k.port ?? 0);
 }
 
 function compareServiceSortKeys(a: SortKey, b: SortKey): number {
@@ -63,11 +93,9 @@ export function sortServices<T>(items: readonly T[], keyOf: (item: T) => Service
 }
 
 /** Real servers in ipvs_cmp_dests order. */
-export function sortRealServers<T extends RealServer>(items: readonly T[]): T[] {
-  const decorated = items.map((item) => ({
-    item,
-    key: { fwmark: 0, af: AF[item.key.family], protocol: 0, words: addressWords(item.key.address), port: item.key.port },
-  }));
+export function sortRealServers<T extends { key: RealServerKey }>(items: readonly T[]): T[] {
+  if (items.length < 2) return items.slice();
+  const decorated = items.map((item) => ({ item, key: sortKey(0, item.key.family, 0, item.key.address, item.key.port) }));
   return glibcSort(decorated, (a, b) => compareRealServerSortKeys(a.key, b.key)).map((d) => d.item);
 }
 

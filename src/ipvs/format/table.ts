@@ -1,6 +1,6 @@
 // `ipvsadm -L` listings (ipvsadm.c list_all, list_service, print_title, print_service_entry),
 // reproduced byte for byte, including the trailing spaces of left-aligned last columns.
-import type { IpvsInfo, ObservedRealServer, ObservedService, TableEntry } from '../types';
+import type { IpvsInfo, ObservedRealServer, ObservedService, RealServerSummary, TableEntry, TableSummaryEntry, VirtualService } from '../types';
 import { SVC_F_ONEPACKET, SVC_F_PERSISTENT } from '../flags';
 import { FORWARD_NAME, PROTOCOL_NAME, hasSchedulerFlags, persistenceMask, schedulerFlagsText, tunnelInfo } from './fields';
 import type { Namer } from './names';
@@ -10,6 +10,13 @@ import { sortRealServers, sortServices } from './sort';
 
 /** A virtual service with its real servers, as one listing shows it. */
 export type ServiceEntry = TableEntry;
+
+// The default columns need only a summary (TableSummaryEntry); the others need the counters and
+// thresholds of a full entry. Asking for them from a summary is a programming error.
+function full<T extends object>(x: T, mode: ListMode): T & (ObservedService | ObservedRealServer) {
+  if (!('stats' in x)) throw new Error(`the ${mode} listing needs a full table (counters), not a summary`);
+  return x as T & (ObservedService | ObservedRealServer);
+}
 
 /** Which columns to show. When several ipvsadm flags are given, the first of this list wins. */
 export type ListMode = 'stats' | 'rate' | 'thresholds' | 'persistent-conn' | 'tun-info' | 'default';
@@ -70,22 +77,25 @@ export function signedMark(fwmark: number): number {
 }
 
 /** "TCP  198.18.0.1:80" (IPv4 names cut at 33 characters), "FWM  7", "FWM  7 IPv6". */
-export function serviceName(svc: ObservedService, namer: Namer): string {
+export function serviceName(svc: VirtualService, namer: Namer): string {
   const k = svc.key;
   if (k.fwmark !== undefined) return k.family === 'inet6' ? `FWM  ${signedMark(k.fwmark)} IPv6` : `FWM  ${signedMark(k.fwmark)}`;
   const name = `${left(PROTOCOL_NAME[k.protocol], 4)} ${namer.addrPort(k.family, k.address, k.port, k.protocol)}`;
   return k.family === 'inet6' ? name : name.slice(0, 33);
 }
 
-function serviceLine(svc: ObservedService, fmt: ListFormat): string {
+function serviceLine(svc: VirtualService, fmt: ListFormat): string {
   const name = serviceName(svc, fmt.namer);
-  const s = svc.stats;
   const big = (n: bigint) => largeNumber(n, fmt.exact);
   switch (fmt.mode) {
-    case 'stats':
+    case 'stats': {
+      const s = full(svc, fmt.mode).stats;
       return left(name, 33) + big(s.conns) + big(s.inPackets) + big(s.outPackets) + big(s.inBytes) + big(s.outBytes);
-    case 'rate':
+    }
+    case 'rate': {
+      const s = full(svc, fmt.mode).stats;
       return left(name, 33) + big(s.cps) + big(s.inPps) + big(s.outPps) + big(s.inBps) + big(s.outBps);
+    }
     default: {
       let line = `${name} ${svc.scheduler}`;
       if (hasSchedulerFlags(svc)) line += ` (${schedulerFlagsText(svc)})`;
@@ -102,14 +112,18 @@ function serviceLine(svc: ObservedService, fmt: ListFormat): string {
 }
 
 /** The real server's "address:port", IPv4 cut at 28 characters as ipvsadm does. */
-function realServerName(svc: ObservedService, rs: ObservedRealServer, namer: Namer): string {
+function realServerName(svc: VirtualService, rs: RealServerSummary, namer: Namer): string {
   const name = namer.addrPort(rs.key.family, rs.key.address, rs.key.port, svc.key.protocol);
   return rs.key.family === 'inet6' ? name : name.slice(0, 28);
 }
 
-function realServerLine(svc: ObservedService, rs: ObservedRealServer, fmt: ListFormat): string {
+function realServerLine(svc: VirtualService, rs: RealServerSummary, fmt: ListFormat): string {
   const name = left(realServerName(svc, rs, fmt.namer), 28);
-  const s = rs.stats;
+  if (fmt.mode === 'default') {
+    return `  -> ${name} ${left(FORWARD_NAME[rs.forward], 7)} ${left(rs.weight, 6)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
+  }
+  const d = full(rs, fmt.mode) as ObservedRealServer;
+  const s = d.stats;
   const big = (n: bigint) => largeNumber(n, fmt.exact);
   switch (fmt.mode) {
     case 'stats':
@@ -117,36 +131,34 @@ function realServerLine(svc: ObservedService, rs: ObservedRealServer, fmt: ListF
     case 'rate':
       return `  -> ${name} ${right(s.cps, 8)} ${right(s.inPps, 8)} ${right(s.outPps, 8)}${big(s.inBps)}${big(s.outBps)}`;
     case 'thresholds':
-      return `  -> ${name} ${left(rs.upperThreshold, 10)} ${left(rs.lowerThreshold, 10)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
+      return `  -> ${name} ${left(d.upperThreshold, 10)} ${left(d.lowerThreshold, 10)} ${left(d.activeConns, 10)} ${left(d.inactiveConns, 10)}`;
     case 'persistent-conn':
-      return `  -> ${name} ${left(rs.weight, 9)} ${left(rs.persistentConns, 11)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
+      return `  -> ${name} ${left(d.weight, 9)} ${left(d.persistentConns, 11)} ${left(d.activeConns, 10)} ${left(d.inactiveConns, 10)}`;
     case 'tun-info':
-      return `  -> ${name} ${left(FORWARD_NAME[rs.forward], 7)} ${left(tunnelInfo(rs) ?? 'n/a', 13)} ${left(rs.weight, 6)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
-    case 'default':
-      return `  -> ${name} ${left(FORWARD_NAME[rs.forward], 7)} ${left(rs.weight, 6)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
+      return `  -> ${name} ${left(FORWARD_NAME[d.forward], 7)} ${left(tunnelInfo(d) ?? 'n/a', 13)} ${left(d.weight, 6)} ${left(d.activeConns, 10)} ${left(d.inactiveConns, 10)}`;
   }
 }
 
 /** One service line followed by its real servers (sorted unless fmt.sort is false). */
-export function formatServiceEntry(entry: ServiceEntry, fmt: ListFormat): string {
+export function formatServiceEntry(entry: TableSummaryEntry, fmt: ListFormat): string {
   const servers = fmt.sort ? sortRealServers(entry.realServers) : entry.realServers;
   let out = serviceLine(entry.service, fmt) + '\n';
   for (const rs of servers) out += realServerLine(entry.service, rs, fmt) + '\n';
   return out;
 }
 
-export function orderServices(entries: readonly ServiceEntry[], sort: boolean): readonly ServiceEntry[] {
+export function orderServices<E extends TableSummaryEntry>(entries: readonly E[], sort: boolean): readonly E[] {
   return sort ? sortServices(entries, (e) => e.service.key) : entries;
 }
 
 /** `ipvsadm -L [-n] [--stats|...]`: header, title, every service. */
-export function formatTable(info: IpvsInfo, entries: readonly ServiceEntry[], fmt: ListFormat): string {
+export function formatTable(info: IpvsInfo, entries: readonly TableSummaryEntry[], fmt: ListFormat): string {
   const parts = [formatHeader(info), formatTitle(fmt.mode)];
   for (const e of orderServices(entries, fmt.sort)) parts.push(formatServiceEntry(e, fmt));
   return parts.join('');
 }
 
 /** `ipvsadm -L -t ADDR:PORT`: title and that one service, no version header. */
-export function formatOneService(entry: ServiceEntry, fmt: ListFormat): string {
+export function formatOneService(entry: TableSummaryEntry, fmt: ListFormat): string {
   return formatTitle(fmt.mode) + formatServiceEntry(entry, fmt);
 }

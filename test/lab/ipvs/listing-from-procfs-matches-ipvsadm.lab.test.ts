@@ -1,0 +1,105 @@
+// The default listing takes real servers from /proc/net/ip_vs (one read) instead of one netlink
+// dump per service. On a table with IPv4, IPv6, fwmarks, real servers of the other family behind
+// tunnels, scheduler flags, persistence with pe sip and live connections, it must still be the
+// bytes ipvsadm prints, and it must really come from /proc (not from the netlink fallback).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { FULL_TABLE, asRestoreInput, ipvsadm, lvsdAsync, setUpNamespace } from '../../support/ipvs-lab';
+import { openIpvs } from '../../../src/ipvs/client';
+import { parseProcTable } from '../../../src/ipvs/procfs';
+
+// A local service with live connections: ActiveConn and InActConn are not all zero.
+const LIVE = [
+  ['-A', '-t', '198.18.0.1:7000', '-s', 'rr'],
+  ['-a', '-t', '198.18.0.1:7000', '-r', '198.18.0.1:7000', '-g', '-w', '2'],
+];
+// Two services with the same fwmark, IPv4 and IPv6: /proc/net/ip_vs shows both as "FWM 00000003".
+const SAME_MARK = [
+  ['-A', '-f', '3', '-s', 'rr'],
+  ['-a', '-f', '3', '-r', '198.18.1.80', '-g'],
+  ['-A', '-f', '3', '-6', '-s', 'wlc'],
+  ['-a', '-f', '3', '-6', '-r', '2001:db8:0:6::20', '-g', '-w', '9'],
+];
+const services = (t: string[][]) => t.filter((a) => a[0] === '-A').length;
+
+let server: Server;
+const clients: Socket[] = [];
+
+before(async () => {
+  setUpNamespace();
+  ipvsadm(['-R'], asRestoreInput([...FULL_TABLE, ...LIVE]));
+  server = createServer((s) => s.on('error', () => {}));
+  await new Promise<void>((resolve) => server.listen(7000, '198.18.0.1', resolve));
+  for (let i = 0; i < 3; i++) {
+    const c = connect(7000, '198.18.0.1');
+    c.on('error', () => {});
+    await new Promise<void>((resolve) => c.once('connect', resolve));
+    clients.push(c);
+  }
+  // one closed connection: it lingers as an inactive one
+  await new Promise<void>((resolve) => clients.shift()!.end(resolve));
+  await new Promise((r) => setTimeout(r, 300));
+});
+
+after(() => {
+  for (const c of clients) c.destroy();
+  server?.close();
+});
+
+test('the real servers come from /proc/net/ip_vs, one read for every service', async () => {
+  const c = await openIpvs();
+  try {
+    const { entries, fromProcfs } = await c.listTableSummary();
+    assert.equal(entries.length, services([...FULL_TABLE, ...LIVE]));
+    assert.equal(fromProcfs, entries.length);
+  } finally {
+    c.close();
+  }
+});
+
+test('/proc/net/ip_vs as the kernel writes it parses, live connection counts included', () => {
+  const proc = parseProcTable(readFileSync('/proc/net/ip_vs', 'latin1'));
+  assert.equal(proc.realServers.size, services([...FULL_TABLE, ...LIVE]));
+  const live = proc.realServers.get('tcp 198.18.0.1 7000');
+  assert.equal(live?.length, 1);
+  assert.ok(live![0].activeConns + live![0].inactiveConns > 0, `connections counted: ${JSON.stringify(live![0])}`);
+});
+
+test('lvsd ipvs list -n (real servers from /proc) is byte-identical to ipvsadm -Ln', async () => {
+  const [mine, nosort, named] = await Promise.all([lvsdAsync(['ipvs', 'list', '-n']), lvsdAsync(['ipvs', 'list', '-n', '--nosort']), lvsdAsync(['ipvs', 'list'])]);
+  assert.equal(mine, ipvsadm(['-L', '-n']));
+  assert.match(mine, /-> 198\.18\.0\.1:7000 +Local +2 +\d+ +\d+/);
+  assert.equal(nosort, ipvsadm(['-L', '-n', '--nosort']));
+  assert.equal(named, ipvsadm(['-L']));
+});
+
+test('a fwmark used by an IPv4 and an IPv6 service is listed through netlink, still identical', async () => {
+  ipvsadm(['-R'], asRestoreInput(SAME_MARK));
+  const c = await openIpvs();
+  try {
+    const { entries, fromProcfs } = await c.listTableSummary();
+    assert.equal(entries.length, services([...FULL_TABLE, ...LIVE, ...SAME_MARK]));
+    assert.equal(fromProcfs, entries.length - 2);
+  } finally {
+    c.close();
+  }
+  assert.equal(await lvsdAsync(['ipvs', 'list', '-n']), ipvsadm(['-L', '-n']));
+});
+
+test('without a readable /proc listing every service gets a netlink dump, and the listing is the same', async () => {
+  const { formatTable } = await import('../../../src/ipvs/format/table');
+  const { numericNamer } = await import('../../../src/ipvs/format/names');
+  const fmt = { mode: 'default' as const, exact: false, sort: true, namer: numericNamer };
+  const [viaProc, viaNetlink] = [await openIpvs(), await openIpvs({ procPath: '/nonexistent/ip_vs' })];
+  try {
+    const [info, a, b] = await Promise.all([viaProc.info(), viaProc.listTableSummary(), viaNetlink.listTableSummary()]);
+    assert.equal(b.fromProcfs, 0);
+    assert.equal(formatTable(info, b.entries, fmt), formatTable(info, a.entries, fmt));
+    assert.equal(formatTable(info, a.entries, fmt), ipvsadm(['-L', '-n']));
+  } finally {
+    viaProc.close();
+    viaNetlink.close();
+  }
+});
