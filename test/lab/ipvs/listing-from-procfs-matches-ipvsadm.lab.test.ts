@@ -10,7 +10,7 @@ import { FULL_TABLE, asRestoreInput, ipvsadm, lvsdAsync, setUpNamespace } from '
 import { openIpvs } from '../../../src/ipvs/client';
 import { parseProcTable } from '../../../src/ipvs/procfs';
 
-// A local service with live connections: ActiveConn and InActConn are not all zero.
+// A service on the director itself with live connections from here: ActiveConn is not 0.
 const LIVE = [
   ['-A', '-t', '198.18.0.1:7000', '-s', 'rr'],
   ['-a', '-t', '198.18.0.1:7000', '-r', '198.18.0.1:7000', '-g', '-w', '2'],
@@ -70,7 +70,7 @@ test('/proc/net/ip_vs as the kernel writes it parses, live connection counts inc
 test('lvsd ipvs list -n (real servers from /proc) is byte-identical to ipvsadm -Ln', async () => {
   const [mine, nosort, named] = await Promise.all([lvsdAsync(['ipvs', 'list', '-n']), lvsdAsync(['ipvs', 'list', '-n', '--nosort']), lvsdAsync(['ipvs', 'list'])]);
   assert.equal(mine, ipvsadm(['-L', '-n']));
-  assert.match(mine, /-> 198\.18\.0\.1:7000 +Local +2 +\d+ +\d+/);
+  assert.match(mine, /-> 198\.18\.0\.1:7000 +Route +2 +[1-9]\d* +\d+/); // live connections counted
   assert.equal(nosort, ipvsadm(['-L', '-n', '--nosort']));
   assert.equal(named, ipvsadm(['-L']));
 });
