@@ -18,7 +18,7 @@ import type {
   TunnelType,
   VirtualService,
 } from './types';
-import { canonicalAddress, formatIPv4, formatIPv6, parseAddress } from './address';
+import { canonicalAddress, formatIPv4, formatIPv6, parseAddress, parseIPv4 } from './address';
 import {
   DEFAULT_PERSISTENCE_TIMEOUT,
   DEFAULT_SCHEDULER,
@@ -42,8 +42,17 @@ export interface GivenOption {
   value?: string;
 }
 
-const SERVICE_LONGS = ['tcp-service', 'udp-service', 'sctp-service', 'fwmark-service'];
-const FORWARD_LONGS = ['gatewaying', 'ipip', 'masquerading'];
+/** Options that exclude each other share a slot (one service, one forwarding method). */
+const SLOT: Record<string, string> = {
+  'tcp-service': 'service',
+  'udp-service': 'service',
+  'sctp-service': 'service',
+  'fwmark-service': 'service',
+  gatewaying: 'forward',
+  ipip: 'forward',
+  masquerading: 'forward',
+};
+const slotOf = (long: string): string => (Object.hasOwn(SLOT, long) ? SLOT[long] : long);
 
 function fail(flag: string, message: string): never {
   throw new InputError(`${flag}: ${message}`);
@@ -51,12 +60,26 @@ function fail(flag: string, message: string): never {
 
 /** ipvsadm's string_to_number: whole decimal integer within min..max. */
 export function parseInteger(flag: string, text: string | undefined, min: number, max: number): number {
+  if (text !== undefined && text.length > 0 && text.length <= 15 && allDigits(text)) {
+    // the common case, plain digits, without the regular expressions below
+    const n = Number(text);
+    if (n < min || n > max) fail(flag, `${text} is out of range ${min}..${max}`);
+    return n;
+  }
   if (text === undefined || !/^[+-]?[0-9]+$/.test(text.trim()) || text.trim() !== text) {
     fail(flag, `'${text ?? ''}' is not a number`);
   }
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < min || n > max) fail(flag, `${text} is out of range ${min}..${max}`);
   return n;
+}
+
+function allDigits(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 export interface ParsedEndpoint {
@@ -70,6 +93,32 @@ export interface ParsedEndpoint {
  * the port may be a service name from /etc/services. Host names are not resolved.
  */
 export function parseEndpoint(flag: string, text: string, protocol: Protocol | undefined): ParsedEndpoint {
+  // a restore names each service on several lines in a row: parse it once
+  if (lastEndpoint && text === lastEndpoint.text && protocol === lastEndpoint.protocol) return lastEndpoint.result;
+  const result = parseIPv4Endpoint(text) ?? parseAnyEndpoint(flag, text, protocol);
+  lastEndpoint = { text, protocol, result };
+  return result;
+}
+
+let lastEndpoint: { text: string; protocol: Protocol | undefined; result: ParsedEndpoint } | undefined;
+
+/**
+ * The common shapes "198.18.0.1" and "198.18.0.1:80" (numeric port), else undefined. The text of
+ * a valid dotted quad is already canonical (parseIPv4 takes no leading zeros), so no formatting.
+ */
+export function parseIPv4Endpoint(text: string): ParsedEndpoint | undefined {
+  const colon = text.indexOf(':');
+  if (colon < 0) return parseIPv4(text) ? { family: 'inet', address: text, port: undefined } : undefined;
+  const portText = text.slice(colon + 1);
+  if (portText.length === 0 || portText.length > 5 || !allDigits(portText)) return undefined;
+  const port = Number(portText);
+  const host = text.slice(0, colon);
+  if (port > 65535 || !parseIPv4(host)) return undefined;
+  return { family: 'inet', address: host, port };
+}
+
+/** Every shape ipvsadm takes (see parseEndpoint). */
+export function parseAnyEndpoint(flag: string, text: string, protocol: Protocol | undefined): ParsedEndpoint {
   let host = text;
   let portText: string | undefined;
   if (text.startsWith('[')) {
@@ -127,27 +176,38 @@ function knownLongs(allowed: readonly OptionSpec[]): Set<string> {
   return known;
 }
 
+// A command has a handful of options: plain scans of the list beat maps built per command.
 class Given {
-  private readonly byLong = new Map<string, GivenOption>();
-  constructor(options: readonly GivenOption[], allowed: readonly OptionSpec[], command: string) {
+  constructor(
+    private readonly options: readonly GivenOption[],
+    allowed: readonly OptionSpec[],
+    command: string,
+  ) {
     const known = knownLongs(allowed);
-    const slots = new Map<string, GivenOption>();
-    for (const o of options) {
+    for (let i = 0; i < options.length; i++) {
+      const o = options[i];
       if (!known.has(o.long)) fail(o.flag, `not an option of ${command}`);
-      const slot = SERVICE_LONGS.includes(o.long) ? 'service' : FORWARD_LONGS.includes(o.long) ? 'forward' : o.long;
-      const earlier = slots.get(slot);
-      if (earlier) fail(o.flag, earlier.long === o.long ? 'given more than once' : `conflicts with ${earlier.flag}`);
-      slots.set(slot, o);
-      this.byLong.set(o.long, o);
+      const slot = slotOf(o.long);
+      for (let j = 0; j < i; j++) {
+        const earlier = options[j];
+        if (slotOf(earlier.long) === slot) fail(o.flag, earlier.long === o.long ? 'given more than once' : `conflicts with ${earlier.flag}`);
+      }
     }
   }
   get(long: string): GivenOption | undefined {
-    return this.byLong.get(long);
+    for (const o of this.options) if (o.long === long) return o;
+    return undefined;
   }
   has(long: string): boolean {
-    return this.byLong.has(long);
+    return this.get(long) !== undefined;
   }
 }
+
+const SERVICE_PROTOCOLS = [
+  ['tcp-service', 'tcp'],
+  ['udp-service', 'udp'],
+  ['sctp-service', 'sctp'],
+] as const;
 
 function serviceKeyOf(g: Given, required: boolean): ServiceKey | undefined {
   const fw = g.get('fwmark-service');
@@ -159,7 +219,7 @@ function serviceKeyOf(g: Given, required: boolean): ServiceKey | undefined {
     return { family: v6 ? 'inet6' : 'inet', fwmark: mark >>> 0 };
   }
   if (v6) fail(v6.flag, 'only goes with -f/--fwmark-service (for addresses the family comes from the address)');
-  for (const [long, protocol] of [['tcp-service', 'tcp'], ['udp-service', 'udp'], ['sctp-service', 'sctp']] as const) {
+  for (const [long, protocol] of SERVICE_PROTOCOLS) {
     const o = g.get(long);
     if (!o) continue;
     const e = parseEndpoint(o.flag, o.value ?? '', protocol);
@@ -219,6 +279,7 @@ function realServerKeyOf(g: Given, svc: ServiceKey): RealServerKey {
 }
 
 const TUNNEL_TYPES: readonly TunnelType[] = ['ipip', 'gue', 'gre'];
+const TUNNEL_OPTIONS = ['tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum'];
 
 function buildRealServer(g: Given, svc: ServiceKey): RealServer {
   const key = realServerKeyOf(g, svc);
@@ -238,9 +299,11 @@ function buildRealServer(g: Given, svc: ServiceKey): RealServer {
     upperThreshold: x ? parseInteger(x.flag, x.value, 0, 2147483647) : 0,
     lowerThreshold: y ? parseInteger(y.flag, y.value, 0, 2147483647) : 0,
   };
-  const tunnelOptions = ['tun-type', 'tun-port', 'tun-nocsum', 'tun-csum', 'tun-remcsum'].map((l) => g.get(l)).filter((o) => o !== undefined);
   if (forward !== 'tunnel') {
-    if (tunnelOptions.length > 0) fail(tunnelOptions[0]!.flag, 'tunnel options need tunneling (-i)');
+    for (const l of TUNNEL_OPTIONS) {
+      const o = g.get(l);
+      if (o) fail(o.flag, 'tunnel options need tunneling (-i)');
+    }
     return rs;
   }
   const t = g.get('tun-type');

@@ -57,6 +57,25 @@ function isBlank(c: string): boolean {
 
 /** Splits a line into words: blanks separate, quotes group, backslash escapes, # starts a comment. */
 export function splitWords(line: string): string[] {
+  // the common line (what ipvsadm -S writes): ASCII words and blanks, nothing quoted, escaped or
+  // commented; anything else goes the character-by-character way
+  const words: string[] = [];
+  let start = -1;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 32 || (c >= 9 && c <= 13)) {
+      if (start >= 0) words.push(line.slice(start, i));
+      start = -1;
+    } else if (c === 34 || c === 39 || c === 92 || c === 35 || c >= 128) {
+      return splitQuotedWords(line);
+    } else if (start < 0) start = i;
+  }
+  if (start >= 0) words.push(line.slice(start));
+  return words;
+}
+
+/** The general splitter: quotes, escapes, comments, any blank. */
+export function splitQuotedWords(line: string): string[] {
   const words: string[] = [];
   let word: string | undefined;
   let quote: string | undefined;
@@ -85,48 +104,58 @@ export function splitWords(line: string): string[] {
   return words;
 }
 
-/** Reads options after the command switch: long (--x, --x=v), short (-x v, -xv), bundled (-gw 2). */
-function readOptions(words: string[]): { options: GivenOption[]; positional: string[] } {
+/**
+ * Adds option `spec` (spelled `flag`) to `options`, its value inline or taken from words[i + 1];
+ * returns the index of the last word used.
+ */
+function takeOption(words: readonly string[], i: number, options: GivenOption[], spec: OptionSpec, flag: string, inline: string | undefined): number {
+  if (spec.arg === 'none') {
+    if (inline !== undefined) throw new InputError(`${flag}: takes no value`);
+    options.push({ long: spec.long, flag });
+    return i;
+  }
+  if (inline !== undefined) {
+    options.push({ long: spec.long, flag, value: inline });
+    return i;
+  }
+  const next = words[i + 1];
+  // -p's timeout is optional: as with popt, a following word that is not an option is its value
+  if (spec.arg === 'optional' && (next === undefined || next.startsWith('-'))) {
+    options.push({ long: spec.long, flag });
+    return i;
+  }
+  if (next === undefined) throw new InputError(`${flag}: needs a value (${spec.argName ?? 'value'})`);
+  options.push({ long: spec.long, flag, value: next });
+  return i + 1;
+}
+
+/** Reads options from words[from..]: long (--x, --x=v), short (-x v, -xv), bundled (-gw 2). */
+function readOptions(words: readonly string[], from: number): { options: GivenOption[]; positional: string[] } {
   const options: GivenOption[] = [];
   const positional: string[] = [];
-  for (let i = 0; i < words.length; i++) {
+  for (let i = from; i < words.length; i++) {
     const w = words[i];
-    const takeValue = (spec: OptionSpec, flag: string, inline: string | undefined): void => {
-      if (spec.arg === 'none') {
-        if (inline !== undefined) throw new InputError(`${flag}: takes no value`);
-        options.push({ long: spec.long, flag });
-        return;
-      }
-      if (inline !== undefined) {
-        options.push({ long: spec.long, flag, value: inline });
-        return;
-      }
-      const next = words[i + 1];
-      // -p's timeout is optional: as with popt, a following word that is not an option is its value
-      if (spec.arg === 'optional' && (next === undefined || next.startsWith('-'))) {
-        options.push({ long: spec.long, flag });
-        return;
-      }
-      if (next === undefined) throw new InputError(`${flag}: needs a value (${spec.argName ?? 'value'})`);
-      options.push({ long: spec.long, flag, value: next });
-      i++;
-    };
-    if (w.startsWith('--') && w.length > 2) {
+    if (w.length === 2 && w.charCodeAt(0) === 45 /* - */ && w.charCodeAt(1) !== 45) {
+      // the common case: one short option, "-t"
+      const spec = BY_SHORT.get(w[1]);
+      if (!spec) throw new InputError(`${w}: unknown option`);
+      i = takeOption(words, i, options, spec, w, undefined);
+    } else if (w.startsWith('--') && w.length > 2) {
       const eq = w.indexOf('=');
       const name = eq < 0 ? w.slice(2) : w.slice(2, eq);
       const spec = BY_LONG.get(name);
       if (!spec) throw new InputError(`--${name}: unknown option`);
-      takeValue(spec, `--${name}`, eq < 0 ? undefined : w.slice(eq + 1));
+      i = takeOption(words, i, options, spec, `--${name}`, eq < 0 ? undefined : w.slice(eq + 1));
     } else if (w.startsWith('-') && w.length > 1) {
       for (let j = 1; j < w.length; j++) {
         const spec = BY_SHORT.get(w[j]);
         if (!spec) throw new InputError(`-${w[j]}: unknown option`);
         const rest = w.slice(j + 1);
         if (spec.arg !== 'none' && rest !== '') {
-          takeValue(spec, `-${w[j]}`, rest);
+          i = takeOption(words, i, options, spec, `-${w[j]}`, rest);
           break;
         }
-        takeValue(spec, `-${w[j]}`, undefined);
+        i = takeOption(words, i, options, spec, `-${w[j]}`, undefined);
       }
     } else {
       positional.push(w);
@@ -137,18 +166,20 @@ function readOptions(words: string[]): { options: GivenOption[]; positional: str
 
 /** Parses one non-empty line (already split into words) into a command. */
 export function parseRestoreWords(words: string[]): IpvsCommand {
-  const rest = words[0] === 'ipvsadm' ? words.slice(1) : words;
-  if (rest.length === 0) throw new InputError('no command after "ipvsadm"');
-  const head = rest[0];
+  const skip = words[0] === 'ipvsadm' ? 1 : 0;
+  if (words.length === skip) throw new InputError('no command after "ipvsadm"');
+  const head = words[skip];
   let kind = COMMAND_SWITCHES[head];
-  let tail = rest.slice(1);
+  let tail: readonly string[] = words;
+  let from = skip + 1;
   if (!kind && /^-[AEDaedCZ][^-]/.test(head)) {
     // bundled like "-At 198.18.0.1:80"
     kind = COMMAND_SWITCHES[head.slice(0, 2)];
-    tail = ['-' + head.slice(2), ...tail];
+    tail = ['-' + head.slice(2), ...words.slice(skip + 1)];
+    from = 0;
   }
   if (!kind) throw new InputError(`'${head}' is not a command ipvsadm -R accepts (-A -E -D -a -e -d -C -Z --set)`);
-  const { options, positional } = readOptions(tail);
+  const { options, positional } = readOptions(tail, from);
   if (kind === 'set-timeouts') {
     if (options.length > 0) throw new InputError(`${options[0].flag}: not an option of --set`);
     return { kind, timeouts: buildTimeouts(positional) };
