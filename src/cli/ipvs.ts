@@ -155,8 +155,9 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
 }
 
 async function list(o: Opts): Promise<void> {
-  const { buildServiceKey } = await commands();
-  const service = buildServiceKey(givenOptions(o, SERVICE_IDENTITY_OPTIONS));
+  // the option interpreter is a large module: a whole-table listing does not load it
+  const given = givenOptions(o, SERVICE_IDENTITY_OPTIONS);
+  const service = given.length > 0 ? (await commands()).buildServiceKey(given) : undefined;
   checkListFlags(o, service);
   if (o.connection) return listConnections(o);
   if (o.timeout) return listTimeouts(o);

@@ -1,7 +1,7 @@
 // IpvsClient over generic netlink. One socket for requests (batched by the socket layer) and a
 // small pool for destination dumps, because the kernel runs one dump per socket at a time.
 import { GenlSocket, genlMessage, parseGenl, writeGenl } from '../netlink/genl';
-import { Decoded, decode, decodeView } from '../netlink/schema';
+import { Decoded, decode, decodeView, encode } from '../netlink/schema';
 import { SocketOptions } from '../netlink/socket';
 import { Message, Writer } from '../netlink/wire';
 import {
@@ -16,7 +16,7 @@ import {
   virtualServiceFromAttrs,
 } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
-import { joinKey, readProcTable } from './procfs';
+import { ProcTable, joinKey, readProcTable } from './procfs';
 import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, infoAttrs, serviceAttrs } from './spec';
 import type {
   ApplyOptions,
@@ -62,20 +62,42 @@ export async function openIpvs(opts: IpvsClientOptions = {}): Promise<NetlinkIpv
 
 /** The request message of one op (exported for tests and fixtures). */
 export function opMessage(familyId: number, op: IpvsOp): Buffer {
-  const [cmd, attrs] = opCommand(op);
-  return genlMessage(familyId, cmd, IPVS_GENL_VERSION, cmdAttrs, attrs);
+  return Buffer.from(writeOps(familyId, [op]).buf);
 }
 
-/** The messages of many ops, back to back in one buffer; message i ends at ends[i]. */
+/**
+ * The messages of many ops, back to back in one buffer; message i ends at ends[i]. A restore
+ * names each service on several messages in a row: its attribute is encoded once and repeated.
+ */
 export function writeOps(familyId: number, ops: readonly IpvsOp[]): { buf: Buffer; ends: Uint32Array } {
   const w = new Writer(Math.max(256, ops.length * 96));
   const ends = new Uint32Array(ops.length);
+  let last: ServiceKey | undefined;
+  let lastFrom = 0;
+  let lastTo = 0;
   for (let i = 0; i < ops.length; i++) {
-    const [cmd, attrs] = opCommand(ops[i]);
-    writeGenl(w, familyId, cmd, IPVS_GENL_VERSION, cmdAttrs, attrs);
+    const [cmd, key, attrs] = opCommand(ops[i]);
+    const at = w.beginMessage(familyId, 0);
+    w.u8(cmd);
+    w.u8(IPVS_GENL_VERSION);
+    w.u16(0);
+    // IPVS_CMD_ATTR_SERVICE comes first in cmdAttrs, so writing it on its own gives the same bytes
+    if (key && last && sameService(key, last)) w.repeat(lastFrom, lastTo);
+    else if (key) {
+      lastFrom = w.length;
+      encode(w, cmdAttrs, { service: serviceKeyAttrs(key) });
+      lastTo = w.length;
+      last = key;
+    }
+    encode(w, cmdAttrs, attrs);
+    w.endMessage(at);
     ends[i] = w.length;
   }
   return { buf: w.view(), ends };
+}
+
+function sameService(a: ServiceKey, b: ServiceKey): boolean {
+  return a === b || (a.family === b.family && a.fwmark === b.fwmark && a.protocol === b.protocol && a.port === b.port && a.address === b.address);
 }
 
 /** The messages of many ops, as views into one buffer. */
@@ -84,26 +106,27 @@ export function opMessages(familyId: number, ops: readonly IpvsOp[]): Buffer[] {
   return Array.from(ends, (end, i) => buf.subarray(i ? ends[i - 1] : 0, end));
 }
 
-function opCommand(op: IpvsOp): [number, CmdAttrs] {
+/** An op's command, the service key its IPVS_CMD_ATTR_SERVICE names (if only the key), and its other attributes. */
+function opCommand(op: IpvsOp): [number, ServiceKey | undefined, CmdAttrs] {
   switch (op.kind) {
     case 'add-service':
-      return [Cmd.NEW_SERVICE, { service: serviceAttrsOf(op.service) }];
+      return [Cmd.NEW_SERVICE, undefined, { service: serviceAttrsOf(op.service) }];
     case 'edit-service':
-      return [Cmd.SET_SERVICE, { service: serviceAttrsOf(op.service) }];
+      return [Cmd.SET_SERVICE, undefined, { service: serviceAttrsOf(op.service) }];
     case 'delete-service':
-      return [Cmd.DEL_SERVICE, { service: serviceKeyAttrs(op.service) }];
+      return [Cmd.DEL_SERVICE, op.service, {}];
     case 'add-server':
-      return [Cmd.NEW_DEST, { service: serviceKeyAttrs(op.service), dest: realServerAttrsOf(op.server) }];
+      return [Cmd.NEW_DEST, op.service, { dest: realServerAttrsOf(op.server) }];
     case 'edit-server':
-      return [Cmd.SET_DEST, { service: serviceKeyAttrs(op.service), dest: realServerAttrsOf(op.server) }];
+      return [Cmd.SET_DEST, op.service, { dest: realServerAttrsOf(op.server) }];
     case 'delete-server':
-      return [Cmd.DEL_DEST, { service: serviceKeyAttrs(op.service), dest: realServerKeyAttrs(op.server) }];
+      return [Cmd.DEL_DEST, op.service, { dest: realServerKeyAttrs(op.server) }];
     case 'zero':
-      return [Cmd.ZERO, op.service ? { service: serviceKeyAttrs(op.service) } : {}];
+      return [Cmd.ZERO, op.service, {}];
     case 'flush':
-      return [Cmd.FLUSH, {}];
+      return [Cmd.FLUSH, undefined, {}];
     case 'set-timeouts':
-      return [Cmd.SET_CONFIG, { timeoutTcp: op.timeouts.tcp, timeoutTcpFin: op.timeouts.tcpFin, timeoutUdp: op.timeouts.udp }];
+      return [Cmd.SET_CONFIG, undefined, { timeoutTcp: op.timeouts.tcp, timeoutTcpFin: op.timeouts.tcpFin, timeoutUdp: op.timeouts.udp }];
   }
 }
 
@@ -238,10 +261,14 @@ export class NetlinkIpvsClient implements IpvsClient {
    * well-formed /proc/net/ip_vs every service gets a destination dump.
    */
   async listTableSummary(): Promise<TableSummary> {
-    const [parts, proc] = await Promise.all([
-      this.dump({ kind: 'list-services' }, Cmd.GET_SERVICE),
-      readProcTable(this.opts.procPath).catch(() => undefined),
-    ]);
+    const dump = this.dump({ kind: 'list-services' }, Cmd.GET_SERVICE);
+    let proc: ProcTable | undefined;
+    try {
+      proc = readProcTable(this.opts.procPath);
+    } catch {
+      proc = undefined; // not the format we know: the netlink dumps still give the right answer
+    }
+    const parts = await dump;
     const entries: TableSummaryEntry[] = [];
     const missing: TableSummaryEntry[] = [];
     for (const m of parts) {

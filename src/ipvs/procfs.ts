@@ -4,7 +4,7 @@
 // The kernel writes IPv4 addresses as 8 hex digits, IPv6 in full colon form in brackets (per
 // real server: a tunnel's real server may differ in family from its service), ports as 4 hex
 // digits, fwmark services as "FWM  <8 hex digits>" without their family.
-import { readFile } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { KernelTextError } from '../errors';
 import { formatIPv6, parseIPv6 } from './address';
 import type { Family, ForwardMethod, Protocol, RealServerSummary, ServiceKey } from './types';
@@ -169,13 +169,33 @@ export function parseProcTable(text: string, what = IPVS_PROC_PATH): ProcTable {
   return { realServers, ambiguous };
 }
 
-/** Reads and parses /proc/net/ip_vs of this process's network namespace; undefined if it cannot be read. */
-export async function readProcTable(path: string = IPVS_PROC_PATH): Promise<ProcTable | undefined> {
+/**
+ * Reads and parses /proc/net/ip_vs of this process's network namespace; undefined if it cannot
+ * be read. Synchronous: the kernel hands out about a page per read(2), and a promise per page
+ * costs more than the read itself.
+ */
+export function readProcTable(path: string = IPVS_PROC_PATH): ProcTable | undefined {
   let text: string;
+  let fd: number;
   try {
-    text = await readFile(path, 'latin1');
+    fd = openSync(path, 'r');
   } catch {
     return undefined;
+  }
+  try {
+    let buf = Buffer.allocUnsafe(1 << 20);
+    let used = 0;
+    for (;;) {
+      if (buf.length - used < 1 << 16) buf = Buffer.concat([buf.subarray(0, used)], buf.length * 2);
+      const n = readSync(fd, buf, used, buf.length - used, null);
+      if (n === 0) break;
+      used += n;
+    }
+    text = buf.toString('latin1', 0, used);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
   }
   return parseProcTable(text, path);
 }
