@@ -198,8 +198,10 @@ function decodeValue(spec: AttrSpec, buf: Buffer, s: number, e: number, rawType:
   }
   switch (kind) {
     case 'string': {
-      const nul = buf.indexOf(0, s);
-      return buf.toString('utf8', s, nul === -1 || nul > e ? e : nul);
+      // names are a few bytes: a loop finds the NUL cheaper than Buffer#indexOf
+      let end = s;
+      while (end < e && buf[end] !== 0) end++;
+      return buf.toString('utf8', s, end);
     }
     case 'flag':
       return true;
@@ -208,7 +210,7 @@ function decodeValue(spec: AttrSpec, buf: Buffer, s: number, e: number, rawType:
     case 'binary': {
       const len = kind === 'in_addr' ? 4 : kind === 'in6_addr' ? 16 : spec.len;
       if (len !== undefined && e - s < len) throw malformed(where, spec, `${e - s} bytes, needs ${len}`);
-      return Buffer.from(buf.subarray(s, len !== undefined ? s + len : e));
+      return Buffer.copyBytesFrom(buf, s, len ?? e - s);
     }
     case 'nested':
       return decodeRange(spec.nested!, buf, s, e, `${where} > ${spec.kernel}`);

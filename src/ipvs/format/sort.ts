@@ -12,18 +12,20 @@ function unsignedDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
 
-/** What the comparators look at, computed once per entry. */
-interface SortKey {
-  fwmark: number;
-  af: number;
-  protocol: number;
-  /** the address as libipvs's four host-order words (IPv4: first word only) */
-  w0: number;
-  w1: number;
-  w2: number;
-  w3: number;
-  port: number;
-}
+// What the comparators look at, as columns indexed by the entry's place in the input, refilled
+// by every sort: a listing sorts 10,000 short lists of real servers, and a key object per entry
+// cost more than the sorting itself (under emulation, where the lab measures).
+const col = {
+  fwmark: [] as number[],
+  af: [] as number[],
+  protocol: [] as number[],
+  // the address as libipvs's four host-order words (IPv4: first word only)
+  w0: [] as number[],
+  w1: [] as number[],
+  w2: [] as number[],
+  w3: [] as number[],
+  port: [] as number[],
+};
 
 /** Dotted-quad text as one 32-bit word, 0 if it is not one (as addressWords); no allocation. */
 function ipv4Word(text: string): number {
@@ -46,57 +48,67 @@ function ipv4Word(text: string): number {
   return parts === 4 ? word : 0;
 }
 
-function sortKey(fwmark: number, family: Family, protocol: number, address: string | undefined, port: number): SortKey {
+function setKey(i: number, fwmark: number, family: Family, protocol: number, address: string | undefined, port: number): void {
+  col.fwmark[i] = fwmark;
+  col.af[i] = AF[family];
+  col.protocol[i] = protocol;
+  col.port[i] = port;
   if (family === 'inet' || address === undefined) {
-    return { fwmark, af: AF[family], protocol, w0: address === undefined ? 0 : ipv4Word(address), w1: 0, w2: 0, w3: 0, port };
+    col.w0[i] = address === undefined ? 0 : ipv4Word(address);
+    col.w1[i] = col.w2[i] = col.w3[i] = 0;
+  } else {
+    [col.w0[i], col.w1[i], col.w2[i], col.w3[i]] = addressWords(address);
   }
-  const [w0, w1, w2, w3] = addressWords(address);
-  return { fwmark, af: AF[family], protocol, w0, w1, w2, w3, port };
 }
 
-function compareAddressWords(af: number, a: SortKey, b: SortKey): number {
-  let r = unsignedDiff(a.w0, b.w0);
-  if (af !== AF.inet6 || r !== 0) return r;
-  r = unsignedDiff(a.w1, b.w1);
+function compareAddressesAt(a: number, b: number): number {
+  let r = unsignedDiff(col.w0[a], col.w0[b]);
+  if (col.af[a] !== AF.inet6 || r !== 0) return r;
+  r = unsignedDiff(col.w1[a], col.w1[b]);
   if (r !== 0) return r;
-  r = unsignedDiff(a.w2, b.w2);
+  r = unsignedDiff(col.w2[a], col.w2[b]);
   if (r !== 0) return r;
-  return unsignedDiff(a.w3, b.w3);
+  return unsignedDiff(col.w3[a], col.w3[b]);
 }
 
-function serviceSortKey(k: ServiceKey): SortKey {
-  return sortKey(k.fwmark ?? 0, k.family, k.protocol ? PROTOCOL_NUMBER[k.protocol] : 0, k.address, k.port ?? 0);
+function compareServicesAt(a: number, b: number): number {
+  let r = unsignedDiff(col.fwmark[a], col.fwmark[b]);
+  if (r !== 0) return r;
+  r = col.af[a] - col.af[b];
+  if (r !== 0) return r;
+  r = col.protocol[a] - col.protocol[b];
+  if (r !== 0) return r;
+  r = compareAddressesAt(a, b);
+  if (r !== 0) return r;
+  return col.port[a] - col.port[b];
 }
 
-function compareServiceSortKeys(a: SortKey, b: SortKey): number {
-  let r = unsignedDiff(a.fwmark, b.fwmark);
+function compareRealServersAt(a: number, b: number): number {
+  const r = compareAddressesAt(a, b);
   if (r !== 0) return r;
-  r = a.af - b.af;
-  if (r !== 0) return r;
-  r = a.protocol - b.protocol;
-  if (r !== 0) return r;
-  r = compareAddressWords(a.af, a, b);
-  if (r !== 0) return r;
-  return a.port - b.port;
+  return col.port[a] - col.port[b];
 }
 
-function compareRealServerSortKeys(a: SortKey, b: SortKey): number {
-  const r = compareAddressWords(a.af, a, b);
-  if (r !== 0) return r;
-  return a.port - b.port;
+function indexes(n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(i);
+  return out;
 }
 
 /** Services in ipvs_cmp_services order. */
 export function sortServices<T>(items: readonly T[], keyOf: (item: T) => ServiceKey): T[] {
-  const decorated = items.map((item) => ({ item, key: serviceSortKey(keyOf(item)) }));
-  return glibcSort(decorated, (a, b) => compareServiceSortKeys(a.key, b.key)).map((d) => d.item);
+  for (let i = 0; i < items.length; i++) {
+    const k = keyOf(items[i]);
+    setKey(i, k.fwmark ?? 0, k.family, k.protocol ? PROTOCOL_NUMBER[k.protocol] : 0, k.address, k.port ?? 0);
+  }
+  return glibcSort(indexes(items.length), compareServicesAt).map((i) => items[i]);
 }
 
 /** Real servers in ipvs_cmp_dests order. */
 export function sortRealServers<T extends { key: RealServerKey }>(items: readonly T[]): T[] {
   if (items.length < 2) return items.slice();
-  const decorated = items.map((item) => ({ item, key: sortKey(0, item.key.family, 0, item.key.address, item.key.port) }));
-  return glibcSort(decorated, (a, b) => compareRealServerSortKeys(a.key, b.key)).map((d) => d.item);
+  for (let i = 0; i < items.length; i++) setKey(i, 0, items[i].key.family, 0, items[i].key.address, items[i].key.port);
+  return glibcSort(indexes(items.length), compareRealServersAt).map((i) => items[i]);
 }
 
 /** glibc msort: split n/2, merge taking the left element while cmp(left, right) <= 0. */
