@@ -223,11 +223,17 @@ function serviceKeyOf(g: Given, required: boolean): ServiceKey | undefined {
     const o = g.get(long);
     if (!o) continue;
     const e = parseEndpoint(o.flag, o.value ?? '', protocol);
-    return { family: e.family, protocol, address: e.address, port: e.port ?? 0 };
+    // consecutive commands on one service share its (frozen) key: fewer objects kept for a restore
+    if (lastKey && lastKey.endpoint === e && lastKey.protocol === protocol) return lastKey.key;
+    const key: ServiceKey = Object.freeze({ family: e.family, protocol, address: e.address, port: e.port ?? 0 });
+    lastKey = { endpoint: e, protocol, key };
+    return key;
   }
   if (required) throw new InputError('a virtual service is required: -t, -u, --sctp-service or -f');
   return undefined;
 }
+
+let lastKey: { endpoint: ParsedEndpoint; protocol: Protocol; key: ServiceKey } | undefined;
 
 function requiredServiceKey(g: Given): ServiceKey {
   return serviceKeyOf(g, true)!;

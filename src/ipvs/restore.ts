@@ -188,6 +188,35 @@ export function parseRestoreWords(words: string[]): IpvsCommand {
   return buildCommand(kind, options);
 }
 
+// The lines ipvsadm -S writes for plain services and real servers, matched whole by one regular
+// expression each (native code, where a loop over characters is slow under emulation). Nothing
+// in them is quoted, escaped or commented, so they yield the same options the general reader would.
+const COMMON_SERVICE = /^-A -([tu]) ([0-9.:]+) -s ([a-z0-9]+)$/;
+const COMMON_SERVER = /^-a -([tu]) ([0-9.:]+) -r ([0-9.:]+) -([gim]) -w ([0-9]+)$/;
+const SERVICE_FLAG: Record<string, string> = { t: 'tcp-service', u: 'udp-service' };
+const FORWARD_FLAG: Record<string, string> = { g: 'gatewaying', i: 'ipip', m: 'masquerading' };
+
+/** A line of one of the common shapes as a command (checked like any other), else undefined. */
+export function parseCommonLine(line: string): IpvsCommand | undefined {
+  let m = COMMON_SERVER.exec(line);
+  if (m) {
+    return buildCommand('add-server', [
+      { long: SERVICE_FLAG[m[1]], flag: `-${m[1]}`, value: m[2] },
+      { long: 'real-server', flag: '-r', value: m[3] },
+      { long: FORWARD_FLAG[m[4]], flag: `-${m[4]}` },
+      { long: 'weight', flag: '-w', value: m[5] },
+    ]);
+  }
+  m = COMMON_SERVICE.exec(line);
+  if (m) {
+    return buildCommand('add-service', [
+      { long: SERVICE_FLAG[m[1]], flag: `-${m[1]}`, value: m[2] },
+      { long: 'scheduler', flag: '-s', value: m[3] },
+    ]);
+  }
+  return undefined;
+}
+
 /** Parses a whole restore input. Throws RestoreError listing every bad line; nothing is applied then. */
 export function parseRestore(text: string): RestoreLine[] {
   const out: RestoreLine[] = [];
@@ -195,6 +224,11 @@ export function parseRestore(text: string): RestoreLine[] {
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     try {
+      const common = parseCommonLine(lines[i]);
+      if (common) {
+        out.push({ line: i + 1, command: common });
+        continue;
+      }
       const words = splitWords(lines[i]);
       if (words.length === 0) continue;
       out.push({ line: i + 1, command: parseRestoreWords(words) });

@@ -88,6 +88,37 @@ export function compileDecoder(set: AttrSet, h: DecodeHelpers): DecodeFn {
   return new Function('h', 'specs', `${nestedVars} return function decode_${ident(set.name)}(buf, s, e, where) {${body}\n}`)(h, set.attrs) as DecodeFn;
 }
 
+// How generated encoders write a fixed-size value at b[at + 4] (the attribute header is before it).
+function writeExpr(kind: string): string {
+  switch (kind) {
+    case 'u8':
+      return 'b[at + 4] = x;';
+    case 'u16':
+      return `b.writeUInt16${E}(x, at + 4);`;
+    case 'u32':
+      return `b.writeUInt32${E}(x, at + 4);`;
+    case 's32':
+      return `b.writeInt32${E}(x, at + 4);`;
+    case 'u64':
+      return `b.writeBigUInt64${E}(x, at + 4);`;
+    case 'u16be':
+      return 'b.writeUInt16BE(x, at + 4);';
+    case 'u32be':
+      return 'b.writeUInt32BE(x, at + 4);';
+  }
+  throw new Error(`not an integer kind: ${kind}`);
+}
+
+/**
+ * Writes a whole fixed-size attribute into one reserved span: the header (a constant, known from
+ * the description), the value, zeroed padding.
+ */
+function fixedAttr(type: number, size: number, value: string): string {
+  const header = HOST_LE ? (4 + size) | (type << 16) : ((4 + size) << 16) | type;
+  const pad = Array.from({ length: ((size + 3) & ~3) - size }, (_, k) => `b[at + ${4 + size + k}] = 0;`).join(' ');
+  return `at = w.reserve(${4 + ((size + 3) & ~3)}); b = w.buffer; b.writeUInt32${E}(${header >>> 0}, at); ${value} ${pad}`;
+}
+
 export function compileEncoder(set: AttrSet, h: EncodeHelpers): EncodeFn {
   const parts = set.attrs.map((a, i) => {
     if (a.kind === 'pad') return '';
@@ -96,16 +127,20 @@ export function compileEncoder(set: AttrSet, h: EncodeHelpers): EncodeFn {
       const where = JSON.stringify(` > ${a.kernel}`);
       return `${read} if (x !== undefined) { a = w.beginNest(${a.type}); (nested${i} || (nested${i} = h.encoder(specs[${i}].nested)))(w, x, where + ${where}); w.endNest(a); }`;
     }
+    if (a.kind === 'binary' && a.len !== undefined) {
+      // a wrong value goes to the generic encoder, which throws the error naming it
+      return `${read} if (x !== undefined) { if (!(x instanceof Uint8Array) || x.length !== ${a.len}) h.value(w, specs[${i}], x, where); ${fixedAttr(a.type, a.len, 'b.set(x, at + 4);')} }`;
+    }
     const size = SIZE[a.kind];
     if (size === undefined) return `${read} if (x !== undefined) h.value(w, specs[${i}], x, where);`;
     const check =
       MAX[a.kind] !== undefined
         ? `typeof x !== 'number' || !(x >= 0 && x <= ${MAX[a.kind]}) || x % 1 !== 0`
         : `!h.intOk(${JSON.stringify(a.kind)}, x)`;
-    return `${read} if (x !== undefined) { if (${check}) throw h.cannot(where, specs[${i}], x); a = w.beginAttr(${a.type}); w.${a.kind}(x); w.endAttr(a); }`;
+    return `${read} if (x !== undefined) { if (${check}) throw h.cannot(where, specs[${i}], x); ${fixedAttr(a.type, size, writeExpr(a.kind))} }`;
   });
   const body = `
-    let x, a;
+    let x, a, at, b;
     ${parts.filter(Boolean).join('\n    ')}
     if (v.unknown) h.unknown(w, v.unknown);`;
   const nestedVars = set.attrs.map((a, i) => (a.kind === 'nested' ? `let nested${i};` : '')).join(' ');

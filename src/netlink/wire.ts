@@ -146,6 +146,22 @@ export class Writer {
     return this.pos;
   }
 
+  /** The current buffer (replaced when it grows: take it after reserve()). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** Makes room for n bytes and returns their offset; the caller fills all of them. */
+  reserve(n: number): number {
+    return this.room(n);
+  }
+
+  /** Writes again the bytes already written at from..to (an attribute repeated across messages). */
+  repeat(from: number, to: number): void {
+    const at = this.room(to - from);
+    this.buf.copy(this.buf, at, from, to);
+  }
+
   private room(n: number): number {
     if (this.pos + n > this.buf.length) {
       const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
@@ -205,12 +221,17 @@ export class Writer {
 
   /** Opens a netlink message; seq and pid are 0 until the socket stamps them. */
   beginMessage(type: number, flags: number): number {
-    const at = this.pos;
-    this.u32(0);
-    this.u16(type);
-    this.u16(flags);
-    this.u32(0);
-    this.u32(0);
+    const at = this.room(NLMSG_HDRLEN);
+    const b = this.buf;
+    if (HOST_LE) {
+      b.writeUInt32LE(0, at);
+      b.writeUInt32LE((type | (flags << 16)) >>> 0, at + 4);
+    } else {
+      b.writeUInt32BE(0, at);
+      b.writeUInt32BE(((type << 16) | flags) >>> 0, at + 4);
+    }
+    b.writeUInt32LE(0, at + 8);
+    b.writeUInt32LE(0, at + 12);
     return at;
   }
   endMessage(at: number): void {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { splitQuotedWords, splitWords } from '../../../src/ipvs/restore';
+import { parseCommonLine, parseRestoreWords, splitQuotedWords, splitWords } from '../../../src/ipvs/restore';
 import { parseAnyEndpoint, parseEndpoint, parseIPv4Endpoint, parseInteger } from '../../../src/ipvs/command';
 import { InputError } from '../../../src/errors';
 
@@ -67,4 +67,31 @@ test('an integer: plain digits take a shortcut with the same result and the same
     }),
     { numRuns: 20000 },
   );
+});
+
+test('a line of the shapes ipvsadm -S writes: the whole-line match gives what the word-by-word reader gives', () => {
+  const endpoint = fc.oneof(
+    chars('0123456789.:', 22),
+    fc.tuple(fc.nat(260), fc.nat(260), fc.nat(3), fc.nat(260), fc.option(fc.nat(70000))).map(([a, b, c, d, port]) => `${a}.${b}.${c}.${d}${port === null ? '' : `:${port}`}`),
+  );
+  const line = fc.oneof(
+    fc.tuple(fc.constantFrom('-A', '-a', '-E'), fc.constantFrom('t', 'u', 'f'), endpoint, fc.constantFrom('wrr', 'rr', 'sh', 'x', 'WRR', '0', 'toolongschedulername')).map(
+      ([cmd, f, e, sched]) => `${cmd} -${f} ${e} -s ${sched}`,
+    ),
+    fc.tuple(fc.constantFrom('-a', '-A', '-e'), fc.constantFrom('t', 'u'), endpoint, endpoint, fc.constantFrom('g', 'i', 'm', 'x'), chars('0123456789', 7), fc.constantFrom('', ' ', ' -x 3', '\r')).map(
+      ([cmd, f, e, r, fwd, w, tail]) => `${cmd} -${f} ${e} -r ${r} -${fwd} -w ${w}${tail}`,
+    ),
+  );
+  let used = 0;
+  fc.assert(
+    fc.property(line, (text) => {
+      const general = outcome(() => parseRestoreWords(splitWords(text)));
+      const common = outcome(() => parseCommonLine(text));
+      if ((common as { ok?: unknown }).ok === undefined && !('error' in (common as object))) return; // not a common shape
+      used++;
+      assert.deepEqual(common, general, text);
+    }),
+    { numRuns: 30000 },
+  );
+  assert.ok(used > 2000, `the whole-line match applied to ${used} lines`);
 });
