@@ -1,6 +1,6 @@
 // `ipvsadm -L` listings (ipvsadm.c list_all, list_service, print_title, print_service_entry),
 // reproduced byte for byte, including the trailing spaces of left-aligned last columns.
-import type { IpvsInfo, ObservedRealServer, ObservedService, RealServerSummary, TableEntry, TableSummaryEntry, VirtualService } from '../types';
+import type { ForwardMethod, IpvsInfo, ObservedRealServer, ObservedService, RealServerSummary, TableEntry, TableSummaryEntry, VirtualService } from '../types';
 import { SVC_F_ONEPACKET, SVC_F_PERSISTENT } from '../flags';
 import { FORWARD_NAME, PROTOCOL_NAME, hasSchedulerFlags, persistenceMask, schedulerFlagsText, tunnelInfo } from './fields';
 import type { Namer } from './names';
@@ -117,10 +117,13 @@ function realServerName(svc: VirtualService, rs: RealServerSummary, namer: Namer
   return rs.key.family === 'inet6' ? name : name.slice(0, 28);
 }
 
+/** "Masq   ": the forwarding column of the default view, padded once, not once per line */
+const FORWARD_COLUMN = Object.fromEntries(Object.entries(FORWARD_NAME).map(([k, name]) => [k, left(name, 7)])) as Record<ForwardMethod, string>;
+
 function realServerLine(svc: VirtualService, rs: RealServerSummary, fmt: ListFormat): string {
   const name = left(realServerName(svc, rs, fmt.namer), 28);
   if (fmt.mode === 'default') {
-    return `  -> ${name} ${left(FORWARD_NAME[rs.forward], 7)} ${left(rs.weight, 6)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
+    return `  -> ${name} ${FORWARD_COLUMN[rs.forward]} ${left(rs.weight, 6)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
   }
   const d = full(rs, fmt.mode) as ObservedRealServer;
   const s = d.stats;
