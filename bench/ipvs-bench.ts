@@ -2,7 +2,7 @@
 // servers, full listing, and a small command. Every timed load runs in a fresh network namespace
 // (the kernel keeps deleted destinations for minutes, which slows a reload of the same table).
 //
-//   in the lab:  scripts/lab.sh node dist/bench/ipvs-bench.js [--services 10000] [--runs 3] [--lists-only]
+//   in the lab:  scripts/lab.sh node dist/bench/ipvs-bench.js [--services 10000] [--runs 3] [--lists-only | --restore-only]
 //   prints a markdown table (also to --out FILE, e.g. "$LVSD_LAB_RESULTS/ipvs.md")
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -19,11 +19,13 @@ interface Options {
   runs: number;
   /** skip the restore runs (the listing runs still load the table with ipvsadm -R, untimed) */
   listsOnly: boolean;
+  /** skip the listing runs (restore only) */
+  restoreOnly: boolean;
   out?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { services: 10_000, runs: 3, listsOnly: false };
+  const o: Options = { services: 10_000, runs: 3, listsOnly: false, restoreOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (max: number) => {
@@ -34,6 +36,7 @@ function parseArgs(argv: string[]): Options {
     if (a === '--services') o.services = num(40_000);
     else if (a === '--runs') o.runs = num(9);
     else if (a === '--lists-only') o.listsOnly = true;
+    else if (a === '--restore-only') o.restoreOnly = true;
     else if (a === '--out') o.out = argv[++i];
     else throw new Error(`unknown option ${a}`);
   }
@@ -176,7 +179,7 @@ async function main(): Promise<void> {
     const last = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(v[v.length - 1].wall)]));
     process.stderr.write(`run ${i + 1}/${o.runs}: ${JSON.stringify(last)}\n`);
   }
-  add(inFreshNamespace('lists', file, String(o.runs)));
+  if (!o.restoreOnly) add(inFreshNamespace('lists', file, String(o.runs)));
   const med = Object.fromEntries(
     Object.entries(samples).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)) }]),
   );

@@ -2,6 +2,7 @@
 // byte-identical to ipvsadm 1.31's; every option keeps ipvsadm's name where there is one.
 // Registration is cheap: the netlink client and the formatters load only inside the action
 // that needs them, so `lvsd ipvs list --timeout` starts fast.
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { InputError, IpvsUnavailableError } from '../errors';
 import { COMMAND_OPTIONS, SERVICE_IDENTITY_OPTIONS, SYNC_DAEMON_OPTIONS, type CommandKind, type OptionSpec } from '../ipvs/options';
@@ -195,6 +196,12 @@ async function change(kind: CommandKind, o: Opts): Promise<void> {
 }
 
 async function readStdin(): Promise<string> {
+  // one synchronous read of fd 0 (a file or a pipe): no stream machinery to load and tick through
+  try {
+    return readFileSync(0, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+  }
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');

@@ -193,24 +193,33 @@ export function parseRestoreWords(words: string[]): IpvsCommand {
 // in them is quoted, escaped or commented, so they yield the same options the general reader would.
 const COMMON_SERVICE = /^-A -([tu]) ([0-9.:]+) -s ([a-z0-9]+)$/;
 const COMMON_SERVER = /^-a -([tu]) ([0-9.:]+) -r ([0-9.:]+) -([gim]) -w ([0-9]+)$/;
-const SERVICE_FLAG: Record<string, string> = { t: 'tcp-service', u: 'udp-service' };
-const FORWARD_FLAG: Record<string, string> = { g: 'gatewaying', i: 'ipip', m: 'masquerading' };
+const SERVICE_FLAG: Record<string, { long: string; flag: string }> = {
+  t: { long: 'tcp-service', flag: '-t' },
+  u: { long: 'udp-service', flag: '-u' },
+};
+const FORWARD_FLAG: Record<string, GivenOption> = {
+  g: { long: 'gatewaying', flag: '-g' },
+  i: { long: 'ipip', flag: '-i' },
+  m: { long: 'masquerading', flag: '-m' },
+};
 
 /** A line of one of the common shapes as a command (checked like any other), else undefined. */
 export function parseCommonLine(line: string): IpvsCommand | undefined {
   let m = COMMON_SERVER.exec(line);
   if (m) {
+    const service = SERVICE_FLAG[m[1]];
     return buildCommand('add-server', [
-      { long: SERVICE_FLAG[m[1]], flag: `-${m[1]}`, value: m[2] },
+      { long: service.long, flag: service.flag, value: m[2] },
       { long: 'real-server', flag: '-r', value: m[3] },
-      { long: FORWARD_FLAG[m[4]], flag: `-${m[4]}` },
+      FORWARD_FLAG[m[4]],
       { long: 'weight', flag: '-w', value: m[5] },
     ]);
   }
   m = COMMON_SERVICE.exec(line);
   if (m) {
+    const service = SERVICE_FLAG[m[1]];
     return buildCommand('add-service', [
-      { long: SERVICE_FLAG[m[1]], flag: `-${m[1]}`, value: m[2] },
+      { long: service.long, flag: service.flag, value: m[2] },
       { long: 'scheduler', flag: '-s', value: m[3] },
     ]);
   }

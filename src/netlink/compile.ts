@@ -88,35 +88,43 @@ export function compileDecoder(set: AttrSet, h: DecodeHelpers): DecodeFn {
   return new Function('h', 'specs', `${nestedVars} return function decode_${ident(set.name)}(buf, s, e, where) {${body}\n}`)(h, set.attrs) as DecodeFn;
 }
 
-// How generated encoders write a fixed-size value at b[at + 4] (the attribute header is before it).
+/** Byte stores of an unsigned integer expression `x` of `size` bytes at b[at + off] (a Uint8Array keeps the low 8 bits). */
+function storeBytes(x: string, size: number, off: number, bigEndian: boolean): string {
+  return Array.from({ length: size }, (_, k) => {
+    const shift = 8 * (bigEndian ? size - 1 - k : k);
+    return `b[at + ${off + k}] = ${shift ? `${x} >>> ${shift}` : x};`;
+  }).join(' ');
+}
+
+// How generated encoders write a fixed-size value at b[at + 4] (the attribute header is before it):
+// plain byte stores, no Buffer method (with its argument checks) per value.
 function writeExpr(kind: string): string {
   switch (kind) {
     case 'u8':
       return 'b[at + 4] = x;';
     case 'u16':
-      return `b.writeUInt16${E}(x, at + 4);`;
     case 'u32':
-      return `b.writeUInt32${E}(x, at + 4);`;
+      return storeBytes('x', SIZE[kind], 4, !HOST_LE);
     case 's32':
       return `b.writeInt32${E}(x, at + 4);`;
     case 'u64':
       return `b.writeBigUInt64${E}(x, at + 4);`;
     case 'u16be':
-      return 'b.writeUInt16BE(x, at + 4);';
     case 'u32be':
-      return 'b.writeUInt32BE(x, at + 4);';
+      return storeBytes('x', SIZE[kind], 4, true);
   }
   throw new Error(`not an integer kind: ${kind}`);
 }
 
 /**
- * Writes a whole fixed-size attribute into one reserved span: the header (a constant, known from
- * the description), the value, zeroed padding.
+ * Writes a whole fixed-size attribute into one reserved span: the header (constant bytes, known
+ * from the description: nla_len and nla_type in host order), the value, zeroed padding.
  */
 function fixedAttr(type: number, size: number, value: string): string {
-  const header = HOST_LE ? (4 + size) | (type << 16) : ((4 + size) << 16) | type;
+  const header = HOST_LE ? [4 + size, 0, type & 0xff, type >>> 8] : [0, 4 + size, type >>> 8, type & 0xff];
+  const head = header.map((v, k) => `b[at + ${k}] = ${v};`).join(' ');
   const pad = Array.from({ length: ((size + 3) & ~3) - size }, (_, k) => `b[at + ${4 + size + k}] = 0;`).join(' ');
-  return `at = w.reserve(${4 + ((size + 3) & ~3)}); b = w.buffer; b.writeUInt32${E}(${header >>> 0}, at); ${value} ${pad}`;
+  return `at = w.reserve(${4 + ((size + 3) & ~3)}); b = w.buffer; ${head} ${value} ${pad}`;
 }
 
 export function compileEncoder(set: AttrSet, h: EncodeHelpers): EncodeFn {

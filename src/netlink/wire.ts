@@ -159,7 +159,7 @@ export class Writer {
   /** Writes again the bytes already written at from..to (an attribute repeated across messages). */
   repeat(from: number, to: number): void {
     const at = this.room(to - from);
-    this.buf.copy(this.buf, at, from, to);
+    this.buf.copyWithin(at, from, to);
   }
 
   private room(n: number): number {
