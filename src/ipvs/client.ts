@@ -283,8 +283,7 @@ export class NetlinkIpvsClient implements IpvsClient {
     return { entries, fromProcfs: entries.length - missing.length };
   }
 
-  /** Destination dumps for the given services, spread over a pool of sockets. */
-  // (TableEntry[] passes here too: destsOf gives full ObservedRealServers.)
+  /** Destination dumps for the given services, spread over a pool of sockets (full ObservedRealServers, so TableEntry[] fits too). */
   private async fillRealServers(out: readonly { service: { key: ServiceKey }; realServers: RealServerSummary[] }[]): Promise<void> {
     if (out.length === 0) return;
     while (this.dumpPool.length < Math.min(this.poolSize, out.length)) this.dumpPool.push(new GenlSocket(this.opts));

@@ -13,9 +13,14 @@ export type ServiceEntry = TableEntry;
 
 // The default columns need only a summary (TableSummaryEntry); the others need the counters and
 // thresholds of a full entry. Asking for them from a summary is a programming error.
-function full<T extends object>(x: T, mode: ListMode): T & (ObservedService | ObservedRealServer) {
-  if (!('stats' in x)) throw new Error(`the ${mode} listing needs a full table (counters), not a summary`);
-  return x as T & (ObservedService | ObservedRealServer);
+function observedService(svc: VirtualService, mode: ListMode): ObservedService {
+  if (!('stats' in svc)) throw new Error(`the ${mode} listing needs a full table (counters), not a summary`);
+  return svc as ObservedService;
+}
+
+function observedRealServer(rs: RealServerSummary, mode: ListMode): ObservedRealServer {
+  if (!('stats' in rs)) throw new Error(`the ${mode} listing needs a full table (counters, thresholds), not a summary`);
+  return rs as ObservedRealServer;
 }
 
 /** Which columns to show. When several ipvsadm flags are given, the first of this list wins. */
@@ -89,11 +94,11 @@ function serviceLine(svc: VirtualService, fmt: ListFormat): string {
   const big = (n: bigint) => largeNumber(n, fmt.exact);
   switch (fmt.mode) {
     case 'stats': {
-      const s = full(svc, fmt.mode).stats;
+      const s = observedService(svc, fmt.mode).stats;
       return left(name, 33) + big(s.conns) + big(s.inPackets) + big(s.outPackets) + big(s.inBytes) + big(s.outBytes);
     }
     case 'rate': {
-      const s = full(svc, fmt.mode).stats;
+      const s = observedService(svc, fmt.mode).stats;
       return left(name, 33) + big(s.cps) + big(s.inPps) + big(s.outPps) + big(s.inBps) + big(s.outBps);
     }
     default: {
@@ -125,7 +130,7 @@ function realServerLine(svc: VirtualService, rs: RealServerSummary, fmt: ListFor
   if (fmt.mode === 'default') {
     return `  -> ${name} ${FORWARD_COLUMN[rs.forward]} ${left(rs.weight, 6)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
   }
-  const d = full(rs, fmt.mode) as ObservedRealServer;
+  const d = observedRealServer(rs, fmt.mode);
   const s = d.stats;
   const big = (n: bigint) => largeNumber(n, fmt.exact);
   switch (fmt.mode) {
