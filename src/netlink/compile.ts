@@ -127,6 +127,51 @@ function fixedAttr(type: number, size: number, value: string): string {
   return `at = w.reserve(${4 + ((size + 3) & ~3)}); b = w.buffer; ${head} ${value} ${pad}`;
 }
 
+const FIELD_BE: Record<string, boolean> = { u16: !HOST_LE, u32: !HOST_LE, u16be: true, u32be: true };
+
+/** A struct of integer fields: checked like the generic encoder, then stored byte by byte. */
+function structAttr(a: AttrSpec, i: number): string {
+  const fields = a.fields!;
+  const checks = fields.map((f) => {
+    const y = `x[${JSON.stringify(f.name)}]`;
+    return f.kind === 'u64'
+      ? `typeof ${y} === 'bigint' && ${y} >= 0n && ${y} <= 0xffffffffffffffffn`
+      : `typeof ${y} === 'number' && ${y} >= 0 && ${y} <= ${MAX[f.kind]} && ${y} % 1 === 0`;
+  });
+  let off = 4;
+  const stores = fields.map((f) => {
+    const size = SIZE[f.kind];
+    const y = `y = x[${JSON.stringify(f.name)}];`;
+    const store =
+      f.kind === 'u64' ? `b.writeBigUInt64${E}(y, at + ${off});` : f.kind === 'u8' ? `b[at + ${off}] = y;` : storeBytes('y', size, off, FIELD_BE[f.kind]);
+    off += size;
+    return `${y} ${store}`;
+  });
+  const size = off - 4;
+  // a wrong value goes to the generic encoder, which throws the error naming the field
+  return `x = v[${JSON.stringify(a.name)}]; if (x !== undefined) { if (typeof x !== 'object' || x === null || !(${checks.join(' && ')})) h.value(w, specs[${i}], x, where); else { ${fixedAttr(a.type, size, stores.join(' '))} } }`;
+}
+
+/** A string: ASCII text is stored char by char with its NUL; anything else (or wrong) goes the generic way. */
+function stringAttr(a: AttrSpec, i: number): string {
+  const tooLong = a.maxLen !== undefined ? ` || x.length > ${a.maxLen}` : '';
+  const type = HOST_LE ? [a.type & 0xff, a.type >>> 8] : [a.type >>> 8, a.type & 0xff];
+  return `x = v[${JSON.stringify(a.name)}]; if (x !== undefined) {
+      if (typeof x !== 'string'${tooLong}) h.value(w, specs[${i}], x, where);
+      else {
+        n = x.length;
+        for (k = 0; k < n; k++) { c = x.charCodeAt(k); if (c === 0 || c > 127) break; }
+        if (k < n) h.value(w, specs[${i}], x, where);
+        else {
+          len = 5 + n; at = w.reserve((len + 3) & ~3); b = w.buffer;
+          ${storeBytes('len', 2, 0, !HOST_LE)} b[at + 2] = ${type[0]}; b[at + 3] = ${type[1]};
+          for (k = 0; k < n; k++) b[at + 4 + k] = x.charCodeAt(k);
+          for (k = 4 + n; k < ((len + 3) & ~3); k++) b[at + k] = 0;
+        }
+      }
+    }`;
+}
+
 export function compileEncoder(set: AttrSet, h: EncodeHelpers): EncodeFn {
   const parts = set.attrs.map((a, i) => {
     if (a.kind === 'pad') return '';
@@ -139,6 +184,8 @@ export function compileEncoder(set: AttrSet, h: EncodeHelpers): EncodeFn {
       // a wrong value goes to the generic encoder, which throws the error naming it
       return `${read} if (x !== undefined) { if (!(x instanceof Uint8Array) || x.length !== ${a.len}) h.value(w, specs[${i}], x, where); ${fixedAttr(a.type, a.len, 'b.set(x, at + 4);')} }`;
     }
+    if (a.kind === 'string') return stringAttr(a, i);
+    if (a.kind === 'struct' && a.fields!.every((f) => SIZE[f.kind] !== undefined)) return structAttr(a, i);
     const size = SIZE[a.kind];
     if (size === undefined) return `${read} if (x !== undefined) h.value(w, specs[${i}], x, where);`;
     const check =
@@ -148,7 +195,7 @@ export function compileEncoder(set: AttrSet, h: EncodeHelpers): EncodeFn {
     return `${read} if (x !== undefined) { if (${check}) throw h.cannot(where, specs[${i}], x); ${fixedAttr(a.type, size, writeExpr(a.kind))} }`;
   });
   const body = `
-    let x, a, at, b;
+    let x, y, a, at, b, n, k, c, len;
     ${parts.filter(Boolean).join('\n    ')}
     if (v.unknown) h.unknown(w, v.unknown);`;
   const nestedVars = set.attrs.map((a, i) => (a.kind === 'nested' ? `let nested${i};` : '')).join(' ');
