@@ -76,9 +76,10 @@ export function writeOps(familyId: number, ops: readonly IpvsOp[]): { buf: Buffe
   let lastFrom = 0;
   let lastTo = 0;
   for (let i = 0; i < ops.length; i++) {
-    const [cmd, key, attrs] = opCommand(ops[i]);
+    const op = ops[i];
+    const key = opServiceKey(op);
     const at = w.beginMessage(familyId, 0);
-    w.u8(cmd);
+    w.u8(OP_CMD[op.kind]);
     w.u8(IPVS_GENL_VERSION);
     w.u16(0);
     // IPVS_CMD_ATTR_SERVICE comes first in cmdAttrs, so writing it on its own gives the same bytes
@@ -89,7 +90,7 @@ export function writeOps(familyId: number, ops: readonly IpvsOp[]): { buf: Buffe
       lastTo = w.length;
       last = key;
     }
-    encode(w, cmdAttrs, attrs);
+    encode(w, cmdAttrs, opAttrs(op));
     w.endMessage(at);
     ends[i] = w.length;
   }
@@ -106,29 +107,51 @@ export function opMessages(familyId: number, ops: readonly IpvsOp[]): Buffer[] {
   return Array.from(ends, (end, i) => buf.subarray(i ? ends[i - 1] : 0, end));
 }
 
-/** An op's command, the service key its IPVS_CMD_ATTR_SERVICE names (if only the key), and its other attributes. */
-function opCommand(op: IpvsOp): [number, ServiceKey | undefined, CmdAttrs] {
+const OP_CMD: Record<IpvsOp['kind'], number> = {
+  'add-service': Cmd.NEW_SERVICE,
+  'edit-service': Cmd.SET_SERVICE,
+  'delete-service': Cmd.DEL_SERVICE,
+  'add-server': Cmd.NEW_DEST,
+  'edit-server': Cmd.SET_DEST,
+  'delete-server': Cmd.DEL_DEST,
+  zero: Cmd.ZERO,
+  flush: Cmd.FLUSH,
+  'set-timeouts': Cmd.SET_CONFIG,
+};
+
+/** The service key an op's IPVS_CMD_ATTR_SERVICE holds, when it holds only the key. */
+function opServiceKey(op: IpvsOp): ServiceKey | undefined {
   switch (op.kind) {
-    case 'add-service':
-      return [Cmd.NEW_SERVICE, undefined, { service: serviceAttrsOf(op.service) }];
-    case 'edit-service':
-      return [Cmd.SET_SERVICE, undefined, { service: serviceAttrsOf(op.service) }];
     case 'delete-service':
-      return [Cmd.DEL_SERVICE, op.service, {}];
     case 'add-server':
-      return [Cmd.NEW_DEST, op.service, { dest: realServerAttrsOf(op.server) }];
     case 'edit-server':
-      return [Cmd.SET_DEST, op.service, { dest: realServerAttrsOf(op.server) }];
     case 'delete-server':
-      return [Cmd.DEL_DEST, op.service, { dest: realServerKeyAttrs(op.server) }];
     case 'zero':
-      return [Cmd.ZERO, op.service, {}];
-    case 'flush':
-      return [Cmd.FLUSH, undefined, {}];
-    case 'set-timeouts':
-      return [Cmd.SET_CONFIG, undefined, { timeoutTcp: op.timeouts.tcp, timeoutTcpFin: op.timeouts.tcpFin, timeoutUdp: op.timeouts.udp }];
+      return op.service;
+    default:
+      return undefined;
   }
 }
+
+/** An op's attributes other than a key-only IPVS_CMD_ATTR_SERVICE. */
+function opAttrs(op: IpvsOp): CmdAttrs {
+  switch (op.kind) {
+    case 'add-service':
+    case 'edit-service':
+      return { service: serviceAttrsOf(op.service) };
+    case 'add-server':
+    case 'edit-server':
+      return { dest: realServerAttrsOf(op.server) };
+    case 'delete-server':
+      return { dest: realServerKeyAttrs(op.server) };
+    case 'set-timeouts':
+      return { timeoutTcp: op.timeouts.tcp, timeoutTcpFin: op.timeouts.tcpFin, timeoutUdp: op.timeouts.udp };
+    default:
+      return NO_ATTRS;
+  }
+}
+
+const NO_ATTRS: CmdAttrs = Object.freeze({});
 
 function attrsOf(m: Message): CmdAttrs {
   return decode(cmdAttrs, parseGenl(m).attrs);

@@ -184,14 +184,16 @@ class Given {
     command: string,
   ) {
     const known = knownLongs(allowed);
+    const slots: string[] = [];
     for (let i = 0; i < options.length; i++) {
       const o = options[i];
       if (!known.has(o.long)) fail(o.flag, `not an option of ${command}`);
       const slot = slotOf(o.long);
       for (let j = 0; j < i; j++) {
         const earlier = options[j];
-        if (slotOf(earlier.long) === slot) fail(o.flag, earlier.long === o.long ? 'given more than once' : `conflicts with ${earlier.flag}`);
+        if (slots[j] === slot) fail(o.flag, earlier.long === o.long ? 'given more than once' : `conflicts with ${earlier.flag}`);
       }
+      slots.push(slot);
     }
   }
   get(long: string): GivenOption | undefined {
