@@ -329,7 +329,9 @@ export class NetlinkSocket {
     const most = Math.max(1, Math.min(ends.length - first, 1 + Math.floor((free - REPLY_COST.ack) / REPLY_COST.silent)));
     let count = 1;
     while (count < most && ends[first + count] - start <= this.maxSendBytes) count++;
-    const firstSeq = (this.seq + 1) >>> 0 || 1;
+    // consecutive seqs, never wrapping inside a chunk (a failure is found by seq - firstSeq)
+    let firstSeq = (this.seq + 1) >>> 0 || 1;
+    if (firstSeq + count - 1 > 0xffffffff) firstSeq = 1;
     let seq = firstSeq;
     for (let i = first; i < first + count; i++) {
       const at = i ? ends[i - 1] : 0;
@@ -342,7 +344,7 @@ export class NetlinkSocket {
         buf.writeUInt32BE(seq, at + 8);
       }
       this.seq = seq;
-      seq = (seq + 1) >>> 0 || 1;
+      seq++;
     }
     run.next = first + count;
     run.chunks++;

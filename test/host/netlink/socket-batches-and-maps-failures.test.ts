@@ -173,3 +173,17 @@ test('a run on a closed socket fails every message at once', async () => {
   const r = await sock.sendRun(buf, ends);
   assert.deepEqual(r.failures.map((f) => [f.index, f.error.errno]), [[0, 9], [1, 9]]);
 });
+
+test('a run across the end of the seq space still maps each failure to its index', async () => {
+  const sock = new GenlSocket();
+  (sock as unknown as { seq: number }).seq = 0xffffffff - 100;
+  try {
+    const names = Array.from({ length: 1000 }, (_, i) => (i % 50 === 7 ? `nope-${i}` : 'nlctrl'));
+    const { buf, ends } = oneBuffer(names);
+    const r = await sock.sendRun(buf, ends);
+    assert.equal(r.sent, 1000);
+    assert.deepEqual(r.failures.map((f) => f.index), names.flatMap((n, i) => (n.startsWith('nope-') ? [i] : [])));
+  } finally {
+    sock.close();
+  }
+});
