@@ -10,7 +10,8 @@
 // table is evaluated on first use. A warm module must not read the environment, the clock or the
 // file system at load time: that state would be frozen into the snapshot.
 //
-//   node scripts/build-snapshot.js        (npm run build runs it after tsc)
+//   node scripts/build-snapshot.js [OUT]   (npm run build runs it after tsc; OUT: dist/lvsd.blob)
+//   LVSD_SNAPSHOT_WARM_UP=0: without src/cli/warm-up.ts's exercise (to measure what it gives)
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -20,6 +21,7 @@ const { builtinModules } = require('node:module');
 const ROOT = path.join(__dirname, '..');
 const DIST = path.join(ROOT, 'dist');
 const ENTRY = 'dist/src/cli/main.js';
+const WARM_UP = 'dist/src/cli/warm-up.js'; // exercised at build time: see src/cli/warm-up.ts
 const BUNDLED_PACKAGES = new Set(['commander', 'netlink', 'node-gyp-build']);
 const WARM = [
   'dist/src/cli/main.js',
@@ -34,7 +36,6 @@ const WARM = [
   'dist/src/ipvs/format/save.js',
 ];
 const BLOB = path.join(DIST, 'lvsd.blob');
-const BUILT_BY = path.join(DIST, 'lvsd.blob.node');
 const REQUIRE_CALL = /\brequire\((['"])([^'"]+)\1\)/g;
 const builtins = new Set(builtinModules);
 
@@ -51,7 +52,7 @@ function packageOf(spec) {
 function collect() {
   const modules = new Map();
   const links = new Map();
-  const queue = [path.join(ROOT, ENTRY)];
+  const queue = [path.join(ROOT, ENTRY), path.join(ROOT, WARM_UP)];
   while (queue.length > 0) {
     const file = queue.pop();
     const id = path.relative(ROOT, file);
@@ -121,8 +122,32 @@ function load(id) {
     const body = file.endsWith('.json') ? `module.exports = ${source.trim()};` : source;
     out.push(`FACTORIES[${JSON.stringify(id)}] = function (exports, require, module, __filename, __dirname) {\n${body}\n};\n`);
   }
+  // The netlink package finds its native binding through node-gyp-build, which searches the
+  // package's folders and reads its package.json on every start (~0.2 s in the lab). The file it
+  // finds here is loaded directly; node-gyp-build stays the fallback.
+  const netlinkDir = path.dirname(require.resolve('netlink/package.json', { paths: [ROOT] }));
+  const binding = path.relative(netlinkDir, require('node-gyp-build').path(netlinkDir));
+  out.push(`
+const NODE_GYP_BUILD = 'node_modules/node-gyp-build/index.js';
+const searchBinding = FACTORIES[NODE_GYP_BUILD];
+FACTORIES[NODE_GYP_BUILD] = function (exports, require, module, __filename, __dirname) {
+  module.exports = (dir) => {
+    if (path.resolve(dir) === path.join(root, ${JSON.stringify(path.relative(ROOT, netlinkDir))})) {
+      const binding = { exports: {} };
+      try {
+        process.dlopen(binding, path.join(dir, ${JSON.stringify(binding)}));
+        return binding.exports;
+      } catch {}
+    }
+    const search = { exports: {} };
+    searchBinding(search.exports, require, search, __filename, __dirname);
+    return search.exports(dir);
+  };
+};
+`);
   out.push(`
 for (const id of ${JSON.stringify(WARM)}) load(id);
+if (process.env.LVSD_SNAPSHOT_WARM_UP !== '0') load(${JSON.stringify(WARM_UP)}).warmUp().catch((err) => { console.error('build-snapshot: warm-up failed:', err); process.exitCode = 1; });
 v8.startupSnapshot.setDeserializeMainFunction(() => {
   // The blob sits in <root>/dist: find the repository from where this run loaded it.
   const args = process.execArgv;
@@ -140,19 +165,30 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
   return out.join('\n');
 }
 
+/** The first "flags" line of /proc/cpuinfo, as bin/lvsd reads it. */
+function cpuFlagsLine() {
+  const m = /^flags\b.*$/m.exec(fs.readFileSync('/proc/cpuinfo', 'latin1'));
+  if (!m) throw new Error('build-snapshot: no flags line in /proc/cpuinfo');
+  return m[0];
+}
+
 function main() {
+  const blob = path.resolve(process.argv[2] || BLOB); // another path: to compare snapshots in a benchmark
+  const builtBy = `${blob}.node`;
   const graph = collect();
   for (const id of WARM) if (!graph.modules.has(id)) throw new Error(`build-snapshot: ${id} is not reachable from ${ENTRY}`);
   const script = path.join(DIST, 'lvsd.snapshot.js');
   fs.writeFileSync(script, pack(graph));
-  fs.rmSync(BLOB, { force: true });
-  fs.rmSync(BUILT_BY, { force: true });
+  fs.rmSync(blob, { force: true });
+  fs.rmSync(builtBy, { force: true });
   // --no-warnings: node warns that commander's require('node:child_process') is "not yet fully
   // verified" in snapshots; commander only uses it for executable subcommands, which lvsd has none of.
-  execFileSync(process.execPath, ['--no-warnings', '--snapshot-blob', BLOB, '--build-snapshot', script], { stdio: 'inherit', cwd: ROOT });
-  // bin/lvsd starts the blob only with the node that built it (a snapshot is tied to one build of node)
-  fs.writeFileSync(BUILT_BY, `${process.execPath}\n`);
-  console.log(`build-snapshot: ${graph.modules.size} modules, ${WARM.length} warm, ${(fs.statSync(BLOB).size / 1048576).toFixed(1)} MiB -> dist/lvsd.blob`);
+  execFileSync(process.execPath, ['--no-warnings', '--snapshot-blob', blob, '--build-snapshot', script], { stdio: 'inherit', cwd: ROOT });
+  // bin/lvsd starts the blob only with the node that built it, on a CPU with the same features:
+  // V8 tags a snapshot with its version, flags and the CPU features it detected, and refuses
+  // (exit 14) a blob whose tag differs, e.g. one built on the host and started in the qemu lab.
+  fs.writeFileSync(builtBy, `${process.execPath}\n${cpuFlagsLine()}\n`);
+  console.log(`build-snapshot: ${graph.modules.size} modules, ${WARM.length} warm, ${(fs.statSync(blob).size / 1048576).toFixed(1)} MiB -> ${path.relative(ROOT, blob)}`);
 }
 
 main();

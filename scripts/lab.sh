@@ -98,7 +98,7 @@ else
   echo >> "$run/cmd.sh"
 fi
 
-qemu=(qemu-system-x86_64 -accel tcg,thread=multi -m "${LVSD_LAB_MEMORY:-3072}" -smp 2
+qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu "${LVSD_LAB_CPU:-qemu64}" -m "${LVSD_LAB_MEMORY:-3072}" -smp 2
   -nographic -no-reboot -nodefaults
   -kernel "$kernel" -initrd "$initrd"
   -append "console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off nokaslr no_timer_check tsc=reliable lvsd.share=$run lvsd.repo=$repo"

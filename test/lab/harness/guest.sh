@@ -21,6 +21,13 @@ if [ -f "$share/interactive" ]; then
   exit 0
 fi
 
+# V8 tags a start-up snapshot with the CPU features it saw, so the host's dist/lvsd.blob does not
+# start on the guest's CPU: rebuild it here (into the overlay) so that bin/lvsd starts in the lab
+# the way it starts on a director. LVSD_LAB_SNAPSHOT=0 skips this (bin/lvsd then runs the JavaScript).
+if [ -f dist/lvsd.blob ] && [ "${LVSD_LAB_SNAPSHOT:-1}" != 0 ]; then
+  node scripts/build-snapshot.js > "$share/snapshot.log" 2>&1 || echo "lab: snapshot build failed, see $share/snapshot.log" >&2
+fi
+
 read -r ready _ < /proc/uptime
 bash "$share/cmd.sh" > "$share/output" 2>&1 </dev/null
 status=$?
