@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-npx tsc -p tsconfig.json
+npm run build
 mkdir -p bench/results
 which=("$@")
 ((${#which[@]})) || which=(ipvs health-tcp health-mysql)
