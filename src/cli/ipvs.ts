@@ -9,6 +9,7 @@ import { COMMAND_OPTIONS, SERVICE_IDENTITY_OPTIONS, SYNC_DAEMON_OPTIONS, type Co
 import type { GivenOption } from '../ipvs/command';
 import type { IpvsClient, ServiceKey, TableSummaryEntry } from '../ipvs/types';
 import type { Namer } from '../ipvs/format/names';
+import type { TableSummary } from '../ipvs/summary';
 
 type Opts = Record<string, string | boolean | undefined>;
 
@@ -55,7 +56,7 @@ async function withClient<T>(fn: (client: IpvsClient) => Promise<T>): Promise<T>
   }
 }
 
-function write(text: string): void {
+function write(text: string | Buffer): void {
   process.stdout.write(text);
 }
 
@@ -69,6 +70,12 @@ function* tableAddresses(entries: readonly TableSummaryEntry[]) {
     if (e.service.key.address !== undefined) yield { family: e.service.key.family, address: e.service.key.address };
     for (const rs of e.realServers) yield { family: rs.key.family, address: rs.key.address };
   }
+}
+
+function* summaryAddresses(summary: TableSummary) {
+  for (const svc of summary.services) if (svc.key.address !== undefined) yield { family: svc.key.family, address: svc.key.address };
+  const servers = summary.servers;
+  for (let i = 0; i < servers.length; i++) yield { family: servers.inet6[i] ? ('inet6' as const) : ('inet' as const), address: servers.addressText(i) };
 }
 
 // ---- list -----------------------------------------------------------------------------------
@@ -135,9 +142,10 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
   const mode = listModeOf(o as Record<(typeof LIST_VIEW_FLAGS)[number], boolean | undefined>);
   if (!service && !o.json && mode === 'default') {
     // the default columns: settings from netlink, real servers from /proc/net/ip_vs
-    const [info, { entries }] = await withClient((c) => Promise.all([c.info(), c.listTableSummary()]));
-    const namer = await namerFor(Boolean(o.numeric), () => tableAddresses(entries));
-    return write(formatTable(info, entries, { mode, exact: Boolean(o.exact), sort, namer }));
+    const { writeSummary } = await import('../ipvs/format/table');
+    const [info, summary] = await withClient((c) => Promise.all([c.info(), c.listTableSummary()]));
+    const namer = await namerFor(Boolean(o.numeric), () => summaryAddresses(summary));
+    return write(writeSummary(info, summary, { sort, namer }));
   }
   const { info, entries } = await withClient(async (c) => {
     if (service) {

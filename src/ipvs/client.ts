@@ -17,6 +17,7 @@ import {
 } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
 import { ProcTable, joinKey, readProcTable } from './procfs';
+import { RealServerColumns, type ServerRange, type TableSummary } from './summary';
 import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, infoAttrs, serviceAttrs } from './spec';
 import type {
   ApplyOptions,
@@ -33,8 +34,6 @@ import type {
   SyncDaemon,
   SyncDaemonState,
   TableEntry,
-  TableSummary,
-  TableSummaryEntry,
   Timeouts,
   VirtualService,
 } from './types';
@@ -292,18 +291,29 @@ export class NetlinkIpvsClient implements IpvsClient {
       proc = undefined; // not the format we know: the netlink dumps still give the right answer
     }
     const parts = await dump;
-    const entries: TableSummaryEntry[] = [];
-    const missing: TableSummaryEntry[] = [];
+    const servers = proc?.servers ?? new RealServerColumns();
+    const services: VirtualService[] = [];
+    const ranges: ServerRange[] = [];
+    const missing: { service: VirtualService; realServers: RealServerSummary[] }[] = [];
+    const missingAt: number[] = [];
     for (const m of parts) {
       const service = virtualServiceFromAttrs(decode(cmdAttrsNoStats, parseGenl(m).attrs).service ?? {});
       const key = joinKey(service.key);
-      const realServers = proc && !proc.ambiguous.has(key) ? proc.realServers.get(key) : undefined;
-      const entry = { service, realServers: realServers ?? [] };
-      entries.push(entry);
-      if (!realServers) missing.push(entry);
+      const range = proc && !proc.ambiguous.has(key) ? proc.services.get(key) : undefined;
+      if (!range) {
+        missingAt.push(services.length);
+        missing.push({ service, realServers: [] });
+      }
+      services.push(service);
+      ranges.push(range ?? { first: 0, count: 0 });
     }
     await this.fillRealServers(missing);
-    return { entries, fromProcfs: entries.length - missing.length };
+    for (let k = 0; k < missing.length; k++) {
+      const first = servers.length;
+      for (const rs of missing[k].realServers) servers.addSummary(rs);
+      ranges[missingAt[k]] = { first, count: missing[k].realServers.length };
+    }
+    return { services, ranges, servers, fromProcfs: services.length - missing.length };
   }
 
   /** Destination dumps for the given services, spread over a pool of sockets (full ObservedRealServers, so TableEntry[] fits too). */

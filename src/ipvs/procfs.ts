@@ -6,75 +6,121 @@
 // digits, fwmark services as "FWM  <8 hex digits>" without their family.
 import { closeSync, openSync, readSync } from 'node:fs';
 import { KernelTextError } from '../errors';
-import { formatIPv6, parseIPv6 } from './address';
-import type { Family, ForwardMethod, Protocol, RealServerSummary, ServiceKey } from './types';
+import { FwdMethod } from './spec';
+import { RealServerColumns, addressText, type ServerRange } from './summary';
+import type { Protocol, RealServerSummary, ServiceKey } from './types';
 
 export const IPVS_PROC_PATH = '/proc/net/ip_vs';
 
 export interface ProcTable {
-  /** real servers in kernel order, by joinKey of their service */
-  realServers: Map<string, RealServerSummary[]>;
+  /** every real server, in kernel order; a service's are consecutive */
+  servers: RealServerColumns;
+  /** by joinKey of their service: where its real servers are in `servers` */
+  services: Map<string, ServerRange>;
   /** keys seen more than once: an IPv4 and an IPv6 service with the same fwmark look alike here */
   ambiguous: Set<string>;
 }
 
+/** A service's real servers as objects (tests; the listing reads the columns). */
+export function realServersOf(t: ProcTable, key: string): RealServerSummary[] | undefined {
+  const r = t.services.get(key);
+  if (!r) return undefined;
+  const out: RealServerSummary[] = [];
+  for (let i = r.first; i < r.first + r.count; i++) out.push(t.servers.summaryAt(i));
+  return out;
+}
+
 const PROTOCOL: Record<string, Protocol> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
-const FORWARD: Record<string, ForwardMethod> = { Masq: 'masq', Local: 'local', Tunnel: 'tunnel', Route: 'route' };
+// ip_vs_fwd_name's words; a real server line is matched against each (no string made per line)
+const FORWARD: readonly [string, number][] = [
+  ['Route', FwdMethod.route],
+  ['Masq', FwdMethod.masq],
+  ['Tunnel', FwdMethod.tunnel],
+  ['Local', FwdMethod.local],
+];
 
 /** The key a service from netlink and the same service in /proc/net/ip_vs share. */
 export function joinKey(key: ServiceKey): string {
   return key.fwmark !== undefined ? `FWM ${key.fwmark}` : `${key.protocol} ${key.address} ${key.port}`;
 }
 
-// A scanner over the text, field by field, without splitting it into lines and tokens first:
-// a 10,000-service table is 50,000 lines, and under emulation every string made costs.
+const SPACE = 32;
+
+function hexValue(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1;
+}
+const NL = 10;
+
+// A scanner over the bytes, field by field, without making lines, tokens or a string of the
+// text: a 10,000-service table is 50,000 lines, and under emulation every object made costs.
 class Scanner {
   pos = 0;
   lineNo = 1;
   lineStart = 0;
+  /** the four words of the last endpoint() (IPv4: word 0) */
+  readonly w = new Uint32Array(4);
+  inet6 = false;
   constructor(
-    readonly text: string,
+    readonly buf: Buffer,
     private readonly what: string,
   ) {}
 
   error(problem: string): KernelTextError {
-    const end = this.text.indexOf('\n', this.lineStart);
-    const line = this.text.slice(this.lineStart, end === -1 ? undefined : end);
+    const end = this.buf.indexOf(NL, this.lineStart);
+    const line = this.buf.toString('latin1', this.lineStart, end === -1 ? this.buf.length : end);
     const shown = line.length > 80 ? `${line.slice(0, 80)}...` : line;
     return new KernelTextError(`${this.what} line ${this.lineNo}: ${problem}: "${shown}"`);
   }
 
   atEnd(): boolean {
-    return this.pos >= this.text.length;
+    return this.pos >= this.buf.length;
   }
   startsWith(s: string): boolean {
-    return this.text.startsWith(s, this.pos);
+    return this.startsWithAt(this.pos, s);
   }
   skipSpaces(): void {
-    while (this.text.charCodeAt(this.pos) === 32) this.pos++;
+    while (this.buf[this.pos] === SPACE) this.pos++;
   }
   /** the rest of the line is skipped; the next one starts */
   nextLine(): void {
-    const end = this.text.indexOf('\n', this.pos);
+    const end = this.buf.indexOf(NL, this.pos);
     if (end === -1) throw this.error('line without an end');
     this.pos = this.lineStart = end + 1;
     this.lineNo++;
   }
-  /** the next space-separated field (not past the end of the line) */
-  field(): string {
+  /** passes over the next space-separated field (not past the end of the line); returns its start */
+  skipField(): number {
     this.skipSpaces();
     const start = this.pos;
-    let c = this.text.charCodeAt(this.pos);
-    while (c !== 32 && c !== 10 && this.pos < this.text.length) c = this.text.charCodeAt(++this.pos);
+    const b = this.buf;
+    while (this.pos < b.length && b[this.pos] !== SPACE && b[this.pos] !== NL) this.pos++;
     if (this.pos === start) throw this.error('a field is missing');
-    return this.text.slice(start, this.pos);
+    return start;
   }
-  /** exactly `digits` upper-case hex digits */
+  /** the next space-separated field */
+  field(): string {
+    const start = this.skipField();
+    return this.buf.toString('latin1', start, this.pos);
+  }
+  /** the forwarding method's FwdMethod code, or -1 */
+  forward(): number {
+    const start = this.skipField();
+    const n = this.pos - start;
+    for (const [word, code] of FORWARD) if (n === word.length && this.startsWithAt(start, word)) return code;
+    return -1;
+  }
+  startsWithAt(at: number, s: string): boolean {
+    const b = this.buf;
+    if (at + s.length > b.length) return false;
+    for (let i = 0; i < s.length; i++) if (b[at + i] !== s.charCodeAt(i)) return false;
+    return true;
+  }
+  /** exactly `digits` hex digits (the kernel writes upper case; IPv6 in lower case) */
   hex(digits: number, what: string): number {
     let n = 0;
+    const b = this.buf;
     for (let i = 0; i < digits; i++) {
-      const c = this.text.charCodeAt(this.pos++);
-      const d = c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : -1;
+      const d = hexValue(b[this.pos++]);
       if (d < 0) throw this.error(`${what} is not ${digits} hex digits`);
       n = n * 16 + d;
     }
@@ -83,70 +129,135 @@ class Scanner {
   /** a decimal integer (the kernel prints weights and counters with %d) */
   int(what: string): number {
     this.skipSpaces();
+    const b = this.buf;
     let neg = false;
-    if (this.text.charCodeAt(this.pos) === 45) {
+    if (b[this.pos] === 45) {
       neg = true;
       this.pos++;
     }
     const start = this.pos;
     let n = 0;
-    for (let c = this.text.charCodeAt(this.pos); c >= 48 && c <= 57; c = this.text.charCodeAt(++this.pos)) n = n * 10 + (c - 48);
-    const c = this.text.charCodeAt(this.pos);
-    if (this.pos === start || (c !== 32 && c !== 10)) throw this.error(`${what} is not a number`);
+    for (let c = b[this.pos]; c >= 48 && c <= 57; c = b[++this.pos]) n = n * 10 + (c - 48);
+    const c = b[this.pos];
+    if (this.pos === start || this.pos - start > 10 || (c !== SPACE && c !== NL)) throw this.error(`${what} is not a number`);
     return neg ? -n : n;
   }
-  expect(c: string, what: string): void {
-    if (this.text[this.pos] !== c) throw this.error(`${what}: "${c}" expected`);
+  expect(c: number, what: string): void {
+    if (this.buf[this.pos] !== c) throw this.error(`${what}: "${String.fromCharCode(c)}" expected`);
     this.pos++;
   }
-  /** "C6120001:0050" or "[2001:0db8:...:0001]:0050" -> family, canonical address text, port */
-  endpoint(): { family: Family; address: string; port: number } {
+  /** "C6120001:0050" or "[2001:0db8:...:0001]:0050": the address into w/inet6, returns the port */
+  endpoint(): number {
     this.skipSpaces();
-    let family: Family;
-    let address: string;
-    if (this.text.charCodeAt(this.pos) === 91) {
-      const close = this.text.indexOf(']', this.pos);
-      const eol = this.text.indexOf('\n', this.pos);
-      const v6 = close !== -1 && (eol === -1 || close < eol) ? parseIPv6(this.text.slice(this.pos + 1, close)) : undefined;
-      if (!v6) throw this.error('not a bracketed IPv6 address');
-      this.pos = close + 1;
-      family = 'inet6';
-      address = formatIPv6(v6);
+    const w = this.w;
+    if (this.buf[this.pos] === 91) {
+      // %pI6 in brackets: eight groups of four hex digits
+      const b = this.buf;
+      const at = this.pos + 1;
+      for (let g = 0; g < 8; g++) {
+        const p = at + g * 5;
+        const sep = b[p + 4];
+        if (hexValue(b[p]) < 0 || hexValue(b[p + 1]) < 0 || hexValue(b[p + 2]) < 0 || hexValue(b[p + 3]) < 0 || sep !== (g < 7 ? 58 : 93)) {
+          throw this.error('not a bracketed IPv6 address (eight groups of four hex digits)');
+        }
+      }
+      for (let k = 0; k < 4; k++) {
+        this.pos = at + k * 10;
+        const hi = this.hex(4, 'an IPv6 address');
+        this.pos++;
+        w[k] = hi * 0x10000 + this.hex(4, 'an IPv6 address');
+      }
+      this.pos = at + 40;
+      this.inet6 = true;
     } else {
-      const n = this.hex(8, 'an IPv4 address');
-      family = 'inet';
-      address = `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+      w[0] = this.hex(8, 'an IPv4 address');
+      w[1] = w[2] = w[3] = 0;
+      this.inet6 = false;
     }
-    this.expect(':', 'address and port');
-    return { family, address, port: this.hex(4, 'a port') };
+    this.expect(58, 'address and port');
+    return this.hex(4, 'a port');
   }
 }
 
-const TITLES = ['IP Virtual Server version ', 'Prot LocalAddress:Port', '  -> RemoteAddress:Port'];
+// The common real server line, "  -> %08X:%04X      %-7s %-6d %-10d %-10d\n" with every number
+// inside its column, read at fixed offsets in one call; anything else goes the general way
+// (which reads the same values, or names what is wrong).
+const IPV4_LINE = 61;
+const HEX = new Int8Array(256).fill(-1);
+for (let c = 0; c < 256; c++) HEX[c] = hexValue(c);
+const FORWARD_COLUMN = FORWARD.map(([word, code]) => [Buffer.from(word.padEnd(7), 'latin1'), code] as const);
 
-/** Parses the text of /proc/net/ip_vs; throws KernelTextError naming the line it cannot read. */
-export function parseProcTable(text: string, what = IPVS_PROC_PATH): ProcTable {
-  const s = new Scanner(text, what);
+function ipv4RealServerLine(b: Buffer, p: number, servers: RealServerColumns): boolean {
+  if (p + IPV4_LINE > b.length || b[p + IPV4_LINE - 1] !== NL || b[p + 13] !== 58 || b[p + 31] !== SPACE) return false;
+  let address = 0;
+  for (let i = p + 5; i < p + 13; i++) {
+    const d = HEX[b[i]];
+    if (d < 0) return false;
+    address = address * 16 + d;
+  }
+  let port = 0;
+  for (let i = p + 14; i < p + 18; i++) {
+    const d = HEX[b[i]];
+    if (d < 0) return false;
+    port = port * 16 + d;
+  }
+  for (let i = p + 18; i < p + 24; i++) if (b[i] !== SPACE) return false;
+  let forward = -1;
+  for (const [column, code] of FORWARD_COLUMN) if (b[p + 24] === column[0] && b.compare(column, 0, 7, p + 24, p + 31) === 0) forward = code;
+  const weight = columnInt(b, p + 32, p + 38);
+  const active = columnInt(b, p + 39, p + 49);
+  const inactive = columnInt(b, p + 50, p + 60);
+  if (forward < 0 || weight < 0 || active < 0 || inactive < 0 || b[p + 38] !== SPACE || b[p + 49] !== SPACE) return false;
+  servers.add(false, address, 0, 0, 0, port, forward, weight, active, inactive);
+  return true;
+}
+
+/** Decimal digits at b[from], then only spaces up to `to`; -1 if not so. */
+function columnInt(b: Buffer, from: number, to: number): number {
+  let n = 0;
+  let i = from;
+  for (; i < to && b[i] >= 48 && b[i] <= 57; i++) n = n * 10 + (b[i] - 48);
+  if (i === from) return -1;
+  for (; i < to; i++) if (b[i] !== SPACE) return -1;
+  return n;
+}
+
+const TITLES = ['IP Virtual Server version ', 'Prot LocalAddress:Port', '  -> RemoteAddress:Port'];
+const ARROW = '  -> ';
+
+/** Parses /proc/net/ip_vs (bytes or text); throws KernelTextError naming the line it cannot read. */
+export function parseProcTable(input: Buffer | string, what = IPVS_PROC_PATH): ProcTable {
+  const s = new Scanner(typeof input === 'string' ? Buffer.from(input, 'latin1') : input, what);
   for (const title of TITLES) {
     if (!s.startsWith(title)) throw s.error(`not the line that starts "${title}"`);
     s.nextLine();
   }
-  const realServers = new Map<string, RealServerSummary[]>();
+  // about 50 bytes a real server line
+  const servers = new RealServerColumns(Math.max(16, s.buf.length >> 6));
+  const services = new Map<string, ServerRange>();
   const ambiguous = new Set<string>();
-  let current: RealServerSummary[] | undefined;
+  let current: ServerRange | undefined;
+  const w = s.w;
   while (!s.atEnd()) {
-    if (s.startsWith('  -> ')) {
+    if (s.startsWith(ARROW)) {
       if (!current) throw s.error('real server before any service');
-      s.pos += 5;
-      const key = s.endpoint();
-      const forward = FORWARD[s.field()];
-      if (!forward) throw s.error('forwarding method unknown');
+      if (ipv4RealServerLine(s.buf, s.pos, servers)) {
+        current.count++;
+        s.pos = s.lineStart = s.pos + IPV4_LINE;
+        s.lineNo++;
+        continue;
+      }
+      s.pos += ARROW.length;
+      const port = s.endpoint();
+      const forward = s.forward();
+      if (forward < 0) throw s.error('forwarding method unknown');
       const weight = s.int('weight');
-      const activeConns = s.int('ActiveConn');
-      const inactiveConns = s.int('InActConn');
-      current.push({ key, forward, weight, activeConns, inactiveConns });
+      const active = s.int('ActiveConn');
+      const inactive = s.int('InActConn');
       s.skipSpaces();
-      if (!s.startsWith('\n')) throw s.error('more fields than a real server line has');
+      if (s.buf[s.pos] !== NL) throw s.error('more fields than a real server line has');
+      servers.add(s.inet6, w[0], w[1], w[2], w[3], port, forward, weight, active, inactive);
+      current.count++;
     } else {
       const kind = s.field();
       let key: string;
@@ -156,17 +267,17 @@ export function parseProcTable(text: string, what = IPVS_PROC_PATH): ProcTable {
       } else {
         const protocol = PROTOCOL[kind];
         if (!protocol) throw s.error(`protocol "${kind}" is not TCP, UDP, SCTP or FWM`);
-        const ep = s.endpoint();
-        key = `${protocol} ${ep.address} ${ep.port}`;
+        const port = s.endpoint();
+        key = `${protocol} ${addressText(s.inet6, w[0], w[1], w[2], w[3])} ${port}`;
       }
-      s.field(); // the scheduler
-      current = [];
-      if (realServers.has(key)) ambiguous.add(key);
-      else realServers.set(key, current);
+      s.skipField(); // the scheduler
+      current = { first: servers.length, count: 0 };
+      if (services.has(key)) ambiguous.add(key);
+      else services.set(key, current);
     }
     s.nextLine();
   }
-  return { realServers, ambiguous };
+  return { servers, services, ambiguous };
 }
 
 /**
@@ -175,7 +286,7 @@ export function parseProcTable(text: string, what = IPVS_PROC_PATH): ProcTable {
  * costs more than the read itself.
  */
 export function readProcTable(path: string = IPVS_PROC_PATH): ProcTable | undefined {
-  let text: string;
+  let bytes: Buffer;
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -191,11 +302,11 @@ export function readProcTable(path: string = IPVS_PROC_PATH): ProcTable | undefi
       if (n === 0) break;
       used += n;
     }
-    text = buf.toString('latin1', 0, used);
+    bytes = buf.subarray(0, used);
   } catch {
     return undefined;
   } finally {
     closeSync(fd);
   }
-  return parseProcTable(text, path);
+  return parseProcTable(bytes, path);
 }

@@ -1,5 +1,6 @@
 // Domain types for the IPVS table. Identity and desired settings are kept apart from what the
 // kernel observes (stats, connection counts), so a reconciler can compare only what it owns.
+import type { TableSummary } from './summary';
 
 export type Family = 'inet' | 'inet6';
 export type Protocol = 'tcp' | 'udp' | 'sctp';
@@ -122,11 +123,6 @@ export interface TableSummaryEntry {
   realServers: RealServerSummary[];
 }
 
-export interface TableSummary {
-  entries: TableSummaryEntry[];
-  /** services whose real servers were read from /proc/net/ip_vs (the rest: a netlink dump each) */
-  fromProcfs: number;
-}
 
 /** One change to the table, for IpvsClient.apply (the same shape as the CLI's IpvsCommand). */
 export type IpvsOp =

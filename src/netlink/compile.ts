@@ -33,23 +33,34 @@ const E = HOST_LE ? 'LE' : 'BE';
 const SIZE: Record<string, number> = { u8: 1, u16: 2, u32: 4, s32: 4, u64: 8, u16be: 2, u32be: 4 };
 const MAX: Record<string, number> = { u8: 0xff, u16: 0xffff, u16be: 0xffff, u32: 0xffffffff, u32be: 0xffffffff };
 
+// Integer reads as byte arithmetic: the bounds are checked once per attribute, and a Buffer
+// method call per value (with its own checks) cost more than the decode under emulation.
+function u16At(at: string, bigEndian: boolean): string {
+  return bigEndian ? `((buf[${at}] << 8) | buf[${at} + 1])` : `(buf[${at}] | (buf[${at} + 1] << 8))`;
+}
+function u32At(at: string, bigEndian: boolean): string {
+  return bigEndian
+    ? `(buf[${at}] * 0x1000000 + ((buf[${at} + 1] << 16) | (buf[${at} + 2] << 8) | buf[${at} + 3]))`
+    : `((buf[${at}] | (buf[${at} + 1] << 8) | (buf[${at} + 2] << 16)) + buf[${at} + 3] * 0x1000000)`;
+}
+
 function readExpr(kind: string): string {
   const net = `(rawType & ${NLA_F_NET_BYTEORDER})`;
   switch (kind) {
     case 'u8':
       return 'buf[vs]';
     case 'u16':
-      return `${net} ? buf.readUInt16BE(vs) : buf.readUInt16${E}(vs)`;
+      return `${net} ? ${u16At('vs', true)} : ${u16At('vs', !HOST_LE)}`;
     case 'u32':
-      return `${net} ? buf.readUInt32BE(vs) : buf.readUInt32${E}(vs)`;
+      return `${net} ? ${u32At('vs', true)} : ${u32At('vs', !HOST_LE)}`;
     case 's32':
       return `${net} ? buf.readInt32BE(vs) : buf.readInt32${E}(vs)`;
     case 'u64':
       return `${net} ? buf.readBigUInt64BE(vs) : buf.readBigUInt64${E}(vs)`;
     case 'u16be':
-      return 'buf.readUInt16BE(vs)';
+      return u16At('vs', true);
     case 'u32be':
-      return 'buf.readUInt32BE(vs)';
+      return u32At('vs', true);
   }
   throw new Error(`not an integer kind: ${kind}`);
 }
@@ -72,8 +83,8 @@ export function compileDecoder(set: AttrSet, h: DecodeHelpers): DecodeFn {
     let unknown;
     let off = s;
     while (e - off >= 4) {
-      const len = buf.readUInt16${E}(off);
-      const rawType = buf.readUInt16${E}(off + 2);
+      const len = ${u16At('off', !HOST_LE)};
+      const rawType = ${u16At('off + 2', !HOST_LE)};
       const type = rawType & ${NLA_TYPE_MASK};
       if (len < 4 || len > e - off) throw h.badLength(where, type, off - s, len, e - off);
       const vs = off + 4, ve = off + len;

@@ -2,6 +2,7 @@
 // C integer arithmetic (unsigned differences read back as int), sorted by the same top-down merge
 // sort glibc's qsort uses, so that even the comparators' odd corners order entries as ipvsadm does.
 import type { Family, RealServerKey, ServiceKey } from '../types';
+import type { RealServerColumns } from '../summary';
 import { addressWords } from '../address';
 import { PROTOCOL_NUMBER } from './fields';
 
@@ -111,26 +112,48 @@ export function sortRealServers<T extends { key: RealServerKey }>(items: readonl
   return glibcSort(indexes(items.length), compareRealServersAt).map((i) => items[i]);
 }
 
+/**
+ * Real servers order[first .. first + count) of a RealServerColumns, sorted in place in
+ * ipvs_cmp_dests order (tmp: scratch space of at least count entries).
+ */
+export function sortRealServerRange(servers: RealServerColumns, order: Uint32Array, first: number, count: number, tmp: Uint32Array): void {
+  if (count < 2) return;
+  const w = servers.words;
+  const cmp = (a: number, b: number): number => {
+    const wa = a * 4;
+    const wb = b * 4;
+    let r = unsignedDiff(w[wa], w[wb]);
+    if (servers.inet6[a] === 1 && r === 0) {
+      r = unsignedDiff(w[wa + 1], w[wb + 1]);
+      if (r === 0) r = unsignedDiff(w[wa + 2], w[wb + 2]);
+      if (r === 0) r = unsignedDiff(w[wa + 3], w[wb + 3]);
+    }
+    return r !== 0 ? r : servers.port[a] - servers.port[b];
+  };
+  mergeSort(order, first, count, cmp, tmp);
+}
+
 /** glibc msort: split n/2, merge taking the left element while cmp(left, right) <= 0. */
 export function glibcSort<T>(items: readonly T[], cmp: (a: T, b: T) => number): T[] {
-  const out = items.slice();
-  const tmp = new Array<T>(out.length);
-  const sort = (lo: number, n: number): void => {
-    if (n <= 1) return;
-    const n1 = n >> 1;
-    const n2 = n - n1;
-    sort(lo, n1);
-    sort(lo + n1, n2);
-    let i = lo;
-    let j = lo + n1;
-    const iEnd = lo + n1;
-    const jEnd = lo + n;
-    let k = 0;
-    while (i < iEnd && j < jEnd) tmp[k++] = cmp(out[i], out[j]) <= 0 ? out[i++] : out[j++];
-    while (i < iEnd) tmp[k++] = out[i++];
-    // the rest of the right run is already in place
-    for (let m = 0; m < k; m++) out[lo + m] = tmp[m];
-  };
-  sort(0, out.length);
-  return out;
+  const order = new Uint32Array(items.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  mergeSort(order, 0, order.length, (a, b) => cmp(items[a], items[b]), new Uint32Array(items.length));
+  return Array.from(order, (i) => items[i]);
+}
+
+/** glibc msort of order[lo .. lo + n) by cmp on the values held there, in place. */
+function mergeSort(order: Uint32Array, lo: number, n: number, cmp: (a: number, b: number) => number, tmp: Uint32Array): void {
+  if (n <= 1) return;
+  const n1 = n >> 1;
+  mergeSort(order, lo, n1, cmp, tmp);
+  mergeSort(order, lo + n1, n - n1, cmp, tmp);
+  let i = lo;
+  let j = lo + n1;
+  const iEnd = lo + n1;
+  const jEnd = lo + n;
+  let k = 0;
+  while (i < iEnd && j < jEnd) tmp[k++] = cmp(order[i], order[j]) <= 0 ? order[i++] : order[j++];
+  while (i < iEnd) tmp[k++] = order[i++];
+  // the rest of the right run is already in place
+  for (let m = 0; m < k; m++) order[lo + m] = tmp[m];
 }

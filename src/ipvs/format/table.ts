@@ -6,7 +6,10 @@ import { FORWARD_NAME, PROTOCOL_NAME, hasSchedulerFlags, persistenceMask, schedu
 import type { Namer } from './names';
 import { largeNumber } from './numbers';
 import { left, right } from './printf';
-import { sortRealServers, sortServices } from './sort';
+import { sortRealServerRange, sortRealServers, sortServices } from './sort';
+import { TextSink, putBytes, putIPv4, putInt, putSpacesTo } from './sink';
+import { summaryOf, type TableSummary } from '../summary';
+import { FwdMethod } from '../spec';
 
 /** A virtual service with its real servers, as one listing shows it. */
 export type ServiceEntry = TableEntry;
@@ -122,14 +125,13 @@ function realServerName(svc: VirtualService, rs: RealServerSummary, namer: Namer
   return rs.key.family === 'inet6' ? name : name.slice(0, 28);
 }
 
-/** "Masq   ": the forwarding column of the default view, padded once, not once per line */
-const FORWARD_COLUMN = Object.fromEntries(Object.entries(FORWARD_NAME).map(([k, name]) => [k, left(name, 7)])) as Record<ForwardMethod, string>;
+/** "Masq   " by FwdMethod code: the forwarding column of the default view, padded once */
+const FORWARD_BYTES: Uint8Array[] = [];
+for (const [k, name] of Object.entries(FORWARD_NAME)) FORWARD_BYTES[FwdMethod[k as ForwardMethod]] = Buffer.from(left(name, 7), 'latin1');
+const ARROW = Buffer.from('  -> ', 'latin1');
 
 function realServerLine(svc: VirtualService, rs: RealServerSummary, fmt: ListFormat): string {
   const name = left(realServerName(svc, rs, fmt.namer), 28);
-  if (fmt.mode === 'default') {
-    return `  -> ${name} ${FORWARD_COLUMN[rs.forward]} ${left(rs.weight, 6)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
-  }
   const d = observedRealServer(rs, fmt.mode);
   const s = d.stats;
   const big = (n: bigint) => largeNumber(n, fmt.exact);
@@ -144,10 +146,12 @@ function realServerLine(svc: VirtualService, rs: RealServerSummary, fmt: ListFor
       return `  -> ${name} ${left(d.weight, 9)} ${left(d.persistentConns, 11)} ${left(d.activeConns, 10)} ${left(d.inactiveConns, 10)}`;
     case 'tun-info':
       return `  -> ${name} ${left(FORWARD_NAME[d.forward], 7)} ${left(tunnelInfo(d) ?? 'n/a', 13)} ${left(d.weight, 6)} ${left(d.activeConns, 10)} ${left(d.inactiveConns, 10)}`;
+    case 'default':
+      throw new Error('the default columns are written by writeSummary');
   }
 }
 
-/** One service line followed by its real servers (sorted unless fmt.sort is false). */
+/** One service line followed by its real servers (sorted unless fmt.sort is false); not the default columns. */
 export function formatServiceEntry(entry: TableSummaryEntry, fmt: ListFormat): string {
   const servers = fmt.sort ? sortRealServers(entry.realServers) : entry.realServers;
   let out = serviceLine(entry.service, fmt) + '\n';
@@ -159,8 +163,75 @@ export function orderServices<E extends TableSummaryEntry>(entries: readonly E[]
   return sort ? sortServices(entries, (e) => e.service.key) : entries;
 }
 
+/**
+ * The default columns (`ipvsadm -L [-n]`) of a summary, as bytes: the header when info is
+ * given, the title, every service and its real servers. Real server lines are written from the
+ * columns straight into the output (numeric IPv4 addresses never become strings).
+ */
+export function writeSummary(info: IpvsInfo | undefined, summary: TableSummary, fmt: Pick<ListFormat, 'sort' | 'namer'>): Buffer {
+  const { services, ranges, servers } = summary;
+  const out = new TextSink(4096 + servers.length * 72 + services.length * 48);
+  if (info) out.text(formatHeader(info));
+  out.text(formatTitle('default'));
+  const serviceOrder = services.map((_, i) => i);
+  const order = new Uint32Array(servers.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  if (fmt.sort) {
+    const tmp = new Uint32Array(servers.length);
+    for (const r of ranges) sortRealServerRange(servers, order, r.first, r.count, tmp);
+  }
+  const lineFormat: ListFormat = { mode: 'default', exact: false, sort: fmt.sort, namer: fmt.namer };
+  const numericIPv4 = fmt.namer.numeric === true;
+  const { inet6, words, port, forward, weight, activeConns, inactiveConns } = servers;
+  for (const i of fmt.sort ? sortServices(serviceOrder, (k) => services[k].key) : serviceOrder) {
+    const svc = services[i];
+    out.text(serviceLine(svc, lineFormat));
+    out.byte(10);
+    const { first, count } = ranges[i];
+    for (let j = first; j < first + count; j++) {
+      const k = order[j];
+      // "  -> %-28s %-7s %-6d %-10d %-10d\n", one reserve per line; a name may be up to 59 bytes
+      let name: string | undefined;
+      if (!numericIPv4 || inet6[k] === 1) {
+        const v6 = inet6[k] === 1;
+        name = fmt.namer.addrPort(v6 ? 'inet6' : 'inet', servers.addressText(k), port[k], svc.key.protocol);
+        if (!v6) name = name.slice(0, 28);
+      }
+      const b = out.reserve(128 + (name ? name.length * 3 : 0));
+      const start = out.length;
+      let p = putBytes(b, start, ARROW);
+      if (name === undefined) {
+        p = putIPv4(b, p, words[k * 4]);
+        b[p++] = 58;
+        p = putInt(b, p, port[k]);
+        out.length = p;
+      } else {
+        out.length = p;
+        out.text(name);
+        p = out.length;
+      }
+      p = putSpacesTo(b, p, start + 5 + 28);
+      b[p++] = 32;
+      p = putBytes(b, p, FORWARD_BYTES[forward[k]]);
+      b[p++] = 32;
+      let col = p;
+      p = putSpacesTo(b, putInt(b, p, weight[k]), col + 6);
+      b[p++] = 32;
+      col = p;
+      p = putSpacesTo(b, putInt(b, p, activeConns[k]), col + 10);
+      b[p++] = 32;
+      col = p;
+      p = putSpacesTo(b, putInt(b, p, inactiveConns[k]), col + 10);
+      b[p++] = 10;
+      out.length = p;
+    }
+  }
+  return out.result();
+}
+
 /** `ipvsadm -L [-n] [--stats|...]`: header, title, every service. */
 export function formatTable(info: IpvsInfo, entries: readonly TableSummaryEntry[], fmt: ListFormat): string {
+  if (fmt.mode === 'default') return writeSummary(info, summaryOf(entries), fmt).toString('utf8');
   const parts = [formatHeader(info), formatTitle(fmt.mode)];
   for (const e of orderServices(entries, fmt.sort)) parts.push(formatServiceEntry(e, fmt));
   return parts.join('');
@@ -168,5 +239,6 @@ export function formatTable(info: IpvsInfo, entries: readonly TableSummaryEntry[
 
 /** `ipvsadm -L -t ADDR:PORT`: title and that one service, no version header. */
 export function formatOneService(entry: TableSummaryEntry, fmt: ListFormat): string {
+  if (fmt.mode === 'default') return writeSummary(undefined, summaryOf([entry]), fmt).toString('utf8');
   return formatTitle(fmt.mode) + formatServiceEntry(entry, fmt);
 }

@@ -8,7 +8,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { FULL_TABLE, asRestoreInput, ipvsadm, lvsdAsync, setUpNamespace } from '../../support/ipvs-lab';
 import { openIpvs } from '../../../src/ipvs/client';
-import { parseProcTable } from '../../../src/ipvs/procfs';
+import { parseProcTable, realServersOf } from '../../../src/ipvs/procfs';
 
 // A service on the director itself with live connections from here: ActiveConn is not 0.
 const LIVE = [
@@ -51,9 +51,9 @@ after(() => {
 test('the real servers come from /proc/net/ip_vs, one read for every service', async () => {
   const c = await openIpvs();
   try {
-    const { entries, fromProcfs } = await c.listTableSummary();
-    assert.equal(entries.length, services([...FULL_TABLE, ...LIVE]));
-    assert.equal(fromProcfs, entries.length);
+    const { services: listed, fromProcfs } = await c.listTableSummary();
+    assert.equal(listed.length, services([...FULL_TABLE, ...LIVE]));
+    assert.equal(fromProcfs, listed.length);
   } finally {
     c.close();
   }
@@ -61,8 +61,8 @@ test('the real servers come from /proc/net/ip_vs, one read for every service', a
 
 test('/proc/net/ip_vs as the kernel writes it parses, live connection counts included', () => {
   const proc = parseProcTable(readFileSync('/proc/net/ip_vs', 'latin1'));
-  assert.equal(proc.realServers.size, services([...FULL_TABLE, ...LIVE]));
-  const live = proc.realServers.get('tcp 198.18.0.1 7000');
+  assert.equal(proc.services.size, services([...FULL_TABLE, ...LIVE]));
+  const live = realServersOf(proc, 'tcp 198.18.0.1 7000');
   assert.equal(live?.length, 1);
   assert.ok(live![0].activeConns + live![0].inactiveConns > 0, `connections counted: ${JSON.stringify(live![0])}`);
 });
@@ -79,9 +79,9 @@ test('a fwmark used by an IPv4 and an IPv6 service is listed through netlink, st
   ipvsadm(['-R'], asRestoreInput(SAME_MARK));
   const c = await openIpvs();
   try {
-    const { entries, fromProcfs } = await c.listTableSummary();
-    assert.equal(entries.length, services([...FULL_TABLE, ...LIVE, ...SAME_MARK]));
-    assert.equal(fromProcfs, entries.length - 2);
+    const { services: listed, fromProcfs } = await c.listTableSummary();
+    assert.equal(listed.length, services([...FULL_TABLE, ...LIVE, ...SAME_MARK]));
+    assert.equal(fromProcfs, listed.length - 2);
   } finally {
     c.close();
   }
@@ -89,15 +89,15 @@ test('a fwmark used by an IPv4 and an IPv6 service is listed through netlink, st
 });
 
 test('without a readable /proc listing every service gets a netlink dump, and the listing is the same', async () => {
-  const { formatTable } = await import('../../../src/ipvs/format/table');
+  const { writeSummary } = await import('../../../src/ipvs/format/table');
   const { numericNamer } = await import('../../../src/ipvs/format/names');
-  const fmt = { mode: 'default' as const, exact: false, sort: true, namer: numericNamer };
+  const fmt = { sort: true, namer: numericNamer };
   const [viaProc, viaNetlink] = [await openIpvs(), await openIpvs({ procPath: '/nonexistent/ip_vs' })];
   try {
     const [info, a, b] = await Promise.all([viaProc.info(), viaProc.listTableSummary(), viaNetlink.listTableSummary()]);
     assert.equal(b.fromProcfs, 0);
-    assert.equal(formatTable(info, b.entries, fmt), formatTable(info, a.entries, fmt));
-    assert.equal(formatTable(info, a.entries, fmt), ipvsadm(['-L', '-n']));
+    assert.equal(writeSummary(info, b, fmt).toString(), writeSummary(info, a, fmt).toString());
+    assert.equal(writeSummary(info, a, fmt).toString(), ipvsadm(['-L', '-n']));
   } finally {
     viaProc.close();
     viaNetlink.close();
