@@ -2,7 +2,7 @@
 // starting with "ipvsadm"): the whole input is checked first and every problem names its line;
 // only a fully valid input yields commands to apply.
 import { InputError, LvsdError } from '../errors';
-import type { IpvsClient } from './types';
+import type { IpvsClient, RealServer, ServiceKey } from './types';
 import { buildCommand, buildTimeouts, type GivenOption, type IpvsCommand } from './command';
 import { COMMAND_OPTIONS, type CommandKind, type OptionSpec } from './options';
 
@@ -188,40 +188,128 @@ export function parseRestoreWords(words: string[]): IpvsCommand {
   return buildCommand(kind, options);
 }
 
-// The lines ipvsadm -S writes for plain services and real servers, matched whole by one regular
-// expression each (native code, where a loop over characters is slow under emulation). Nothing
-// in them is quoted, escaped or commented, so they yield the same options the general reader would.
-const COMMON_SERVICE = /^-A -([tu]) ([0-9.:]+) -s ([a-z0-9]+)$/;
-const COMMON_SERVER = /^-a -([tu]) ([0-9.:]+) -r ([0-9.:]+) -([gim]) -w ([0-9]+)$/;
-const SERVICE_FLAG: Record<string, { long: string; flag: string }> = {
-  t: { long: 'tcp-service', flag: '-t' },
-  u: { long: 'udp-service', flag: '-u' },
-};
-const FORWARD_FLAG: Record<string, GivenOption> = {
-  g: { long: 'gatewaying', flag: '-g' },
-  i: { long: 'ipip', flag: '-i' },
-  m: { long: 'masquerading', flag: '-m' },
-};
+// The lines ipvsadm -S writes for plain TCP/UDP IPv4 services and their real servers, read in
+// place by a scanner (no line string, no word list, no option list: a restore has 50,000 of them):
+//   -A -t|-u A.B.C.D:PORT -s SCHED
+//   -a -t|-u A.B.C.D:PORT -r A.B.C.D[:PORT] -g|-i|-m -w WEIGHT
+// The scanner only accepts what buildCommand accepts and gives what it gives (the property test
+// compares them); any other line, or any value it would refuse, goes the general way, which then
+// names the problem.
 
-/** A line of one of the common shapes as a command (checked like any other), else undefined. */
-export function parseCommonLine(line: string): IpvsCommand | undefined {
-  let m = COMMON_SERVER.exec(line);
-  if (m) {
-    const service = SERVICE_FLAG[m[1]];
-    return buildCommand('add-server', [
-      { long: service.long, flag: service.flag, value: m[2] },
-      { long: 'real-server', flag: '-r', value: m[3] },
-      FORWARD_FLAG[m[4]],
-      { long: 'weight', flag: '-w', value: m[5] },
-    ]);
+/** Where the scan is in the text (set by the scan helpers below), and the number last read. */
+let at = 0;
+let num = 0;
+
+/** A dotted quad at `at` as parseIPv4 takes it (no leading zeros); moves `at` past it. */
+function scanIPv4(text: string, end: number): boolean {
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (at >= end || text.charCodeAt(at) !== 46 /* . */) return false;
+      at++;
+    }
+    const from = at;
+    if (!scanDigits(text, end, 3) || num > 255 || (at - from > 1 && text.charCodeAt(from) === 48 /* 0 */)) return false;
   }
-  m = COMMON_SERVICE.exec(line);
-  if (m) {
-    const service = SERVICE_FLAG[m[1]];
-    return buildCommand('add-service', [
-      { long: service.long, flag: service.flag, value: m[2] },
-      { long: 'scheduler', flag: '-s', value: m[3] },
-    ]);
+  return true;
+}
+
+/** 1..max decimal digits at `at` into `num`; moves `at` past them. */
+function scanDigits(text: string, end: number, max: number): boolean {
+  const from = at;
+  num = 0;
+  while (at < end) {
+    const c = text.charCodeAt(at);
+    if (c < 48 || c > 57) break;
+    num = num * 10 + (c - 48);
+    at++;
+  }
+  return at > from && at - from <= max;
+}
+
+/** ":PORT" (0..65535, as parseIPv4Endpoint reads it) at `at` into `num`. */
+function scanPort(text: string, end: number): boolean {
+  if (at >= end || text.charCodeAt(at) !== 58 /* : */) return false;
+  at++;
+  return scanDigits(text, end, 5) && num <= 65535;
+}
+
+/** The literal `s` at `at`; moves `at` past it. */
+function scanLiteral(text: string, s: string): boolean {
+  if (!text.startsWith(s, at)) return false;
+  at += s.length;
+  return true;
+}
+
+/** The end of the line, or a blank and the next word. */
+function scanBlank(text: string, end: number): boolean {
+  return at < end && text.charCodeAt(at++) === 32;
+}
+
+// Consecutive lines naming one service share its (frozen) key, as buildCommand's do.
+let lastService: { text: string; protocol: 'tcp' | 'udp'; key: ServiceKey } | undefined;
+let lastScheduler = '';
+
+/** "-t|-u A.B.C.D:PORT" at `at`: the service's key (port in `num`), else undefined. */
+function scanService(text: string, end: number): ServiceKey | undefined {
+  if (!scanLiteral(text, '-')) return undefined;
+  const p = text.charCodeAt(at++);
+  const protocol = p === 116 /* t */ ? 'tcp' : p === 117 /* u */ ? 'udp' : undefined;
+  if (!protocol || !scanBlank(text, end)) return undefined;
+  const from = at;
+  if (lastService && lastService.protocol === protocol && text.startsWith(lastService.text, from)) {
+    at = from + lastService.text.length;
+    if (at === end || text.charCodeAt(at) === 32) return lastService.key;
+    at = from;
+  }
+  if (!scanIPv4(text, end)) return undefined;
+  const hostEnd = at;
+  if (!scanPort(text, end) || (at < end && text.charCodeAt(at) !== 32)) return undefined;
+  const key: ServiceKey = Object.freeze({ family: 'inet', protocol, address: text.slice(from, hostEnd), port: num });
+  lastService = { text: text.slice(from, at), protocol, key };
+  return key;
+}
+
+function isSchedulerChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 95 || c === 45;
+}
+
+/** The command of a line text[start..end) of one of the shapes above, else undefined. */
+export function parseCommonLine(text: string, start = 0, end = text.length): IpvsCommand | undefined {
+  at = start;
+  if (scanLiteral(text, '-A ')) {
+    const key = scanService(text, end);
+    if (!key || key.port === 0 || !scanBlank(text, end) || !scanLiteral(text, '-s ')) return undefined;
+    const from = at;
+    while (at < end && isSchedulerChar(text.charCodeAt(at))) at++;
+    if (at !== end || at === from || at - from > 15) return undefined;
+    if (!text.startsWith(lastScheduler, from) || lastScheduler.length !== end - from) lastScheduler = text.slice(from, end);
+    return { kind: 'add-service', service: { key, scheduler: lastScheduler, flags: 0, timeout: 0, netmask: '255.255.255.255' } };
+  }
+  if (scanLiteral(text, '-a ')) {
+    const service = scanService(text, end);
+    if (!service || !scanBlank(text, end) || !scanLiteral(text, '-r ')) return undefined;
+    const from = at;
+    if (!scanIPv4(text, end)) return undefined;
+    const address = text.slice(from, at);
+    let port = service.port ?? 0;
+    if (at < end && text.charCodeAt(at) === 58 /* : */) {
+      if (!scanPort(text, end)) return undefined;
+      port = num;
+    }
+    if (!scanBlank(text, end) || !scanLiteral(text, '-')) return undefined;
+    const f = text.charCodeAt(at++);
+    const forward = f === 103 /* g */ ? 'route' : f === 105 /* i */ ? 'tunnel' : f === 109 /* m */ ? 'masq' : undefined;
+    if (!forward || !scanBlank(text, end) || !scanLiteral(text, '-w ') || !scanDigits(text, end, 5) || num > 65535 || at !== end) return undefined;
+    // direct routing and tunnels always get the service's port
+    const server: RealServer = {
+      key: { family: 'inet', address, port: forward === 'masq' ? port : (service.port ?? 0) },
+      forward,
+      weight: num,
+      upperThreshold: 0,
+      lowerThreshold: 0,
+    };
+    if (forward === 'tunnel') server.tunnelType = 'ipip';
+    return { kind: 'add-server', service, server };
   }
   return undefined;
 }
@@ -230,21 +318,22 @@ export function parseCommonLine(line: string): IpvsCommand | undefined {
 export function parseRestore(text: string): RestoreLine[] {
   const out: RestoreLine[] = [];
   const problems: { line: number; message: string }[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
+  // lines as text.split('\n') gives them, without the array of 50,000 strings
+  for (let start = 0, line = 1; start <= text.length; line++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
     try {
-      const common = parseCommonLine(lines[i]);
-      if (common) {
-        out.push({ line: i + 1, command: common });
-        continue;
+      const common = parseCommonLine(text, start, end);
+      if (common) out.push({ line, command: common });
+      else {
+        const words = splitWords(text.slice(start, end));
+        if (words.length > 0) out.push({ line, command: parseRestoreWords(words) });
       }
-      const words = splitWords(lines[i]);
-      if (words.length === 0) continue;
-      out.push({ line: i + 1, command: parseRestoreWords(words) });
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
-      problems.push({ line: i + 1, message: err.message });
+      problems.push({ line, message: err.message });
     }
+    start = end + 1;
   }
   if (problems.length > 0) throw new RestoreError(problems);
   return out;
