@@ -73,7 +73,8 @@ export function opMessage(familyId: number, op: IpvsOp): Buffer {
  * names each service on several messages in a row: its attribute is encoded once and repeated.
  */
 export function writeOps(familyId: number, ops: readonly IpvsOp[]): { buf: Buffer; ends: Uint32Array } {
-  const w = new Writer(Math.max(256, ops.length * 96));
+  // 144 bytes: a little more than an IPv4 NEW_DEST (140), so that a restore's buffer never grows
+  const w = new Writer(Math.max(256, ops.length * 144));
   const ends = new Uint32Array(ops.length);
   let last: ServiceKey | undefined;
   let lastFrom = 0;

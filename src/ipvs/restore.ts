@@ -189,122 +189,75 @@ export function parseRestoreWords(words: string[]): IpvsCommand {
 }
 
 // The lines ipvsadm -S writes for plain TCP/UDP IPv4 services and their real servers, read in
-// place by a scanner (no line string, no word list, no option list: a restore has 50,000 of them):
+// place (no line string, no word list, no option list: a restore has 50,000 of them):
 //   -A -t|-u A.B.C.D:PORT -s SCHED
 //   -a -t|-u A.B.C.D:PORT -r A.B.C.D[:PORT] -g|-i|-m -w WEIGHT
-// The scanner only accepts what buildCommand accepts and gives what it gives (the property test
-// compares them); any other line, or any value it would refuse, goes the general way, which then
-// names the problem.
+// A sticky regular expression checks the whole line (native code from the first lines on, where
+// a JavaScript loop over characters runs interpreted for a while: slow under emulation), then
+// the fields are found by position. Only what buildCommand accepts is read, giving what it gives
+// (the property tests compare them); any other line, or a value it would refuse, goes the
+// general way, which then names the problem.
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'; // as parseIPv4: no leading zeros
+const IPV4 = `${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}`;
+const COMMON_SERVICE = new RegExp(`-A -[tu] ${IPV4}:[0-9]{1,5} -s [A-Za-z0-9_-]{1,15}$`, 'my');
+const COMMON_SERVER = new RegExp(`-a -[tu] ${IPV4}:[0-9]{1,5} -r ${IPV4}(?::[0-9]{1,5})? -[gim] -w [0-9]{1,5}$`, 'my');
 
-/** Where the scan is in the text (set by the scan helpers below), and the number last read. */
-let at = 0;
-let num = 0;
-
-/** A dotted quad at `at` as parseIPv4 takes it (no leading zeros); moves `at` past it. */
-function scanIPv4(text: string, end: number): boolean {
-  for (let part = 0; part < 4; part++) {
-    if (part > 0) {
-      if (at >= end || text.charCodeAt(at) !== 46 /* . */) return false;
-      at++;
-    }
-    const from = at;
-    if (!scanDigits(text, end, 3) || num > 255 || (at - from > 1 && text.charCodeAt(from) === 48 /* 0 */)) return false;
-  }
-  return true;
+/** Whether `re` matches text from `start` exactly to `end` (multiline $ also stops at \r). */
+function matchesLine(re: RegExp, text: string, start: number, end: number): boolean {
+  re.lastIndex = start;
+  return re.test(text) && re.lastIndex === end;
 }
 
-/** 1..max decimal digits at `at` into `num`; moves `at` past them. */
-function scanDigits(text: string, end: number, max: number): boolean {
-  const from = at;
-  num = 0;
-  while (at < end) {
-    const c = text.charCodeAt(at);
-    if (c < 48 || c > 57) break;
-    num = num * 10 + (c - 48);
-    at++;
-  }
-  return at > from && at - from <= max;
-}
-
-/** ":PORT" (0..65535, as parseIPv4Endpoint reads it) at `at` into `num`. */
-function scanPort(text: string, end: number): boolean {
-  if (at >= end || text.charCodeAt(at) !== 58 /* : */) return false;
-  at++;
-  return scanDigits(text, end, 5) && num <= 65535;
-}
-
-/** The literal `s` at `at`; moves `at` past it. */
-function scanLiteral(text: string, s: string): boolean {
-  if (!text.startsWith(s, at)) return false;
-  at += s.length;
-  return true;
-}
-
-/** The end of the line, or a blank and the next word. */
-function scanBlank(text: string, end: number): boolean {
-  return at < end && text.charCodeAt(at++) === 32;
+/** The decimal digits text[from..to) (already checked to be 1..5 digits). */
+function digitsAt(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let k = from; k < to; k++) n = n * 10 + text.charCodeAt(k) - 48;
+  return n;
 }
 
 // Consecutive lines naming one service share its (frozen) key, as buildCommand's do.
-let lastService: { text: string; protocol: 'tcp' | 'udp'; key: ServiceKey } | undefined;
+let lastService: { text: string; protocol: 'tcp' | 'udp'; key: ServiceKey & { port: number } } | undefined;
 let lastScheduler = '';
 
-/** "-t|-u A.B.C.D:PORT" at `at`: the service's key (port in `num`), else undefined. */
-function scanService(text: string, end: number): ServiceKey | undefined {
-  if (!scanLiteral(text, '-')) return undefined;
-  const p = text.charCodeAt(at++);
-  const protocol = p === 116 /* t */ ? 'tcp' : p === 117 /* u */ ? 'udp' : undefined;
-  if (!protocol || !scanBlank(text, end)) return undefined;
-  const from = at;
-  if (lastService && lastService.protocol === protocol && text.startsWith(lastService.text, from)) {
-    at = from + lastService.text.length;
-    if (at === end || text.charCodeAt(at) === 32) return lastService.key;
-    at = from;
-  }
-  if (!scanIPv4(text, end)) return undefined;
-  const hostEnd = at;
-  if (!scanPort(text, end) || (at < end && text.charCodeAt(at) !== 32)) return undefined;
-  const key: ServiceKey = Object.freeze({ family: 'inet', protocol, address: text.slice(from, hostEnd), port: num });
-  lastService = { text: text.slice(from, at), protocol, key };
+/** The key of the checked service "-t|-u A.B.C.D:PORT" at `at` (its port may be above 65535). */
+function serviceAt(text: string, at: number): ServiceKey & { port: number } {
+  const protocol = text.charCodeAt(at + 1) === 116 /* t */ ? 'tcp' : 'udp';
+  const from = at + 3;
+  const colon = text.indexOf(':', from);
+  const blank = text.indexOf(' ', colon);
+  const last = lastService;
+  if (last && last.protocol === protocol && blank - from === last.text.length && text.startsWith(last.text, from)) return last.key;
+  const key = Object.freeze({ family: 'inet' as const, protocol, address: text.slice(from, colon), port: digitsAt(text, colon + 1, blank) });
+  lastService = { text: text.slice(from, blank), protocol, key };
   return key;
-}
-
-function isSchedulerChar(c: number): boolean {
-  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || c === 95 || c === 45;
 }
 
 /** The command of a line text[start..end) of one of the shapes above, else undefined. */
 export function parseCommonLine(text: string, start = 0, end = text.length): IpvsCommand | undefined {
-  at = start;
-  if (scanLiteral(text, '-A ')) {
-    const key = scanService(text, end);
-    if (!key || key.port === 0 || !scanBlank(text, end) || !scanLiteral(text, '-s ')) return undefined;
-    const from = at;
-    while (at < end && isSchedulerChar(text.charCodeAt(at))) at++;
-    if (at !== end || at === from || at - from > 15) return undefined;
-    if (!text.startsWith(lastScheduler, from) || lastScheduler.length !== end - from) lastScheduler = text.slice(from, end);
+  const c = text.charCodeAt(start + 1);
+  if (c === 65 /* A */ && matchesLine(COMMON_SERVICE, text, start, end)) {
+    const key = serviceAt(text, start + 3);
+    if (key.port === 0 || key.port > 65535) return undefined;
+    const from = text.indexOf(' -s ', start + 3) + 4;
+    if (lastScheduler.length !== end - from || !text.startsWith(lastScheduler, from)) lastScheduler = text.slice(from, end);
     return { kind: 'add-service', service: { key, scheduler: lastScheduler, flags: 0, timeout: 0, netmask: '255.255.255.255' } };
   }
-  if (scanLiteral(text, '-a ')) {
-    const service = scanService(text, end);
-    if (!service || !scanBlank(text, end) || !scanLiteral(text, '-r ')) return undefined;
-    const from = at;
-    if (!scanIPv4(text, end)) return undefined;
-    const address = text.slice(from, at);
-    let port = service.port ?? 0;
-    if (at < end && text.charCodeAt(at) === 58 /* : */) {
-      if (!scanPort(text, end)) return undefined;
-      port = num;
-    }
-    if (!scanBlank(text, end) || !scanLiteral(text, '-')) return undefined;
-    const f = text.charCodeAt(at++);
-    const forward = f === 103 /* g */ ? 'route' : f === 105 /* i */ ? 'tunnel' : f === 109 /* m */ ? 'masq' : undefined;
-    if (!forward || !scanBlank(text, end) || !scanLiteral(text, '-w ') || !scanDigits(text, end, 5) || num > 65535 || at !== end) return undefined;
+  if (c === 97 /* a */ && matchesLine(COMMON_SERVER, text, start, end)) {
+    const service = serviceAt(text, start + 3);
+    const from = text.indexOf(' -r ', start + 3) + 4;
+    const flag = text.indexOf(' -', from);
+    const colon = text.indexOf(':', from);
+    const hostEnd = colon >= 0 && colon < flag ? colon : flag;
+    const port = hostEnd === colon ? digitsAt(text, colon + 1, flag) : service.port;
+    const weight = digitsAt(text, flag + 7, end);
+    if (service.port > 65535 || port > 65535 || weight > 65535) return undefined;
+    const f = text.charCodeAt(flag + 2);
+    const forward = f === 103 /* g */ ? 'route' : f === 105 /* i */ ? 'tunnel' : 'masq';
     // direct routing and tunnels always get the service's port
     const server: RealServer = {
-      key: { family: 'inet', address, port: forward === 'masq' ? port : (service.port ?? 0) },
+      key: { family: 'inet', address: text.slice(from, hostEnd), port: forward === 'masq' ? port : service.port },
       forward,
-      weight: num,
+      weight,
       upperThreshold: 0,
       lowerThreshold: 0,
     };
