@@ -8,23 +8,28 @@ import type { Family } from './types';
  */
 export function parseIPv4(text: string): Uint8Array | undefined {
   const bytes = new Uint8Array(4);
+  return parseIPv4Into(text, bytes, 0) ? bytes : undefined;
+}
+
+/** parseIPv4 into out[offset..offset+3] (which it may have changed when it returns false). */
+export function parseIPv4Into(text: string, out: Uint8Array, offset: number): boolean {
   let part = 0;
   let value = 0;
   let digits = 0;
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : 46; // a final '.' closes the last part
     if (c >= 48 && c <= 57) {
-      if (digits === 1 && value === 0) return undefined; // leading zero
+      if (digits === 1 && value === 0) return false; // leading zero
       value = value * 10 + (c - 48);
-      if (++digits > 3 || value > 255) return undefined;
+      if (++digits > 3 || value > 255) return false;
     } else if (c === 46) {
-      if (digits === 0 || part > 3) return undefined;
-      bytes[part++] = value;
+      if (digits === 0 || part > 3) return false;
+      out[offset + part++] = value;
       value = 0;
       digits = 0;
-    } else return undefined;
+    } else return false;
   }
-  return part === 4 ? bytes : undefined;
+  return part === 4;
 }
 
 /** Parses IPv6 text (with :: and an optional trailing dotted IPv4); undefined if not one. */

@@ -14,6 +14,9 @@ import {
   serviceFromAttrs,
   serviceKeyAttrs,
   virtualServiceFromAttrs,
+  writeRealServer,
+  writeService,
+  writeServiceKey,
 } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
 import { ProcTable, joinKey, readProcTable } from './procfs';
@@ -69,7 +72,8 @@ export function opMessage(familyId: number, op: IpvsOp): Buffer {
  * names each service on several messages in a row: its attribute is encoded once and repeated.
  */
 export function writeOps(familyId: number, ops: readonly IpvsOp[]): { buf: Buffer; ends: Uint32Array } {
-  const w = new Writer(Math.max(256, ops.length * 96));
+  // 144 bytes: a little more than an IPv4 NEW_DEST (140), so that a restore's buffer never grows
+  const w = new Writer(Math.max(256, ops.length * 144));
   const ends = new Uint32Array(ops.length);
   let last: ServiceKey | undefined;
   let lastFrom = 0;
@@ -85,16 +89,33 @@ export function writeOps(familyId: number, ops: readonly IpvsOp[]): { buf: Buffe
     if (key && last && sameService(key, last)) w.repeat(lastFrom, lastTo);
     else if (key) {
       lastFrom = w.length;
-      encode(w, cmdAttrs, { service: serviceKeyAttrs(key) });
+      const nest = w.beginNest(CMD_SERVICE.type);
+      writeServiceKey(w, key, IN_SERVICE);
+      w.endNest(nest);
       lastTo = w.length;
       last = key;
     }
-    encode(w, cmdAttrs, opAttrs(op));
+    // the commands of a restore written from their values; the others as attribute objects
+    if (op.kind === 'add-service' || op.kind === 'edit-service') {
+      const nest = w.beginNest(CMD_SERVICE.type);
+      writeService(w, op.service, IN_SERVICE);
+      w.endNest(nest);
+    } else if ((op.kind === 'add-server' || op.kind === 'edit-server') && op.server.forward !== 'tunnel') {
+      const nest = w.beginNest(CMD_DEST.type);
+      writeRealServer(w, op.server, IN_DEST);
+      w.endNest(nest);
+    } else encode(w, cmdAttrs, opAttrs(op));
     w.endMessage(at);
     ends[i] = w.length;
   }
   return { buf: w.view(), ends };
 }
+
+const CMD_SERVICE = cmdAttrs.attrs.find((a) => a.name === 'service')!;
+const CMD_DEST = cmdAttrs.attrs.find((a) => a.name === 'dest')!;
+// where encode() would name them in errors
+const IN_SERVICE = `${cmdAttrs.name} > ${CMD_SERVICE.kernel}`;
+const IN_DEST = `${cmdAttrs.name} > ${CMD_DEST.kernel}`;
 
 function sameService(a: ServiceKey, b: ServiceKey): boolean {
   return a === b || (a.family === b.family && a.fwmark === b.fwmark && a.protocol === b.protocol && a.port === b.port && a.address === b.address);

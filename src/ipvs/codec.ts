@@ -1,8 +1,8 @@
-// lvsd's IPVS types <-> the attribute objects of spec.ts. Pure: no socket, no kernel.
+// lvsd's IPVS types <-> the attribute objects of spec.ts (and, for many ops, straight to bytes). Pure: no socket, no kernel.
 import { InputError, MalformedMessageError } from '../errors';
-import type { Decoded } from '../netlink/schema';
-import { HOST_LE } from '../netlink/wire';
-import { formatIPv4, formatIPv6, parseAddress, parseIPv4, parseIPv6 } from './address';
+import { fieldsEncoder, type Decoded } from '../netlink/schema';
+import { HOST_LE, type Writer } from '../netlink/wire';
+import { formatIPv4, formatIPv6, parseAddress, parseIPv4, parseIPv4Into, parseIPv6 } from './address';
 import {
   AF_INET,
   AF_INET6,
@@ -69,6 +69,17 @@ export function addrBytes(family: Family, text: string, what: string): Buffer {
   return out;
 }
 
+// For the writers below: an IPv4 address's 16 bytes, its first 4 filled again for each value
+// written (only IPv4 goes here, so the other 12 stay zero).
+const scratchAddr = Buffer.alloc(16);
+
+/** addrBytes, for IPv4 into a buffer reused for every call: valid until the next call. */
+function scratchAddrBytes(family: Family, text: string, what: string): Buffer {
+  if (family !== 'inet') return addrBytes(family, text, what);
+  if (!parseIPv4Into(text, scratchAddr, 0)) throw new InputError(`${what}: "${text}" is not an IPv4 address`);
+  return scratchAddr;
+}
+
 export function addrText(family: Family, b: Buffer): string {
   return family === 'inet' ? formatIPv4(b.subarray(0, 4)) : formatIPv6(b.subarray(0, 16));
 }
@@ -101,6 +112,36 @@ function netmaskValue(family: Family, b: Buffer | undefined): string | number {
 export function serviceKeyAttrs(key: ServiceKey): ServiceAttrs {
   if (key.fwmark !== undefined) return { af: AF[key.family], fwmark: key.fwmark };
   return { af: AF[key.family], protocol: PROTO[key.protocol], addr: addrBytes(key.family, key.address, 'virtual service address'), port: key.port };
+}
+
+// Encoders of these attribute sets from values, for writing many ops (a restore) without an
+// attribute object, a Buffer per address and a struct object per op.
+const serviceFields = fieldsEncoder(serviceAttrs, ['af', 'protocol', 'addr', 'port', 'fwmark', 'schedName', 'flags', 'timeout', 'netmask', 'peName']);
+const destFields = fieldsEncoder(destAttrs, ['addr', 'port', 'addrFamily', 'fwdMethod', 'weight', 'uThresh', 'lThresh']);
+
+/** Writes serviceKeyAttrs(key) (the same bytes) into an open nest; `where` names it in errors. */
+export function writeServiceKey(w: Writer, key: ServiceKey, where: string): void {
+  if (key.fwmark !== undefined) serviceFields(w, where, AF[key.family], undefined, undefined, undefined, key.fwmark);
+  else serviceFields(w, where, AF[key.family], PROTO[key.protocol], scratchAddrBytes(key.family, key.address, 'virtual service address'), key.port);
+}
+
+/** Writes serviceAttrsOf(svc) (the same bytes) into an open nest. */
+export function writeService(w: Writer, svc: VirtualService, where: string): void {
+  const key = svc.key;
+  const fw = key.fwmark !== undefined;
+  // in serviceAttrsOf's order, so that a bad value gets the same error
+  const addr = fw ? undefined : scratchAddrBytes(key.family, key.address, 'virtual service address');
+  const netmask = netmaskBytes(key.family, svc.netmask);
+  const flags = { flags: svc.flags & ~SvcFlag.HASHED, mask: 0xffffffff };
+  const pe = svc.persistenceEngine ? svc.persistenceEngine : undefined;
+  const protocol = fw ? undefined : PROTO[key.protocol];
+  serviceFields(w, where, AF[key.family], protocol, addr, fw ? undefined : key.port, key.fwmark, svc.scheduler, flags, svc.timeout, netmask, pe);
+}
+
+/** Writes realServerAttrsOf(rs) (the same bytes) into an open nest, for a server that is no tunnel. */
+export function writeRealServer(w: Writer, rs: RealServer, where: string): void {
+  const addr = scratchAddrBytes(rs.key.family, rs.key.address, 'real server address');
+  destFields(w, where, addr, rs.key.port, AF[rs.key.family], FwdMethod[rs.forward], rs.weight, rs.upperThreshold, rs.lowerThreshold);
 }
 
 /** Full attributes for NEW_SERVICE / SET_SERVICE (the kernel wants all four settings). */

@@ -2,7 +2,7 @@
 // starting with "ipvsadm"): the whole input is checked first and every problem names its line;
 // only a fully valid input yields commands to apply.
 import { InputError, LvsdError } from '../errors';
-import type { IpvsClient } from './types';
+import type { IpvsClient, RealServer, ServiceKey } from './types';
 import { buildCommand, buildTimeouts, type GivenOption, type IpvsCommand } from './command';
 import { COMMAND_OPTIONS, type CommandKind, type OptionSpec } from './options';
 
@@ -188,40 +188,81 @@ export function parseRestoreWords(words: string[]): IpvsCommand {
   return buildCommand(kind, options);
 }
 
-// The lines ipvsadm -S writes for plain services and real servers, matched whole by one regular
-// expression each (native code, where a loop over characters is slow under emulation). Nothing
-// in them is quoted, escaped or commented, so they yield the same options the general reader would.
-const COMMON_SERVICE = /^-A -([tu]) ([0-9.:]+) -s ([a-z0-9]+)$/;
-const COMMON_SERVER = /^-a -([tu]) ([0-9.:]+) -r ([0-9.:]+) -([gim]) -w ([0-9]+)$/;
-const SERVICE_FLAG: Record<string, { long: string; flag: string }> = {
-  t: { long: 'tcp-service', flag: '-t' },
-  u: { long: 'udp-service', flag: '-u' },
-};
-const FORWARD_FLAG: Record<string, GivenOption> = {
-  g: { long: 'gatewaying', flag: '-g' },
-  i: { long: 'ipip', flag: '-i' },
-  m: { long: 'masquerading', flag: '-m' },
-};
+// The lines ipvsadm -S writes for plain TCP/UDP IPv4 services and their real servers, read in
+// place (no line string, no word list, no option list: a restore has 50,000 of them):
+//   -A -t|-u A.B.C.D:PORT -s SCHED
+//   -a -t|-u A.B.C.D:PORT -r A.B.C.D[:PORT] -g|-i|-m -w WEIGHT
+// A sticky regular expression checks the whole line (native code from the first lines on, where
+// a JavaScript loop over characters runs interpreted for a while: slow under emulation), then
+// the fields are found by position. Only what buildCommand accepts is read, giving what it gives
+// (the property tests compare them); any other line, or a value it would refuse, goes the
+// general way, which then names the problem.
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'; // as parseIPv4: no leading zeros
+const IPV4 = `${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}`;
+const COMMON_SERVICE = new RegExp(`-A -[tu] ${IPV4}:[0-9]{1,5} -s [A-Za-z0-9_-]{1,15}$`, 'my');
+const COMMON_SERVER = new RegExp(`-a -[tu] ${IPV4}:[0-9]{1,5} -r ${IPV4}(?::[0-9]{1,5})? -[gim] -w [0-9]{1,5}$`, 'my');
 
-/** A line of one of the common shapes as a command (checked like any other), else undefined. */
-export function parseCommonLine(line: string): IpvsCommand | undefined {
-  let m = COMMON_SERVER.exec(line);
-  if (m) {
-    const service = SERVICE_FLAG[m[1]];
-    return buildCommand('add-server', [
-      { long: service.long, flag: service.flag, value: m[2] },
-      { long: 'real-server', flag: '-r', value: m[3] },
-      FORWARD_FLAG[m[4]],
-      { long: 'weight', flag: '-w', value: m[5] },
-    ]);
+/** Whether `re` matches text from `start` exactly to `end` (multiline $ also stops at \r). */
+function matchesLine(re: RegExp, text: string, start: number, end: number): boolean {
+  re.lastIndex = start;
+  return re.test(text) && re.lastIndex === end;
+}
+
+/** The decimal digits text[from..to) (already checked to be 1..5 digits). */
+function digitsAt(text: string, from: number, to: number): number {
+  let n = 0;
+  for (let k = from; k < to; k++) n = n * 10 + text.charCodeAt(k) - 48;
+  return n;
+}
+
+// Consecutive lines naming one service share its (frozen) key, as buildCommand's do.
+let lastService: { text: string; protocol: 'tcp' | 'udp'; key: ServiceKey & { port: number } } | undefined;
+let lastScheduler = '';
+
+/** The key of the checked service "-t|-u A.B.C.D:PORT" at `at` (its port may be above 65535). */
+function serviceAt(text: string, at: number): ServiceKey & { port: number } {
+  const protocol = text.charCodeAt(at + 1) === 116 /* t */ ? 'tcp' : 'udp';
+  const from = at + 3;
+  const colon = text.indexOf(':', from);
+  const blank = text.indexOf(' ', colon);
+  const last = lastService;
+  if (last && last.protocol === protocol && blank - from === last.text.length && text.startsWith(last.text, from)) return last.key;
+  const key = Object.freeze({ family: 'inet' as const, protocol, address: text.slice(from, colon), port: digitsAt(text, colon + 1, blank) });
+  lastService = { text: text.slice(from, blank), protocol, key };
+  return key;
+}
+
+/** The command of a line text[start..end) of one of the shapes above, else undefined. */
+export function parseCommonLine(text: string, start = 0, end = text.length): IpvsCommand | undefined {
+  const c = text.charCodeAt(start + 1);
+  if (c === 65 /* A */ && matchesLine(COMMON_SERVICE, text, start, end)) {
+    const key = serviceAt(text, start + 3);
+    if (key.port === 0 || key.port > 65535) return undefined;
+    const from = text.indexOf(' -s ', start + 3) + 4;
+    if (lastScheduler.length !== end - from || !text.startsWith(lastScheduler, from)) lastScheduler = text.slice(from, end);
+    return { kind: 'add-service', service: { key, scheduler: lastScheduler, flags: 0, timeout: 0, netmask: '255.255.255.255' } };
   }
-  m = COMMON_SERVICE.exec(line);
-  if (m) {
-    const service = SERVICE_FLAG[m[1]];
-    return buildCommand('add-service', [
-      { long: service.long, flag: service.flag, value: m[2] },
-      { long: 'scheduler', flag: '-s', value: m[3] },
-    ]);
+  if (c === 97 /* a */ && matchesLine(COMMON_SERVER, text, start, end)) {
+    const service = serviceAt(text, start + 3);
+    const from = text.indexOf(' -r ', start + 3) + 4;
+    const flag = text.indexOf(' -', from);
+    const colon = text.indexOf(':', from);
+    const hostEnd = colon >= 0 && colon < flag ? colon : flag;
+    const port = hostEnd === colon ? digitsAt(text, colon + 1, flag) : service.port;
+    const weight = digitsAt(text, flag + 7, end);
+    if (service.port > 65535 || port > 65535 || weight > 65535) return undefined;
+    const f = text.charCodeAt(flag + 2);
+    const forward = f === 103 /* g */ ? 'route' : f === 105 /* i */ ? 'tunnel' : 'masq';
+    // direct routing and tunnels always get the service's port
+    const server: RealServer = {
+      key: { family: 'inet', address: text.slice(from, hostEnd), port: forward === 'masq' ? port : service.port },
+      forward,
+      weight,
+      upperThreshold: 0,
+      lowerThreshold: 0,
+    };
+    if (forward === 'tunnel') server.tunnelType = 'ipip';
+    return { kind: 'add-server', service, server };
   }
   return undefined;
 }
@@ -230,21 +271,22 @@ export function parseCommonLine(line: string): IpvsCommand | undefined {
 export function parseRestore(text: string): RestoreLine[] {
   const out: RestoreLine[] = [];
   const problems: { line: number; message: string }[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
+  // lines as text.split('\n') gives them, without the array of 50,000 strings
+  for (let start = 0, line = 1; start <= text.length; line++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
     try {
-      const common = parseCommonLine(lines[i]);
-      if (common) {
-        out.push({ line: i + 1, command: common });
-        continue;
+      const common = parseCommonLine(text, start, end);
+      if (common) out.push({ line, command: common });
+      else {
+        const words = splitWords(text.slice(start, end));
+        if (words.length > 0) out.push({ line, command: parseRestoreWords(words) });
       }
-      const words = splitWords(lines[i]);
-      if (words.length === 0) continue;
-      out.push({ line: i + 1, command: parseRestoreWords(words) });
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
-      problems.push({ line: i + 1, message: err.message });
+      problems.push({ line, message: err.message });
     }
+    start = end + 1;
   }
   if (problems.length > 0) throw new RestoreError(problems);
   return out;

@@ -160,14 +160,14 @@ function structAttr(a: AttrSpec, i: number): string {
   });
   const size = off - 4;
   // a wrong value goes to the generic encoder, which throws the error naming the field
-  return `x = v[${JSON.stringify(a.name)}]; if (x !== undefined) { if (typeof x !== 'object' || x === null || !(${checks.join(' && ')})) h.value(w, specs[${i}], x, where); else { ${fixedAttr(a.type, size, stores.join(' '))} } }`;
+  return `if (x !== undefined) { if (typeof x !== 'object' || x === null || !(${checks.join(' && ')})) h.value(w, specs[${i}], x, where); else { ${fixedAttr(a.type, size, stores.join(' '))} } }`;
 }
 
 /** A string: ASCII text is stored char by char with its NUL; anything else (or wrong) goes the generic way. */
 function stringAttr(a: AttrSpec, i: number): string {
   const tooLong = a.maxLen !== undefined ? ` || x.length > ${a.maxLen}` : '';
   const type = HOST_LE ? [a.type & 0xff, a.type >>> 8] : [a.type >>> 8, a.type & 0xff];
-  return `x = v[${JSON.stringify(a.name)}]; if (x !== undefined) {
+  return `if (x !== undefined) {
       if (typeof x !== 'string'${tooLong}) h.value(w, specs[${i}], x, where);
       else {
         n = x.length;
@@ -183,34 +183,60 @@ function stringAttr(a: AttrSpec, i: number): string {
     }`;
 }
 
+/** The code that writes attribute specs[i] with the value in `x` (nothing when undefined). */
+function attrCode(a: AttrSpec, i: number): string {
+  if (a.kind === 'pad') return '';
+  if (a.kind === 'nested') {
+    const where = JSON.stringify(` > ${a.kernel}`);
+    return `if (x !== undefined) { a = w.beginNest(${a.type}); (nested${i} || (nested${i} = h.encoder(specs[${i}].nested)))(w, x, where + ${where}); w.endNest(a); }`;
+  }
+  if (a.kind === 'binary' && a.len !== undefined) {
+    // a wrong value goes to the generic encoder, which throws the error naming it
+    return `if (x !== undefined) { if (!(x instanceof Uint8Array) || x.length !== ${a.len}) h.value(w, specs[${i}], x, where); ${fixedAttr(a.type, a.len, 'b.set(x, at + 4);')} }`;
+  }
+  if (a.kind === 'string') return stringAttr(a, i);
+  if (a.kind === 'struct' && a.fields!.every((f) => SIZE[f.kind] !== undefined)) return structAttr(a, i);
+  const size = SIZE[a.kind];
+  if (size === undefined) return `if (x !== undefined) h.value(w, specs[${i}], x, where);`;
+  const check =
+    MAX[a.kind] !== undefined
+      ? `typeof x !== 'number' || !(x >= 0 && x <= ${MAX[a.kind]}) || x % 1 !== 0`
+      : `!h.intOk(${JSON.stringify(a.kind)}, x)`;
+  return `if (x !== undefined) { if (${check}) throw h.cannot(where, specs[${i}], x); ${fixedAttr(a.type, size, writeExpr(a.kind))} }`;
+}
+
+const LOCALS = 'let x, y, a, at, b, n, k, c, len;';
+
+function nestedVars(set: AttrSet): string {
+  return set.attrs.map((a, i) => (a.kind === 'nested' ? `let nested${i};` : '')).join(' ');
+}
+
 export function compileEncoder(set: AttrSet, h: EncodeHelpers): EncodeFn {
-  const parts = set.attrs.map((a, i) => {
-    if (a.kind === 'pad') return '';
-    const read = `x = v[${JSON.stringify(a.name)}];`;
-    if (a.kind === 'nested') {
-      const where = JSON.stringify(` > ${a.kernel}`);
-      return `${read} if (x !== undefined) { a = w.beginNest(${a.type}); (nested${i} || (nested${i} = h.encoder(specs[${i}].nested)))(w, x, where + ${where}); w.endNest(a); }`;
-    }
-    if (a.kind === 'binary' && a.len !== undefined) {
-      // a wrong value goes to the generic encoder, which throws the error naming it
-      return `${read} if (x !== undefined) { if (!(x instanceof Uint8Array) || x.length !== ${a.len}) h.value(w, specs[${i}], x, where); ${fixedAttr(a.type, a.len, 'b.set(x, at + 4);')} }`;
-    }
-    if (a.kind === 'string') return stringAttr(a, i);
-    if (a.kind === 'struct' && a.fields!.every((f) => SIZE[f.kind] !== undefined)) return structAttr(a, i);
-    const size = SIZE[a.kind];
-    if (size === undefined) return `${read} if (x !== undefined) h.value(w, specs[${i}], x, where);`;
-    const check =
-      MAX[a.kind] !== undefined
-        ? `typeof x !== 'number' || !(x >= 0 && x <= ${MAX[a.kind]}) || x % 1 !== 0`
-        : `!h.intOk(${JSON.stringify(a.kind)}, x)`;
-    return `${read} if (x !== undefined) { if (${check}) throw h.cannot(where, specs[${i}], x); ${fixedAttr(a.type, size, writeExpr(a.kind))} }`;
-  });
+  const parts = set.attrs.map((a, i) => (a.kind === 'pad' ? '' : `x = v[${JSON.stringify(a.name)}]; ${attrCode(a, i)}`));
   const body = `
-    let x, y, a, at, b, n, k, c, len;
+    ${LOCALS}
     ${parts.filter(Boolean).join('\n    ')}
     if (v.unknown) h.unknown(w, v.unknown);`;
-  const nestedVars = set.attrs.map((a, i) => (a.kind === 'nested' ? `let nested${i};` : '')).join(' ');
-  return new Function('h', 'specs', `${nestedVars} return function encode_${ident(set.name)}(w, v, where) {${body}\n}`)(h, set.attrs) as EncodeFn;
+  return new Function('h', 'specs', `${nestedVars(set)} return function encode_${ident(set.name)}(w, v, where) {${body}\n}`)(h, set.attrs) as EncodeFn;
+}
+
+/**
+ * An encoder of some attributes of a set taken as arguments, not as an object: fields(w, where,
+ * v0, v1, ...) writes what encode() writes for { [names[0]]: v0, [names[1]]: v1, ... } (in
+ * description order, undefined values left out, the same checks and errors), without the object.
+ */
+export function compileFieldsEncoder(set: AttrSet, names: readonly string[], h: EncodeHelpers): (w: Writer, where: string, ...values: unknown[]) => void {
+  const args = names.map((name) => {
+    const i = set.attrs.findIndex((a) => a.name === name);
+    if (i < 0 || set.attrs[i].kind === 'pad') throw new Error(`${set.name}: no attribute named ${name}`);
+    return i;
+  });
+  const parts = set.attrs.map((a, i) => (args.includes(i) ? `x = v${args.indexOf(i)}; ${attrCode(a, i)}` : ''));
+  const params = names.map((_, k) => `v${k}`).join(', ');
+  const body = `
+    ${LOCALS}
+    ${parts.filter(Boolean).join('\n    ')}`;
+  return new Function('h', 'specs', `${nestedVars(set)} return function fields_${ident(set.name)}(w, where, ${params}) {${body}\n}`)(h, set.attrs);
 }
 
 function ident(name: string): string {

@@ -2,7 +2,7 @@
 // decoder derived from the description and TypeScript types inferred from it.
 // Unknown attributes survive decode -> encode; malformed input is rejected, never guessed at.
 import { MalformedMessageError } from '../errors';
-import { DecodeFn, DecodeHelpers, EncodeFn, EncodeHelpers, compileDecoder, compileEncoder } from './compile';
+import { DecodeFn, DecodeHelpers, EncodeFn, EncodeHelpers, compileDecoder, compileEncoder, compileFieldsEncoder } from './compile';
 import {
   NLA_F_NET_BYTEORDER,
   NLA_TYPE_MASK,
@@ -297,6 +297,14 @@ const encodeHelpers: EncodeHelpers = {
 /** Encodes an object as attributes in description order, then any preserved unknown ones. */
 export function encode<S extends AttrSet>(w: Writer, set: S, value: Decoded<S>, where: string = set.name): void {
   encoderOf(set)(w, value as Record<string, unknown>, where);
+}
+
+/**
+ * An encoder of the named attributes of a set, their values given as arguments in that order:
+ * the same bytes and errors as encode() with an object of those fields, without the object.
+ */
+export function fieldsEncoder<S extends AttrSet>(set: S, names: readonly (keyof Decoded<S> & string)[]): (w: Writer, where: string, ...values: unknown[]) => void {
+  return compileFieldsEncoder(set, names, encodeHelpers);
 }
 
 function encoderOf(set: AttrSet): EncodeFn {

@@ -188,13 +188,13 @@ export class Writer {
   }
   u16(v: number): void {
     const at = this.room(2);
-    if (HOST_LE) this.buf.writeUInt16LE(v, at);
+    // plain byte stores for a valid value; Buffer's method (with its checks and error) otherwise
+    if (v >= 0 && v <= 0xffff && v % 1 === 0) this.store16(at, v);
+    else if (HOST_LE) this.buf.writeUInt16LE(v, at);
     else this.buf.writeUInt16BE(v, at);
   }
   u32(v: number): void {
-    const at = this.room(4);
-    if (HOST_LE) this.buf.writeUInt32LE(v >>> 0, at);
-    else this.buf.writeUInt32BE(v >>> 0, at);
+    this.store32(this.room(4), v >>> 0);
   }
   s32(v: number): void {
     const at = this.room(4);
@@ -222,16 +222,10 @@ export class Writer {
   /** Opens a netlink message; seq and pid are 0 until the socket stamps them. */
   beginMessage(type: number, flags: number): number {
     const at = this.room(NLMSG_HDRLEN);
-    const b = this.buf;
-    if (HOST_LE) {
-      b.writeUInt32LE(0, at);
-      b.writeUInt32LE((type | (flags << 16)) >>> 0, at + 4);
-    } else {
-      b.writeUInt32BE(0, at);
-      b.writeUInt32BE(((type << 16) | flags) >>> 0, at + 4);
-    }
-    b.writeUInt32LE(0, at + 8);
-    b.writeUInt32LE(0, at + 12);
+    this.store32(at, 0);
+    this.store32(at + 4, HOST_LE ? (type | (flags << 16)) >>> 0 : ((type << 16) | flags) >>> 0);
+    this.store32(at + 8, 0);
+    this.store32(at + 12, 0);
     return at;
   }
   endMessage(at: number): void {
@@ -274,6 +268,15 @@ export class Writer {
   }
 
   private patchU16(at: number, v: number): void {
+    this.store16(at, v);
+  }
+  private patchU32(at: number, v: number): void {
+    this.store32(at, v >>> 0);
+  }
+
+  // Host-order stores of a value known to fit, byte by byte: Buffer's write methods check their
+  // arguments in JavaScript, which costs more than the store until V8 optimizes them.
+  private store16(at: number, v: number): void {
     const b = this.buf;
     if (HOST_LE) {
       b[at] = v & 0xff;
@@ -283,9 +286,19 @@ export class Writer {
       b[at + 1] = v & 0xff;
     }
   }
-  private patchU32(at: number, v: number): void {
-    if (HOST_LE) this.buf.writeUInt32LE(v >>> 0, at);
-    else this.buf.writeUInt32BE(v >>> 0, at);
+  private store32(at: number, v: number): void {
+    const b = this.buf;
+    if (HOST_LE) {
+      b[at] = v;
+      b[at + 1] = v >>> 8;
+      b[at + 2] = v >>> 16;
+      b[at + 3] = v >>> 24;
+    } else {
+      b[at] = v >>> 24;
+      b[at + 1] = v >>> 16;
+      b[at + 2] = v >>> 8;
+      b[at + 3] = v;
+    }
   }
 
   /** A copy of what was written. */
