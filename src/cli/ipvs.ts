@@ -296,7 +296,7 @@ export function register(program: Command): void {
   ipvs
     .command('restore')
     .description('read ipvsadm -R lines (what ipvsadm -S writes) from stdin; checks all first, applies in batches')
-    .option('--batch-size <n>', 'commands per batch', '4096')
+    .option('--batch-size <n>', 'commands encoded and sent per batch (a refused command stops the rest either way)', '65536')
     .action(async (o: Opts) => {
       const { applyRestore, parseRestore } = await import('../ipvs/restore');
       const batch = Number(o.batchSize);

@@ -1,7 +1,7 @@
 // IpvsClient over generic netlink. One socket for requests (batched by the socket layer) and a
 // small pool for destination dumps, because the kernel runs one dump per socket at a time.
-import { GenlSocket, genlMessage, parseGenl, writeGenl } from '../netlink/genl';
-import { Decoded, decode, decodeView, encode } from '../netlink/schema';
+import { GenlSocket, genlAttrsStart, genlMessage, parseGenl, writeGenl } from '../netlink/genl';
+import { Decoded, decode, decodeFrom, decodeView, encode } from '../netlink/schema';
 import { SocketOptions } from '../netlink/socket';
 import { Message, Writer } from '../netlink/wire';
 import {
@@ -19,7 +19,7 @@ import {
   writeServiceKey,
 } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
-import { ProcTable, joinKey, readProcTable } from './procfs';
+import { ProcTable, joinKey, parseProcTable, readProcText } from './procfs';
 import { RealServerColumns, type ServerRange, type TableSummary } from './summary';
 import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, infoAttrs, serviceAttrs } from './spec';
 import type {
@@ -305,27 +305,26 @@ export class NetlinkIpvsClient implements IpvsClient {
    */
   async listTableSummary(): Promise<TableSummary> {
     const dump = this.dump({ kind: 'list-services' }, Cmd.GET_SERVICE);
+    const text = readProcText(this.opts.procPath);
+    const services = (await dump).map((m) => virtualServiceFromAttrs(decodeFrom(cmdAttrsNoStats, m.payload, genlAttrsStart(m)).service ?? {}));
     let proc: ProcTable | undefined;
     try {
-      proc = readProcTable(this.opts.procPath);
+      const bytes = await text;
+      proc = bytes && parseProcTable(bytes, this.opts.procPath);
     } catch {
       proc = undefined; // not the format we know: the netlink dumps still give the right answer
     }
-    const parts = await dump;
     const servers = proc?.servers ?? new RealServerColumns();
-    const services: VirtualService[] = [];
     const ranges: ServerRange[] = [];
     const missing: { service: VirtualService; realServers: RealServerSummary[] }[] = [];
     const missingAt: number[] = [];
-    for (const m of parts) {
-      const service = virtualServiceFromAttrs(decode(cmdAttrsNoStats, parseGenl(m).attrs).service ?? {});
+    for (const service of services) {
       const key = joinKey(service.key);
       const range = proc && !proc.ambiguous.has(key) ? proc.services.get(key) : undefined;
       if (!range) {
-        missingAt.push(services.length);
+        missingAt.push(ranges.length);
         missing.push({ service, realServers: [] });
       }
-      services.push(service);
       ranges.push(range ?? { first: 0, count: 0 });
     }
     await this.fillRealServers(missing);

@@ -280,33 +280,73 @@ export function parseProcTable(input: Buffer | string, what = IPVS_PROC_PATH): P
   return { servers, services, ambiguous };
 }
 
+/** read(2) into buf from `used` on until EOF or `limit` bytes, growing buf; done: EOF seen. */
+function readAll(fd: number, buf: Buffer, used: number, limit: number): { buf: Buffer; used: number; done: boolean } {
+  while (used < limit) {
+    if (buf.length - used < 1 << 16) buf = Buffer.concat([buf.subarray(0, used)], buf.length * 2);
+    const n = readSync(fd, buf, used, buf.length - used, null);
+    if (n === 0) return { buf, used, done: true };
+    used += n;
+  }
+  return { buf, used, done: false };
+}
+
+// What a worker thread runs to read the rest of the file from the same open file description.
+const READ_REST = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { readSync } = require('node:fs');
+try {
+  let buf = new Uint8Array(workerData.size), used = 0;
+  for (;;) {
+    if (buf.length - used < 65536) { const b = new Uint8Array(buf.length * 2); b.set(buf.subarray(0, used)); buf = b; }
+    const n = readSync(workerData.fd, buf, used, buf.length - used, null);
+    if (n === 0) break;
+    used += n;
+  }
+  parentPort.postMessage({ buffer: buf.buffer, used }, [buf.buffer]);
+} catch (err) {
+  parentPort.postMessage({ error: String(err) });
+}`;
+
+/** A table bigger than this is read past it on a worker thread. */
+const READ_HERE = 64 << 10;
+
 /**
- * Reads and parses /proc/net/ip_vs of this process's network namespace; undefined if it cannot
- * be read. Synchronous: the kernel hands out about a page per read(2), and a promise per page
- * costs more than the read itself.
+ * The text of /proc/net/ip_vs, undefined if it cannot be read. A big table's text costs the
+ * kernel much system time (it walks the table from the start again for every page it hands
+ * out), so past the first 64 KiB the rest is read on a worker thread, from the same open file,
+ * while this thread goes on (receiving the netlink dump); a small table is read here at once.
  */
-export function readProcTable(path: string = IPVS_PROC_PATH): ProcTable | undefined {
-  let bytes: Buffer;
+export function readProcText(path: string = IPVS_PROC_PATH): Promise<Buffer | undefined> {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch {
-    return undefined;
+    return Promise.resolve(undefined);
   }
+  let first: { buf: Buffer; used: number; done: boolean };
   try {
-    let buf = Buffer.allocUnsafe(1 << 20);
-    let used = 0;
-    for (;;) {
-      if (buf.length - used < 1 << 16) buf = Buffer.concat([buf.subarray(0, used)], buf.length * 2);
-      const n = readSync(fd, buf, used, buf.length - used, null);
-      if (n === 0) break;
-      used += n;
-    }
-    bytes = buf.subarray(0, used);
+    first = readAll(fd, Buffer.allocUnsafe(READ_HERE + (1 << 16)), 0, READ_HERE);
   } catch {
-    return undefined;
-  } finally {
     closeSync(fd);
+    return Promise.resolve(undefined);
   }
-  return parseProcTable(bytes, path);
+  if (first.done) {
+    closeSync(fd);
+    return Promise.resolve(first.buf.subarray(0, first.used));
+  }
+  return new Promise((resolve) => {
+    const { Worker } = require('node:worker_threads') as typeof import('node:worker_threads');
+    const worker = new Worker(READ_REST, { eval: true, workerData: { fd, size: 4 << 20 } });
+    let settled = false;
+    const finish = (rest: Buffer | undefined) => {
+      if (settled) return;
+      settled = true;
+      closeSync(fd);
+      resolve(rest && Buffer.concat([first.buf.subarray(0, first.used), rest]));
+    };
+    worker.once('message', (m: { buffer?: ArrayBuffer; used?: number }) => finish(m.buffer ? Buffer.from(m.buffer, 0, m.used) : undefined));
+    worker.once('error', () => finish(undefined));
+    worker.once('exit', () => finish(undefined));
+  });
 }

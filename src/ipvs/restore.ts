@@ -307,7 +307,7 @@ export class RestoreApplyError extends LvsdError {
 export async function applyRestore(
   client: Pick<IpvsClient, 'apply'>,
   lines: readonly RestoreLine[],
-  batchSize = 4096,
+  batchSize = 65536,
 ): Promise<{ applied: number }> {
   let applied = 0;
   for (let start = 0; start < lines.length; start += batchSize) {

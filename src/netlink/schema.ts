@@ -165,6 +165,11 @@ export function decode<S extends AttrSet>(set: S, buf: Buffer, where: string = s
   return decodeRange(set, buf, 0, buf.length, where) as Decoded<S>;
 }
 
+/** decode() of buf from `start` to its end, without a view of that part (a dump decodes thousands). */
+export function decodeFrom<S extends AttrSet>(set: S, buf: Buffer, start: number, where: string = set.name): Decoded<S> {
+  return decodeRange(set, buf, start, buf.length, where) as Decoded<S>;
+}
+
 // Each set gets a decoder and an encoder generated from its description (compile.ts) on first use.
 const decoders = new WeakMap<AttrSet, DecodeFn>();
 const encoders = new WeakMap<AttrSet, EncodeFn>();

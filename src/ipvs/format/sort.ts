@@ -118,19 +118,25 @@ export function sortRealServers<T extends { key: RealServerKey }>(items: readonl
  */
 export function sortRealServerRange(servers: RealServerColumns, order: Uint32Array, first: number, count: number, tmp: Uint32Array): void {
   if (count < 2) return;
-  const w = servers.words;
-  const cmp = (a: number, b: number): number => {
-    const wa = a * 4;
-    const wb = b * 4;
-    let r = unsignedDiff(w[wa], w[wb]);
-    if (servers.inet6[a] === 1 && r === 0) {
-      r = unsignedDiff(w[wa + 1], w[wb + 1]);
-      if (r === 0) r = unsignedDiff(w[wa + 2], w[wb + 2]);
-      if (r === 0) r = unsignedDiff(w[wa + 3], w[wb + 3]);
-    }
-    return r !== 0 ? r : servers.port[a] - servers.port[b];
-  };
-  mergeSort(order, first, count, cmp, tmp);
+  columns = servers;
+  mergeSort(order, first, count, compareServerColumns, tmp);
+}
+
+// The columns compareServerColumns reads (one comparator for every range: no closure per call).
+let columns: RealServerColumns | undefined;
+
+function compareServerColumns(a: number, b: number): number {
+  const c = columns!;
+  const w = c.words;
+  const wa = a * 4;
+  const wb = b * 4;
+  let r = unsignedDiff(w[wa], w[wb]);
+  if (c.inet6[a] === 1 && r === 0) {
+    r = unsignedDiff(w[wa + 1], w[wb + 1]);
+    if (r === 0) r = unsignedDiff(w[wa + 2], w[wb + 2]);
+    if (r === 0) r = unsignedDiff(w[wa + 3], w[wb + 3]);
+  }
+  return r !== 0 ? r : c.port[a] - c.port[b];
 }
 
 /** glibc msort: split n/2, merge taking the left element while cmp(left, right) <= 0. */
