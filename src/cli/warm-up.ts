@@ -3,7 +3,12 @@
 // already generated. Nothing here touches the system: no socket, no file, no output.
 import { Command, CommanderError } from 'commander';
 import { buildProgram, prebuild } from './main';
-import { CTRL_CMD_GETFAMILY, GENL_ID_CTRL, ctrlAttrs, genlMessage } from '../netlink/genl';
+import { EventEmitter } from 'node:events';
+import { CTRL_CMD_GETFAMILY, CTRL_CMD_NEWFAMILY, GENL_ID_CTRL, ctrlAttrs, genlMessage } from '../netlink/genl';
+import type { RawSocket } from '../netlink/socket';
+import { NLMSG_ERROR, NLM_F_CAPPED, Writer, readHeader, stampMessage } from '../netlink/wire';
+import { Cmd } from '../ipvs/spec';
+import { openIpvs } from '../ipvs/client';
 import { decode, encodeToBuffer } from '../netlink/schema';
 import { parseMessages } from '../netlink/wire';
 import { cmdAttrs, serviceAttrs, destAttrs } from '../ipvs/spec';
@@ -38,6 +43,52 @@ function quiet(program: Command): Command {
   return program;
 }
 
+const IPVS_ID = 0x20;
+
+/**
+ * Answers requests as the kernel would for `lvsd ipvs list --timeout`: the IPVS family for
+ * CTRL_CMD_GETFAMILY, the default timeouts for IPVS_CMD_GET_CONFIG, each followed by its ACK.
+ */
+class KernelStandIn extends EventEmitter {
+  send(data: Buffer | Buffer[], _options: unknown, callback?: (error?: Error) => void): void {
+    const requests = Array.isArray(data) ? data : [data];
+    setImmediate(() => {
+      callback?.();
+      for (const req of requests) this.emit('message', this.answer(req), {});
+    });
+  }
+
+  private answer(req: Buffer): Buffer {
+    const h = readHeader(req, 0);
+    const reply =
+      h.type === GENL_ID_CTRL
+        ? genlMessage(GENL_ID_CTRL, CTRL_CMD_NEWFAMILY, 1, ctrlAttrs, { familyId: IPVS_ID, familyName: 'IPVS', version: 1, maxAttr: 9 })
+        : genlMessage(IPVS_ID, Cmd.SET_CONFIG, 1, cmdAttrs, { timeoutTcp: 900, timeoutTcpFin: 120, timeoutUdp: 300 });
+    stampMessage(reply, h.seq);
+    const ack = new Writer(64);
+    const at = ack.beginMessage(NLMSG_ERROR, NLM_F_CAPPED);
+    ack.s32(0);
+    ack.bytes(req.subarray(0, 16));
+    ack.endMessage(at);
+    const ackBytes = ack.finish();
+    stampMessage(ackBytes, h.seq);
+    return Buffer.concat([reply, ackBytes]);
+  }
+
+  getRecvBufferSize(): number {
+    return 425984;
+  }
+  getSendBufferSize(): number {
+    return 425984;
+  }
+  address(): { port: number; groups: number } {
+    return { port: 1, groups: 0 };
+  }
+  ref(): void {}
+  unref(): void {}
+  close(): void {}
+}
+
 export async function warmUp(): Promise<void> {
   for (const args of REFUSED) {
     const argv = ['node', 'lvsd', ...args];
@@ -53,6 +104,11 @@ export async function warmUp(): Promise<void> {
   formatTimeouts({ tcp: timeouts.timeoutTcp ?? 0, tcpFin: timeouts.timeoutTcpFin ?? 0, udp: timeouts.timeoutUdp ?? 0 });
   decode(serviceAttrs, encodeToBuffer(serviceAttrs, {}));
   decode(destAttrs, encodeToBuffer(destAttrs, {}));
+  // the request path, on a stand-in for the kernel: `lvsd ipvs list --timeout` end to end
+  const client = await openIpvs({ rawSocket: new KernelStandIn() as unknown as RawSocket });
+  const t = await client.getTimeouts();
+  client.close();
+  formatTimeouts(t);
   // the default listing: /proc parse, service decode, sort and format
   const proc = parseProcTable(PROC_SAMPLE);
   const services = [...proc.services.keys()].map((k, i) =>

@@ -60,13 +60,13 @@ export function genlMessage<S extends AttrSet>(familyId: number, cmd: number, ve
   return w.finish();
 }
 
-/** Splits a generic netlink reply into command, version and its attribute bytes. */
 /** Where a generic netlink message's attributes start in its payload (after the genlmsghdr). */
 export function genlAttrsStart(msg: Message): number {
   if (msg.payload.length < GENL_HDRLEN) throw new MalformedMessageError(`generic netlink message of ${msg.payload.length} bytes has no genlmsghdr`);
   return GENL_HDRLEN;
 }
 
+/** Splits a generic netlink reply into command, version and its attribute bytes. */
 export function parseGenl(msg: Message): { cmd: number; version: number; attrs: Buffer } {
   if (msg.payload.length < GENL_HDRLEN) throw new MalformedMessageError(`generic netlink message of ${msg.payload.length} bytes has no genlmsghdr`);
   return { cmd: msg.payload[0], version: msg.payload[1], attrs: msg.payload.subarray(GENL_HDRLEN) };

@@ -33,7 +33,15 @@ export interface SocketOptions {
   timeoutMs?: number;
   /** bytes read per recvmsg (default 32 KiB); a longer datagram fails what is in flight as truncated */
   messageBufferSize?: number;
+  /**
+   * A stand-in for the kernel's socket, instead of opening one: the CLI's start-up snapshot is
+   * built without sockets, and its warm-up runs the request path on one (src/cli/warm-up.ts).
+   */
+  rawSocket?: RawSocket;
 }
+
+/** What NetlinkSocket uses of the netlink package's RawNetlinkSocket. */
+export type RawSocket = Pick<RawNetlinkSocket, 'on' | 'send' | 'close' | 'ref' | 'unref' | 'address' | 'getRecvBufferSize' | 'getSendBufferSize'>;
 
 export interface RequestOptions {
   /**
@@ -101,6 +109,16 @@ interface BatchGroup {
   resolve(outcomes: BatchOutcome[]): void;
 }
 
+function openRaw(protocol: number, opts: SocketOptions): RawSocket {
+  const { RawNetlinkSocket: Raw } = require('netlink/dist/raw') as typeof import('netlink/dist/raw');
+  return new Raw(protocol, {
+    recvBufferSize: opts.recvBufferSize ?? 32 << 20,
+    sendBufferSize: opts.sendBufferSize ?? 4 << 20,
+    messagePeeking: false,
+    msgBufferSize: opts.messageBufferSize ?? 32 << 10,
+  });
+}
+
 const NO_REPLIES: Message[] = Object.freeze([]) as unknown as Message[];
 
 function settle(g: BatchGroup, i: number, result: Message[] | Error): void {
@@ -136,7 +154,7 @@ const EINTR = 4;
 const EBADF = 9;
 
 export class NetlinkSocket {
-  private readonly raw: RawNetlinkSocket;
+  private readonly raw: RawSocket;
   private readonly queue: Pending[] = [];
   private readonly inflight = new Map<number, Pending>();
   private readonly silent: Pending[] = []; // sent without ACK, in send order
@@ -162,13 +180,7 @@ export class NetlinkSocket {
     // buffer, capped at 32 KiB), so a big dump takes far fewer round trips.
     // Loaded on first use, not at import: the native binding must not load while the CLI's
     // start-up snapshot is built (scripts/build-snapshot.js).
-    const { RawNetlinkSocket: Raw } = require('netlink/dist/raw') as typeof import('netlink/dist/raw');
-    this.raw = new Raw(protocol, {
-      recvBufferSize: opts.recvBufferSize ?? 32 << 20,
-      sendBufferSize: opts.sendBufferSize ?? 4 << 20,
-      messagePeeking: false,
-      msgBufferSize: opts.messageBufferSize ?? 32 << 10,
-    });
+    this.raw = opts.rawSocket ?? openRaw(protocol, opts);
     // Keep every possible answer of the messages in flight within the receive buffer: the kernel
     // would drop the rest (ENOBUFS), and netlink@0.3.0 aborts the process on that recvmsg error.
     const rcv = this.raw.getRecvBufferSize();

@@ -103,3 +103,24 @@ test('without a readable /proc listing every service gets a netlink dump, and th
     viaNetlink.close();
   }
 });
+
+test('a table whose /proc text passes 64 KiB (the rest read on a worker thread) lists identically', async () => {
+  // 600 services x 4 real servers: about 150 KiB of /proc/net/ip_vs text
+  const lines: string[][] = [];
+  for (let i = 0; i < 600; i++) {
+    const vip = `198.18.${10 + (i >> 8)}.${i & 0xff}:8080`;
+    lines.push(['-A', '-t', vip, '-s', 'wrr']);
+    for (let r = 0; r < 4; r++) lines.push(['-a', '-t', vip, '-r', `198.19.${i >> 6}.${((i & 0x3f) << 2) | r}:80`, '-m', '-w', String(r + 1)]);
+  }
+  ipvsadm(['-R'], asRestoreInput(lines));
+  assert.ok(readFileSync('/proc/net/ip_vs').length > 128 << 10);
+  const c = await openIpvs();
+  try {
+    const { fromProcfs, services: listed } = await c.listTableSummary();
+    assert.equal(fromProcfs, listed.length - 2); // all but the two sharing fwmark 3
+  } finally {
+    c.close();
+  }
+  assert.equal(await lvsdAsync(['ipvs', 'list', '-n']), ipvsadm(['-L', '-n']));
+  assert.equal(await lvsdAsync(['ipvs', 'list', '-n', '--nosort']), ipvsadm(['-L', '-n', '--nosort']));
+});
