@@ -31,6 +31,7 @@ export function realServersOf(t: ProcTable, key: string): RealServerSummary[] | 
 }
 
 const PROTOCOL: Record<string, Protocol> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
+const KINDS = ['TCP', 'UDP', 'SCTP', 'FWM'].map((k) => [k, Buffer.from(k + ' ', 'latin1')] as const);
 // ip_vs_fwd_name's words; a real server line is matched against each (no string made per line)
 const FORWARD: readonly [string, number][] = [
   ['Route', FwdMethod.route],
@@ -101,6 +102,17 @@ class Scanner {
   field(): string {
     const start = this.skipField();
     return this.buf.toString('latin1', start, this.pos);
+  }
+  /** a service line's first field: TCP, UDP, SCTP or FWM (no string made for the usual ones) */
+  protocol(): string {
+    for (const [kind, bytes] of KINDS) {
+      if (bytesAt(this.buf, this.pos, bytes)) {
+        this.pos += kind.length;
+        return kind;
+      }
+    }
+    const kind = this.field();
+    throw this.error(`protocol "${kind}" is not TCP, UDP, SCTP or FWM`);
   }
   /** the forwarding method's FwdMethod code, or -1 */
   forward(): number {
@@ -203,12 +215,17 @@ function ipv4RealServerLine(b: Buffer, p: number, servers: RealServerColumns): b
   }
   for (let i = p + 18; i < p + 24; i++) if (b[i] !== SPACE) return false;
   let forward = -1;
-  for (const [column, code] of FORWARD_COLUMN) if (b[p + 24] === column[0] && b.compare(column, 0, 7, p + 24, p + 31) === 0) forward = code;
+  for (const [column, code] of FORWARD_COLUMN) if (bytesAt(b, p + 24, column)) forward = code;
   const weight = columnInt(b, p + 32, p + 38);
   const active = columnInt(b, p + 39, p + 49);
   const inactive = columnInt(b, p + 50, p + 60);
   if (forward < 0 || weight < 0 || active < 0 || inactive < 0 || b[p + 38] !== SPACE || b[p + 49] !== SPACE) return false;
   servers.add(false, address, 0, 0, 0, port, forward, weight, active, inactive);
+  return true;
+}
+
+function bytesAt(b: Buffer, at: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (b[at + i] !== bytes[i]) return false;
   return true;
 }
 
@@ -259,14 +276,13 @@ export function parseProcTable(input: Buffer | string, what = IPVS_PROC_PATH): P
       servers.add(s.inet6, w[0], w[1], w[2], w[3], port, forward, weight, active, inactive);
       current.count++;
     } else {
-      const kind = s.field();
+      const kind = s.protocol();
       let key: string;
       if (kind === 'FWM') {
         s.skipSpaces();
         key = `FWM ${s.hex(8, 'a fwmark')}`;
       } else {
         const protocol = PROTOCOL[kind];
-        if (!protocol) throw s.error(`protocol "${kind}" is not TCP, UDP, SCTP or FWM`);
         const port = s.endpoint();
         key = `${protocol} ${addressText(s.inet6, w[0], w[1], w[2], w[3])} ${port}`;
       }

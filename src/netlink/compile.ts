@@ -17,6 +17,9 @@ export interface DecodeHelpers {
   raw(buf: Buffer, s: number, e: number, rawType: number): RawAttr;
   badLength(where: string, type: number, offset: number, len: number, left: number): Error;
   short(where: string, spec: AttrSpec, got: number): Error;
+  shortStruct(where: string, spec: AttrSpec, got: number): Error;
+  /** a string attribute's text, buf[s..e) (its NUL already cut) */
+  text(buf: Buffer, s: number, e: number): string;
 }
 
 export interface EncodeHelpers {
@@ -72,6 +75,19 @@ export function compileDecoder(set: AttrSet, h: DecodeHelpers): DecodeFn {
     if (a.kind === 'nested') {
       const where = JSON.stringify(` > ${a.kernel}`);
       return `case ${a.type}: ${field} = (nested${i} || (nested${i} = h.decoder(specs[${i}].nested)))(buf, vs, ve, where + ${where}); break;`;
+    }
+    if (a.kind === 'string') {
+      return `case ${a.type}: { let z = vs; while (z < ve && buf[z] !== 0) z++; ${field} = h.text(buf, vs, z); } break;`;
+    }
+    if (a.kind === 'struct' && a.fields!.every((f) => f.kind !== 'u64')) {
+      let off = 0;
+      const parts = a.fields!.map((f) => {
+        const at = `vs + ${off}`;
+        off += SIZE[f.kind];
+        const value = f.kind === 'u8' ? `buf[${at}]` : f.kind === 'u16' || f.kind === 'u16be' ? u16At(at, f.kind === 'u16be' || !HOST_LE) : u32At(at, f.kind === 'u32be' || !HOST_LE);
+        return `${JSON.stringify(f.name)}: ${value}`;
+      });
+      return `case ${a.type}: if (ve - vs < ${off}) throw h.shortStruct(where, specs[${i}], ve - vs); ${field} = { ${parts.join(', ')} }; break;`;
     }
     const size = SIZE[a.kind];
     if (size === undefined) return `case ${a.type}: ${field} = h.value(specs[${i}], buf, vs, ve, rawType, where); break;`;

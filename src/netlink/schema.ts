@@ -180,7 +180,22 @@ const decodeHelpers: DecodeHelpers = {
   raw: (buf, s, e, rawType) => ({ type: rawType & NLA_TYPE_MASK, flags: rawType & ~NLA_TYPE_MASK & 0xffff, value: Buffer.from(buf.subarray(s, e)) }),
   badLength: (where, type, offset, len, left) => malformed(where, undefined, `attribute type ${type} at offset ${offset} has length ${len}, ${left} bytes left`),
   short: (where, spec, got) => malformed(where, spec, `${got} bytes, ${spec.kind} needs ${INT_SIZE[spec.kind]}`),
+  shortStruct: (where, spec, got) => malformed(where, spec, `${got} bytes, struct needs ${structSize(spec.fields!)}`),
+  text,
 };
+
+// Names (schedulers, interfaces, persistence engines) are a few ASCII bytes: made char by char
+// they cost less than Buffer#toString's dispatch; anything else is decoded as UTF-8.
+function text(buf: Buffer, s: number, e: number): string {
+  if (e - s > 32) return buf.toString('utf8', s, e);
+  let out = '';
+  for (let i = s; i < e; i++) {
+    const c = buf[i];
+    if (c >= 0x80) return buf.toString('utf8', s, e);
+    out += String.fromCharCode(c);
+  }
+  return out;
+}
 
 // Walks the TLVs by offset, no per-attribute views. Fewer than 4 bytes left over is tolerated,
 // as the kernel does (trailing padding).
@@ -206,7 +221,7 @@ function decodeValue(spec: AttrSpec, buf: Buffer, s: number, e: number, rawType:
       // names are a few bytes: a loop finds the NUL cheaper than Buffer#indexOf
       let end = s;
       while (end < e && buf[end] !== 0) end++;
-      return buf.toString('utf8', s, end);
+      return text(buf, s, end);
     }
     case 'flag':
       return true;
