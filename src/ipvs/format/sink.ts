@@ -1,6 +1,5 @@
 // Text written as bytes into one growing buffer: a listing of 50,000 lines made as strings and
 // joined cost more in allocation and GC than the formatting itself (under emulation most of all).
-// printf's "%-Ns" and "%-Nd" (pad, never truncate) are leftText / leftInt.
 
 export class TextSink {
   private buf: Buffer;
@@ -47,37 +46,6 @@ export class TextSink {
     this.length = p;
   }
 
-  spaces(n: number): void {
-    if (n <= 0) return;
-    this.room(n);
-    // a loop: pads are short, and Buffer.fill's argument checks cost more than the stores
-    const b = this.buf;
-    let p = this.length;
-    for (const end = p + n; p < end; p++) b[p] = 32;
-    this.length = p;
-  }
-
-  /** An integer in decimal, with a minus sign if negative. */
-  int(n: number): void {
-    this.room(21);
-    this.length = putInt(this.buf, this.length, n);
-  }
-
-  /** printf("%-Ns", s) */
-  leftText(s: string, width: number): void {
-    const start = this.length;
-    this.text(s);
-    this.spaces(width - (this.length - start));
-  }
-
-  /** printf("%-Nd", n) */
-  leftInt(n: number, width: number): void {
-    const start = this.length;
-    this.int(n);
-    this.spaces(width - (this.length - start));
-  }
-
-
   /** What was written (a view: the sink is not used afterwards). */
   result(): Buffer {
     return this.buf.subarray(0, this.length);
@@ -115,6 +83,11 @@ export function putIPv4(b: Buffer, p: number, word: number): number {
   p = putInt(b, p, (word >>> 8) & 0xff);
   b[p++] = 46;
   return putInt(b, p, word & 0xff);
+}
+
+/** printf("%-Nd", n) */
+export function putLeftInt(b: Buffer, p: number, n: number, width: number): number {
+  return putSpacesTo(b, putInt(b, p, n), p + width);
 }
 
 /** Spaces up to column `to` (nothing if p is already there or past it). */

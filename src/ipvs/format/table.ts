@@ -7,8 +7,8 @@ import type { Namer } from './names';
 import { largeNumber } from './numbers';
 import { left, right } from './printf';
 import { sortRealServerRange, sortRealServers, sortServices } from './sort';
-import { TextSink, putBytes, putIPv4, putInt, putSpacesTo } from './sink';
-import { summaryOf, type TableSummary } from '../summary';
+import { TextSink, putBytes, putIPv4, putInt, putLeftInt, putSpacesTo } from './sink';
+import { summaryOf, type RealServerColumns, type TableSummary } from '../summary';
 import { FwdMethod } from '../spec';
 
 /** A virtual service with its real servers, as one listing shows it. */
@@ -182,7 +182,7 @@ export function writeSummary(info: IpvsInfo | undefined, summary: TableSummary, 
   }
   const lineFormat: ListFormat = { mode: 'default', exact: false, sort: fmt.sort, namer: fmt.namer };
   const numericIPv4 = fmt.namer.numeric === true;
-  const { inet6, words, port, forward, weight, activeConns, inactiveConns } = servers;
+  const inet6 = servers.inet6;
   for (const i of fmt.sort ? sortServices(serviceOrder, (k) => services[k].key) : serviceOrder) {
     const svc = services[i];
     out.text(serviceLine(svc, lineFormat));
@@ -190,43 +190,45 @@ export function writeSummary(info: IpvsInfo | undefined, summary: TableSummary, 
     const { first, count } = ranges[i];
     for (let j = first; j < first + count; j++) {
       const k = order[j];
-      // "  -> %-28s %-7s %-6d %-10d %-10d\n", one reserve per line; a name may be up to 59 bytes
-      let name: string | undefined;
-      if (!numericIPv4 || inet6[k] === 1) {
+      if (numericIPv4 && inet6[k] === 0) writeRealServerLine(out, servers, k, undefined);
+      else {
         const v6 = inet6[k] === 1;
-        name = fmt.namer.addrPort(v6 ? 'inet6' : 'inet', servers.addressText(k), port[k], svc.key.protocol);
-        if (!v6) name = name.slice(0, 28);
+        const name = fmt.namer.addrPort(v6 ? 'inet6' : 'inet', servers.addressText(k), servers.port[k], svc.key.protocol);
+        writeRealServerLine(out, servers, k, v6 ? name : name.slice(0, 28));
       }
-      const b = out.reserve(128 + (name ? name.length * 3 : 0));
-      const start = out.length;
-      let p = putBytes(b, start, ARROW);
-      if (name === undefined) {
-        p = putIPv4(b, p, words[k * 4]);
-        b[p++] = 58;
-        p = putInt(b, p, port[k]);
-        out.length = p;
-      } else {
-        out.length = p;
-        out.text(name);
-        p = out.length;
-      }
-      p = putSpacesTo(b, p, start + 5 + 28);
-      b[p++] = 32;
-      p = putBytes(b, p, FORWARD_BYTES[forward[k]]);
-      b[p++] = 32;
-      let col = p;
-      p = putSpacesTo(b, putInt(b, p, weight[k]), col + 6);
-      b[p++] = 32;
-      col = p;
-      p = putSpacesTo(b, putInt(b, p, activeConns[k]), col + 10);
-      b[p++] = 32;
-      col = p;
-      p = putSpacesTo(b, putInt(b, p, inactiveConns[k]), col + 10);
-      b[p++] = 10;
-      out.length = p;
     }
   }
   return out.result();
+}
+
+/**
+ * "  -> %-28s %-7s %-6d %-10d %-10d\n" for real server k, in one reserve; without a name, its
+ * IPv4 address and port are written as numbers straight from the columns.
+ */
+function writeRealServerLine(out: TextSink, servers: RealServerColumns, k: number, name: string | undefined): void {
+  const b = out.reserve(128 + (name ? name.length * 3 : 0)); // a name is at most 59 characters
+  const start = out.length;
+  let p = putBytes(b, start, ARROW);
+  if (name === undefined) {
+    p = putIPv4(b, p, servers.words[k * 4]);
+    b[p++] = 58;
+    p = putInt(b, p, servers.port[k]);
+  } else {
+    out.length = p;
+    out.text(name);
+    p = out.length;
+  }
+  p = putSpacesTo(b, p, start + ARROW.length + 28);
+  b[p++] = 32;
+  p = putBytes(b, p, FORWARD_BYTES[servers.forward[k]]);
+  b[p++] = 32;
+  p = putLeftInt(b, p, servers.weight[k], 6);
+  b[p++] = 32;
+  p = putLeftInt(b, p, servers.activeConns[k], 10);
+  b[p++] = 32;
+  p = putLeftInt(b, p, servers.inactiveConns[k], 10);
+  b[p++] = 10;
+  out.length = p;
 }
 
 /** `ipvsadm -L [-n] [--stats|...]`: header, title, every service. */
