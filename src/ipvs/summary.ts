@@ -137,13 +137,3 @@ export function summaryOf(entries: readonly TableSummaryEntry[]): TableSummary {
   });
   return { services: entries.map((e) => e.service), ranges, servers, fromProcfs: 0 };
 }
-
-/** The summary as objects, service by service. */
-export function summaryEntries(summary: TableSummary): TableSummaryEntry[] {
-  return summary.services.map((service, i) => {
-    const { first, count } = summary.ranges[i];
-    const realServers: RealServerSummary[] = [];
-    for (let k = first; k < first + count; k++) realServers.push(summary.servers.summaryAt(k));
-    return { service, realServers };
-  });
-}

@@ -68,8 +68,7 @@ export function genlAttrsStart(msg: Message): number {
 
 /** Splits a generic netlink reply into command, version and its attribute bytes. */
 export function parseGenl(msg: Message): { cmd: number; version: number; attrs: Buffer } {
-  if (msg.payload.length < GENL_HDRLEN) throw new MalformedMessageError(`generic netlink message of ${msg.payload.length} bytes has no genlmsghdr`);
-  return { cmd: msg.payload[0], version: msg.payload[1], attrs: msg.payload.subarray(GENL_HDRLEN) };
+  return { cmd: msg.payload[0], version: msg.payload[1], attrs: msg.payload.subarray(genlAttrsStart(msg)) };
 }
 
 /** A netlink socket for NETLINK_GENERIC that knows family ids by name. */
