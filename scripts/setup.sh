@@ -21,6 +21,8 @@ PACKAGES=(
   curl                # HTTP client used as a judge
   net-tools           # ifconfig: the realserver test runs seed 002's lvs_realserver.sh as the reference
   time                # /usr/bin/time: user/system CPU of each tool in bench/ipvs-bench.ts
+  gcc                 # compiles native/*.c (npm run build)
+  libc6-dev           # the C library headers for it
 )
 
 missing=()

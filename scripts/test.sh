@@ -11,7 +11,7 @@ bash scripts/setup.sh || { echo "setup failed"; exit 1; }
 
 echo "== build"
 rm -rf dist/test   # no stale compiled tests from deleted sources
-npx tsc -p tsconfig.json && node scripts/build-snapshot.js || { echo "build failed"; exit 1; }
+npm run --silent build || { echo "build failed"; exit 1; }
 
 echo "== host tier"
 mapfile -t host_files < <(find dist/test/unit dist/test/host -name '*.test.js' 2>/dev/null | sort)

@@ -109,14 +109,15 @@ export async function warmUp(): Promise<void> {
   const t = await client.getTimeouts();
   client.close();
   formatTimeouts(t);
-  // the default listing: /proc parse, service decode, sort and format
-  const proc = parseProcTable(PROC_SAMPLE);
+  // the default listing: /proc parse, service decode, sort and format (in JavaScript: a native
+  // module cannot be part of a snapshot, and these are the paths run when it is not built)
+  const proc = parseProcTable(PROC_SAMPLE, undefined, { native: false });
   const services = [...proc.services.keys()].map((k, i) =>
     virtualServiceFromAttrs(
       decode(serviceAttrs, encodeToBuffer(serviceAttrs, i === 0 ? { af: 2, protocol: 6, addr: Buffer.from([198, 18, 0, 10, ...new Array(12).fill(0)]), port: 80, schedName: 'wrr' } : { af: 10, protocol: 17, addr: Buffer.alloc(16, 1), port: 53, schedName: 'rr' })),
     ),
   );
-  writeSummary({ version: 0x010201, connectionTableSize: 4096 }, { services, ranges: [...proc.services.values()], servers: proc.servers, fromProcfs: 2 }, { sort: true, namer: numericNamer });
+  writeSummary({ version: 0x010201, connectionTableSize: 4096 }, { services, ranges: [...proc.services.values()], servers: proc.servers, fromProcfs: 2 }, { sort: true, namer: numericNamer, native: false });
   // registering the ipvs group's ~20 commands and their options costs ~0.1 s under emulation
   prebuild('ipvs');
 }

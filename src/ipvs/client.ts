@@ -19,8 +19,8 @@ import {
   writeServiceKey,
 } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
-import { ProcTable, joinKey, parseProcTable, readProcText } from './procfs';
-import { RealServerColumns, type ServerRange, type TableSummary } from './summary';
+import { loadProcTable, serverRangesOf } from './procfs';
+import { RealServerColumns, ServiceKeyColumns, type ServerRange, type TableSummary } from './summary';
 import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, infoAttrs, serviceAttrs } from './spec';
 import type {
   ApplyOptions,
@@ -305,22 +305,24 @@ export class NetlinkIpvsClient implements IpvsClient {
    */
   async listTableSummary(): Promise<TableSummary> {
     const dump = this.dump({ kind: 'list-services' }, Cmd.GET_SERVICE);
-    const text = readProcText(this.opts.procPath);
-    const services = (await dump).map((m) => virtualServiceFromAttrs(decodeFrom(cmdAttrsNoStats, m.payload, genlAttrsStart(m)).service ?? {}));
-    let proc: ProcTable | undefined;
-    try {
-      const bytes = await text;
-      proc = bytes && parseProcTable(bytes, this.opts.procPath);
-    } catch {
-      proc = undefined; // not the format we know: the netlink dumps still give the right answer
-    }
+    const table = loadProcTable(this.opts.procPath);
+    const messages = await dump;
+    const keys = new ServiceKeyColumns(messages.length);
+    const services = messages.map((m, i) => {
+      const attrs = decodeFrom(cmdAttrsNoStats, m.payload, genlAttrsStart(m)).service ?? {};
+      const service = virtualServiceFromAttrs(attrs);
+      keys.set(i, service.key, attrs.addr);
+      return service;
+    });
+    const proc = await table;
+    const procRanges = proc ? serverRangesOf(proc, services, keys) : [];
     const servers = proc?.servers ?? new RealServerColumns();
     const ranges: ServerRange[] = [];
     const missing: { service: VirtualService; realServers: RealServerSummary[] }[] = [];
     const missingAt: number[] = [];
-    for (const service of services) {
-      const key = joinKey(service.key);
-      const range = proc && !proc.ambiguous.has(key) ? proc.services.get(key) : undefined;
+    for (let i = 0; i < services.length; i++) {
+      const service = services[i];
+      const range = procRanges[i];
       if (!range) {
         missingAt.push(ranges.length);
         missing.push({ service, realServers: [] });
@@ -333,7 +335,7 @@ export class NetlinkIpvsClient implements IpvsClient {
       for (const rs of missing[k].realServers) servers.addSummary(rs);
       ranges[missingAt[k]] = { first, count: missing[k].realServers.length };
     }
-    return { services, ranges, servers, fromProcfs: services.length - missing.length };
+    return { services, ranges, servers, fromProcfs: services.length - missing.length, keys };
   }
 
   /** Destination dumps for the given services, spread over a pool of sockets (full ObservedRealServers, so TableEntry[] fits too). */

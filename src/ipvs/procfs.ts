@@ -7,18 +7,35 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 import { KernelTextError } from '../errors';
 import { FwdMethod } from './spec';
-import { RealServerColumns, addressText, type ServerRange } from './summary';
-import type { Protocol, RealServerSummary, ServiceKey } from './types';
+import { RealServerColumns, addressText, type ServiceKeyColumns, type ServerRange } from './summary';
+import { SERVICE_FIELDS, SERVICE_KINDS, ServiceField, nativeText } from './native-text';
+import type { Protocol, RealServerSummary, ServiceKey, VirtualService } from './types';
 
 export const IPVS_PROC_PATH = '/proc/net/ip_vs';
 
-export interface ProcTable {
-  /** every real server, in kernel order; a service's are consecutive */
-  servers: RealServerColumns;
+/**
+ * The table as /proc/net/ip_vs shows it: every real server, and every service line as numbers
+ * (SERVICE_FIELDS each, laid out as native-text.ts's ServiceField says).
+ */
+export class ProcTable {
+  private index?: { services: Map<string, ServerRange>; ambiguous: Set<string> };
+
+  constructor(
+    /** every real server, in kernel order; a service's are consecutive */
+    readonly servers: RealServerColumns,
+    /** the service lines, in kernel order */
+    readonly fields: Uint32Array,
+  ) {}
+
   /** by joinKey of their service: where its real servers are in `servers` */
-  services: Map<string, ServerRange>;
+  get services(): Map<string, ServerRange> {
+    return (this.index ??= indexOf(this.fields)).services;
+  }
+
   /** keys seen more than once: an IPv4 and an IPv6 service with the same fwmark look alike here */
-  ambiguous: Set<string>;
+  get ambiguous(): Set<string> {
+    return (this.index ??= indexOf(this.fields)).ambiguous;
+  }
 }
 
 /** A service's real servers as objects (tests; the listing reads the columns). */
@@ -242,24 +259,73 @@ function columnInt(b: Buffer, from: number, to: number): number {
 const TITLES = ['IP Virtual Server version ', 'Prot LocalAddress:Port', '  -> RemoteAddress:Port'];
 const ARROW = '  -> ';
 
-/** Parses /proc/net/ip_vs (bytes or text); throws KernelTextError naming the line it cannot read. */
-export function parseProcTable(input: Buffer | string, what = IPVS_PROC_PATH): ProcTable {
-  const s = new Scanner(typeof input === 'string' ? Buffer.from(input, 'latin1') : input, what);
+/**
+ * Parses /proc/net/ip_vs (bytes or text); throws KernelTextError naming the line it cannot read.
+ * The C reader (native-text.ts) runs first unless opts.native is false; whatever it does not
+ * accept is read here, which gives the same table or names the line.
+ */
+export function parseProcTable(input: Buffer | string, what = IPVS_PROC_PATH, opts: { native?: boolean } = {}): ProcTable {
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'latin1') : input;
+  const fast = opts.native === false ? undefined : nativeText()?.parse(bytes);
+  return fast ? new ProcTable(RealServerColumns.of(fast), fast.services) : parseHere(bytes, what);
+}
+
+const PROTOCOL_OF_KIND = SERVICE_KINDS.map((k) => PROTOCOL[k]);
+
+function indexOf(fields: Uint32Array): { services: Map<string, ServerRange>; ambiguous: Set<string> } {
+  const services = new Map<string, ServerRange>();
+  const ambiguous = new Set<string>();
+  for (let i = 0; i < fields.length; i += SERVICE_FIELDS) {
+    const port = fields[i + ServiceField.port];
+    const protocol = PROTOCOL_OF_KIND[fields[i + ServiceField.kind]];
+    const w = i + ServiceField.w0;
+    const key = protocol
+      ? `${protocol} ${addressText(fields[i + ServiceField.inet6] === 1, fields[w], fields[w + 1], fields[w + 2], fields[w + 3])} ${port}`
+      : `FWM ${port}`;
+    const range = { first: fields[i + ServiceField.first], count: fields[i + ServiceField.count] };
+    if (services.has(key)) ambiguous.add(key);
+    else services.set(key, range);
+  }
+  return { services, ambiguous };
+}
+
+/**
+ * Where each service's real servers are in t.servers; undefined for a service t does not have
+ * (or has ambiguously). keys: the services' keys as numbers, for the C join.
+ */
+export function serverRangesOf(
+  t: ProcTable,
+  services: readonly VirtualService[],
+  keys: ServiceKeyColumns,
+  opts: { native?: boolean } = {},
+): (ServerRange | undefined)[] {
+  const native = opts.native === false ? undefined : nativeText();
+  if (native) {
+    const at = native.joinServices(keys.fwmark, keys.af, keys.protocol, keys.words, keys.port, t.fields);
+    return Array.from(at, (e) => (e < 0 ? undefined : { first: t.fields[e * SERVICE_FIELDS + ServiceField.first], count: t.fields[e * SERVICE_FIELDS + ServiceField.count] }));
+  }
+  return services.map((svc) => {
+    const key = joinKey(svc.key);
+    return t.ambiguous.has(key) ? undefined : t.services.get(key);
+  });
+}
+
+function parseHere(bytes: Buffer, what: string): ProcTable {
+  const s = new Scanner(bytes, what);
   for (const title of TITLES) {
     if (!s.startsWith(title)) throw s.error(`not the line that starts "${title}"`);
     s.nextLine();
   }
   // about 50 bytes a real server line
   const servers = new RealServerColumns(Math.max(16, s.buf.length >> 6));
-  const services = new Map<string, ServerRange>();
-  const ambiguous = new Set<string>();
-  let current: ServerRange | undefined;
+  const fields: number[] = [];
+  let current = -1; // where the current service's fields start
   const w = s.w;
   while (!s.atEnd()) {
     if (s.startsWith(ARROW)) {
-      if (!current) throw s.error('real server before any service');
+      if (current < 0) throw s.error('real server before any service');
       if (ipv4RealServerLine(s.buf, s.pos, servers)) {
-        current.count++;
+        fields[current + ServiceField.count]++;
         s.pos = s.lineStart = s.pos + IPV4_LINE;
         s.lineNo++;
         continue;
@@ -274,26 +340,45 @@ export function parseProcTable(input: Buffer | string, what = IPVS_PROC_PATH): P
       s.skipSpaces();
       if (s.buf[s.pos] !== NL) throw s.error('more fields than a real server line has');
       servers.add(s.inet6, w[0], w[1], w[2], w[3], port, forward, weight, active, inactive);
-      current.count++;
+      fields[current + ServiceField.count]++;
     } else {
       const kind = s.protocol();
-      let key: string;
+      const code = (SERVICE_KINDS as readonly string[]).indexOf(kind);
+      current = fields.length;
       if (kind === 'FWM') {
         s.skipSpaces();
-        key = `FWM ${s.hex(8, 'a fwmark')}`;
+        fields.push(code, 0, 0, 0, 0, 0, s.hex(8, 'a fwmark'));
       } else {
-        const protocol = PROTOCOL[kind];
         const port = s.endpoint();
-        key = `${protocol} ${addressText(s.inet6, w[0], w[1], w[2], w[3])} ${port}`;
+        fields.push(code, s.inet6 ? 1 : 0, w[0], w[1], w[2], w[3], port);
       }
+      fields.push(servers.length, 0, 0);
       s.skipField(); // the scheduler
-      current = { first: servers.length, count: 0 };
-      if (services.has(key)) ambiguous.add(key);
-      else services.set(key, current);
     }
     s.nextLine();
   }
-  return { servers, services, ambiguous };
+  return new ProcTable(servers, Uint32Array.from(fields));
+}
+
+/**
+ * /proc/net/ip_vs read and parsed while this thread goes on (receiving the netlink dump);
+ * undefined if the file cannot be read or is not the text we know (the caller then asks
+ * netlink). With the C reader the whole read and parse run on a thread of libuv's pool,
+ * else the text is read by readProcText and parsed here.
+ */
+export async function loadProcTable(path: string = IPVS_PROC_PATH): Promise<ProcTable | undefined> {
+  try {
+    const native = nativeText();
+    if (!native) {
+      const bytes = await readProcText(path);
+      return bytes && parseHere(bytes, path);
+    }
+    const read = await native.readTable(path);
+    if (!read) return undefined;
+    return read.table ? new ProcTable(RealServerColumns.of(read.table), read.table.services) : parseHere(read.text, path);
+  } catch {
+    return undefined; // KernelTextError: the netlink dumps still give the right answer
+  }
 }
 
 /** read(2) into buf from `used` on until EOF or `limit` bytes, growing buf; done: EOF seen. */

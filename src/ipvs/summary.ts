@@ -4,7 +4,8 @@
 // under emulation), while a column is one typed array for all of them.
 import { addressWords, formatIPv6 } from './address';
 import { FwdMethod } from './spec';
-import type { ForwardMethod, RealServerSummary, TableSummaryEntry, VirtualService } from './types';
+import type { ForwardMethod, RealServerSummary, ServiceKey, TableSummaryEntry, VirtualService } from './types';
+import type { ColumnArrays } from './native-text';
 
 const FORWARD_OF_CODE: readonly ForwardMethod[] = (() => {
   const out: ForwardMethod[] = [];
@@ -48,6 +49,20 @@ export class RealServerColumns {
     this.weight = new Int32Array(capacity);
     this.activeConns = new Int32Array(capacity);
     this.inactiveConns = new Int32Array(capacity);
+  }
+
+  /** Columns over arrays made elsewhere (the C reader's), not copied. */
+  static of(a: ColumnArrays): RealServerColumns {
+    const c = new RealServerColumns(0);
+    c.length = a.length;
+    c.inet6 = a.inet6;
+    c.words = a.words;
+    c.port = a.port;
+    c.forward = a.forward;
+    c.weight = a.weight;
+    c.activeConns = a.activeConns;
+    c.inactiveConns = a.inactiveConns;
+    return c;
   }
 
   /** Appends a real server; returns its index. */
@@ -96,7 +111,7 @@ export class RealServerColumns {
   }
 
   private grow(): void {
-    const n = this.port.length * 2;
+    const n = Math.max(16, this.port.length * 2);
     const more = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array>(a: T, size: number): T => {
       const b = new (a.constructor as new (n: number) => T)(size);
       b.set(a);
@@ -109,6 +124,51 @@ export class RealServerColumns {
     this.weight = more(this.weight, n);
     this.activeConns = more(this.activeConns, n);
     this.inactiveConns = more(this.inactiveConns, n);
+  }
+}
+
+const AF_NUMBER = { inet: 2, inet6: 10 } as const;
+const PROTOCOL_NUMBER = { tcp: 6, udp: 17, sctp: 132 } as const;
+
+/**
+ * Services' identities as numbers, the fields libipvs's ipvs_cmp_services compares (0 where a
+ * key has none), so that sorting and joining need not read addresses back from text.
+ */
+export class ServiceKeyColumns {
+  readonly fwmark: Uint32Array;
+  readonly af: Uint8Array;
+  readonly protocol: Uint8Array;
+  /** the address as four host-order words (IPv4: the first) */
+  readonly words: Uint32Array;
+  readonly port: Uint16Array;
+
+  constructor(readonly length: number) {
+    this.fwmark = new Uint32Array(length);
+    this.af = new Uint8Array(length);
+    this.protocol = new Uint8Array(length);
+    this.words = new Uint32Array(length * 4);
+    this.port = new Uint16Array(length);
+  }
+
+  /** Service i's key; addr: its address's bytes as netlink gave them (else key.address is parsed). */
+  set(i: number, key: ServiceKey, addr?: Uint8Array): void {
+    this.af[i] = AF_NUMBER[key.family];
+    if (key.fwmark !== undefined) {
+      this.fwmark[i] = key.fwmark;
+      return;
+    }
+    this.protocol[i] = PROTOCOL_NUMBER[key.protocol];
+    this.port[i] = key.port;
+    const w = i * 4;
+    if (!addr) {
+      const words = addressWords(key.address);
+      for (let k = 0; k < (key.family === 'inet6' ? 4 : 1); k++) this.words[w + k] = words[k];
+      return;
+    }
+    for (let k = 0; k < (key.family === 'inet6' ? 4 : 1); k++) {
+      const b = k * 4;
+      this.words[w + k] = ((addr[b] << 24) | (addr[b + 1] << 16) | (addr[b + 2] << 8) | addr[b + 3]) >>> 0;
+    }
   }
 }
 
@@ -125,6 +185,8 @@ export interface TableSummary {
   servers: RealServerColumns;
   /** services whose real servers were read from /proc/net/ip_vs (the rest: a netlink dump each) */
   fromProcfs: number;
+  /** the services' keys as numbers (for sorting without text) */
+  keys?: ServiceKeyColumns;
 }
 
 /** A summary of entries given as objects (one service's listing, tests). */
@@ -135,5 +197,7 @@ export function summaryOf(entries: readonly TableSummaryEntry[]): TableSummary {
     for (const rs of e.realServers) servers.addSummary(rs);
     return { first, count: e.realServers.length };
   });
-  return { services: entries.map((e) => e.service), ranges, servers, fromProcfs: 0 };
+  const keys = new ServiceKeyColumns(entries.length);
+  entries.forEach((e, i) => keys.set(i, e.service.key));
+  return { services: entries.map((e) => e.service), ranges, servers, fromProcfs: 0, keys };
 }

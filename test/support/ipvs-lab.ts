@@ -121,9 +121,9 @@ export async function inParallel(commands: readonly (readonly string[])[], runOn
 }
 
 /** lvsd as a child process, asynchronously (for inParallel); rejects on a non-zero exit. */
-export function lvsdAsync(args: readonly string[], input?: string): Promise<string> {
+export function lvsdAsync(args: readonly string[], input?: string, env?: NodeJS.ProcessEnv): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(LVSD, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(LVSD, [...args], { stdio: ['pipe', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -10,6 +10,7 @@ import { sortRealServerRange, sortRealServers, sortServices } from './sort';
 import { TextSink, putBytes, putIPv4, putInt, putLeftInt, putSpacesTo } from './sink';
 import { summaryOf, type RealServerColumns, type TableSummary } from '../summary';
 import { FwdMethod } from '../spec';
+import { nativeText } from '../native-text';
 
 /** A virtual service with its real servers, as one listing shows it. */
 export type ServiceEntry = TableEntry;
@@ -166,14 +167,45 @@ export function orderServices<E extends TableSummaryEntry>(entries: readonly E[]
 /**
  * The default columns (`ipvsadm -L [-n]`) of a summary, as bytes: the header when info is
  * given, the title, every service and its real servers. Real server lines are written from the
- * columns straight into the output (numeric IPv4 addresses never become strings).
+ * columns straight into the output (numeric IPv4 addresses never become strings); in numeric
+ * mode by native-text.ts's C writer unless fmt.native is false.
  */
-export function writeSummary(info: IpvsInfo | undefined, summary: TableSummary, fmt: Pick<ListFormat, 'sort' | 'namer'>): Buffer {
+export function writeSummary(
+  info: IpvsInfo | undefined,
+  summary: TableSummary,
+  fmt: Pick<ListFormat, 'sort' | 'namer'> & { native?: boolean },
+): Buffer {
   const { services, ranges, servers } = summary;
+  const inKernelOrder = services.map((_, i) => i);
+  const native = fmt.native !== false ? nativeText() : undefined;
+  const keys = summary.keys;
+  let listed: ArrayLike<number> = inKernelOrder;
+  if (fmt.sort) {
+    listed = native && keys ? native.sortServices(keys.fwmark, keys.af, keys.protocol, keys.words, keys.port) : sortServices(inKernelOrder, (k) => services[k].key);
+  }
+  if (native && fmt.namer.numeric === true) {
+    // the service lines here, each service's real server lines inserted after its own in C
+    const out = new TextSink(4096 + services.length * 48);
+    if (info) out.text(formatHeader(info));
+    out.text(formatTitle('default'));
+    const at = new Uint32Array(listed.length);
+    const first = new Uint32Array(listed.length);
+    const count = new Uint32Array(listed.length);
+    const lineFormat: ListFormat = { mode: 'default', exact: false, sort: fmt.sort, namer: fmt.namer };
+    for (let k = 0; k < listed.length; k++) {
+      out.text(serviceLine(services[listed[k]], lineFormat));
+      out.byte(10);
+      at[k] = out.length;
+      first[k] = ranges[listed[k]].first;
+      count[k] = ranges[listed[k]].count;
+    }
+    const s = servers;
+    const text = native.insertRealServers(out.result(), at, first, count, fmt.sort, s.inet6, s.words, s.port, s.forward, s.weight, s.activeConns, s.inactiveConns);
+    if (text) return text;
+  }
   const out = new TextSink(4096 + servers.length * 72 + services.length * 48);
   if (info) out.text(formatHeader(info));
   out.text(formatTitle('default'));
-  const serviceOrder = services.map((_, i) => i);
   const order = new Uint32Array(servers.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
   if (fmt.sort) {
@@ -183,7 +215,8 @@ export function writeSummary(info: IpvsInfo | undefined, summary: TableSummary, 
   const lineFormat: ListFormat = { mode: 'default', exact: false, sort: fmt.sort, namer: fmt.namer };
   const numericIPv4 = fmt.namer.numeric === true;
   const inet6 = servers.inet6;
-  for (const i of fmt.sort ? sortServices(serviceOrder, (k) => services[k].key) : serviceOrder) {
+  for (let n = 0; n < listed.length; n++) {
+    const i = listed[n];
     const svc = services[i];
     out.text(serviceLine(svc, lineFormat));
     out.byte(10);

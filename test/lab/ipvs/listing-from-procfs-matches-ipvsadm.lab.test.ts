@@ -104,7 +104,7 @@ test('without a readable /proc listing every service gets a netlink dump, and th
   }
 });
 
-test('a table whose /proc text passes 64 KiB (the rest read on a worker thread) lists identically', async () => {
+test('a table whose /proc text passes 64 KiB lists identically, with the C paths and without (worker thread)', async () => {
   // 600 services x 4 real servers: about 150 KiB of /proc/net/ip_vs text
   const lines: string[][] = [];
   for (let i = 0; i < 600; i++) {
@@ -121,6 +121,10 @@ test('a table whose /proc text passes 64 KiB (the rest read on a worker thread) 
   } finally {
     c.close();
   }
-  assert.equal(await lvsdAsync(['ipvs', 'list', '-n']), ipvsadm(['-L', '-n']));
-  assert.equal(await lvsdAsync(['ipvs', 'list', '-n', '--nosort']), ipvsadm(['-L', '-n', '--nosort']));
+  const sorted = ipvsadm(['-L', '-n']);
+  const unsorted = ipvsadm(['-L', '-n', '--nosort']);
+  for (const env of [{}, { LVSD_NATIVE: '0' }]) {
+    assert.equal(await lvsdAsync(['ipvs', 'list', '-n'], undefined, env), sorted);
+    assert.equal(await lvsdAsync(['ipvs', 'list', '-n', '--nosort'], undefined, env), unsorted);
+  }
 });

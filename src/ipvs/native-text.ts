@@ -1,0 +1,64 @@
+// The C fast paths of native/ipvs_text.c, built by `npm run build` into dist/native. They are
+// optional: without them (not built, or LVSD_NATIVE=0) the JavaScript definitions in procfs.ts
+// and format/table.ts run, with the same results, only slower.
+import { join } from 'node:path';
+
+/** parse()'s services: SERVICE_FIELDS numbers each */
+export const SERVICE_FIELDS = 10;
+/** where each number is in a service's fields */
+export const ServiceField = { kind: 0, inet6: 1, w0: 2, port: 6, first: 7, count: 8 } as const;
+/** ServiceField.kind: the service line's first word */
+export const SERVICE_KINDS = ['TCP', 'UDP', 'SCTP', 'FWM'] as const;
+
+/** Real servers as columns (RealServerColumns' arrays), exactly `length` long. */
+export interface ColumnArrays {
+  length: number;
+  inet6: Uint8Array;
+  words: Uint32Array;
+  port: Uint16Array;
+  forward: Uint8Array;
+  weight: Int32Array;
+  activeConns: Int32Array;
+  inactiveConns: Int32Array;
+}
+
+export type NativeTable = ColumnArrays & { services: Uint32Array };
+
+export interface NativeText {
+  /** /proc/net/ip_vs text read into columns; undefined for anything procfs.ts's grammar does not accept exactly */
+  parse(text: Uint8Array): NativeTable | undefined;
+  /** For each service (as key columns), the index of its entry in parse()'s services; -1: not there, or there twice. */
+  joinServices(fwmark: Uint32Array, af: Uint8Array, protocol: Uint8Array, words: Uint32Array, port: Uint16Array, procServices: Uint32Array): Int32Array;
+  /** The services' indexes in ipvs_cmp_services order (glibc's merge sort, as libipvs). */
+  sortServices(fwmark: Uint32Array, af: Uint8Array, protocol: Uint8Array, words: Uint32Array, port: Uint16Array): Uint32Array;
+  /** The file read and parsed on a thread of libuv's pool; undefined if it cannot be opened or read. */
+  readTable(path: string): Promise<{ text: Buffer; table: NativeTable | undefined } | undefined>;
+  /**
+   * text with, at offset at[i], the default-column lines of real servers first[i] ..
+   * first[i] + count[i], numeric, sorted in ipvs_cmp_dests order when sort is true;
+   * undefined if an argument is out of range (a forwarding code it does not know).
+   */
+  insertRealServers(
+    text: Uint8Array, at: Uint32Array, first: Uint32Array, count: Uint32Array, sort: boolean,
+    inet6: Uint8Array, words: Uint32Array, port: Uint16Array, forward: Uint8Array,
+    weight: Int32Array, activeConns: Int32Array, inactiveConns: Int32Array,
+  ): Buffer | undefined;
+}
+
+let loaded: NativeText | null | undefined;
+
+/** The fast paths, or undefined when they are not built or LVSD_NATIVE=0. */
+export function nativeText(): NativeText | undefined {
+  if (process.env.LVSD_NATIVE === '0') return undefined;
+  if (loaded === undefined) {
+    loaded = null;
+    try {
+      const m = { exports: {} };
+      process.dlopen(m, join(__dirname, '..', '..', 'native', 'ipvs_text.node'));
+      loaded = m.exports as NativeText;
+    } catch {
+      // not built: the JavaScript paths run
+    }
+  }
+  return loaded ?? undefined;
+}
