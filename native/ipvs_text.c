@@ -526,65 +526,345 @@ static int typed_arg(napi_env env, napi_value v, napi_typedarray_type want, size
   return napi_get_typedarray_info(env, v, &type, n, data, NULL, NULL) == napi_ok && type == want;
 }
 
-// insertRealServers(text, at, first, count, sort, inet6, words, port, forward, weight,
-// activeConns, inactiveConns) -> Buffer | undefined: text with, at each at[i], the lines of
-// real servers first[i] .. first[i] + count[i] (sorted when sort is true)
-static napi_value insert_real_servers(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12], undef;
+// writeListing(head, lines, lineEnds, order, first, count, sort, inet6, words, port, forward,
+// weight, activeConns, inactiveConns) -> Buffer | undefined: head, then for each service k of
+// order its line (lines[lineEnds[k-1] .. lineEnds[k]]) and the lines of its real servers
+// first[k] .. first[k] + count[k] (sorted when sort is true); undefined if an argument is out of
+// range (a forwarding code it does not know)
+static napi_value write_listing(napi_env env, napi_callback_info info) {
+  size_t argc = 14;
+  napi_value argv[14], undef;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   CHECK(napi_get_undefined(env, &undef));
-  size_t n_text, n_at, n_first, n_count, n6, nw, np, nf, nwe, na, ni;
-  void *text, *at, *first, *count, *inet6, *words, *port, *forward, *weight, *active, *inactive;
+  size_t n_head, n_lines, n_ends, n_order, n_first, n_count, n6, nw, np, nf, nwe, na, ni;
+  void *head, *lines, *ends, *order, *first, *count, *inet6, *words, *port, *forward, *weight, *active, *inactive;
   bool sort;
-  if (argc < 12 || !typed_arg(env, argv[0], napi_uint8_array, &n_text, &text) || !typed_arg(env, argv[1], napi_uint32_array, &n_at, &at) ||
-      !typed_arg(env, argv[2], napi_uint32_array, &n_first, &first) || !typed_arg(env, argv[3], napi_uint32_array, &n_count, &count) ||
-      napi_get_value_bool(env, argv[4], &sort) != napi_ok || !typed_arg(env, argv[5], napi_uint8_array, &n6, &inet6) ||
-      !typed_arg(env, argv[6], napi_uint32_array, &nw, &words) || !typed_arg(env, argv[7], napi_uint16_array, &np, &port) ||
-      !typed_arg(env, argv[8], napi_uint8_array, &nf, &forward) || !typed_arg(env, argv[9], napi_int32_array, &nwe, &weight) ||
-      !typed_arg(env, argv[10], napi_int32_array, &na, &active) || !typed_arg(env, argv[11], napi_int32_array, &ni, &inactive) ||
-      n_first != n_at || n_count != n_at) {
-    napi_throw_type_error(env, NULL, "insertRealServers: arguments");
+  if (argc < 14 || !typed_arg(env, argv[0], napi_uint8_array, &n_head, &head) || !typed_arg(env, argv[1], napi_uint8_array, &n_lines, &lines) ||
+      !typed_arg(env, argv[2], napi_uint32_array, &n_ends, &ends) || !typed_arg(env, argv[3], napi_uint32_array, &n_order, &order) ||
+      !typed_arg(env, argv[4], napi_uint32_array, &n_first, &first) || !typed_arg(env, argv[5], napi_uint32_array, &n_count, &count) ||
+      napi_get_value_bool(env, argv[6], &sort) != napi_ok || !typed_arg(env, argv[7], napi_uint8_array, &n6, &inet6) ||
+      !typed_arg(env, argv[8], napi_uint32_array, &nw, &words) || !typed_arg(env, argv[9], napi_uint16_array, &np, &port) ||
+      !typed_arg(env, argv[10], napi_uint8_array, &nf, &forward) || !typed_arg(env, argv[11], napi_int32_array, &nwe, &weight) ||
+      !typed_arg(env, argv[12], napi_int32_array, &na, &active) || !typed_arg(env, argv[13], napi_int32_array, &ni, &inactive) ||
+      n_first != n_ends || n_count != n_ends) {
+    napi_throw_type_error(env, NULL, "writeListing: arguments");
     return NULL;
   }
   View v = {inet6, forward, words, port, weight, active, inactive, np};
   if (n6 < v.length || nw < v.length * 4 || nf < v.length || nwe < v.length || na < v.length || ni < v.length) v.length = 0;
-  const uint32_t *at_ = at, *first_ = first, *count_ = count;
-  size_t lines = 0, longest = 0, prev = 0;
-  for (size_t i = 0; i < n_at; i++) {
-    // in order, inside the text, inside the columns, and forwarding codes known: else not ours
-    if (at_[i] < prev || at_[i] > n_text || (uint64_t)first_[i] + count_[i] > v.length) return undef;
-    prev = at_[i];
-    lines += count_[i];
-    if (count_[i] > longest) longest = count_[i];
+  const uint32_t *ends_ = ends, *order_ = order, *first_ = first, *count_ = count;
+  size_t servers = 0, longest = 0;
+  for (size_t i = 0; i < n_ends; i++) {
+    // lines in order inside the text, ranges inside the columns, forwarding codes known: else not ours
+    if (ends_[i] > n_lines || (i > 0 && ends_[i] < ends_[i - 1]) || (uint64_t)first_[i] + count_[i] > v.length) return undef;
     for (uint32_t j = first_[i]; j < first_[i] + count_[i]; j++)
       if (v.forward[j] > 3) return undef;
   }
-  uint8_t *out = malloc(n_text + lines * LINE_MAX_BYTES + 1);
-  uint32_t *order = malloc((longest + 1) * 4), *tmp = malloc((longest + 1) * 4);
-  if (!out || !order || !tmp) {
+  for (size_t k = 0; k < n_order; k++) {
+    if (order_[k] >= n_ends) return undef;
+    servers += count_[order_[k]];
+    if (count_[order_[k]] > longest) longest = count_[order_[k]];
+  }
+  size_t line_bytes = 0;
+  for (size_t k = 0; k < n_order; k++) line_bytes += ends_[order_[k]] - (order_[k] ? ends_[order_[k] - 1] : 0);
+  uint8_t *out = malloc(n_head + line_bytes + servers * LINE_MAX_BYTES + 1);
+  uint32_t *ids = malloc((longest + 1) * 4), *tmp = malloc((longest + 1) * 4);
+  if (!out || !ids || !tmp) {
     free(out);
-    free(order);
+    free(ids);
     free(tmp);
     return undef;
   }
   uint8_t *p = out;
-  size_t from = 0;
-  for (size_t i = 0; i < n_at; i++) {
-    memcpy(p, (uint8_t *)text + from, at_[i] - from);
-    p += at_[i] - from;
-    from = at_[i];
-    for (uint32_t j = 0; j < count_[i]; j++) order[j] = first_[i] + j;
-    if (sort) merge_sort(&v, order, count_[i], tmp);
-    for (uint32_t j = 0; j < count_[i]; j++) p = real_server_line(&v, order[j], p);
+  memcpy(p, head, n_head);
+  p += n_head;
+  for (size_t k = 0; k < n_order; k++) {
+    uint32_t svc = order_[k], from = svc ? ends_[svc - 1] : 0;
+    memcpy(p, (uint8_t *)lines + from, ends_[svc] - from);
+    p += ends_[svc] - from;
+    for (uint32_t j = 0; j < count_[svc]; j++) ids[j] = first_[svc] + j;
+    if (sort) merge_sort(&v, ids, count_[svc], tmp);
+    for (uint32_t j = 0; j < count_[svc]; j++) p = real_server_line(&v, ids[j], p);
   }
-  memcpy(p, (uint8_t *)text + from, n_text - from);
-  p += n_text - from;
-  free(order);
+  free(ids);
   free(tmp);
   napi_value buf;
   CHECK(napi_create_external_buffer(env, (size_t)(p - out), out, free_buffer, NULL, &buf));
   return buf;
+}
+
+// ---- the netlink service dump (ip_vs_genl_fill_service) read into keys and -n service lines ----
+// The attribute numbers come from src/ipvs/spec.ts (as `types`), not from here. What
+// codec.ts's virtualServiceFromAttrs would refuse, or anything unusual (another attribute at
+// the command level, a byte-order flag, a non-ASCII name), is declined: JavaScript then reads it.
+
+enum { T_SERVICE, T_AF, T_PROTOCOL, T_ADDR, T_PORT, T_FWMARK, T_SCHED, T_FLAGS, T_TIMEOUT, T_NETMASK, T_PE, T_COUNT };
+
+typedef struct {
+  uint8_t *p, *end;
+} Out;
+
+static uint16_t u16h(const uint8_t *b) {
+  uint16_t v;
+  memcpy(&v, b, 2);
+  return v;
+}
+static uint32_t u32h(const uint8_t *b) {
+  uint32_t v;
+  memcpy(&v, b, 4);
+  return v;
+}
+static uint32_t u32be(const uint8_t *b) {
+  return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+typedef struct {
+  int has[T_COUNT];
+  uint32_t af, protocol, port, fwmark, flags, timeout;
+  const uint8_t *addr, *netmask, *sched, *pe;
+  size_t sched_len, pe_len;
+} ServiceAttrs;
+
+// a NUL-ended ASCII name inside [s, e); 0 if not ASCII
+static int name_at(const uint8_t *s, const uint8_t *e, const uint8_t **out, size_t *len) {
+  const uint8_t *z = s;
+  while (z < e && *z != 0) {
+    if (*z >= 0x80) return 0;
+    z++;
+  }
+  *out = s;
+  *len = (size_t)(z - s);
+  return 1;
+}
+
+static int service_attrs(const uint8_t *s, const uint8_t *e, const uint32_t *types, ServiceAttrs *a) {
+  memset(a, 0, sizeof *a);
+  while (e - s >= 4) {
+    uint16_t len = u16h(s), raw = u16h(s + 2), type = raw & 0x3fff;
+    if (len < 4 || len > e - s || (raw & 0x4000)) return 0;
+    const uint8_t *vs = s + 4, *ve = s + len;
+    size_t n = (size_t)(ve - vs);
+    int t = -1;
+    for (int k = T_AF; k < T_COUNT; k++)
+      if (types[k] == type) t = k;
+    switch (t) {
+      case T_AF: case T_PROTOCOL:
+        if (n < 2) return 0;
+        if (t == T_AF) a->af = u16h(vs);
+        else a->protocol = u16h(vs);
+        break;
+      case T_PORT:
+        if (n < 2) return 0;
+        a->port = (uint32_t)vs[0] << 8 | vs[1];
+        break;
+      case T_FWMARK: case T_TIMEOUT:
+        if (n < 4) return 0;
+        if (t == T_FWMARK) a->fwmark = u32h(vs);
+        else a->timeout = u32h(vs);
+        break;
+      case T_FLAGS:
+        if (n < 8) return 0;
+        a->flags = u32h(vs);
+        break;
+      case T_ADDR:
+        if (n < 16) return 0;
+        a->addr = vs;
+        break;
+      case T_NETMASK:
+        if (n < 4) return 0;
+        a->netmask = vs;
+        break;
+      case T_SCHED:
+        if (!name_at(vs, ve, &a->sched, &a->sched_len)) return 0;
+        break;
+      case T_PE:
+        if (!name_at(vs, ve, &a->pe, &a->pe_len)) return 0;
+        break;
+      default:
+        break; // counters and attributes this listing does not show
+    }
+    if (t >= 0) a->has[t] = 1;
+    s += (len + 3) & ~3;
+  }
+  return 1;
+}
+
+static uint8_t *put_text(uint8_t *p, const char *t) {
+  size_t n = strlen(t);
+  memcpy(p, t, n);
+  return p + n;
+}
+
+static uint8_t *put_ipv4(uint8_t *p, const uint8_t *b) {
+  for (int i = 0; i < 4; i++) {
+    if (i) *p++ = '.';
+    p = put_int(p, b[i]);
+  }
+  return p;
+}
+
+// format/table.ts serviceLine, default columns, numeric: "TCP  198.18.0.1:80 wrr persistent 300 ops\n"
+enum { NAME_MAX_BYTES = 64, SERVICE_LINE_MAX = 512 }; // the kernel's names are at most 15 bytes
+
+static int service_line(const ServiceAttrs *a, Out *o) {
+  if (o->end - o->p < SERVICE_LINE_MAX || a->sched_len > NAME_MAX_BYTES || a->pe_len > NAME_MAX_BYTES) return 0;
+  uint8_t *p = o->p;
+  int inet6 = a->af == 10;
+  uint32_t flags = a->flags & ~0x2u; // minus HASHED
+  if (a->fwmark) {
+    p = put_text(p, "FWM  ");
+    p = put_int(p, (int32_t)a->fwmark);
+    if (inet6) p = put_text(p, " IPv6");
+  } else {
+    p = put_text(p, a->protocol == 6 ? "TCP  " : a->protocol == 17 ? "UDP  " : "SCTP ");
+    if (inet6) {
+      char text[INET6_ADDRSTRLEN];
+      inet_ntop(AF_INET6, a->addr, text, sizeof text);
+      *p++ = '[';
+      p = put_text(p, text);
+      *p++ = ']';
+    } else {
+      p = put_ipv4(p, a->addr);
+    }
+    *p++ = ':';
+    p = put_int(p, a->port);
+  }
+  *p++ = ' ';
+  if (a->sched_len) memcpy(p, a->sched, a->sched_len);
+  p += a->sched_len;
+  if (flags & 0x38) {
+    int sh_mh = a->sched_len == 2 && (memcmp(a->sched, "sh", 2) == 0 || memcmp(a->sched, "mh", 2) == 0);
+    const char *names[3];
+    int k = 0;
+    if (sh_mh) {
+      if (flags & 0x08) names[k++] = "-fallback";
+      if (flags & 0x10) names[k++] = "-port";
+    } else {
+      if (flags & 0x08) names[k++] = "flag-1";
+      if (flags & 0x10) names[k++] = "flag-2";
+      if (flags & 0x20) names[k++] = "flag-3";
+    }
+    p = put_text(p, " (");
+    for (int i = 0; i < k; i++) {
+      if (i) *p++ = ',';
+      if (sh_mh) {
+        memcpy(p, a->sched, 2);
+        p += 2;
+      }
+      p = put_text(p, names[i]);
+    }
+    *p++ = ')';
+  }
+  if (flags & 0x1) {
+    p = put_text(p, " persistent ");
+    p = put_int(p, a->timeout);
+    if (!inet6) {
+      if (a->netmask && u32be(a->netmask) != 0xffffffffu) {
+        p = put_text(p, " mask ");
+        p = put_ipv4(p, a->netmask);
+      }
+    } else if (a->netmask && u32h(a->netmask) != 128) {
+      p = put_text(p, " mask ");
+      p = put_int(p, u32h(a->netmask));
+    }
+    if (a->pe && a->pe_len) {
+      p = put_text(p, " pe ");
+      memcpy(p, a->pe, a->pe_len);
+      p += a->pe_len;
+    }
+  }
+  if (flags & 0x4) p = put_text(p, " ops");
+  *p++ = '\n';
+  o->p = p;
+  return 1;
+}
+
+// decodeServices(dump: Uint8Array, types: Uint32Array) -> { fwmark, af, protocol, words, port,
+// lines: Buffer, lineEnds: Uint32Array } | undefined. dump: the reply messages of one
+// IPVS_CMD_GET_SERVICE dump, as received (nlmsghdr, genlmsghdr, attributes); types: the
+// command-level service nest's attribute number, then IPVS_SVC_ATTR_AF .. PE_NAME's (T_* order).
+static napi_value decode_services(napi_env env, napi_callback_info info) {
+  size_t argc = 2, n, nt;
+  napi_value argv[2], undef;
+  void *data, *tdata;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK(napi_get_undefined(env, &undef));
+  if (argc < 2 || !typed_arg(env, argv[0], napi_uint8_array, &n, &data) || !typed_arg(env, argv[1], napi_uint32_array, &nt, &tdata) || nt < T_COUNT) {
+    napi_throw_type_error(env, NULL, "decodeServices(dump: Uint8Array, types: Uint32Array)");
+    return NULL;
+  }
+  const uint8_t *b = data;
+  const uint32_t *types = tdata;
+  size_t cap = 1;
+  for (size_t off = 0; n - off >= 4;) {
+    uint32_t len = u32h(b + off);
+    if (len < 20 || len > n - off) return undef;
+    cap++;
+    off += (len + 3) & ~3u;
+    if (off >= n) break;
+  }
+  uint32_t *fwmark = calloc(cap, 4), *words = calloc(cap * 4, 4), *ends = calloc(cap, 4);
+  uint8_t *af = calloc(cap, 1), *protocol = calloc(cap, 1);
+  uint16_t *port = calloc(cap, 2);
+  Out o = {malloc(cap * SERVICE_LINE_MAX), NULL};
+  uint8_t *lines = o.p;
+  size_t count = 0;
+  int ok = fwmark && words && ends && af && protocol && port && lines;
+  if (ok) o.end = lines + cap * SERVICE_LINE_MAX;
+  for (size_t off = 0; ok && off < n;) {
+    if (n - off < 20 || count == cap) {
+      ok = 0;
+      break;
+    }
+    uint32_t len = u32h(b + off);
+    if (len < 20 || len > n - off) {
+      ok = 0;
+      break;
+    }
+    // the command's attributes: exactly one, the service nest
+    const uint8_t *s = b + off + 20, *e = b + off + len;
+    int nests = 0;
+    ServiceAttrs a;
+    while (ok && e - s >= 4) {
+      uint16_t alen = u16h(s), raw = u16h(s + 2);
+      if (alen < 4 || alen > e - s || (raw & 0x3fff) != types[T_SERVICE] || nests++) ok = 0;
+      else ok = service_attrs(s + 4, s + alen, types, &a);
+      s += (alen + 3) & ~3;
+    }
+    // what virtualServiceFromAttrs accepts
+    if (!ok || nests != 1 || (a.af != 2 && a.af != 10) ||
+        (!a.fwmark && (!a.addr || !a.has[T_PORT] || (a.protocol != 6 && a.protocol != 17 && a.protocol != 132))) || !service_line(&a, &o)) {
+      ok = 0;
+      break;
+    }
+    af[count] = (uint8_t)a.af;
+    if (a.fwmark) {
+      fwmark[count] = a.fwmark;
+    } else {
+      protocol[count] = (uint8_t)a.protocol;
+      port[count] = (uint16_t)a.port;
+      for (int k = 0; k < (a.af == 10 ? 4 : 1); k++) words[count * 4 + k] = u32be(a.addr + k * 4);
+    }
+    ends[count++] = (uint32_t)(o.p - lines);
+    off += (len + 3) & ~3u;
+  }
+  napi_value result = undef, obj, text;
+  if (ok && napi_create_object(env, &obj) == napi_ok &&
+      set(env, obj, "fwmark", typed(env, napi_uint32_array, 4, fwmark, count)) && set(env, obj, "af", typed(env, napi_uint8_array, 1, af, count)) &&
+      set(env, obj, "protocol", typed(env, napi_uint8_array, 1, protocol, count)) &&
+      set(env, obj, "words", typed(env, napi_uint32_array, 4, words, count * 4)) &&
+      set(env, obj, "port", typed(env, napi_uint16_array, 2, port, count)) &&
+      set(env, obj, "lineEnds", typed(env, napi_uint32_array, 4, ends, count)) &&
+      napi_create_buffer_copy(env, (size_t)(o.p - lines), lines, NULL, &text) == napi_ok && set(env, obj, "lines", text))
+    result = obj;
+  free(fwmark);
+  free(words);
+  free(ends);
+  free(af);
+  free(protocol);
+  free(port);
+  free(lines);
+  return result;
 }
 
 // ---- services: joined to /proc's entries, and sorted (libipvs ipvs_cmp_services) ----
@@ -769,8 +1049,10 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "parse", f));
   CHECK(napi_create_function(env, "readTable", NAPI_AUTO_LENGTH, read_table, NULL, &f));
   CHECK(napi_set_named_property(env, exports, "readTable", f));
-  CHECK(napi_create_function(env, "insertRealServers", NAPI_AUTO_LENGTH, insert_real_servers, NULL, &f));
-  CHECK(napi_set_named_property(env, exports, "insertRealServers", f));
+  CHECK(napi_create_function(env, "writeListing", NAPI_AUTO_LENGTH, write_listing, NULL, &f));
+  CHECK(napi_set_named_property(env, exports, "writeListing", f));
+  CHECK(napi_create_function(env, "decodeServices", NAPI_AUTO_LENGTH, decode_services, NULL, &f));
+  CHECK(napi_set_named_property(env, exports, "decodeServices", f));
   CHECK(napi_create_function(env, "joinServices", NAPI_AUTO_LENGTH, join_services, NULL, &f));
   CHECK(napi_set_named_property(env, exports, "joinServices", f));
   CHECK(napi_create_function(env, "sortServices", NAPI_AUTO_LENGTH, sort_services, NULL, &f));

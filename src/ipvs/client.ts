@@ -1,7 +1,7 @@
 // IpvsClient over generic netlink. One socket for requests (batched by the socket layer) and a
 // small pool for destination dumps, because the kernel runs one dump per socket at a time.
-import { GenlSocket, genlAttrsStart, genlMessage, parseGenl, writeGenl } from '../netlink/genl';
-import { Decoded, decode, decodeFrom, decodeView, encode } from '../netlink/schema';
+import { GenlSocket, genlMessage, parseGenl, writeGenl } from '../netlink/genl';
+import { Decoded, decode, encode } from '../netlink/schema';
 import { SocketOptions } from '../netlink/socket';
 import { Message, Writer } from '../netlink/wire';
 import {
@@ -13,7 +13,6 @@ import {
   serviceAttrsOf,
   serviceFromAttrs,
   serviceKeyAttrs,
-  virtualServiceFromAttrs,
   writeRealServer,
   writeService,
   writeServiceKey,
@@ -21,7 +20,9 @@ import {
 import { IpvsRequest, ipvsError, openError } from './errors';
 import { loadProcTable, serverRangesOf } from './procfs';
 import { RealServerColumns, ServiceKeyColumns, type ServerRange, type TableSummary } from './summary';
-import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, infoAttrs, serviceAttrs } from './spec';
+import { nativeText } from './native-text';
+import { SERVICE_DUMP_TYPES, decodeServiceDump } from './service-dump';
+import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, infoAttrs } from './spec';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -178,7 +179,7 @@ function attrsOf(m: Message): CmdAttrs {
 }
 
 // A service dump decoded without the two nested counter sets, for listings that show none.
-const cmdAttrsNoStats = decodeView(cmdAttrs, { nested: { service: decodeView(serviceAttrs, { skip: ['stats', 'stats64'] }) } });
+
 
 export class NetlinkIpvsClient implements IpvsClient {
   private readonly dumpPool: GenlSocket[] = [];
@@ -304,28 +305,30 @@ export class NetlinkIpvsClient implements IpvsClient {
    * well-formed /proc/net/ip_vs every service gets a destination dump.
    */
   async listTableSummary(): Promise<TableSummary> {
-    const dump = this.dump({ kind: 'list-services' }, Cmd.GET_SERVICE);
+    const bytes = this.sock.dumpBytes(genlMessage(this.familyId, Cmd.GET_SERVICE, IPVS_GENL_VERSION, cmdAttrs, {}));
     const table = loadProcTable(this.opts.procPath);
-    const messages = await dump;
-    const keys = new ServiceKeyColumns(messages.length);
-    const services = messages.map((m, i) => {
-      const attrs = decodeFrom(cmdAttrsNoStats, m.payload, genlAttrsStart(m)).service ?? {};
-      const service = virtualServiceFromAttrs(attrs);
-      keys.set(i, service.key, attrs.addr);
-      return service;
+    const dump = await bytes.catch((err) => {
+      throw ipvsError({ kind: 'list-services' }, err);
     });
+    // the C reader gives the keys and the -n service lines without a service object; the
+    // objects are made (here, in JavaScript) only when something asks for them
+    const fast = nativeText()?.decodeServices(dump, SERVICE_DUMP_TYPES);
+    let services: VirtualService[] | undefined;
+    let keys: ServiceKeyColumns;
+    if (fast) keys = ServiceKeyColumns.of(fast);
+    else ({ services, keys } = decodeServiceDump(dump));
+    const servicesOf = () => (services ??= decodeServiceDump(dump).services);
     const proc = await table;
-    const procRanges = proc ? serverRangesOf(proc, services, keys) : [];
+    const procRanges = proc ? serverRangesOf(proc, servicesOf, keys) : [];
     const servers = proc?.servers ?? new RealServerColumns();
     const ranges: ServerRange[] = [];
     const missing: { service: VirtualService; realServers: RealServerSummary[] }[] = [];
     const missingAt: number[] = [];
-    for (let i = 0; i < services.length; i++) {
-      const service = services[i];
+    for (let i = 0; i < keys.length; i++) {
       const range = procRanges[i];
       if (!range) {
         missingAt.push(ranges.length);
-        missing.push({ service, realServers: [] });
+        missing.push({ service: servicesOf()[i], realServers: [] });
       }
       ranges.push(range ?? { first: 0, count: 0 });
     }
@@ -335,7 +338,16 @@ export class NetlinkIpvsClient implements IpvsClient {
       for (const rs of missing[k].realServers) servers.addSummary(rs);
       ranges[missingAt[k]] = { first, count: missing[k].realServers.length };
     }
-    return { services, ranges, servers, fromProcfs: services.length - missing.length, keys };
+    return {
+      get services() {
+        return servicesOf();
+      },
+      ranges,
+      servers,
+      fromProcfs: keys.length - missing.length,
+      keys,
+      serviceLines: fast && { text: fast.lines, ends: fast.lineEnds },
+    };
   }
 
   /** Destination dumps for the given services, spread over a pool of sockets (full ObservedRealServers, so TableEntry[] fits too). */

@@ -34,15 +34,24 @@ export interface NativeText {
   /** The file read and parsed on a thread of libuv's pool; undefined if it cannot be opened or read. */
   readTable(path: string): Promise<{ text: Buffer; table: NativeTable | undefined } | undefined>;
   /**
-   * text with, at offset at[i], the default-column lines of real servers first[i] ..
-   * first[i] + count[i], numeric, sorted in ipvs_cmp_dests order when sort is true;
-   * undefined if an argument is out of range (a forwarding code it does not know).
+   * head, then for each service k of order its line (lines[lineEnds[k - 1] .. lineEnds[k]]) and
+   * the default-column lines of real servers first[k] .. first[k] + count[k], numeric, sorted in
+   * ipvs_cmp_dests order when sort is true; undefined if an argument is out of range.
    */
-  insertRealServers(
-    text: Uint8Array, at: Uint32Array, first: Uint32Array, count: Uint32Array, sort: boolean,
+  writeListing(
+    head: Uint8Array, lines: Uint8Array, lineEnds: Uint32Array, order: Uint32Array, first: Uint32Array, count: Uint32Array, sort: boolean,
     inet6: Uint8Array, words: Uint32Array, port: Uint16Array, forward: Uint8Array,
     weight: Int32Array, activeConns: Int32Array, inactiveConns: Int32Array,
   ): Buffer | undefined;
+  /**
+   * A GET_SERVICE dump's bytes read into the services' keys and their -n lines (format/table.ts
+   * serviceLine's), by the attribute numbers in types (client.ts SERVICE_DUMP_TYPES); undefined
+   * for anything codec.ts would refuse or that is unusual (JavaScript then reads the dump).
+   */
+  decodeServices(
+    dump: Uint8Array,
+    types: Uint32Array,
+  ): { fwmark: Uint32Array; af: Uint8Array; protocol: Uint8Array; words: Uint32Array; port: Uint16Array; lines: Buffer; lineEnds: Uint32Array } | undefined;
 }
 
 let loaded: NativeText | null | undefined;

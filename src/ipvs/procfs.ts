@@ -291,11 +291,12 @@ function indexOf(fields: Uint32Array): { services: Map<string, ServerRange>; amb
 
 /**
  * Where each service's real servers are in t.servers; undefined for a service t does not have
- * (or has ambiguously). keys: the services' keys as numbers, for the C join.
+ * (or has ambiguously). keys: the services' keys as numbers, for the C join; services: the
+ * same services as objects, asked for only by the JavaScript join.
  */
 export function serverRangesOf(
   t: ProcTable,
-  services: readonly VirtualService[],
+  services: () => readonly VirtualService[],
   keys: ServiceKeyColumns,
   opts: { native?: boolean } = {},
 ): (ServerRange | undefined)[] {
@@ -304,7 +305,7 @@ export function serverRangesOf(
     const at = native.joinServices(keys.fwmark, keys.af, keys.protocol, keys.words, keys.port, t.fields);
     return Array.from(at, (e) => (e < 0 ? undefined : { first: t.fields[e * SERVICE_FIELDS + ServiceField.first], count: t.fields[e * SERVICE_FIELDS + ServiceField.count] }));
   }
-  return services.map((svc) => {
+  return services().map((svc) => {
     const key = joinKey(svc.key);
     return t.ambiguous.has(key) ? undefined : t.services.get(key);
   });

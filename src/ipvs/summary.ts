@@ -150,6 +150,13 @@ export class ServiceKeyColumns {
     this.port = new Uint16Array(length);
   }
 
+  /** Columns over arrays made elsewhere (the C reader's), not copied. */
+  static of(a: Pick<ServiceKeyColumns, 'fwmark' | 'af' | 'protocol' | 'words' | 'port'>): ServiceKeyColumns {
+    const k = Object.create(ServiceKeyColumns.prototype) as { -readonly [P in keyof ServiceKeyColumns]: ServiceKeyColumns[P] };
+    Object.assign(k, { length: a.fwmark.length, fwmark: a.fwmark, af: a.af, protocol: a.protocol, words: a.words, port: a.port });
+    return k as ServiceKeyColumns;
+  }
+
   /** Service i's key; addr: its address's bytes as netlink gave them (else key.address is parsed). */
   set(i: number, key: ServiceKey, addr?: Uint8Array): void {
     this.af[i] = AF_NUMBER[key.family];
@@ -187,6 +194,8 @@ export interface TableSummary {
   fromProcfs: number;
   /** the services' keys as numbers (for sorting without text) */
   keys?: ServiceKeyColumns;
+  /** the services' -n lines, "\n" ended, service i's ending at ends[i] (the C reader writes them) */
+  serviceLines?: { text: Buffer; ends: Uint32Array };
 }
 
 /** A summary of entries given as objects (one service's listing, tests). */

@@ -19,9 +19,18 @@ import {
   HOST_LE,
   parseDonePayload,
   parseErrorPayload,
-  parseMessages,
+  align4,
+  messageEnd,
+  readHeader,
+  readU16Host,
+  readU32Host,
   stampMessage,
 } from './wire';
+
+/** A message that carries data (a dump part), not one of netlink's own control messages. */
+function isPart(type: number): boolean {
+  return type !== NLMSG_ERROR && type !== NLMSG_DONE && type !== NLMSG_NOOP && type !== NLMSG_OVERRUN;
+}
 
 export interface SocketOptions {
   /** SO_RCVBUF wish; the kernel caps it at net.core.rmem_max (and doubles it). */
@@ -87,6 +96,8 @@ interface Pending {
   ack: boolean;
   order: number;
   replies: Message[] | undefined;
+  /** a dump whose replies are kept as bytes (dumpBytes), not as messages */
+  parts?: Buffer[];
   interrupted: boolean;
   done: boolean;
   /** receive-buffer bytes its answers may take */
@@ -222,6 +233,16 @@ export class NetlinkSocket {
   }
 
   /**
+   * dump(), the parts kept as the bytes they came in (parseMessages splits them into what dump()
+   * gives): a dump of 10,000 parts then makes no object per part.
+   */
+  async dumpBytes(msg: Buffer): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    await this.enqueue(msg, true, false, parts);
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  }
+
+  /**
    * Sends many requests, as few sendmsg calls as the window allows; resolves once all are
    * answered, with one outcome per message, in order; never rejects. No promise per message:
    * a restore sends tens of thousands.
@@ -270,11 +291,11 @@ export class NetlinkSocket {
     this.raw.close();
   }
 
-  private enqueue(msg: Buffer, dump: boolean, ack: boolean): Promise<Message[]> {
+  private enqueue(msg: Buffer, dump: boolean, ack: boolean, parts?: Buffer[]): Promise<Message[]> {
     if (this.closed) return Promise.reject(netlinkError(EBADF, undefined, undefined, 'netlink socket closed'));
     if (msg.length < 16) return Promise.reject(new MalformedMessageError(`request of ${msg.length} bytes has no header`));
     return new Promise<Message[]>((resolve, reject) => {
-      this.queue.push({ msg, seq: 0, dump, ack, order: 0, replies: undefined, interrupted: false, done: false, cost: 0, resolve, reject });
+      this.queue.push({ msg, seq: 0, dump, ack, order: 0, replies: undefined, parts, interrupted: false, done: false, cost: 0, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -436,12 +457,34 @@ export class NetlinkSocket {
   // Called from the native binding: nothing may throw out of here (the addon would abort).
   private onData(buf: Buffer): void {
     try {
-      for (const m of parseMessages(buf)) this.onMessage(m);
+      let off = 0;
+      while (off < buf.length) {
+        const end = messageEnd(buf, off);
+        const p = this.inflight.get(readU32Host(buf, off + 8));
+        if (p?.parts && isPart(readU16Host(buf, off + 4))) off = this.keepParts(p, buf, off);
+        else {
+          this.onMessage({ header: readHeader(buf, off), payload: buf.subarray(off + 16, end) });
+          off += align4(end - off);
+        }
+      }
       this.watchdog?.refresh();
       this.flush();
     } catch (err) {
       this.failAll(err instanceof Error ? err : new Error(String(err)));
     }
+  }
+
+  /** The run of p's dump parts from `off` on, kept as one view of buf; returns where it ends. */
+  private keepParts(p: Pending, buf: Buffer, off: number): number {
+    const start = off;
+    while (off < buf.length) {
+      const end = messageEnd(buf, off);
+      if (readU32Host(buf, off + 8) !== p.seq || !isPart(readU16Host(buf, off + 4))) break;
+      if (readU16Host(buf, off + 6) & NLM_F_DUMP_INTR) p.interrupted = true;
+      off = Math.min(buf.length, off + align4(end - off));
+    }
+    p.parts!.push(buf.subarray(start, off));
+    return off;
   }
 
   private onMessage(m: Message): void {

@@ -87,20 +87,26 @@ export function readHeader(buf: Buffer, offset: number): MessageHeader {
   };
 }
 
+/** The end of the message at `off` in a receive buffer; rejects truncated or overlong lengths. */
+export function messageEnd(buf: Buffer, off: number): number {
+  if (buf.length - off < NLMSG_HDRLEN) {
+    throw new MalformedMessageError(`netlink message at offset ${off}: ${buf.length - off} bytes left, header needs ${NLMSG_HDRLEN}`);
+  }
+  const length = readU32Host(buf, off);
+  if (length < NLMSG_HDRLEN || length > buf.length - off) {
+    throw new MalformedMessageError(`netlink message at offset ${off}: length ${length} does not fit in ${buf.length - off} bytes`);
+  }
+  return off + length;
+}
+
 /** Splits a receive buffer into messages; rejects truncated or overlong lengths. */
 export function parseMessages(buf: Buffer): Message[] {
   const out: Message[] = [];
   let off = 0;
   while (off < buf.length) {
-    if (buf.length - off < NLMSG_HDRLEN) {
-      throw new MalformedMessageError(`netlink message at offset ${off}: ${buf.length - off} bytes left, header needs ${NLMSG_HDRLEN}`);
-    }
-    const header = readHeader(buf, off);
-    if (header.length < NLMSG_HDRLEN || header.length > buf.length - off) {
-      throw new MalformedMessageError(`netlink message at offset ${off}: length ${header.length} does not fit in ${buf.length - off} bytes`);
-    }
-    out.push({ header, payload: buf.subarray(off + NLMSG_HDRLEN, off + header.length) });
-    off += align4(header.length);
+    const end = messageEnd(buf, off);
+    out.push({ header: readHeader(buf, off), payload: buf.subarray(off + NLMSG_HDRLEN, end) });
+    off += align4(end - off);
   }
   return out;
 }

@@ -175,34 +175,45 @@ export function writeSummary(
   summary: TableSummary,
   fmt: Pick<ListFormat, 'sort' | 'namer'> & { native?: boolean },
 ): Buffer {
-  const { services, ranges, servers } = summary;
-  const inKernelOrder = services.map((_, i) => i);
+  const { ranges, servers } = summary;
+  const n = ranges.length;
   const native = fmt.native !== false ? nativeText() : undefined;
   const keys = summary.keys;
-  let listed: ArrayLike<number> = inKernelOrder;
-  if (fmt.sort) {
-    listed = native && keys ? native.sortServices(keys.fwmark, keys.af, keys.protocol, keys.words, keys.port) : sortServices(inKernelOrder, (k) => services[k].key);
-  }
+  let listed: ArrayLike<number> | undefined;
+  if (!fmt.sort) {
+    listed = new Uint32Array(n);
+    for (let i = 0; i < n; i++) (listed as Uint32Array)[i] = i;
+  } else if (native && keys) listed = native.sortServices(keys.fwmark, keys.af, keys.protocol, keys.words, keys.port);
+  else listed = sortServices(Array.from({ length: n }, (_, i) => i), (k) => summary.services[k].key);
   if (native && fmt.namer.numeric === true) {
-    // the service lines here, each service's real server lines inserted after its own in C
-    const out = new TextSink(4096 + services.length * 48);
-    if (info) out.text(formatHeader(info));
-    out.text(formatTitle('default'));
-    const at = new Uint32Array(listed.length);
-    const first = new Uint32Array(listed.length);
-    const count = new Uint32Array(listed.length);
-    const lineFormat: ListFormat = { mode: 'default', exact: false, sort: fmt.sort, namer: fmt.namer };
-    for (let k = 0; k < listed.length; k++) {
-      out.text(serviceLine(services[listed[k]], lineFormat));
-      out.byte(10);
-      at[k] = out.length;
-      first[k] = ranges[listed[k]].first;
-      count[k] = ranges[listed[k]].count;
+    // service lines (from the C reader, else written here), then C writes the listing with them
+    const head = new TextSink(512);
+    if (info) head.text(formatHeader(info));
+    head.text(formatTitle('default'));
+    let lines = summary.serviceLines;
+    if (!lines) {
+      const text = new TextSink(4096 + n * 48);
+      const ends = new Uint32Array(n);
+      const lineFormat: ListFormat = { mode: 'default', exact: false, sort: fmt.sort, namer: fmt.namer };
+      for (let i = 0; i < n; i++) {
+        text.text(serviceLine(summary.services[i], lineFormat));
+        text.byte(10);
+        ends[i] = text.length;
+      }
+      lines = { text: text.result(), ends };
     }
+    const first = new Uint32Array(n);
+    const count = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      first[i] = ranges[i].first;
+      count[i] = ranges[i].count;
+    }
+    const order = listed instanceof Uint32Array ? listed : Uint32Array.from(listed);
     const s = servers;
-    const text = native.insertRealServers(out.result(), at, first, count, fmt.sort, s.inet6, s.words, s.port, s.forward, s.weight, s.activeConns, s.inactiveConns);
-    if (text) return text;
+    const out = native.writeListing(head.result(), lines.text, lines.ends, order, first, count, fmt.sort, s.inet6, s.words, s.port, s.forward, s.weight, s.activeConns, s.inactiveConns);
+    if (out) return out;
   }
+  const services = summary.services;
   const out = new TextSink(4096 + servers.length * 72 + services.length * 48);
   if (info) out.text(formatHeader(info));
   out.text(formatTitle('default'));
@@ -215,8 +226,8 @@ export function writeSummary(
   const lineFormat: ListFormat = { mode: 'default', exact: false, sort: fmt.sort, namer: fmt.namer };
   const numericIPv4 = fmt.namer.numeric === true;
   const inet6 = servers.inet6;
-  for (let n = 0; n < listed.length; n++) {
-    const i = listed[n];
+  for (let k = 0; k < listed.length; k++) {
+    const i = listed[k];
     const svc = services[i];
     out.text(serviceLine(svc, lineFormat));
     out.byte(10);

@@ -1,5 +1,5 @@
-// native/ipvs_text.c does the per-line work of a big default listing (reading /proc/net/ip_vs,
-// joining it to the netlink services, sorting, writing real server lines). The JavaScript in
+// native/ipvs_text.c does the per-line work of a big default listing (reading /proc/net/ip_vs
+// and the netlink service dump, joining them, sorting, writing the lines). The JavaScript in
 // procfs.ts and format/table.ts is the definition; for random and damaged inputs the C paths
 // give exactly its results, or decline (undefined) where the JavaScript refuses the input.
 import { test } from 'node:test';
@@ -15,6 +15,10 @@ import { numericNamer } from '../../../src/ipvs/format/names';
 import { FORWARD_NAME } from '../../../src/ipvs/format/fields';
 import { formatIPv6, parseIPv6 } from '../../../src/ipvs/address';
 import type { Family, ForwardMethod, Protocol, RealServerSummary, ServiceKey, VirtualService } from '../../../src/ipvs/types';
+import { SERVICE_DUMP_TYPES, decodeServiceDump } from '../../../src/ipvs/service-dump';
+import { serviceAttrsOf } from '../../../src/ipvs/codec';
+import { Cmd, cmdAttrs } from '../../../src/ipvs/spec';
+import { genlMessage } from '../../../src/netlink/genl';
 
 const native = nativeText();
 const captured = readFileSync(join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'ipvs', 'proc-net-ip_vs.txt'), 'latin1')
@@ -127,7 +131,7 @@ test('joining /proc/net/ip_vs to the services: the same ranges, equal fwmarks of
       const services = [...entries.map((e) => svc(e.key)), ...extra.map(svc)];
       const keys = new ServiceKeyColumns(services.length);
       services.forEach((s, i) => keys.set(i, s.key));
-      assert.deepEqual(serverRangesOf(proc, services, keys), serverRangesOf(proc, services, keys, { native: false }));
+      assert.deepEqual(serverRangesOf(proc, () => services, keys), serverRangesOf(proc, () => services, keys, { native: false }));
     }),
     { numRuns: 500 },
   );
@@ -143,5 +147,91 @@ test('the default listing, sorted or not: byte for byte the JavaScript writer', 
       assert.equal(c.toString('latin1'), js.toString('latin1'));
     }),
     { numRuns: 500 },
+  );
+});
+
+// ---- the netlink service dump ----
+
+const persistence = fc.record({
+  flags: fc.integer({ min: 0, max: 0x3f }),
+  timeout: fc.constantFrom(0, 300, 86400 * 31, 0xffffffff),
+  v4mask: fc.constantFrom('255.255.255.255', '255.255.255.0', '0.0.0.0'),
+  v6prefix: fc.constantFrom(128, 64, 1),
+  scheduler: fc.constantFrom('rr', 'wrr', 'sh', 'mh', 'lblcr', '', 'fifteen-chars-s'),
+  pe: fc.constantFrom(undefined, 'sip', ''),
+});
+const dumpService = fc.tuple(serviceKey, persistence).map(([key, p]): VirtualService => {
+  const svc: VirtualService = { key, scheduler: p.scheduler, flags: p.flags & ~0x2, timeout: p.timeout, netmask: key.family === 'inet' ? p.v4mask : p.v6prefix };
+  if (p.pe) svc.persistenceEngine = p.pe;
+  return svc;
+});
+
+/** GET_SERVICE replies as the kernel sends them (with counters, which the listing skips). */
+function dumpOf(services: VirtualService[]): Buffer {
+  const stats = { conns: 1, inPkts: 2, outPkts: 3, inBytes: 4n, outBytes: 5n, cps: 6, inPps: 7, outPps: 8, inBps: 9, outBps: 10 };
+  return Buffer.concat(services.map((s) => genlMessage(0x1f, Cmd.NEW_SERVICE, 1, cmdAttrs, { service: { ...serviceAttrsOf(s), stats } })));
+}
+
+/** The listing from the dump as JavaScript reads and writes it, or undefined if it refuses the dump. */
+function listingByJavaScript(dump: Buffer): { text: string; keys: ServiceKeyColumns } | undefined {
+  let read;
+  try {
+    read = decodeServiceDump(dump);
+  } catch {
+    return undefined;
+  }
+  const ranges = read.services.map(() => ({ first: 0, count: 0 }));
+  const summary = { services: read.services, ranges, servers: summaryOf([]).servers, fromProcfs: 0, keys: read.keys };
+  return { text: writeSummary(undefined, summary, { sort: true, namer: numericNamer, native: false }).toString('latin1'), keys: read.keys };
+}
+
+function listingByC(dump: Buffer): { text: string; keys: ServiceKeyColumns } | undefined {
+  const fast = native!.decodeServices(dump, SERVICE_DUMP_TYPES);
+  if (!fast) return undefined;
+  const keys = ServiceKeyColumns.of(fast);
+  const summary = {
+    get services(): VirtualService[] {
+      throw new Error('the C path asked for service objects');
+    },
+    ranges: Array.from({ length: keys.length }, () => ({ first: 0, count: 0 })),
+    servers: summaryOf([]).servers,
+    fromProcfs: 0,
+    keys,
+    serviceLines: { text: fast.lines, ends: fast.lineEnds },
+  };
+  return { text: writeSummary(undefined, summary, { sort: true, namer: numericNamer }).toString('latin1'), keys };
+}
+
+const keyColumns = (k: ServiceKeyColumns) => [k.fwmark, k.af, k.protocol, k.words, k.port].map((a) => Array.from(a as ArrayLike<number>));
+
+test('the service dump: keys and -n service lines as JavaScript reads and writes them', () => {
+  fc.assert(
+    fc.property(fc.array(dumpService, { maxLength: 12 }), (services) => {
+      const dump = dumpOf(services);
+      const js = listingByJavaScript(dump)!;
+      const c = listingByC(dump);
+      assert.ok(c, 'the C reader declined a dump as the kernel writes it');
+      assert.equal(c.text, js.text);
+      assert.deepEqual(keyColumns(c.keys), keyColumns(js.keys));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('the service dump with a byte changed or cut: the same listing, or declined where JavaScript refuses it', () => {
+  fc.assert(
+    fc.property(fc.array(dumpService, { minLength: 1, maxLength: 4 }), fc.nat(), fc.nat(255), fc.boolean(), (services, at, byte, cut) => {
+      const dump = dumpOf(services);
+      const p = at % dump.length;
+      const bad = cut ? dump.subarray(0, p) : Buffer.concat([dump.subarray(0, p), Buffer.from([byte]), dump.subarray(p + 1)]);
+      const js = listingByJavaScript(bad);
+      const c = listingByC(bad);
+      if (!js) return assert.equal(c, undefined, 'the C reader accepted a dump JavaScript refuses');
+      if (c) {
+        assert.equal(c.text, js.text);
+        assert.deepEqual(keyColumns(c.keys), keyColumns(js.keys));
+      }
+    }),
+    { numRuns: 3000 },
   );
 });
