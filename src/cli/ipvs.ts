@@ -143,7 +143,9 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
   if (!service && !o.json && mode === 'default') {
     // the default columns: settings from netlink, real servers from /proc/net/ip_vs
     const { writeSummary } = await import('../ipvs/format/table');
-    const [info, summary] = await withClient((c) => Promise.all([c.info(), c.listTableSummary()]));
+    // the kernel is slow to write /proc/net/ip_vs for a big table: its read starts first
+    const procTable = (await import('../ipvs/procfs')).loadProcTable();
+    const [info, summary] = await withClient((c) => Promise.all([c.info(), c.listTableSummary({ procTable })]));
     const namer = await namerFor(Boolean(o.numeric), () => summaryAddresses(summary));
     return write(writeSummary(info, summary, { sort, namer }));
   }

@@ -16,6 +16,7 @@ import { formatTimeouts } from '../ipvs/format/timeouts';
 import { writeSummary } from '../ipvs/format/table';
 import { numericNamer } from '../ipvs/format/names';
 import { parseProcTable } from '../ipvs/procfs';
+import { ServerRanges } from '../ipvs/summary';
 import { virtualServiceFromAttrs } from '../ipvs/codec';
 
 /** A table as /proc/net/ip_vs writes it: one IPv4 and one IPv6 service. */
@@ -117,7 +118,7 @@ export async function warmUp(): Promise<void> {
       decode(serviceAttrs, encodeToBuffer(serviceAttrs, i === 0 ? { af: 2, protocol: 6, addr: Buffer.from([198, 18, 0, 10, ...new Array(12).fill(0)]), port: 80, schedName: 'wrr' } : { af: 10, protocol: 17, addr: Buffer.alloc(16, 1), port: 53, schedName: 'rr' })),
     ),
   );
-  writeSummary({ version: 0x010201, connectionTableSize: 4096 }, { services, ranges: [...proc.services.values()], servers: proc.servers, fromProcfs: 2 }, { sort: true, namer: numericNamer, native: false });
+  writeSummary({ version: 0x010201, connectionTableSize: 4096 }, { services, ranges: ServerRanges.of([...proc.services.values()]), servers: proc.servers, fromProcfs: 2 }, { sort: true, namer: numericNamer, native: false });
   // registering the ipvs group's ~20 commands and their options costs ~0.1 s under emulation
   prebuild('ipvs');
 }

@@ -18,8 +18,8 @@ import {
   writeServiceKey,
 } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
-import { loadProcTable, serverRangesOf } from './procfs';
-import { RealServerColumns, ServiceKeyColumns, type ServerRange, type TableSummary } from './summary';
+import { loadProcTable, procEntriesOf, type ProcTable } from './procfs';
+import { RealServerColumns, ServerRanges, ServiceKeyColumns, type TableSummary } from './summary';
 import { nativeText } from './native-text';
 import { SERVICE_DUMP_TYPES, decodeServiceDump } from './service-dump';
 import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, infoAttrs } from './spec';
@@ -304,9 +304,9 @@ export class NetlinkIpvsClient implements IpvsClient {
    * (added after the dump) is left out, as if the dump had come later. Without a readable,
    * well-formed /proc/net/ip_vs every service gets a destination dump.
    */
-  async listTableSummary(): Promise<TableSummary> {
+  async listTableSummary(opts: { procTable?: Promise<ProcTable | undefined> } = {}): Promise<TableSummary> {
     const bytes = this.sock.dumpBytes(genlMessage(this.familyId, Cmd.GET_SERVICE, IPVS_GENL_VERSION, cmdAttrs, {}));
-    const table = loadProcTable(this.opts.procPath);
+    const table = opts.procTable ?? loadProcTable(this.opts.procPath);
     const dump = await bytes.catch((err) => {
       throw ipvsError({ kind: 'list-services' }, err);
     });
@@ -319,24 +319,23 @@ export class NetlinkIpvsClient implements IpvsClient {
     else ({ services, keys } = decodeServiceDump(dump));
     const servicesOf = () => (services ??= decodeServiceDump(dump).services);
     const proc = await table;
-    const procRanges = proc ? serverRangesOf(proc, servicesOf, keys) : [];
+    const at = proc ? procEntriesOf(proc, servicesOf, keys) : undefined;
     const servers = proc?.servers ?? new RealServerColumns();
-    const ranges: ServerRange[] = [];
+    const ranges = new ServerRanges(keys.length);
     const missing: { service: VirtualService; realServers: RealServerSummary[] }[] = [];
     const missingAt: number[] = [];
     for (let i = 0; i < keys.length; i++) {
-      const range = procRanges[i];
-      if (!range) {
-        missingAt.push(ranges.length);
+      const e = at ? at[i] : -1;
+      if (e >= 0) ranges.set(i, proc!.first(e), proc!.count(e));
+      else {
+        missingAt.push(i);
         missing.push({ service: servicesOf()[i], realServers: [] });
       }
-      ranges.push(range ?? { first: 0, count: 0 });
     }
     await this.fillRealServers(missing);
     for (let k = 0; k < missing.length; k++) {
-      const first = servers.length;
+      ranges.set(missingAt[k], servers.length, missing[k].realServers.length);
       for (const rs of missing[k].realServers) servers.addSummary(rs);
-      ranges[missingAt[k]] = { first, count: missing[k].realServers.length };
     }
     return {
       get services() {

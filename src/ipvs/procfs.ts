@@ -18,7 +18,7 @@ export const IPVS_PROC_PATH = '/proc/net/ip_vs';
  * (SERVICE_FIELDS each, laid out as native-text.ts's ServiceField says).
  */
 export class ProcTable {
-  private index?: { services: Map<string, ServerRange>; ambiguous: Set<string> };
+  private index?: Index;
 
   constructor(
     /** every real server, in kernel order; a service's are consecutive */
@@ -36,6 +36,25 @@ export class ProcTable {
   get ambiguous(): Set<string> {
     return (this.index ??= indexOf(this.fields)).ambiguous;
   }
+
+  /** by joinKey of their service: the entry (service line) number */
+  get entries(): Map<string, number> {
+    return (this.index ??= indexOf(this.fields)).entries;
+  }
+
+  /** Entry e's real servers: where they start in `servers`, and how many. */
+  first(e: number): number {
+    return this.fields[e * SERVICE_FIELDS + ServiceField.first];
+  }
+  count(e: number): number {
+    return this.fields[e * SERVICE_FIELDS + ServiceField.count];
+  }
+}
+
+interface Index {
+  services: Map<string, ServerRange>;
+  entries: Map<string, number>;
+  ambiguous: Set<string>;
 }
 
 /** A service's real servers as objects (tests; the listing reads the columns). */
@@ -272,8 +291,9 @@ export function parseProcTable(input: Buffer | string, what = IPVS_PROC_PATH, op
 
 const PROTOCOL_OF_KIND = SERVICE_KINDS.map((k) => PROTOCOL[k]);
 
-function indexOf(fields: Uint32Array): { services: Map<string, ServerRange>; ambiguous: Set<string> } {
+function indexOf(fields: Uint32Array): Index {
   const services = new Map<string, ServerRange>();
+  const entries = new Map<string, number>();
   const ambiguous = new Set<string>();
   for (let i = 0; i < fields.length; i += SERVICE_FIELDS) {
     const port = fields[i + ServiceField.port];
@@ -282,32 +302,26 @@ function indexOf(fields: Uint32Array): { services: Map<string, ServerRange>; amb
     const key = protocol
       ? `${protocol} ${addressText(fields[i + ServiceField.inet6] === 1, fields[w], fields[w + 1], fields[w + 2], fields[w + 3])} ${port}`
       : `FWM ${port}`;
-    const range = { first: fields[i + ServiceField.first], count: fields[i + ServiceField.count] };
     if (services.has(key)) ambiguous.add(key);
-    else services.set(key, range);
+    else {
+      services.set(key, { first: fields[i + ServiceField.first], count: fields[i + ServiceField.count] });
+      entries.set(key, i / SERVICE_FIELDS);
+    }
   }
-  return { services, ambiguous };
+  return { services, entries, ambiguous };
 }
 
 /**
- * Where each service's real servers are in t.servers; undefined for a service t does not have
- * (or has ambiguously). keys: the services' keys as numbers, for the C join; services: the
+ * For each service, the number of its entry in t (first(e), count(e)), or -1: t does not have
+ * it, or has it ambiguously. keys: the services' keys as numbers, for the C join; services: the
  * same services as objects, asked for only by the JavaScript join.
  */
-export function serverRangesOf(
-  t: ProcTable,
-  services: () => readonly VirtualService[],
-  keys: ServiceKeyColumns,
-  opts: { native?: boolean } = {},
-): (ServerRange | undefined)[] {
+export function procEntriesOf(t: ProcTable, services: () => readonly VirtualService[], keys: ServiceKeyColumns, opts: { native?: boolean } = {}): Int32Array {
   const native = opts.native === false ? undefined : nativeText();
-  if (native) {
-    const at = native.joinServices(keys.fwmark, keys.af, keys.protocol, keys.words, keys.port, t.fields);
-    return Array.from(at, (e) => (e < 0 ? undefined : { first: t.fields[e * SERVICE_FIELDS + ServiceField.first], count: t.fields[e * SERVICE_FIELDS + ServiceField.count] }));
-  }
-  return services().map((svc) => {
+  if (native) return native.joinServices(keys.fwmark, keys.af, keys.protocol, keys.words, keys.port, t.fields);
+  return Int32Array.from(services(), (svc) => {
     const key = joinKey(svc.key);
-    return t.ambiguous.has(key) ? undefined : t.services.get(key);
+    return t.ambiguous.has(key) ? -1 : t.entries.get(key) ?? -1;
   });
 }
 

@@ -185,10 +185,32 @@ export interface ServerRange {
   count: number;
 }
 
-/** Services in kernel order; service i's real servers are servers[ranges[i].first ...]. */
+/** Where each service's real servers are: service i's are first[i] .. first[i] + count[i] - 1. */
+export class ServerRanges {
+  readonly first: Uint32Array;
+  readonly count: Uint32Array;
+
+  constructor(readonly length: number) {
+    this.first = new Uint32Array(length);
+    this.count = new Uint32Array(length);
+  }
+
+  static of(ranges: readonly ServerRange[]): ServerRanges {
+    const r = new ServerRanges(ranges.length);
+    ranges.forEach((x, i) => r.set(i, x.first, x.count));
+    return r;
+  }
+
+  set(i: number, first: number, count: number): void {
+    this.first[i] = first;
+    this.count[i] = count;
+  }
+}
+
+/** Services in kernel order; service i's real servers are in servers as ranges says. */
 export interface TableSummary {
   services: VirtualService[];
-  ranges: ServerRange[];
+  ranges: ServerRanges;
   servers: RealServerColumns;
   /** services whose real servers were read from /proc/net/ip_vs (the rest: a netlink dump each) */
   fromProcfs: number;
@@ -201,10 +223,11 @@ export interface TableSummary {
 /** A summary of entries given as objects (one service's listing, tests). */
 export function summaryOf(entries: readonly TableSummaryEntry[]): TableSummary {
   const servers = new RealServerColumns(Math.max(4, entries.reduce((n, e) => n + e.realServers.length, 0)));
-  const ranges = entries.map((e) => {
+  const ranges = new ServerRanges(entries.length);
+  entries.forEach((e, i) => {
     const first = servers.length;
     for (const rs of e.realServers) servers.addSummary(rs);
-    return { first, count: e.realServers.length };
+    ranges.set(i, first, e.realServers.length);
   });
   const keys = new ServiceKeyColumns(entries.length);
   entries.forEach((e, i) => keys.set(i, e.service.key));

@@ -202,12 +202,7 @@ export function writeSummary(
       }
       lines = { text: text.result(), ends };
     }
-    const first = new Uint32Array(n);
-    const count = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      first[i] = ranges[i].first;
-      count[i] = ranges[i].count;
-    }
+    const { first, count } = ranges;
     const order = listed instanceof Uint32Array ? listed : Uint32Array.from(listed);
     const s = servers;
     const out = native.writeListing(head.result(), lines.text, lines.ends, order, first, count, fmt.sort, s.inet6, s.words, s.port, s.forward, s.weight, s.activeConns, s.inactiveConns);
@@ -221,7 +216,7 @@ export function writeSummary(
   for (let i = 0; i < order.length; i++) order[i] = i;
   if (fmt.sort) {
     const tmp = new Uint32Array(servers.length);
-    for (const r of ranges) sortRealServerRange(servers, order, r.first, r.count, tmp);
+    for (let i = 0; i < n; i++) sortRealServerRange(servers, order, ranges.first[i], ranges.count[i], tmp);
   }
   const lineFormat: ListFormat = { mode: 'default', exact: false, sort: fmt.sort, namer: fmt.namer };
   const numericIPv4 = fmt.namer.numeric === true;
@@ -231,7 +226,8 @@ export function writeSummary(
     const svc = services[i];
     out.text(serviceLine(svc, lineFormat));
     out.byte(10);
-    const { first, count } = ranges[i];
+    const first = ranges.first[i];
+    const count = ranges.count[i];
     for (let j = first; j < first + count; j++) {
       const k = order[j];
       if (numericIPv4 && inet6[k] === 0) writeRealServerLine(out, servers, k, undefined);

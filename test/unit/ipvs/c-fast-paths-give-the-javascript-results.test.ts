@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { parseProcTable, serverRangesOf, type ProcTable } from '../../../src/ipvs/procfs';
+import { parseProcTable, procEntriesOf, type ProcTable } from '../../../src/ipvs/procfs';
 import { nativeText } from '../../../src/ipvs/native-text';
-import { ServiceKeyColumns, summaryOf } from '../../../src/ipvs/summary';
+import { ServerRanges, ServiceKeyColumns, summaryOf } from '../../../src/ipvs/summary';
 import { writeSummary } from '../../../src/ipvs/format/table';
 import { numericNamer } from '../../../src/ipvs/format/names';
 import { FORWARD_NAME } from '../../../src/ipvs/format/fields';
@@ -131,7 +131,7 @@ test('joining /proc/net/ip_vs to the services: the same ranges, equal fwmarks of
       const services = [...entries.map((e) => svc(e.key)), ...extra.map(svc)];
       const keys = new ServiceKeyColumns(services.length);
       services.forEach((s, i) => keys.set(i, s.key));
-      assert.deepEqual(serverRangesOf(proc, () => services, keys), serverRangesOf(proc, () => services, keys, { native: false }));
+      assert.deepEqual(Array.from(procEntriesOf(proc, () => services, keys)), Array.from(procEntriesOf(proc, () => services, keys, { native: false })));
     }),
     { numRuns: 500 },
   );
@@ -180,7 +180,7 @@ function listingByJavaScript(dump: Buffer): { text: string; keys: ServiceKeyColu
   } catch {
     return undefined;
   }
-  const ranges = read.services.map(() => ({ first: 0, count: 0 }));
+  const ranges = new ServerRanges(read.services.length);
   const summary = { services: read.services, ranges, servers: summaryOf([]).servers, fromProcfs: 0, keys: read.keys };
   return { text: writeSummary(undefined, summary, { sort: true, namer: numericNamer, native: false }).toString('latin1'), keys: read.keys };
 }
@@ -193,7 +193,7 @@ function listingByC(dump: Buffer): { text: string; keys: ServiceKeyColumns } | u
     get services(): VirtualService[] {
       throw new Error('the C path asked for service objects');
     },
-    ranges: Array.from({ length: keys.length }, () => ({ first: 0, count: 0 })),
+    ranges: new ServerRanges(keys.length),
     servers: summaryOf([]).servers,
     fromProcfs: 0,
     keys,
