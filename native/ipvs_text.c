@@ -1,13 +1,15 @@
 // The per-line work of a big default listing (`lvsd ipvs list -n`), in C: reading
-// /proc/net/ip_vs into columns (on a thread of libuv's pool: the kernel's read is slow), joining
-// its services to the netlink dump's, sorting services and real servers in libipvs's order, and
-// writing the real server lines. Under the lab's emulation the same loops in JavaScript cost
-// seconds at 50,000 lines, mostly compiling and running JIT code; here they cost milliseconds.
+// /proc/net/ip_vs into columns (on a thread of libuv's pool: the kernel's read is slow), reading
+// the netlink service dump into keys and -n service lines, joining the two, sorting services and
+// real servers in libipvs's order, and writing the listing. Under the lab's emulation the same
+// loops in JavaScript cost seconds at 10,000 services x 4, mostly compiling and running JIT code;
+// here they cost tens of milliseconds.
 //
-// These are fast paths only: src/ipvs/procfs.ts and src/ipvs/format/ hold the definitions and
-// the error messages. parse() accepts exactly procfs.ts's grammar and returns undefined for
-// anything else, so that the JavaScript reader runs and names the line; the unit tests
-// (c-fast-paths-give-the-javascript-results) compare the two on random and damaged input.
+// These are fast paths only: src/ipvs/procfs.ts, service-dump.ts and format/ hold the
+// definitions and the error messages. Each reader accepts nothing the JavaScript would refuse
+// and returns undefined for anything unusual, so that the JavaScript runs (and names what is
+// wrong); the unit tests (c-fast-paths-give-the-javascript-results) compare the two on random
+// and damaged input.
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <arpa/inet.h>

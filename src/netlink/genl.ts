@@ -1,7 +1,7 @@
 // Generic netlink: the genlmsghdr and family resolution through the nlctrl family
 // (CTRL_CMD_GETFAMILY), cached per socket. Constants as defined in linux/genetlink.h.
 import { NetlinkError } from '../errors';
-import { AttrSet, Decoded, attrSet, decode, encode } from './schema';
+import { AttrSet, Decoded, attrSet, decode, decodeView, encode } from './schema';
 import { NetlinkSocket, SocketOptions, netlinkError } from './socket';
 import { Message, NETLINK_GENERIC, Writer } from './wire';
 import { MalformedMessageError } from '../errors';
@@ -71,6 +71,10 @@ export function parseGenl(msg: Message): { cmd: number; version: number; attrs: 
   return { cmd: msg.payload[0], version: msg.payload[1], attrs: msg.payload.subarray(genlAttrsStart(msg)) };
 }
 
+// A family's reply lists every command it has (CTRL_ATTR_OPS); nothing here uses them, and
+// decoding the list was most of a small command's netlink work in the lab.
+const ctrlReply = decodeView(ctrlAttrs, { skip: ['ops'] });
+
 /** A netlink socket for NETLINK_GENERIC that knows family ids by name. */
 export class GenlSocket extends NetlinkSocket {
   private readonly families = new Map<string, Promise<GenlFamily>>();
@@ -101,7 +105,7 @@ export class GenlSocket extends NetlinkSocket {
       throw err;
     }
     if (replies.length !== 1) throw new MalformedMessageError(`CTRL_CMD_GETFAMILY "${name}": ${replies.length} replies, expected 1`);
-    const a = decode(ctrlAttrs, parseGenl(replies[0]).attrs);
+    const a = decode(ctrlReply, parseGenl(replies[0]).attrs);
     if (a.familyId === undefined) throw new MalformedMessageError(`CTRL_CMD_GETFAMILY "${name}": reply without CTRL_ATTR_FAMILY_ID`);
     return {
       id: a.familyId,
