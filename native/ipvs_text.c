@@ -428,7 +428,8 @@ typedef struct {
 } View;
 
 // libipvs ipvs_cmp_dests, with its C arithmetic (unsigned differences read as int)
-static int cmp_dests(const View *v, uint32_t a, uint32_t b) {
+static int cmp_dests(const void *ctx, uint32_t a, uint32_t b) {
+  const View *v = ctx;
   const uint32_t *wa = v->words + a * 4, *wb = v->words + b * 4;
   int32_t r = (int32_t)(wa[0] - wb[0]);
   if (v->inet6[a] == 1 && r == 0) {
@@ -439,14 +440,16 @@ static int cmp_dests(const View *v, uint32_t a, uint32_t b) {
   return r != 0 ? r : (int)v->port[a] - (int)v->port[b];
 }
 
+typedef int (*Compare)(const void *ctx, uint32_t a, uint32_t b);
+
 // glibc msort: split n/2, merge taking the left element while cmp(left, right) <= 0
-static void merge_sort(const View *v, uint32_t *order, size_t n, uint32_t *tmp) {
+static void merge_sort(uint32_t *order, size_t n, uint32_t *tmp, Compare cmp, const void *ctx) {
   if (n <= 1) return;
   size_t n1 = n / 2;
-  merge_sort(v, order, n1, tmp);
-  merge_sort(v, order + n1, n - n1, tmp);
+  merge_sort(order, n1, tmp, cmp, ctx);
+  merge_sort(order + n1, n - n1, tmp, cmp, ctx);
   size_t i = 0, j = n1, k = 0;
-  while (i < n1 && j < n) tmp[k++] = cmp_dests(v, order[i], order[j]) <= 0 ? order[i++] : order[j++];
+  while (i < n1 && j < n) tmp[k++] = cmp(ctx, order[i], order[j]) <= 0 ? order[i++] : order[j++];
   while (i < n1) tmp[k++] = order[i++];
   memcpy(order, tmp, k * 4);
 }
@@ -585,7 +588,7 @@ static napi_value write_listing(napi_env env, napi_callback_info info) {
     memcpy(p, (uint8_t *)lines + from, ends_[svc] - from);
     p += ends_[svc] - from;
     for (uint32_t j = 0; j < count_[svc]; j++) ids[j] = first_[svc] + j;
-    if (sort) merge_sort(&v, ids, count_[svc], tmp);
+    if (sort) merge_sort(ids, count_[svc], tmp, cmp_dests, &v);
     for (uint32_t j = 0; j < count_[svc]; j++) p = real_server_line(&v, ids[j], p);
   }
   free(ids);
@@ -990,7 +993,8 @@ static napi_value join_services(napi_env env, napi_callback_info info) {
   return out;
 }
 
-static int cmp_services(const Keys *k, uint32_t a, uint32_t b) {
+static int cmp_services(const void *ctx, uint32_t a, uint32_t b) {
+  const Keys *k = ctx;
   int32_t r = (int32_t)(k->fwmark[a] - k->fwmark[b]);
   if (r != 0) return r;
   r = (int)k->af[a] - (int)k->af[b];
@@ -1006,17 +1010,6 @@ static int cmp_services(const Keys *k, uint32_t a, uint32_t b) {
   }
   if (r != 0) return r;
   return (int)k->port[a] - (int)k->port[b];
-}
-
-static void merge_sort_services(const Keys *k, uint32_t *order, size_t n, uint32_t *tmp) {
-  if (n <= 1) return;
-  size_t n1 = n / 2;
-  merge_sort_services(k, order, n1, tmp);
-  merge_sort_services(k, order + n1, n - n1, tmp);
-  size_t i = 0, j = n1, m = 0;
-  while (i < n1 && j < n) tmp[m++] = cmp_services(k, order[i], order[j]) <= 0 ? order[i++] : order[j++];
-  while (i < n1) tmp[m++] = order[i++];
-  memcpy(order, tmp, m * 4);
 }
 
 // sortServices(fwmark, af, protocol, words, port) -> Uint32Array: the services' indexes in
@@ -1039,7 +1032,7 @@ static napi_value sort_services(napi_env env, napi_callback_info info) {
   }
   uint32_t *order = data;
   for (size_t i = 0; i < k.length; i++) order[i] = (uint32_t)i;
-  merge_sort_services(&k, order, k.length, tmp);
+  merge_sort(order, k.length, tmp, cmp_services, &k);
   free(tmp);
   CHECK(napi_create_typedarray(env, napi_uint32_array, k.length, ab, 0, &out));
   return out;

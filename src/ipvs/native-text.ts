@@ -2,6 +2,7 @@
 // optional: without them (not built, or LVSD_NATIVE=0) the JavaScript definitions in procfs.ts
 // and format/table.ts run, with the same results, only slower.
 import { join } from 'node:path';
+import type { RealServerColumns } from './summary';
 
 /** parse()'s services: SERVICE_FIELDS numbers each */
 export const SERVICE_FIELDS = 10;
@@ -11,16 +12,7 @@ export const ServiceField = { kind: 0, inet6: 1, w0: 2, port: 6, first: 7, count
 export const SERVICE_KINDS = ['TCP', 'UDP', 'SCTP', 'FWM'] as const;
 
 /** Real servers as columns (RealServerColumns' arrays), exactly `length` long. */
-export interface ColumnArrays {
-  length: number;
-  inet6: Uint8Array;
-  words: Uint32Array;
-  port: Uint16Array;
-  forward: Uint8Array;
-  weight: Int32Array;
-  activeConns: Int32Array;
-  inactiveConns: Int32Array;
-}
+export type ColumnArrays = Pick<RealServerColumns, 'length' | 'inet6' | 'words' | 'port' | 'forward' | 'weight' | 'activeConns' | 'inactiveConns'>;
 
 export type NativeTable = ColumnArrays & { services: Uint32Array };
 
