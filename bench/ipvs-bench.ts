@@ -137,6 +137,10 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
       add('node -e 0', timeCmd(NODE, ['-e', '0']));
       add('lvsd ipvs list --timeout', timeCmd(LVSD, ['ipvs', 'list', '--timeout']));
     }
+    // a fast listing counts only if it is ipvsadm's, byte for byte
+    if (!execFileSync(LVSD, ['ipvs', 'list', '-n'], { maxBuffer: 1 << 30 }).equals(execFileSync('ipvsadm', ['-Ln'], { maxBuffer: 1 << 30 }))) {
+      throw new Error('lvsd ipvs list -n differs from ipvsadm -Ln');
+    }
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)) }]));
   },
 };
