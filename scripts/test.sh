@@ -10,7 +10,9 @@ echo "== setup"
 bash scripts/setup.sh || { echo "setup failed"; exit 1; }
 
 echo "== build"
-rm -rf dist/test   # no stale compiled tests from deleted sources
+# no stale compiled tests from deleted sources; without its build info tsc emits every file again
+# (an incremental tsc does not notice that the files it emitted are gone)
+rm -rf dist/test dist/.tsbuildinfo
 npm run --silent build || { echo "build failed"; exit 1; }
 
 echo "== host tier"

@@ -7,6 +7,7 @@ import { Command, Option } from 'commander';
 import { InputError } from '../errors';
 import { runWithDeadline } from '../health/deadline';
 import type { Checker, CheckResult, CheckTarget } from '../health/types';
+import { writeOut } from './output';
 
 export const EXIT_UP = 0;
 export const EXIT_DOWN = 1;
@@ -112,9 +113,9 @@ export async function runCheckOnce(checker: Checker, timeoutMs: number, flags: C
   const result = await runWithDeadline(checker, timeoutMs);
   const verdict = result.configError ? 'config-error' : result.ok ? 'up' : 'down';
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ verdict, reason: result.reason, latencyMs: result.latencyMs, weight: result.weight }) + '\n');
+    writeOut(JSON.stringify({ verdict, reason: result.reason, latencyMs: result.latencyMs, weight: result.weight }) + '\n');
   } else {
-    process.stdout.write(`${verdict}: ${result.reason}\n`);
+    writeOut(`${verdict}: ${result.reason}\n`);
   }
   process.exitCode = exitCodeFor(result);
   return result;

@@ -10,6 +10,7 @@ import type { GivenOption } from '../ipvs/command';
 import type { IpvsClient, ServiceKey, TableSummaryEntry } from '../ipvs/types';
 import type { Namer } from '../ipvs/format/names';
 import type { TableSummary } from '../ipvs/summary';
+import { writeOut } from './output';
 
 type Opts = Record<string, string | boolean | undefined>;
 
@@ -56,9 +57,7 @@ async function withClient<T>(fn: (client: IpvsClient) => Promise<T>): Promise<T>
   }
 }
 
-function write(text: string | Buffer): void {
-  process.stdout.write(text);
-}
+const write = writeOut;
 
 async function namerFor(numeric: boolean, addresses: () => Iterable<{ family: 'inet' | 'inet6'; address: string }>): Promise<Namer> {
   if (numeric) return (await import('../ipvs/format/names')).numericNamer;

@@ -2,6 +2,7 @@
 // so a small command does not pay for the whole program's start-up.
 import { Command, CommanderError } from 'commander';
 import { LvsdError } from '../errors';
+import { writeOut } from './output';
 
 type Register = (program: Command) => void;
 
@@ -17,7 +18,7 @@ export function buildProgram(argv: string[]): Command {
     .description('Linux Virtual Server (IPVS) director manager')
     .version(require('../../../package.json').version as string)
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeOut, writeErr: (s) => process.stderr.write(s) });
   const wanted = argv[2];
   // one group when it is named; none for --version; all for the top-level help
   const names = wanted && GROUPS[wanted] ? [wanted] : wanted === '--version' || wanted === '-V' ? [] : Object.keys(GROUPS);
@@ -30,7 +31,15 @@ const prebuilt = new Map<string, Command>();
 
 /** Builds the program for a group now, so that a later run of that group skips registering it. */
 export function prebuild(group: string): void {
-  prebuilt.set(group, buildProgram(['node', 'lvsd', group]));
+  const program = buildProgram(['node', 'lvsd', group]);
+  // commander makes each command's --help option on its first parse; make them now instead
+  // (lvsd customises no help option, so these are the ones it would make)
+  const made = (c: Command): void => {
+    c.helpOption(undefined, undefined);
+    c.commands.forEach(made);
+  };
+  made(program);
+  prebuilt.set(group, program);
 }
 
 function programFor(argv: string[]): Command {
@@ -48,12 +57,6 @@ export function reportError(err: unknown, exitCode = 1): void {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  // `lvsd ipvs list | head` closes the pipe early: stop quietly, as ipvsadm does, instead of
-  // letting the write error escape (from inside a netlink callback it would abort the process).
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
   const program = programFor(argv);
   try {
     await program.parseAsync(argv);

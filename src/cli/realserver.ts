@@ -1,6 +1,7 @@
 // `lvsd realserver up|down|status`: a thin wrapper. The command lives in realserver/ (outside src/),
 // loaded lazily here: this is the one place src/ reaches into realserver/.
 import { Command, Option } from 'commander';
+import { writeOut } from './output';
 
 type RealserverModule = typeof import('../../realserver/realserver');
 
@@ -43,5 +44,5 @@ export function register(program: Command): void {
 }
 
 function print(report: { lines: string[] }): void {
-  for (const line of report.lines) process.stdout.write(`${line}\n`);
+  writeOut(report.lines.map((line) => `${line}\n`).join(''));
 }
