@@ -98,10 +98,13 @@ function outsideRequire(spec) {
   if (!outside) outside = require('node:module').createRequire(path.join(root, 'package.json'));
   return outside(spec);
 }
+// Paths by concatenation: ids are relative paths without '.' or '..' parts, and root is absolute.
+// (In the lab, each path.join of a module load costs milliseconds of interpreted string work.)
 function load(id) {
   const cached = cache[id];
   if (cached) return cached.exports;
-  const filename = path.join(root, id);
+  const filename = root + '/' + id;
+  const dirname = filename.slice(0, filename.lastIndexOf('/'));
   const module = { id: filename, filename, exports: {}, loaded: false, paths: [] };
   cache[id] = module;
   const links = LINKS[id];
@@ -109,10 +112,10 @@ function load(id) {
     const target = links[spec];
     if (target !== undefined) return load(target);
     if (isBuiltin(spec)) return require(spec);
-    return outsideRequire(spec.startsWith('.') ? path.resolve(path.dirname(filename), spec) : spec);
+    return outsideRequire(spec.startsWith('.') ? path.resolve(dirname, spec) : spec);
   };
   req.resolve = (spec) => require('node:module').createRequire(filename).resolve(spec);
-  FACTORIES[id](module.exports, req, module, filename, path.dirname(filename));
+  FACTORIES[id](module.exports, req, module, filename, dirname);
   module.loaded = true;
   return module.exports;
 }
@@ -132,10 +135,11 @@ const NODE_GYP_BUILD = 'node_modules/node-gyp-build/index.js';
 const searchBinding = FACTORIES[NODE_GYP_BUILD];
 FACTORIES[NODE_GYP_BUILD] = function (exports, require, module, __filename, __dirname) {
   module.exports = (dir) => {
-    if (path.resolve(dir) === path.join(root, ${JSON.stringify(path.relative(ROOT, netlinkDir))})) {
+    // the package's dist/raw.js asks for __dirname + '/..', its __dirname being load()'s dirname
+    if (dir === root + '/' + ${JSON.stringify(path.relative(ROOT, netlinkDir) + '/dist/..')}) {
       const binding = { exports: {} };
       try {
-        process.dlopen(binding, path.join(dir, ${JSON.stringify(binding)}));
+        process.dlopen(binding, root + '/' + ${JSON.stringify(path.relative(ROOT, path.join(netlinkDir, binding)))});
         return binding.exports;
       } catch {}
     }
