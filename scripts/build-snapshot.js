@@ -98,7 +98,7 @@ function outsideRequire(spec) {
   if (!outside) outside = require('node:module').createRequire(path.join(root, 'package.json'));
   return outside(spec);
 }
-// Paths by concatenation: ids are relative paths without '.' or '..' parts, and root is absolute.
+// Paths by concatenation: an id is path.relative's path from root, so root + '/' + id names the file.
 // (In the lab, each path.join of a module load costs milliseconds of interpreted string work.)
 function load(id) {
   const cached = cache[id];
