@@ -57,8 +57,6 @@ async function withClient<T>(fn: (client: IpvsClient) => Promise<T>): Promise<T>
   }
 }
 
-const write = writeOut;
-
 async function namerFor(numeric: boolean, addresses: () => Iterable<{ family: 'inet' | 'inet6'; address: string }>): Promise<Namer> {
   if (numeric) return (await import('../ipvs/format/names')).numericNamer;
   return (await import('../ipvs/format/resolve')).resolvingNamer(addresses());
@@ -109,30 +107,30 @@ async function listConnections(o: Opts): Promise<void> {
   const conns = parseConnections(text);
   if (o.json) {
     const { connectionsJson, toJsonText } = await import('../ipvs/format/json');
-    return write(toJsonText(connectionsJson(conns)));
+    return writeOut(toJsonText(connectionsJson(conns)));
   }
   const namer = await namerFor(Boolean(o.numeric), function* () {
     for (const c of conns) for (const e of [c.client, c.virtual, c.destination]) yield e;
   });
-  write(formatConnections(conns, namer, Boolean(o.persistentConn)));
+  writeOut(formatConnections(conns, namer, Boolean(o.persistentConn)));
 }
 
 async function listTimeouts(o: Opts): Promise<void> {
   const t = await withClient((c) => c.getTimeouts());
   if (o.json) {
     const { timeoutsJson, toJsonText } = await import('../ipvs/format/json');
-    return write(toJsonText(timeoutsJson(t)));
+    return writeOut(toJsonText(timeoutsJson(t)));
   }
-  write((await import('../ipvs/format/timeouts')).formatTimeouts(t));
+  writeOut((await import('../ipvs/format/timeouts')).formatTimeouts(t));
 }
 
 async function listDaemons(o: Opts): Promise<void> {
   const daemons = await withClient((c) => c.listSyncDaemons());
   if (o.json) {
     const { syncDaemonsJson, toJsonText } = await import('../ipvs/format/json');
-    return write(toJsonText(syncDaemonsJson(daemons)));
+    return writeOut(toJsonText(syncDaemonsJson(daemons)));
   }
-  write((await import('../ipvs/format/daemons')).formatSyncDaemons(daemons));
+  writeOut((await import('../ipvs/format/daemons')).formatSyncDaemons(daemons));
 }
 
 async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void> {
@@ -146,7 +144,7 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
     const procTable = (await import('../ipvs/procfs')).loadProcTable();
     const [info, summary] = await withClient((c) => Promise.all([c.info(), c.listTableSummary({ procTable })]));
     const namer = await namerFor(Boolean(o.numeric), () => summaryAddresses(summary));
-    return write(writeSummary(info, summary, { sort, namer }));
+    return writeOut(writeSummary(info, summary, { sort, namer }));
   }
   const { info, entries } = await withClient(async (c) => {
     if (service) {
@@ -158,10 +156,10 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
   });
   if (o.json) {
     const { oneServiceJson, tableJson, toJsonText } = await import('../ipvs/format/json');
-    return write(toJsonText(info ? tableJson(info, entries, sort) : oneServiceJson(entries[0], sort)));
+    return writeOut(toJsonText(info ? tableJson(info, entries, sort) : oneServiceJson(entries[0], sort)));
   }
   const fmt = { mode, exact: Boolean(o.exact), sort, namer: await namerFor(Boolean(o.numeric), () => tableAddresses(entries)) };
-  write(info ? formatTable(info, entries, fmt) : formatOneService(entries[0], fmt));
+  writeOut(info ? formatTable(info, entries, fmt) : formatOneService(entries[0], fmt));
 }
 
 async function list(o: Opts): Promise<void> {
@@ -291,7 +289,7 @@ export function register(program: Command): void {
     .action(async (o: Opts) => {
       const entries = await withClient((c) => c.listTable());
       const { formatSave } = await import('../ipvs/format/save');
-      write(formatSave(entries, await namerFor(Boolean(o.numeric), () => tableAddresses(entries))));
+      writeOut(formatSave(entries, await namerFor(Boolean(o.numeric), () => tableAddresses(entries))));
     });
 
   ipvs
