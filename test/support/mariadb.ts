@@ -196,7 +196,15 @@ async function launch(args: string[], port: number, socket: string, options: Mar
     running.delete(child);
   });
   try {
-    const admin = await waitReady(socket, options.startTimeoutMs ?? 30_000, () => exited);
+    const timeoutMs = options.startTimeoutMs ?? 30_000;
+    const admin = await waitReady(socket, timeoutMs, () => exited);
+    // A bootstrapped Galera node takes logins before it takes statements (ERR 1047 until then).
+    if (options.galera) {
+      await waitWsrepReady(admin, timeoutMs).catch((err) => {
+        admin.destroy();
+        throw err;
+      });
+    }
     return { child, admin, port };
   } catch (err) {
     child.kill('SIGKILL');
@@ -218,6 +226,21 @@ async function waitReady(socket: string, timeoutMs: number, exited: () => boolea
     }
   }
   throw new Error(`not ready within ${timeoutMs} ms (${(last as Error)?.message ?? 'no attempt'})`);
+}
+
+async function waitWsrepReady(admin: mariadb.Connection, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let state = 'unknown';
+  while (Date.now() < until) {
+    const rows = (await admin.query(
+      "SHOW GLOBAL STATUS WHERE Variable_name IN ('wsrep_ready', 'wsrep_local_state')",
+    )) as { Variable_name: string; Value: string }[];
+    const status = Object.fromEntries(rows.map((r) => [r.Variable_name, r.Value]));
+    state = `wsrep_ready=${status.wsrep_ready}, wsrep_local_state=${status.wsrep_local_state}`;
+    if (status.wsrep_ready === 'ON' && status.wsrep_local_state === '4') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`galera node not ready within ${timeoutMs} ms (${state})`);
 }
 
 /** Galera bound to loopback ports only: group communication, IST and SST addresses. */
