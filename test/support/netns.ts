@@ -70,7 +70,7 @@ export class Netns {
 
   /** `lvsd realserver ...` as nobody with no capabilities at all. */
   lvsdUnprivileged(args: string[]): RunResult {
-    return this.run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', process.execPath, LVSD, 'realserver', ...args]);
+    return this.run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', LVSD, 'realserver', ...args]);
   }
 
   /** Addresses on a device, as `ip -j addr show dev DEV` reports them. */

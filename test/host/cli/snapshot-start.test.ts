@@ -1,5 +1,6 @@
-// `bin/lvsd` starts from the CLI's V8 start-up snapshot (scripts/build-snapshot.js) and behaves
-// exactly like the compiled JavaScript (`node bin/lvsd`); a snapshot that may be stale is not used.
+// `bin/lvsd` (native/launcher/lvsd.c) starts from the CLI's V8 start-up snapshot
+// (scripts/build-snapshot.js) and behaves exactly like the compiled JavaScript (`node bin/lvsd.js`);
+// a snapshot that may be stale or that V8 would refuse is not used.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -25,8 +26,8 @@ function loadedFromDisk(bin: string, args: string[]): boolean {
 /** A copy of the built program in a temporary directory (node_modules shared by a symlink). */
 function copyOfBuild(): string {
   const dir = mkdtempSync(join(tmpdir(), 'lvsd-snapshot-'));
-  cpSync(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true });
-  for (const part of ['src', 'realserver', 'lvsd.blob', 'lvsd.blob.node', '.tsbuildinfo']) {
+  cpSync(join(REPO, 'bin'), join(dir, 'bin'), { recursive: true, verbatimSymlinks: true }); // bin/lvsd -> ../dist/lvsd
+  for (const part of ['lvsd', 'src', 'realserver', 'lvsd.blob', 'lvsd.blob.node', '.tsbuildinfo']) {
     cpSync(join(REPO, 'dist', part), join(dir, 'dist', part), { recursive: true, preserveTimestamps: true });
   }
   cpSync(join(REPO, 'package.json'), join(dir, 'package.json'));
@@ -37,7 +38,7 @@ function copyOfBuild(): string {
 test('the build wrote a snapshot and bin/lvsd starts from it instead of loading modules', () => {
   assert.ok(existsSync(join(REPO, 'dist', 'lvsd.blob')), 'dist/lvsd.blob missing: npm run build writes it');
   assert.equal(loadedFromDisk(join(REPO, 'bin', 'lvsd'), ['--version']), false);
-  assert.equal(loadedFromDisk(process.execPath, [join(REPO, 'bin', 'lvsd'), '--version']), true);
+  assert.equal(loadedFromDisk(process.execPath, [join(REPO, 'bin', 'lvsd.js'), '--version']), true);
 });
 
 test('snapshot and compiled JavaScript give the same output, errors and exit status', () => {
@@ -53,7 +54,7 @@ test('snapshot and compiled JavaScript give the same output, errors and exit sta
   ];
   for (const args of cases) {
     const fromSnapshot = run(join(REPO, 'bin', 'lvsd'), args);
-    const fromJs = run(process.execPath, [join(REPO, 'bin', 'lvsd'), ...args]);
+    const fromJs = run(process.execPath, [join(REPO, 'bin', 'lvsd.js'), ...args]);
     assert.deepEqual(fromSnapshot, fromJs, `lvsd ${args.join(' ')}`);
   }
   const r = run(join(REPO, 'bin', 'lvsd'), ['ipvs', 'list', '--timeout']);
@@ -61,7 +62,7 @@ test('snapshot and compiled JavaScript give the same output, errors and exit sta
   assert.match(r.stderr, /^lvsd: IPVS is not available in this kernel: load the ip_vs module\n$/);
 });
 
-test('a snapshot older than the last compile, or built by a node that is gone, is not used', () => {
+test('a snapshot older than the last compile, built by a node that is gone or on another CPU, is not used', () => {
   const dir = copyOfBuild();
   try {
     const bin = join(dir, 'bin', 'lvsd');
@@ -71,7 +72,13 @@ test('a snapshot older than the last compile, or built by a node that is gone, i
     assert.equal(loadedFromDisk(bin, ['--version']), true);
     cpSync(join(REPO, 'dist', '.tsbuildinfo'), join(dir, 'dist', '.tsbuildinfo'), { preserveTimestamps: true });
     assert.equal(loadedFromDisk(bin, ['--version']), false);
-    writeFileSync(join(dir, 'dist', 'lvsd.blob.node'), '/nonexistent/node\n');
+    const builtBy = join(dir, 'dist', 'lvsd.blob.node');
+    const [node, cpu] = readFileSync(builtBy, 'utf8').split('\n');
+    writeFileSync(builtBy, `${node}\n${cpu} avx512_made_up\n`); // V8 would refuse it: exit 14
+    assert.equal(loadedFromDisk(bin, ['--version']), true);
+    writeFileSync(builtBy, `${node}\n${cpu}\n`);
+    assert.equal(loadedFromDisk(bin, ['--version']), false);
+    writeFileSync(builtBy, `/nonexistent/node\n${cpu}\n`);
     assert.equal(loadedFromDisk(bin, ['--version']), true);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -15,7 +15,7 @@ for (const who of ['root', 'nobody'] as const) {
     const state = join(ns.dir, 'state.json');
     const user = who === 'nobody' ? ['--reuid=65534', '--regid=65534', '--clear-groups'] : [];
     const caps = ['--inh-caps=-all,+net_admin', '--ambient-caps=-all,+net_admin', '--bounding-set=-all,+net_admin'];
-    const lvsd = (args: string[]) => ns.run('setpriv', [...user, ...caps, process.execPath, LVSD, 'realserver', ...args]);
+    const lvsd = (args: string[]) => ns.run('setpriv', [...user, ...caps, LVSD, 'realserver', ...args]);
 
     const probe = ns.run('setpriv', [...user, ...caps, 'grep', '^CapEff', '/proc/self/status']);
     assert.match(probe.stdout, /^CapEff:\s*0000000000001000$/m, 'exactly CAP_NET_ADMIN (bit 12)');

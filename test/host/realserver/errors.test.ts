@@ -33,7 +33,7 @@ test('capabilities only in a user namespace that does not own the network namesp
   const state = join(ns.dir, 'state.json');
   // Inside `unshare --user --map-root-user` CapEff shows every capability, but rtnetlink checks them
   // against the network namespace's owner, so the kernel answers EPERM.
-  const r = ns.run('unshare', ['--user', '--map-root-user', process.execPath, join(__dirname, '../../../../bin/lvsd'), 'realserver', 'up', '--vip', '198.18.0.10', '--state', state]);
+  const r = ns.run('unshare', ['--user', '--map-root-user', join(__dirname, '../../../../bin/lvsd'), 'realserver', 'up', '--vip', '198.18.0.10', '--state', state]);
   assert.equal(r.status, 1, r.stdout + r.stderr);
   assert.match(r.stderr, /^lvsd: realserver up needs CAP_NET_ADMIN/);
   assertUntouched(ns, state);
