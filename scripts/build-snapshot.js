@@ -34,6 +34,7 @@ const WARM = [
   'dist/src/ipvs/format/names.js',
   'dist/src/ipvs/format/json.js',
   'dist/src/ipvs/format/save.js',
+  'node_modules/netlink/dist/raw.js',
 ];
 const BLOB = path.join(DIST, 'lvsd.blob');
 const REQUIRE_CALL = /\brequire\((['"])([^'"]+)\1\)/g;
@@ -126,26 +127,42 @@ function load(id) {
     out.push(`FACTORIES[${JSON.stringify(id)}] = function (exports, require, module, __filename, __dirname) {\n${body}\n};\n`);
   }
   // The netlink package finds its native binding through node-gyp-build, which searches the
-  // package's folders and reads its package.json on every start (~0.2 s in the lab). The file it
-  // finds here is loaded directly; node-gyp-build stays the fallback.
+  // package's folders and reads its package.json on every start (~0.2 s in the lab). Here the
+  // package's dist/raw.js gets an object that loads the file found at build time on first use, so
+  // that raw.js itself (and the os module it requires) can be loaded while the snapshot is built;
+  // node-gyp-build stays the fallback.
   const netlinkDir = path.dirname(require.resolve('netlink/package.json', { paths: [ROOT] }));
   const binding = path.relative(netlinkDir, require('node-gyp-build').path(netlinkDir));
+  const netlinkId = path.relative(ROOT, netlinkDir);
   out.push(`
 const NODE_GYP_BUILD = 'node_modules/node-gyp-build/index.js';
 const searchBinding = FACTORIES[NODE_GYP_BUILD];
 FACTORIES[NODE_GYP_BUILD] = function (exports, require, module, __filename, __dirname) {
+  const search = (dir) => {
+    const found = { exports: {} };
+    searchBinding(found.exports, require, found, __filename, __dirname);
+    return found.exports(dir);
+  };
   module.exports = (dir) => {
-    // the package's dist/raw.js asks for __dirname + '/..', its __dirname being load()'s dirname
-    if (dir === root + '/' + ${JSON.stringify(path.relative(ROOT, netlinkDir) + '/dist/..')}) {
-      const binding = { exports: {} };
-      try {
-        process.dlopen(binding, root + '/' + ${JSON.stringify(path.relative(ROOT, path.join(netlinkDir, binding)))});
-        return binding.exports;
-      } catch {}
-    }
-    const search = { exports: {} };
-    searchBinding(search.exports, require, search, __filename, __dirname);
-    return search.exports(dir);
+    // raw.js asks for __dirname + '/..', its __dirname being load()'s dirname
+    if (dir !== root + '/' + ${JSON.stringify(netlinkId + '/dist/..')}) return search(dir);
+    let native;
+    return {
+      get NativeNetlink() {
+        // while the snapshot is built there is no socket: src/cli/warm-up.ts lends a stand-in
+        if (v8.startupSnapshot.isBuildingSnapshot()) return globalThis[Symbol.for('lvsd.warm-up.NativeNetlink')];
+        if (!native) {
+          const found = { exports: {} };
+          try {
+            process.dlopen(found, root + '/' + ${JSON.stringify(path.join(netlinkId, binding))});
+            native = found.exports;
+          } catch {
+            native = search(root + '/' + ${JSON.stringify(netlinkId)});
+          }
+        }
+        return native.NativeNetlink;
+      },
+    };
   };
 };
 `);

@@ -3,9 +3,7 @@
 // already generated. Nothing here touches the system: no socket, no file, no output.
 import { Command, CommanderError } from 'commander';
 import { buildProgram, prebuild } from './main';
-import { EventEmitter } from 'node:events';
 import { CTRL_CMD_GETFAMILY, CTRL_CMD_NEWFAMILY, GENL_ID_CTRL, ctrlAttrs, genlMessage } from '../netlink/genl';
-import type { RawSocket } from '../netlink/socket';
 import { NLMSG_ERROR, NLM_F_CAPPED, Writer, readHeader, stampMessage } from '../netlink/wire';
 import { Cmd } from '../ipvs/spec';
 import { openIpvs } from '../ipvs/client';
@@ -47,15 +45,29 @@ function quiet(program: Command): Command {
 const IPVS_ID = 0x20;
 
 /**
- * Answers requests as the kernel would for `lvsd ipvs list --timeout`: the IPVS family for
+ * Stands in for the netlink package's native socket (its NativeNetlink class) while the snapshot
+ * is built, so that the package's RawNetlinkSocket and everything above it run for real: it
+ * answers as the kernel would for `lvsd ipvs list --timeout`, with the IPVS family for
  * CTRL_CMD_GETFAMILY, the default timeouts for IPVS_CMD_GET_CONFIG, each followed by its ACK.
  */
-class KernelStandIn extends EventEmitter {
-  send(data: Buffer | Buffer[], _options: unknown, callback?: (error?: Error) => void): void {
+class NativeNetlinkStandIn {
+  private recvBufferSize = 212992;
+  private sendBufferSize = 212992;
+
+  constructor(
+    _protocol: number,
+    _messageBufferSize: number,
+    private readonly onMessage: (data: Buffer, rinfo: object) => void,
+    _onError: (error: Error) => void,
+  ) {}
+
+  bind(_port: number, _groups: number): void {}
+
+  send(_port: number, _groups: number, data: Buffer | Buffer[], callback: (error?: Error) => void): void {
     const requests = Array.isArray(data) ? data : [data];
     setImmediate(() => {
-      callback?.();
-      for (const req of requests) this.emit('message', this.answer(req), {});
+      callback();
+      for (const req of requests) this.onMessage(this.answer(req), { port: 0, groups: 0 });
     });
   }
 
@@ -77,10 +89,16 @@ class KernelStandIn extends EventEmitter {
   }
 
   getRecvBufferSize(): number {
-    return 425984;
+    return this.recvBufferSize;
+  }
+  setRecvBufferSize(size: number): void {
+    this.recvBufferSize = Math.min(size, 425984);
   }
   getSendBufferSize(): number {
-    return 425984;
+    return this.sendBufferSize;
+  }
+  setSendBufferSize(size: number): void {
+    this.sendBufferSize = Math.min(size, 425984);
   }
   address(): { port: number; groups: number } {
     return { port: 1, groups: 0 };
@@ -89,6 +107,9 @@ class KernelStandIn extends EventEmitter {
   unref(): void {}
   close(): void {}
 }
+
+/** Where the snapshot's loader (scripts/build-snapshot.js) looks for a NativeNetlink while it builds. */
+const NATIVE_STAND_IN = Symbol.for('lvsd.warm-up.NativeNetlink');
 
 export async function warmUp(): Promise<void> {
   for (const args of REFUSED) {
@@ -105,11 +126,18 @@ export async function warmUp(): Promise<void> {
   formatTimeouts({ tcp: timeouts.timeoutTcp ?? 0, tcpFin: timeouts.timeoutTcpFin ?? 0, udp: timeouts.timeoutUdp ?? 0 });
   decode(serviceAttrs, encodeToBuffer(serviceAttrs, {}));
   decode(destAttrs, encodeToBuffer(destAttrs, {}));
-  // the request path, on a stand-in for the kernel: `lvsd ipvs list --timeout` end to end
-  const client = await openIpvs({ rawSocket: new KernelStandIn() as unknown as RawSocket });
-  const t = await client.getTimeouts();
-  client.close();
-  formatTimeouts(t);
+  // the request path, the netlink package's included, on a stand-in for the kernel's socket:
+  // `lvsd ipvs list --timeout` end to end
+  const scope = globalThis as { [NATIVE_STAND_IN]?: typeof NativeNetlinkStandIn };
+  scope[NATIVE_STAND_IN] = NativeNetlinkStandIn;
+  try {
+    const client = await openIpvs();
+    const t = await client.getTimeouts();
+    client.close();
+    formatTimeouts(t);
+  } finally {
+    delete scope[NATIVE_STAND_IN];
+  }
   // the default listing: /proc parse, service decode, sort and format (in JavaScript: a native
   // module cannot be part of a snapshot, and these are the paths run when it is not built)
   const proc = parseProcTable(PROC_SAMPLE, undefined, { native: false });

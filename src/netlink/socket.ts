@@ -42,11 +42,6 @@ export interface SocketOptions {
   timeoutMs?: number;
   /** bytes read per recvmsg (default 32 KiB); a longer datagram fails what is in flight as truncated */
   messageBufferSize?: number;
-  /**
-   * A stand-in for the kernel's socket, instead of opening one: the CLI's start-up snapshot is
-   * built without sockets, and its warm-up runs the request path on one (src/cli/warm-up.ts).
-   */
-  rawSocket?: RawSocket;
 }
 
 /** What NetlinkSocket uses of the netlink package's RawNetlinkSocket. */
@@ -191,7 +186,7 @@ export class NetlinkSocket {
     // buffer, capped at 32 KiB), so a big dump takes far fewer round trips.
     // Loaded on first use, not at import: the native binding must not load while the CLI's
     // start-up snapshot is built (scripts/build-snapshot.js).
-    this.raw = opts.rawSocket ?? openRaw(protocol, opts);
+    this.raw = openRaw(protocol, opts);
     // Keep every possible answer of the messages in flight within the receive buffer: the kernel
     // would drop the rest (ENOBUFS), and netlink@0.3.0 aborts the process on that recvmsg error.
     const rcv = this.raw.getRecvBufferSize();
