@@ -70,7 +70,10 @@ int main(int argc, char **argv) {
   root[n] = '\0';
   for (int up = 0; up < 2; up++) {
     char *slash = strrchr(root, '/');
-    if (!slash) return 127;
+    if (!slash) {
+      fprintf(stderr, "lvsd: cannot find the repository above %s\n", root);
+      return 127;
+    }
     *slash = '\0';
   }
 
@@ -80,7 +83,10 @@ int main(int argc, char **argv) {
   snprintf(script, sizeof script, "%s/bin/lvsd.js", root);
 
   char **args = calloc((size_t)argc + 4, sizeof *args);
-  if (!args) return 127;
+  if (!args) {
+    fprintf(stderr, "lvsd: out of memory\n");
+    return 127;
+  }
   int i = 0;
   if (snapshot_fits(blob, tsbuildinfo, node, sizeof node)) {
     args[i++] = node;
