@@ -2,7 +2,7 @@
 // small pool for destination dumps, because the kernel runs one dump per socket at a time.
 import { GenlSocket, genlMessage, parseGenl, writeGenl } from '../netlink/genl';
 import { Decoded, decode, encode } from '../netlink/schema';
-import { SocketOptions } from '../netlink/socket';
+import { RequestOptions, SocketOptions } from '../netlink/socket';
 import { Message, Writer } from '../netlink/wire';
 import {
   daemonAttrsOf,
@@ -18,6 +18,7 @@ import {
   writeServiceKey,
 } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
+import { MalformedMessageError } from '../errors';
 import { loadProcTable, procEntriesOf, type ProcTable } from './procfs';
 import { RealServerColumns, ServerRanges, ServiceKeyColumns, type TableSummary } from './summary';
 import { nativeText } from './native-text';
@@ -193,12 +194,19 @@ export class NetlinkIpvsClient implements IpvsClient {
     this.poolSize = Math.max(1, opts.dumpSockets ?? 8);
   }
 
-  private async request(req: IpvsRequest, cmd: number, attrs: CmdAttrs = {}): Promise<Message[]> {
+  private async request(req: IpvsRequest, cmd: number, attrs: CmdAttrs = {}, opts: RequestOptions = {}): Promise<Message[]> {
     try {
-      return await this.sock.request(genlMessage(this.familyId, cmd, IPVS_GENL_VERSION, cmdAttrs, attrs));
+      return await this.sock.request(genlMessage(this.familyId, cmd, IPVS_GENL_VERSION, cmdAttrs, attrs), opts);
     } catch (err) {
       throw ipvsError(req, err);
     }
+  }
+
+  /** A GET that is not a dump: the kernel answers with its one reply (or an error), no ACK. */
+  private async get(req: IpvsRequest, cmd: number, attrs: CmdAttrs = {}): Promise<Message> {
+    const [reply] = await this.request(req, cmd, attrs, { oneReply: true });
+    if (!reply) throw new MalformedMessageError(`IPVS command ${cmd}: the kernel answered without a reply`);
+    return reply;
   }
 
   private async dump(req: IpvsRequest, cmd: number, attrs: CmdAttrs = {}, sock = this.sock, msg?: Buffer): Promise<Message[]> {
@@ -218,7 +226,7 @@ export class NetlinkIpvsClient implements IpvsClient {
   }
 
   async info(): Promise<IpvsInfo> {
-    const [reply] = await this.request({ kind: 'info' }, Cmd.GET_INFO);
+    const reply = await this.get({ kind: 'info' }, Cmd.GET_INFO);
     const a = decode(infoAttrs, parseGenl(reply).attrs);
     return { version: a.version ?? 0, connectionTableSize: a.connTabSize ?? 0 };
   }
@@ -229,7 +237,7 @@ export class NetlinkIpvsClient implements IpvsClient {
   }
 
   async getService(key: ServiceKey): Promise<ObservedService> {
-    const [reply] = await this.request({ kind: 'get-service', service: key }, Cmd.GET_SERVICE, { service: serviceKeyAttrs(key) });
+    const reply = await this.get({ kind: 'get-service', service: key }, Cmd.GET_SERVICE, { service: serviceKeyAttrs(key) });
     return serviceFromAttrs(attrsOf(reply).service ?? {});
   }
 
@@ -263,7 +271,7 @@ export class NetlinkIpvsClient implements IpvsClient {
   }
 
   async getTimeouts(): Promise<Timeouts> {
-    const [reply] = await this.request({ kind: 'get-timeouts' }, Cmd.GET_CONFIG);
+    const reply = await this.get({ kind: 'get-timeouts' }, Cmd.GET_CONFIG);
     const a = attrsOf(reply);
     return { tcp: a.timeoutTcp ?? 0, tcpFin: a.timeoutTcpFin ?? 0, udp: a.timeoutUdp ?? 0 };
   }

@@ -97,7 +97,7 @@ export class GenlSocket extends NetlinkSocket {
   private async lookup(name: string): Promise<GenlFamily> {
     let replies: Message[];
     try {
-      replies = await this.request(genlMessage(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, ctrlAttrs, { familyName: name }));
+      replies = await this.request(genlMessage(GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, ctrlAttrs, { familyName: name }), { oneReply: true });
     } catch (err) {
       if (err instanceof NetlinkError && err.errno === ENOENT) {
         throw netlinkError(ENOENT, err.seq, err.extack, `generic netlink family "${name}" not found`);

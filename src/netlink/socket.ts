@@ -54,6 +54,12 @@ export interface RequestOptions {
    * still reported for this message. Cuts the reply traffic of big batches.
    */
   ack?: boolean;
+  /**
+   * true: the kernel answers this request with exactly one message, its reply or an error (a
+   * GET that is not a dump). No ACK is asked for: the answer completes the request, one datagram
+   * back instead of two.
+   */
+  oneReply?: boolean;
 }
 
 /** Outcome of one message of a batch. */
@@ -89,6 +95,8 @@ interface Pending {
   seq: number;
   dump: boolean;
   ack: boolean;
+  /** answered by exactly one message (RequestOptions.oneReply) */
+  oneReply?: boolean;
   order: number;
   replies: Message[] | undefined;
   /** a dump whose replies are kept as bytes (dumpBytes), not as messages */
@@ -219,7 +227,7 @@ export class NetlinkSocket {
    * before its ACK. The message's seq/pid fields are stamped in place.
    */
   request(msg: Buffer, opts: RequestOptions = {}): Promise<Message[]> {
-    return this.enqueue(msg, false, opts.ack ?? true);
+    return this.enqueue(msg, false, opts.ack ?? true, undefined, opts.oneReply);
   }
 
   /** Sends a dump request (NLM_F_REQUEST|NLM_F_DUMP) and resolves with every part until NLMSG_DONE. */
@@ -286,11 +294,11 @@ export class NetlinkSocket {
     this.raw.close();
   }
 
-  private enqueue(msg: Buffer, dump: boolean, ack: boolean, parts?: Buffer[]): Promise<Message[]> {
+  private enqueue(msg: Buffer, dump: boolean, ack: boolean, parts?: Buffer[], oneReply?: boolean): Promise<Message[]> {
     if (this.closed) return Promise.reject(netlinkError(EBADF, undefined, undefined, 'netlink socket closed'));
     if (msg.length < 16) return Promise.reject(new MalformedMessageError(`request of ${msg.length} bytes has no header`));
     return new Promise<Message[]>((resolve, reject) => {
-      this.queue.push({ msg, seq: 0, dump, ack, order: 0, replies: undefined, parts, interrupted: false, done: false, cost: 0, resolve, reject });
+      this.queue.push({ msg, seq: 0, dump, ack, oneReply, order: 0, replies: undefined, parts, interrupted: false, done: false, cost: 0, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -329,7 +337,7 @@ export class NetlinkSocket {
       // one sendmsg takes at most UIO_MAXIOV (1024) buffers and sk_sndbuf bytes
       while (this.queue.length && chunk.length < Math.min(1024, room)) {
         const q = this.queue[0];
-        const c = q.ack ? REPLY_COST.ack : REPLY_COST.silent;
+        const c = q.ack || q.oneReply ? REPLY_COST.ack : REPLY_COST.silent;
         if (q.dump || bytes + q.msg.length > this.maxSendBytes || (chunk.length > 0 && cost + c > free)) break;
         bytes += q.msg.length;
         cost += c;
@@ -420,15 +428,16 @@ export class NetlinkSocket {
       const last = i === chunk.length - 1;
       p.seq = this.seq = (this.seq + 1) >>> 0 || 1;
       p.order = ++this.order;
-      p.ack = !p.dump && (p.ack || last); // the last message of a send closes the silent ones
+      // the last message of a send closes the silent ones: with its ACK, or with its one reply
+      p.ack = !p.dump && !p.oneReply && (p.ack || last);
       const flags = NLM_F_REQUEST | (p.dump ? NLM_F_DUMP : 0) | (p.ack ? NLM_F_ACK : 0);
       const cur = HOST_LE ? p.msg.readUInt16LE(6) : p.msg.readUInt16BE(6);
       if (HOST_LE) p.msg.writeUInt16LE(cur | flags, 6);
       else p.msg.writeUInt16BE(cur | flags, 6);
       stampMessage(p.msg, p.seq);
-      p.cost = p.dump ? 0 : p.ack ? REPLY_COST.ack : REPLY_COST.silent;
+      p.cost = p.dump ? 0 : p.ack || p.oneReply ? REPLY_COST.ack : REPLY_COST.silent;
       if (p.dump) this.dumpRunning = true;
-      if (!p.ack && !p.dump) this.silent.push(p);
+      if (!p.ack && !p.dump && !p.oneReply) this.silent.push(p);
       bufs.push(p.msg);
     });
     this.transmit(chunk, bufs.length === 1 ? bufs[0] : bufs);

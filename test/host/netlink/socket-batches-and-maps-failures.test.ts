@@ -62,6 +62,35 @@ test('family lookups are cached per socket and a missing family is an ENOENT Net
   }
 });
 
+test('a request answered by one reply asks for no ACK and completes on that reply, or on its error', async () => {
+  const sock = new GenlSocket();
+  // every datagram the kernel sends back, as the socket receives it
+  const raw = (sock as unknown as { raw: { on: (e: string, f: (b: Buffer) => void) => void } }).raw;
+  let datagrams = 0;
+  raw.on('message', () => datagrams++);
+  try {
+    const msgs = [getFamily('nlctrl'), getFamily('lvsd-nofamily'), getFamily('nlctrl')];
+    const [a, missing, b] = await Promise.allSettled(msgs.map((m) => sock.request(m, { oneReply: true })));
+    for (const m of msgs) assert.equal(m.readUInt16LE(6) & 0x04, 0, 'NLM_F_ACK not set'); // flags, stamped in place
+    for (const r of [a, b]) {
+      assert.equal(r.status, 'fulfilled');
+      if (r.status === 'fulfilled') {
+        assert.equal(r.value.length, 1);
+        assert.equal(decode(ctrlAttrs, parseGenl(r.value[0]).attrs).familyId, GENL_ID_CTRL);
+      }
+    }
+    assert.equal(missing.status, 'rejected');
+    if (missing.status === 'rejected') assert.ok(missing.reason instanceof NetlinkError && missing.reason.errno === 2, String(missing.reason));
+    assert.equal(datagrams, 3, 'one answer per request');
+    // the same requests with ACKs: two answers for each that succeeds
+    datagrams = 0;
+    await Promise.allSettled(msgs.map((m) => sock.request(Buffer.from(getFamily(m === msgs[1] ? 'lvsd-nofamily' : 'nlctrl')))));
+    assert.equal(datagrams, 5);
+  } finally {
+    sock.close();
+  }
+});
+
 test('a dump returns every part until NLMSG_DONE (all generic netlink families)', async () => {
   const sock = new GenlSocket();
   try {
