@@ -37,6 +37,13 @@ const WARM = [
   'node_modules/netlink/dist/raw.js',
 ];
 const BLOB = path.join(DIST, 'lvsd.blob');
+// V8 flags for every start from the snapshot. V8 refuses a blob started with flags other than
+// the ones it was built with, so they are written to dist/lvsd.blob.node for bin/lvsd to pass.
+// --no-sparkplug: V8's baseline compiler made machine code for ~40-50 ms of a 0.1 s command such
+// as `lvsd ipvs list --timeout` under the lab's emulation, code that a short command never pays
+// back. Long commands still get TurboFan's code: restore and list -n of 10,000 services x 4 took
+// as long without Sparkplug (lab, 3 runs each).
+const V8_FLAGS = ['--no-sparkplug'];
 const REQUIRE_CALL = /\brequire\((['"])([^'"]+)\1\)/g;
 const builtins = new Set(builtinModules);
 
@@ -169,6 +176,15 @@ FACTORIES[NODE_GYP_BUILD] = function (exports, require, module, __filename, __di
   out.push(`
 for (const id of ${JSON.stringify(WARM)}) load(id);
 if (process.env.LVSD_SNAPSHOT_WARM_UP !== '0') load(${JSON.stringify(WARM_UP)}).warmUp().catch((err) => { console.error('build-snapshot: warm-up failed:', err); process.exitCode = 1; });
+// The repository of a blob in <root>/dist. bin/lvsd passes an absolute path without . or ..
+// parts (it comes from /proc/self/exe), for which string work does; path.resolve (slow under
+// emulation) for any other.
+function rootOfBlob(blob) {
+  const cut = blob.lastIndexOf('/dist/');
+  const plain = blob.startsWith('/') && !blob.includes('/.') && cut >= 0 && !blob.includes('/', cut + 6);
+  return plain ? blob.slice(0, cut) : path.resolve(path.dirname(blob), '..');
+}
+rootOfBlob(root + '/dist/lvsd.blob'); // compiled now rather than on every start
 v8.startupSnapshot.setDeserializeMainFunction(() => {
   // The blob sits in <root>/dist: find the repository from where this run loaded it.
   const args = process.execArgv;
@@ -177,9 +193,9 @@ v8.startupSnapshot.setDeserializeMainFunction(() => {
     if (args[i] === '--snapshot-blob') blob = args[i + 1];
     else if (args[i].startsWith('--snapshot-blob=')) blob = args[i].slice('--snapshot-blob='.length);
   }
-  if (blob) root = path.resolve(path.dirname(blob), '..');
+  if (blob) root = rootOfBlob(blob);
   // A snapshot run has no script in argv; give the CLI the shape it expects.
-  const argv = [process.argv[0], path.join(root, 'bin', 'lvsd'), ...process.argv.slice(1)];
+  const argv = [process.argv[0], root + '/bin/lvsd', ...process.argv.slice(1)];
   load(${JSON.stringify(ENTRY)}).main(argv);
 });
 `);
@@ -208,11 +224,14 @@ function main() {
   fs.rmSync(builtBy, { force: true });
   // --no-warnings: node warns that commander's require('node:child_process') is "not yet fully
   // verified" in snapshots; commander only uses it for executable subcommands, which lvsd has none of.
-  execFileSync(process.execPath, ['--no-warnings', '--snapshot-blob', blob, '--build-snapshot', script], { stdio: 'inherit', cwd: ROOT });
-  // bin/lvsd starts the blob only with the node that built it, on a CPU with the same features:
-  // V8 tags a snapshot with its version, flags and the CPU features it detected, and refuses
-  // (exit 14) a blob whose tag differs, e.g. one built on the host and started in the qemu lab.
-  fs.writeFileSync(builtBy, `${process.execPath}\n${cpuFlagsLine()}\n`);
+  // stdout is /dev/null: the warm-up runs a command of the CLI, which prints (and must find a
+  // descriptor that takes its write at once: see src/cli/output.ts).
+  execFileSync(process.execPath, [...V8_FLAGS, '--no-warnings', '--snapshot-blob', blob, '--build-snapshot', script], { stdio: ['inherit', 'ignore', 'inherit'], cwd: ROOT });
+  // bin/lvsd starts the blob only with the node that built it, on a CPU with the same features,
+  // with the same V8 flags: V8 tags a snapshot with its version, flags and the CPU features it
+  // detected, and refuses (exit 14) a blob whose tag differs, e.g. one built on the host and
+  // started in the qemu lab.
+  fs.writeFileSync(builtBy, `${process.execPath}\n${cpuFlagsLine()}\n${V8_FLAGS.join(' ')}\n`);
   console.log(`build-snapshot: ${graph.modules.size} modules, ${WARM.length} warm, ${(fs.statSync(blob).size / 1048576).toFixed(1)} MiB -> ${path.relative(ROOT, blob)}`);
 }
 

@@ -9,7 +9,8 @@
 // The snapshot fits when dist/lvsd.blob.node (written by scripts/build-snapshot.js) names a node
 // that is still there and a CPU flags line equal to this CPU's, and the blob is newer than that
 // node and than the last compile (dist/.tsbuildinfo): V8 refuses a snapshot made by another node
-// or on a CPU with other features, and a blob older than the compile holds old code.
+// or on a CPU with other features, and a blob older than the compile holds old code. The file's
+// third line holds the V8 flags the blob was built with; node must start with the same ones.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
@@ -42,8 +43,11 @@ static int newer(const struct stat *a, const struct stat *b) {
   return a->st_mtim.tv_nsec > b->st_mtim.tv_nsec;
 }
 
-/** Fills node with the node that built the blob, if the blob may be started with it here. */
-static int snapshot_fits(const char *blob, const char *tsbuildinfo, char *node, size_t size) {
+/**
+ * Fills node with the node that built the blob and v8_flags with the flags it was built with, if
+ * the blob may be started with that node here.
+ */
+static int snapshot_fits(const char *blob, const char *tsbuildinfo, char *node, size_t size, char *v8_flags, size_t flags_size) {
   static char built_cpu[8192], cpu[8192];
   char meta[PATH_MAX + 8];
   struct stat blob_st, node_st, compiled_st;
@@ -51,11 +55,21 @@ static int snapshot_fits(const char *blob, const char *tsbuildinfo, char *node, 
   snprintf(meta, sizeof meta, "%s.node", blob);
   FILE *f = fopen(meta, "r");
   if (!f) return 0;
-  int ok = read_line(f, node, size) && read_line(f, built_cpu, sizeof built_cpu);
+  int ok = read_line(f, node, size) && read_line(f, built_cpu, sizeof built_cpu) && read_line(f, v8_flags, flags_size);
   fclose(f);
   if (!ok || access(node, X_OK) != 0 || stat(node, &node_st) != 0 || !newer(&blob_st, &node_st)) return 0;
   if (stat(tsbuildinfo, &compiled_st) != 0 || !newer(&blob_st, &compiled_st)) return 0;
   return cpu_flags(cpu, sizeof cpu) && strcmp(cpu, built_cpu) == 0;
+}
+
+/** Splits the flags line at spaces; 0 if it holds more than most flags (then not a line we wrote). */
+static int split_flags(char *line, char **flag, int most, int *count) {
+  *count = 0;
+  for (char *f = strtok(line, " "); f; f = strtok(NULL, " ")) {
+    if (*count == most) return 0;
+    flag[(*count)++] = f;
+  }
+  return 1;
 }
 
 int main(int argc, char **argv) {
@@ -78,18 +92,23 @@ int main(int argc, char **argv) {
   }
 
   char blob[PATH_MAX], tsbuildinfo[PATH_MAX], script[PATH_MAX], node[PATH_MAX];
+  static char v8_flags[1024];
+  enum { MOST_FLAGS = 16 };
   snprintf(blob, sizeof blob, "%s/dist/lvsd.blob", root);
   snprintf(tsbuildinfo, sizeof tsbuildinfo, "%s/dist/.tsbuildinfo", root);
   snprintf(script, sizeof script, "%s/bin/lvsd.js", root);
 
-  char **args = calloc((size_t)argc + 4, sizeof *args);
+  char **args = calloc((size_t)argc + 4 + MOST_FLAGS, sizeof *args);
   if (!args) {
     fprintf(stderr, "lvsd: out of memory\n");
     return 127;
   }
   int i = 0;
-  if (snapshot_fits(blob, tsbuildinfo, node, sizeof node)) {
+  char *flag[MOST_FLAGS];
+  int flags = 0;
+  if (snapshot_fits(blob, tsbuildinfo, node, sizeof node, v8_flags, sizeof v8_flags) && split_flags(v8_flags, flag, MOST_FLAGS, &flags)) {
     args[i++] = node;
+    for (int f = 0; f < flags; f++) args[i++] = flag[f];
     args[i++] = "--snapshot-blob";
     args[i++] = blob;
     args[i++] = "--";

@@ -1,7 +1,8 @@
 // `lvsd ipvs ...`: the kernel IPVS table the way ipvsadm users know it. Text listings are
 // byte-identical to ipvsadm 1.31's; every option keeps ipvsadm's name where there is one.
 // Registration is cheap: the netlink client and the formatters load only inside the action
-// that needs them, so `lvsd ipvs list --timeout` starts fast.
+// that needs them, so `lvsd ipvs list --timeout` starts fast. They load with require(), not
+// import(): TypeScript's import() adds a promise turn and a copy of the module's namespace.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { InputError, IpvsUnavailableError } from '../errors';
@@ -39,12 +40,12 @@ function givenOptions(opts: Opts, specs: readonly OptionSpec[]): GivenOption[] {
 }
 
 /** The option interpreter, loaded only when a command runs. */
-function commands(): Promise<typeof import('../ipvs/command')> {
-  return import('../ipvs/command');
+function commands(): typeof import('../ipvs/command') {
+  return require('../ipvs/command');
 }
 
 async function openClient(): Promise<IpvsClient> {
-  const { openIpvs } = await import('../ipvs/client');
+  const { openIpvs } = require('../ipvs/client') as typeof import('../ipvs/client');
   return openIpvs();
 }
 
@@ -58,8 +59,8 @@ async function withClient<T>(fn: (client: IpvsClient) => Promise<T>): Promise<T>
 }
 
 async function namerFor(numeric: boolean, addresses: () => Iterable<{ family: 'inet' | 'inet6'; address: string }>): Promise<Namer> {
-  if (numeric) return (await import('../ipvs/format/names')).numericNamer;
-  return (await import('../ipvs/format/resolve')).resolvingNamer(addresses());
+  if (numeric) return (require('../ipvs/format/names') as typeof import('../ipvs/format/names')).numericNamer;
+  return (require('../ipvs/format/resolve') as typeof import('../ipvs/format/resolve')).resolvingNamer(addresses());
 }
 
 function* tableAddresses(entries: readonly TableSummaryEntry[]) {
@@ -95,7 +96,7 @@ function checkListFlags(o: Opts, service: ServiceKey | undefined): void {
 }
 
 async function listConnections(o: Opts): Promise<void> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFile } = require('node:fs/promises') as typeof import('node:fs/promises');
   let text: string;
   try {
     text = await readFile('/proc/net/ip_vs_conn', 'utf8');
@@ -103,10 +104,10 @@ async function listConnections(o: Opts): Promise<void> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new IpvsUnavailableError();
     throw err;
   }
-  const { parseConnections, formatConnections } = await import('../ipvs/format/connections');
+  const { parseConnections, formatConnections } = require('../ipvs/format/connections') as typeof import('../ipvs/format/connections');
   const conns = parseConnections(text);
   if (o.json) {
-    const { connectionsJson, toJsonText } = await import('../ipvs/format/json');
+    const { connectionsJson, toJsonText } = require('../ipvs/format/json') as typeof import('../ipvs/format/json');
     return writeOut(toJsonText(connectionsJson(conns)));
   }
   const namer = await namerFor(Boolean(o.numeric), function* () {
@@ -118,30 +119,30 @@ async function listConnections(o: Opts): Promise<void> {
 async function listTimeouts(o: Opts): Promise<void> {
   const t = await withClient((c) => c.getTimeouts());
   if (o.json) {
-    const { timeoutsJson, toJsonText } = await import('../ipvs/format/json');
+    const { timeoutsJson, toJsonText } = require('../ipvs/format/json') as typeof import('../ipvs/format/json');
     return writeOut(toJsonText(timeoutsJson(t)));
   }
-  writeOut((await import('../ipvs/format/timeouts')).formatTimeouts(t));
+  writeOut((require('../ipvs/format/timeouts') as typeof import('../ipvs/format/timeouts')).formatTimeouts(t));
 }
 
 async function listDaemons(o: Opts): Promise<void> {
   const daemons = await withClient((c) => c.listSyncDaemons());
   if (o.json) {
-    const { syncDaemonsJson, toJsonText } = await import('../ipvs/format/json');
+    const { syncDaemonsJson, toJsonText } = require('../ipvs/format/json') as typeof import('../ipvs/format/json');
     return writeOut(toJsonText(syncDaemonsJson(daemons)));
   }
-  writeOut((await import('../ipvs/format/daemons')).formatSyncDaemons(daemons));
+  writeOut((require('../ipvs/format/daemons') as typeof import('../ipvs/format/daemons')).formatSyncDaemons(daemons));
 }
 
 async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void> {
   const sort = !o.nosort;
-  const { formatOneService, formatTable, listModeOf } = await import('../ipvs/format/table');
+  const { formatOneService, formatTable, listModeOf } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
   const mode = listModeOf(o as Record<(typeof LIST_VIEW_FLAGS)[number], boolean | undefined>);
   if (!service && !o.json && mode === 'default') {
     // the default columns: settings from netlink, real servers from /proc/net/ip_vs
-    const { writeSummary } = await import('../ipvs/format/table');
+    const { writeSummary } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
     // the kernel is slow to write /proc/net/ip_vs for a big table: its read starts first
-    const procTable = (await import('../ipvs/procfs')).loadProcTable();
+    const procTable = (require('../ipvs/procfs') as typeof import('../ipvs/procfs')).loadProcTable();
     const [info, summary] = await withClient((c) => Promise.all([c.info(), c.listTableSummary({ procTable })]));
     const namer = await namerFor(Boolean(o.numeric), () => summaryAddresses(summary));
     return writeOut(writeSummary(info, summary, { sort, namer }));
@@ -155,7 +156,7 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
     return { info, entries };
   });
   if (o.json) {
-    const { oneServiceJson, tableJson, toJsonText } = await import('../ipvs/format/json');
+    const { oneServiceJson, tableJson, toJsonText } = require('../ipvs/format/json') as typeof import('../ipvs/format/json');
     return writeOut(toJsonText(info ? tableJson(info, entries, sort) : oneServiceJson(entries[0], sort)));
   }
   const fmt = { mode, exact: Boolean(o.exact), sort, namer: await namerFor(Boolean(o.numeric), () => tableAddresses(entries)) };
@@ -165,7 +166,7 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
 async function list(o: Opts): Promise<void> {
   // the option interpreter is a large module: a whole-table listing does not load it
   const given = givenOptions(o, SERVICE_IDENTITY_OPTIONS);
-  const service = given.length > 0 ? (await commands()).buildServiceKey(given) : undefined;
+  const service = given.length > 0 ? commands().buildServiceKey(given) : undefined;
   checkListFlags(o, service);
   if (o.connection) return listConnections(o);
   if (o.timeout) return listTimeouts(o);
@@ -176,7 +177,7 @@ async function list(o: Opts): Promise<void> {
 // ---- changes --------------------------------------------------------------------------------
 
 async function change(kind: CommandKind, o: Opts): Promise<void> {
-  const { buildCommand } = await commands();
+  const { buildCommand } = commands();
   const command = buildCommand(kind, givenOptions(o, COMMAND_OPTIONS[kind]));
   await withClient(async (c) => {
     switch (command.kind) {
@@ -256,7 +257,7 @@ export function register(program: Command): void {
     .argument('<tcpfin>')
     .argument('<udp>')
     .action(async (tcp: string, tcpFin: string, udp: string) => {
-      const { buildTimeouts } = await commands();
+      const { buildTimeouts } = commands();
       const t = buildTimeouts([tcp, tcpFin, udp]);
       await withClient((c) => c.setTimeouts(t));
     });
@@ -288,7 +289,7 @@ export function register(program: Command): void {
     .option('-n, --numeric', 'numeric addresses and ports')
     .action(async (o: Opts) => {
       const entries = await withClient((c) => c.listTable());
-      const { formatSave } = await import('../ipvs/format/save');
+      const { formatSave } = require('../ipvs/format/save') as typeof import('../ipvs/format/save');
       writeOut(formatSave(entries, await namerFor(Boolean(o.numeric), () => tableAddresses(entries))));
     });
 
@@ -297,7 +298,7 @@ export function register(program: Command): void {
     .description('read ipvsadm -R lines (what ipvsadm -S writes) from stdin; checks all first, applies in batches')
     .option('--batch-size <n>', 'commands encoded and sent per batch (a refused command stops the rest either way)', '65536')
     .action(async (o: Opts) => {
-      const { applyRestore, parseRestore } = await import('../ipvs/restore');
+      const { applyRestore, parseRestore } = require('../ipvs/restore') as typeof import('../ipvs/restore');
       const batch = Number(o.batchSize);
       if (!Number.isInteger(batch) || batch < 1) throw new InputError(`--batch-size: '${o.batchSize}' is not a positive integer`);
       const lines = parseRestore(await readStdin());
@@ -308,7 +309,7 @@ export function register(program: Command): void {
   const daemon = ipvs.command('daemon').description('connection sync daemons (ipvsadm --start-daemon, --stop-daemon, -L --daemon)');
   addOptions(daemon.command('start').description('start a master or backup sync daemon').argument('<state>', 'master or backup'), SYNC_DAEMON_OPTIONS).action(
     async (state: string, o: Opts) => {
-      const { buildSyncDaemon, parseSyncState } = await commands();
+      const { buildSyncDaemon, parseSyncState } = commands();
       const d = buildSyncDaemon(parseSyncState('state', state), givenOptions(o, SYNC_DAEMON_OPTIONS));
       await withClient((c) => c.startSyncDaemon(d));
     },
@@ -318,7 +319,7 @@ export function register(program: Command): void {
     .description('stop the master or backup sync daemon')
     .argument('<state>', 'master or backup')
     .action(async (state: string) => {
-      const { parseSyncState } = await commands();
+      const { parseSyncState } = commands();
       const s = parseSyncState('state', state);
       await withClient((c) => c.stopSyncDaemon(s));
     });

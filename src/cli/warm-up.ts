@@ -1,10 +1,11 @@
 // Exercises the CLI's common path while its start-up snapshot is built (scripts/build-snapshot.js),
 // so the snapshot holds these functions already compiled and the generated attribute codecs
-// already generated. Nothing here touches the system: no socket, no file, no output.
+// already generated. Nothing here touches the system: no socket, no file; the one command it
+// runs through main() prints to the build's stdout, which build-snapshot.js sets to /dev/null.
 import { Command, CommanderError } from 'commander';
-import { buildProgram, prebuild } from './main';
+import { buildProgram, main, prebuild } from './main';
 import { CTRL_CMD_GETFAMILY, CTRL_CMD_NEWFAMILY, GENL_ID_CTRL, ctrlAttrs, genlMessage } from '../netlink/genl';
-import { NLMSG_ERROR, NLM_F_CAPPED, Writer, readHeader, stampMessage } from '../netlink/wire';
+import { NLMSG_ERROR, NLM_F_ACK, NLM_F_CAPPED, Writer, readHeader, stampMessage } from '../netlink/wire';
 import { Cmd } from '../ipvs/spec';
 import { openIpvs } from '../ipvs/client';
 import { decode, encodeToBuffer } from '../netlink/schema';
@@ -48,7 +49,8 @@ const IPVS_ID = 0x20;
  * Stands in for the netlink package's native socket (its NativeNetlink class) while the snapshot
  * is built, so that the package's RawNetlinkSocket and everything above it run for real: it
  * answers as the kernel would for `lvsd ipvs list --timeout`, with the IPVS family for
- * CTRL_CMD_GETFAMILY, the default timeouts for IPVS_CMD_GET_CONFIG, each followed by its ACK.
+ * CTRL_CMD_GETFAMILY, the default timeouts for IPVS_CMD_GET_CONFIG, each followed by its ACK if
+ * the request asked for one.
  */
 class NativeNetlinkStandIn {
   private recvBufferSize = 212992;
@@ -78,6 +80,7 @@ class NativeNetlinkStandIn {
         ? genlMessage(GENL_ID_CTRL, CTRL_CMD_NEWFAMILY, 1, ctrlAttrs, { familyId: IPVS_ID, familyName: 'IPVS', version: 1, maxAttr: 9 })
         : genlMessage(IPVS_ID, Cmd.SET_CONFIG, 1, cmdAttrs, { timeoutTcp: 900, timeoutTcpFin: 120, timeoutUdp: 300 });
     stampMessage(reply, h.seq);
+    if (!(h.flags & NLM_F_ACK)) return reply; // as the kernel: an ACK only when asked for
     const ack = new Writer(64);
     const at = ack.beginMessage(NLMSG_ERROR, NLM_F_CAPPED);
     ack.s32(0);
@@ -135,6 +138,10 @@ export async function warmUp(): Promise<void> {
     const t = await client.getTimeouts();
     client.close();
     formatTimeouts(t);
+    // and the same through the CLI's own entry, as a start runs it (its line goes to the build's
+    // stdout, /dev/null)
+    await main(['node', 'lvsd', 'ipvs', 'list', '--timeout']);
+    if (process.exitCode) throw new Error('warm-up: `lvsd ipvs list --timeout` failed on the stand-in socket');
   } finally {
     delete scope[NATIVE_STAND_IN];
   }

@@ -62,7 +62,7 @@ test('snapshot and compiled JavaScript give the same output, errors and exit sta
   assert.match(r.stderr, /^lvsd: IPVS is not available in this kernel: load the ip_vs module\n$/);
 });
 
-test('a snapshot older than the last compile, built by a node that is gone or on another CPU, is not used', () => {
+test('a snapshot older than the last compile, built by a node that is gone, on another CPU or without its flags line, is not used', () => {
   const dir = copyOfBuild();
   try {
     const bin = join(dir, 'bin', 'lvsd');
@@ -73,12 +73,15 @@ test('a snapshot older than the last compile, built by a node that is gone or on
     cpSync(join(REPO, 'dist', '.tsbuildinfo'), join(dir, 'dist', '.tsbuildinfo'), { preserveTimestamps: true });
     assert.equal(loadedFromDisk(bin, ['--version']), false);
     const builtBy = join(dir, 'dist', 'lvsd.blob.node');
-    const [node, cpu] = readFileSync(builtBy, 'utf8').split('\n');
-    writeFileSync(builtBy, `${node}\n${cpu} avx512_made_up\n`); // V8 would refuse it: exit 14
+    const [node, cpu, v8Flags] = readFileSync(builtBy, 'utf8').split('\n');
+    assert.match(v8Flags, /--no-sparkplug/, 'the V8 flags the blob was built with');
+    writeFileSync(builtBy, `${node}\n${cpu} avx512_made_up\n${v8Flags}\n`); // V8 would refuse it: exit 14
     assert.equal(loadedFromDisk(bin, ['--version']), true);
-    writeFileSync(builtBy, `${node}\n${cpu}\n`);
+    writeFileSync(builtBy, `${node}\n${cpu}\n${v8Flags}\n`);
     assert.equal(loadedFromDisk(bin, ['--version']), false);
-    writeFileSync(builtBy, `/nonexistent/node\n${cpu}\n`);
+    writeFileSync(builtBy, `/nonexistent/node\n${cpu}\n${v8Flags}\n`);
+    assert.equal(loadedFromDisk(bin, ['--version']), true);
+    writeFileSync(builtBy, `${node}\n${cpu}\n`); // written by a build that predates the flags line
     assert.equal(loadedFromDisk(bin, ['--version']), true);
   } finally {
     rmSync(dir, { recursive: true, force: true });
