@@ -2,7 +2,10 @@
 // servers, full listing, and a small command. Every timed load runs in a fresh network namespace
 // (the kernel keeps deleted destinations for minutes, which slows a reload of the same table).
 //
-//   in the lab:  scripts/lab.sh node dist/bench/ipvs-bench.js [--services 10000] [--runs 3] [--lists-only | --restore-only]
+//   in the lab:  scripts/lab.sh node dist/bench/ipvs-bench.js [--services 10000] [--runs 3] [--small-rounds 21] [--lists-only | --restore-only]
+//   --small-rounds: rounds of the small commands (node -e 0, lvsd ipvs list --timeout, ...), run
+//   interleaved after the listings; under emulation one start varies by +-100 ms, so a median of
+//   a few runs says little about a difference of tens of milliseconds
 //   prints a markdown table (also to --out FILE, e.g. "$LVSD_LAB_RESULTS/ipvs.md")
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +21,7 @@ const started = Date.now();
 interface Options {
   services: number;
   runs: number;
+  smallRounds: number;
   /** skip the restore runs (the listing runs still load the table with ipvsadm -R, untimed) */
   listsOnly: boolean;
   /** skip the listing runs (restore only) */
@@ -26,7 +30,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { services: 10_000, runs: 3, listsOnly: false, restoreOnly: false };
+  const o: Options = { services: 10_000, runs: 3, smallRounds: 21, listsOnly: false, restoreOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (max: number) => {
@@ -36,6 +40,7 @@ function parseArgs(argv: string[]): Options {
     };
     if (a === '--services') o.services = num(40_000);
     else if (a === '--runs') o.runs = num(9);
+    else if (a === '--small-rounds') o.smallRounds = num(101);
     else if (a === '--lists-only') o.listsOnly = true;
     else if (a === '--restore-only') o.restoreOnly = true;
     else if (a === '--out') o.out = argv[++i];
@@ -118,13 +123,14 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
     if (failed) throw new Error(`apply: ${failed} ops failed`);
     return { 'IpvsClient.apply (in process)': t };
   },
-  async lists(file, runsText) {
+  async lists(file, rounds) {
+    const [runs, smallRounds] = rounds.split(',').map(Number);
     execFileSync('ipvsadm', ['-R'], { input: readFileSync(file) });
     const services = Number(file.split('-').pop());
     const out: Record<string, Timing[]> = {};
     const add = (k: string, v: Timing) => (out[k] ??= []).push(v);
     const { openIpvs } = await import('../src/ipvs/client');
-    for (let i = 0; i < Number(runsText); i++) {
+    for (let i = 0; i < runs; i++) {
       add('ipvsadm -Ln', timeCmd('ipvsadm', ['-Ln']));
       add('lvsd ipvs list -n', timeCmd(LVSD, ['ipvs', 'list', '-n']));
       let n = 0;
@@ -134,11 +140,14 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
         c.close();
       }));
       if (n !== services) throw new Error(`listTable: ${n} services, expected ${services}`);
+    }
+    for (let i = 0; i < smallRounds; i++) {
       add('ipvsadm -l --timeout', timeCmd('ipvsadm', ['-l', '--timeout']));
       add('node -e 0', timeCmd(NODE, ['-e', '0']));
       // what a shell launcher such as bin/lvsd costs by itself
       add(SH_NODE, timeCmd('sh', ['-c', `exec ${NODE} -e 0`]));
       add('lvsd ipvs list --timeout', timeCmd(LVSD, ['ipvs', 'list', '--timeout']));
+      add('lvsd --version', timeCmd(LVSD, ['--version'])); // the start alone: no socket, one line out
     }
     // a fast listing counts only if it is ipvsadm's, byte for byte
     if (!execFileSync(LVSD, ['ipvs', 'list', '-n'], { maxBuffer: 1 << 30 }).equals(execFileSync('ipvsadm', ['-Ln'], { maxBuffer: 1 << 30 }))) {
@@ -186,7 +195,7 @@ async function main(): Promise<void> {
     const last = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(v[v.length - 1].wall)]));
     process.stderr.write(`run ${i + 1}/${o.runs}: ${JSON.stringify(last)}\n`);
   }
-  if (!o.restoreOnly) add(inFreshNamespace('lists', file, String(o.runs)));
+  if (!o.restoreOnly) add(inFreshNamespace('lists', file, `${o.runs},${o.smallRounds}`));
   const med = Object.fromEntries(
     Object.entries(samples).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)) }]),
   );
@@ -201,11 +210,12 @@ async function main(): Promise<void> {
     ['node -e 0', 'node -e 0', ''],
     [SH_NODE, 'node -e 0', ''],
     ['lvsd ipvs list --timeout', 'node -e 0', '+50 ms'],
+    ['lvsd --version', 'node -e 0', ''],
   ];
   const fmt = (ms: number) => (Number.isNaN(ms) ? '-' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
   const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
   const lines = [
-    `IPVS bench: ${o.services} services x 4 real servers (${o.services * 5} restore lines), median of ${o.runs} runs, one lab boot (kernel ${kernel}, qemu TCG, ${new Date().toISOString()}).`,
+    `IPVS bench: ${o.services} services x 4 real servers (${o.services * 5} restore lines), median of ${o.runs} runs (the small commands, from ipvsadm -l --timeout on: of ${o.smallRounds} interleaved rounds), one lab boot (kernel ${kernel}, qemu TCG, ${new Date().toISOString()}).`,
     '',
     '| what | wall (median) | CPU user+sys | vs | ratio (wall) | goal |',
     '|---|---:|---:|---|---:|---|',
