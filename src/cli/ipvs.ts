@@ -15,8 +15,13 @@ import { writeOut } from './output';
 
 type Opts = Record<string, string | boolean | undefined>;
 
+// commander's key for a long option (tcp-service: tcpService). Remembered: the start-up
+// snapshot's warm-up fills this, so a start runs no regular expression for it.
+const optionKeys = new Map<string, string>();
 function camel(long: string): string {
-  return long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+  let key = optionKeys.get(long);
+  if (key === undefined) optionKeys.set(long, (key = long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())));
+  return key;
 }
 
 function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command {

@@ -289,7 +289,8 @@ export class NetlinkSocket {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.failAll(netlinkError(EBADF, undefined, undefined, 'netlink socket closed'));
+    // an error costs a stack trace: make one only for requests that are still waiting
+    if (this.inflight.size > 0 || this.queue.length > 0) this.failAll(netlinkError(EBADF, undefined, undefined, 'netlink socket closed'));
     if (this.watchdog) clearTimeout(this.watchdog);
     this.raw.close();
   }

@@ -135,6 +135,13 @@ test('requests on a closed socket fail at once instead of hanging', async () => 
   await assert.rejects(sock.request(getFamily('nlctrl')), /netlink socket closed/);
 });
 
+test('requests still waiting when the socket closes fail with its closing', async () => {
+  const sock = new GenlSocket();
+  const waiting = [sock.request(getFamily('nlctrl')), sock.request(getFamily('nlctrl'))];
+  sock.close(); // before the event loop could deliver either answer
+  for (const w of waiting) await assert.rejects(w, /netlink socket closed/);
+});
+
 test('a tiny receive buffer throttles the requests in flight instead of losing replies', async () => {
   // the kernel would drop answers that do not fit (ENOBUFS); the socket keeps them within budget
   const sock = new GenlSocket({ recvBufferSize: 1 });
