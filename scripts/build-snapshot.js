@@ -23,6 +23,7 @@ const DIST = path.join(ROOT, 'dist');
 const ENTRY = 'dist/src/cli/main.js';
 const WARM_UP = 'dist/src/cli/warm-up.js'; // exercised at build time: see src/cli/warm-up.ts
 const BUNDLED_PACKAGES = new Set(['commander', 'netlink', 'node-gyp-build']);
+const DEFERRED_BUILTINS = ['node:child_process']; // see DEFERRED in pack()
 const WARM = [
   'dist/src/cli/main.js',
   'dist/src/cli/ipvs.js',
@@ -96,6 +97,19 @@ const path = require('node:path');
 const v8 = require('node:v8');
 const BUILTINS = new Set(${JSON.stringify(builtinModules)});
 const isBuiltin = (spec) => spec.startsWith('node:') || BUILTINS.has(spec);
+// Built-in modules that a packed module takes at load time but uses only later, if ever; they
+// load on first use. commander takes child_process for executable subcommands, which lvsd has
+// none of. Loaded in the snapshot, it brings net, dgram and their bindings, which node sets up
+// again on every start: ~20 ms of each start in the lab.
+const DEFERRED = new Set(${JSON.stringify(DEFERRED_BUILTINS)});
+function deferred(spec) {
+  let real;
+  const target = () => (real ??= require(spec));
+  return new Proxy({}, {
+    get: (_, key) => target()[key],
+    has: (_, key) => key in target(),
+  });
+}
 let root = ${JSON.stringify(ROOT)};
 const LINKS = ${JSON.stringify(Object.fromEntries(links))};
 const FACTORIES = Object.create(null);
@@ -119,6 +133,7 @@ function load(id) {
   const req = (spec) => {
     const target = links[spec];
     if (target !== undefined) return load(target);
+    if (DEFERRED.has(spec)) return deferred(spec);
     if (isBuiltin(spec)) return require(spec);
     return outsideRequire(spec.startsWith('.') ? path.resolve(dirname, spec) : spec);
   };

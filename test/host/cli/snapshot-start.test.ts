@@ -97,3 +97,28 @@ test('started through a symlink (npm link, /usr/local/bin), bin/lvsd still finds
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a start from the snapshot has not loaded child_process, net or dgram (commander takes child_process only when used)', () => {
+  // the packed CLI with its last line, the call of main(), printing the modules the start has loaded
+  // (listed before the write: process.stdout on a pipe loads net)
+  const packed = readFileSync(join(REPO, 'dist', 'lvsd.snapshot.js'), 'utf8');
+  const call = '  load("dist/src/cli/main.js").main(argv);';
+  assert.ok(packed.includes(call), 'the packed script calls main() as this test expects');
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-modules-'));
+  try {
+    const script = join(dir, 'modules.js');
+    writeFileSync(script, packed.replace(call, "  const loaded = process.moduleLoadList.join('\\n'); process.stdout.write(loaded + '\\n');"));
+    const blob = join(dir, 'modules.blob');
+    const built = spawnSync(process.execPath, ['--no-warnings', '--snapshot-blob', blob, '--build-snapshot', script], { encoding: 'utf8', cwd: REPO, timeout: 120_000, stdio: ['ignore', 'ignore', 'pipe'] });
+    assert.equal(built.status, 0, built.stderr);
+    const r = run(process.execPath, ['--snapshot-blob', blob]);
+    assert.equal(r.status, 0, r.stderr);
+    const loaded = new Set(r.stdout.trim().split('\n'));
+    assert.ok(loaded.has('NativeModule events'), 'the list is the one of this start');
+    for (const m of ['NativeModule child_process', 'NativeModule net', 'NativeModule dgram', 'Internal Binding process_wrap']) {
+      assert.equal(loaded.has(m), false, `${m} is loaded`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
