@@ -4,8 +4,8 @@
 //
 //   in the lab:  scripts/lab.sh node dist/bench/ipvs-bench.js [--services 10000] [--runs 3] [--small-rounds 21] [--lists-only | --restore-only]
 //   --small-rounds: rounds of the small commands (node -e 0, lvsd ipvs list --timeout, ...), run
-//   interleaved after the listings; under emulation one start varies by +-100 ms, so a median of
-//   a few runs says little about a difference of tens of milliseconds
+//   interleaved in a namespace of their own; under emulation one start varies by +-100 ms, so a
+//   median of a few runs says little about a difference of tens of milliseconds
 //   prints a markdown table (also to --out FILE, e.g. "$LVSD_LAB_RESULTS/ipvs.md")
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -77,6 +77,8 @@ interface Timing {
   wall: number;
   /** user + system CPU of the process, ms (system time includes the kernel's IPVS work) */
   cpu: number;
+  /** the small commands: median over rounds of (this - that round's node -e 0), ms */
+  paired?: number;
 }
 
 /** Runs a command under /usr/bin/time; wall clock from here, CPU from time(1). */
@@ -124,7 +126,7 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
     return { 'IpvsClient.apply (in process)': t };
   },
   async lists(file, rounds) {
-    const [runs, smallRounds] = rounds.split(',').map(Number);
+    const runs = Number(rounds);
     execFileSync('ipvsadm', ['-R'], { input: readFileSync(file) });
     const services = Number(file.split('-').pop());
     const out: Record<string, Timing[]> = {};
@@ -141,7 +143,18 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
       }));
       if (n !== services) throw new Error(`listTable: ${n} services, expected ${services}`);
     }
-    for (let i = 0; i < smallRounds; i++) {
+    // a fast listing counts only if it is ipvsadm's, byte for byte
+    if (!execFileSync(LVSD, ['ipvs', 'list', '-n'], { maxBuffer: 1 << 30 }).equals(execFileSync('ipvsadm', ['-Ln'], { maxBuffer: 1 << 30 }))) {
+      throw new Error('lvsd ipvs list -n differs from ipvsadm -Ln');
+    }
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)) }]));
+  },
+  // the small commands, interleaved, on an empty table; for each, also the median over rounds of
+  // its difference to that round's node -e 0 (the start-up noise of one round is mostly common)
+  async small(_file, rounds) {
+    const out: Record<string, Timing[]> = {};
+    const add = (k: string, v: Timing) => (out[k] ??= []).push(v);
+    for (let i = 0; i < Number(rounds); i++) {
       add('ipvsadm -l --timeout', timeCmd('ipvsadm', ['-l', '--timeout']));
       add('node -e 0', timeCmd(NODE, ['-e', '0']));
       // what a shell launcher such as bin/lvsd costs by itself
@@ -149,11 +162,13 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
       add('lvsd ipvs list --timeout', timeCmd(LVSD, ['ipvs', 'list', '--timeout']));
       add('lvsd --version', timeCmd(LVSD, ['--version'])); // the start alone: no socket, one line out
     }
-    // a fast listing counts only if it is ipvsadm's, byte for byte
-    if (!execFileSync(LVSD, ['ipvs', 'list', '-n'], { maxBuffer: 1 << 30 }).equals(execFileSync('ipvsadm', ['-Ln'], { maxBuffer: 1 << 30 }))) {
-      throw new Error('lvsd ipvs list -n differs from ipvsadm -Ln');
-    }
-    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)) }]));
+    const base = out['node -e 0'];
+    return Object.fromEntries(
+      Object.entries(out).map(([k, v]) => [
+        k,
+        { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)), paired: median(v.map((x, i) => x.wall - base[i].wall)) },
+      ]),
+    );
   },
 };
 
@@ -195,9 +210,10 @@ async function main(): Promise<void> {
     const last = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, Math.round(v[v.length - 1].wall)]));
     process.stderr.write(`run ${i + 1}/${o.runs}: ${JSON.stringify(last)}\n`);
   }
-  if (!o.restoreOnly) add(inFreshNamespace('lists', file, `${o.runs},${o.smallRounds}`));
-  const med = Object.fromEntries(
-    Object.entries(samples).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)) }]),
+  if (!o.restoreOnly) add(inFreshNamespace('lists', file, String(o.runs)));
+  if (!o.restoreOnly) add(inFreshNamespace('small', file, String(o.smallRounds)));
+  const med: Record<string, Timing> = Object.fromEntries(
+    Object.entries(samples).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)), paired: v[0].paired }]),
   );
   const rows: [string, string, string][] = [
     ['ipvsadm -R', 'ipvsadm -R', ''],
@@ -215,17 +231,20 @@ async function main(): Promise<void> {
   const fmt = (ms: number) => (Number.isNaN(ms) ? '-' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
   const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
   const lines = [
-    `IPVS bench: ${o.services} services x 4 real servers (${o.services * 5} restore lines), median of ${o.runs} runs (the small commands, from ipvsadm -l --timeout on: of ${o.smallRounds} interleaved rounds), one lab boot (kernel ${kernel}, qemu TCG, ${new Date().toISOString()}).`,
+    `IPVS bench: ${o.services} services x 4 real servers (${o.services * 5} restore lines), median of ${o.runs} runs (the small commands, from ipvsadm -l --timeout on: of ${o.smallRounds} interleaved rounds on an empty table), one lab boot (kernel ${kernel}, qemu TCG, ${new Date().toISOString()}).`,
+    'For the rows against node -e 0, "paired" is the median over rounds of (the command - that round\'s node -e 0).',
     '',
-    '| what | wall (median) | CPU user+sys | vs | ratio (wall) | goal |',
-    '|---|---:|---:|---|---:|---|',
+    '| what | wall (median) | CPU user+sys | vs | ratio (wall) | paired | goal |',
+    '|---|---:|---:|---|---:|---:|---|',
     ...rows
       .filter(([k]) => med[k] !== undefined)
       .map(([k, ref, goal]) => {
         const ms = med[k].wall;
         const vs = med[ref].wall;
         const ratio = k === ref ? '1.00' : ref === 'node -e 0' ? `${ms - vs >= 0 ? '+' : ''}${Math.round(ms - vs)} ms` : (ms / vs).toFixed(2);
-        return `| ${k} | ${fmt(ms)} | ${fmt(med[k].cpu)} | ${ref} | ${ratio} | ${goal} |`;
+        const p = med[k].paired;
+        const paired = ref === 'node -e 0' && k !== ref && p !== undefined ? `${p >= 0 ? '+' : ''}${Math.round(p)} ms` : '';
+        return `| ${k} | ${fmt(ms)} | ${fmt(med[k].cpu)} | ${ref} | ${ratio} | ${paired} | ${goal} |`;
       }),
   ];
   const text = lines.join('\n') + '\n';

@@ -1,7 +1,7 @@
 // IpvsClient over generic netlink. One socket for requests (batched by the socket layer) and a
 // small pool for destination dumps, because the kernel runs one dump per socket at a time.
 import { GenlSocket, genlMessage, parseGenl, writeGenl } from '../netlink/genl';
-import { Decoded, decode, encode } from '../netlink/schema';
+import { Decoded, decode, decodeView, encode } from '../netlink/schema';
 import { RequestOptions, SocketOptions } from '../netlink/socket';
 import { Message, Writer } from '../netlink/wire';
 import {
@@ -23,7 +23,7 @@ import { loadProcTable, procEntriesOf, type ProcTable } from './procfs';
 import { RealServerColumns, ServerRanges, ServiceKeyColumns, type TableSummary } from './summary';
 import { nativeText } from './native-text';
 import { SERVICE_DUMP_TYPES, decodeServiceDump } from './service-dump';
-import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, infoAttrs } from './spec';
+import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, destAttrs, infoAttrs, serviceAttrs } from './spec';
 import type {
   ApplyOptions,
   ApplyResult,
@@ -179,6 +179,18 @@ function attrsOf(m: Message): CmdAttrs {
   return decode(cmdAttrs, parseGenl(m).attrs);
 }
 
+// Kernels since 4.1 send every counter set twice, 32- and 64-bit; codec.ts reads the 64-bit one.
+const cmdAttrsNoStats32 = decodeView(cmdAttrs, {
+  nested: { service: decodeView(serviceAttrs, { skip: ['stats'] }), dest: decodeView(destAttrs, { skip: ['stats'] }) },
+});
+
+/** A service or destination reply's attributes; the 32-bit counters only where no 64-bit ones came (exported for tests). */
+export function countedAttrsOf(m: Message): CmdAttrs {
+  const a = decode(cmdAttrsNoStats32, parseGenl(m).attrs);
+  const counted = a.service ?? a.dest;
+  return counted && !counted.stats64 ? attrsOf(m) : a;
+}
+
 // A service dump decoded without the two nested counter sets, for listings that show none.
 
 
@@ -233,12 +245,12 @@ export class NetlinkIpvsClient implements IpvsClient {
 
   async listServices(): Promise<ObservedService[]> {
     const parts = await this.dump({ kind: 'list-services' }, Cmd.GET_SERVICE);
-    return parts.map((m) => serviceFromAttrs(attrsOf(m).service ?? {}));
+    return parts.map((m) => serviceFromAttrs(countedAttrsOf(m).service ?? {}));
   }
 
   async getService(key: ServiceKey): Promise<ObservedService> {
     const reply = await this.get({ kind: 'get-service', service: key }, Cmd.GET_SERVICE, { service: serviceKeyAttrs(key) });
-    return serviceFromAttrs(attrsOf(reply).service ?? {});
+    return serviceFromAttrs(countedAttrsOf(reply).service ?? {});
   }
 
   addService(svc: VirtualService): Promise<void> {
@@ -257,7 +269,7 @@ export class NetlinkIpvsClient implements IpvsClient {
 
   private async destsOf(key: ServiceKey, sock: GenlSocket, msg?: Buffer): Promise<ObservedRealServer[]> {
     const parts = await this.dump({ kind: 'list-servers', service: key }, Cmd.GET_DEST, { service: serviceKeyAttrs(key) }, sock, msg);
-    return parts.map((m) => realServerFromAttrs(attrsOf(m).dest ?? {}, key.family));
+    return parts.map((m) => realServerFromAttrs(countedAttrsOf(m).dest ?? {}, key.family));
   }
 
   addRealServer(svc: ServiceKey, rs: RealServer): Promise<void> {

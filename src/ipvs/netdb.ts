@@ -1,7 +1,7 @@
 // Service and host names the way ipvsadm gets them: getservbyport/getservbyname read
 // /etc/services (first entry wins), host names come from the resolver (getnameinfo).
 import { readFileSync } from 'node:fs';
-import type { Family, Protocol } from './types';
+import type { Protocol } from './types';
 
 interface ServicesDb {
   nameByPort: Map<string, string>;
@@ -44,7 +44,7 @@ export function portOfService(name: string, protocol: Protocol): number | undefi
 }
 
 /** Reverse lookup of one address; undefined when it has no name. */
-export async function hostNameOf(family: Family, address: string): Promise<string | undefined> {
+export async function hostNameOf(address: string): Promise<string | undefined> {
   const { lookupService } = await import('node:dns/promises');
   try {
     const { hostname } = await lookupService(address, 0);

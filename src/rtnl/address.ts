@@ -1,6 +1,6 @@
 // Interface addresses over rtnetlink: list (RTM_GETADDR dump), add (RTM_NEWADDR), delete (RTM_DELADDR).
 import { NLM_F_CREATE, NLM_F_EXCL, type Message } from '../netlink/wire';
-import { AF_INET, AF_INET6, AF_UNSPEC, IFADDRMSG, IFA_F, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR, RT_SCOPE_UNIVERSE, addrAttrs } from './spec';
+import { AF_INET, AF_INET6, AF_UNSPEC, IFADDRMSG, RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR, RT_SCOPE_UNIVERSE, addrAttrs } from './spec';
 import { bytesToIp, ipToBytes } from './ip';
 import { RtnlSocket, parseRtnl, rtnlDump, rtnlMessage, rtnlRequest } from './socket';
 

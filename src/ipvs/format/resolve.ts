@@ -12,7 +12,7 @@ export async function resolvingNamer(addresses: Iterable<{ family: Family; addre
     const key = canonicalAddress(family, address);
     if (names.has(key)) continue;
     names.set(key, undefined);
-    pending.push(hostNameOf(family, key).then((n) => void names.set(key, n)));
+    pending.push(hostNameOf(key).then((n) => void names.set(key, n)));
   }
   await Promise.all(pending);
   return namerFrom((family, address) => names.get(canonicalAddress(family, address)), serviceNameOf);

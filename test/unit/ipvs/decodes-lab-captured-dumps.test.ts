@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { realServerFromAttrs, serviceFromAttrs } from '../../../src/ipvs/codec';
+import { countedAttrsOf } from '../../../src/ipvs/client';
 import { cmdAttrs, infoAttrs } from '../../../src/ipvs/spec';
-import { parseGenl } from '../../../src/netlink/genl';
+import { genlMessage, parseGenl } from '../../../src/netlink/genl';
 import { decode, encodeToBuffer } from '../../../src/netlink/schema';
 import { Message, NLM_F_MULTI, NLMSG_ERROR, parseErrorPayload, parseMessages } from '../../../src/netlink/wire';
 import { TYPED_TABLE } from '../../support/ipvs-typed-table';
@@ -69,6 +70,25 @@ test('kernel replies carry both 32-bit and 64-bit stats; the 64-bit ones are use
   assert.equal(typeof dest.stats64.conns, 'bigint');
   assert.equal(typeof dest.stats.conns, 'number');
   assert.equal(dest.unknown, undefined, 'every attribute of kernel 6.1 is described');
+});
+
+test('the listings read the 64-bit counters alone, and the 32-bit ones where a kernel sends no others', () => {
+  for (const name of ['ipvs-dump-services', 'ipvs-dump-dests-14', 'ipvs-dump-dests-19']) {
+    for (const m of load(name)) {
+      const full = attrsOf(m);
+      const counted = countedAttrsOf(m);
+      if (full.service) assert.deepEqual(serviceFromAttrs(counted.service ?? {}), serviceFromAttrs(full.service));
+      else assert.deepEqual(realServerFromAttrs(counted.dest ?? {}, 'inet'), realServerFromAttrs(full.dest ?? {}, 'inet'));
+      assert.equal((counted.service ?? counted.dest)?.stats, undefined, 'the 32-bit set is not decoded');
+    }
+  }
+  // a reply as from a kernel before 4.1: 32-bit counters only
+  const [m] = load('ipvs-dump-dests-14');
+  const { stats64: _, ...dest } = attrsOf(m).dest ?? {};
+  const stats = { conns: 7, inPkts: 70, outPkts: 60, inBytes: 7000n, outBytes: 6000n, cps: 1, inPps: 2, outPps: 3, inBps: 4, outBps: 5 };
+  const old = parseMessages(genlMessage(m.header.type, 0, 1, cmdAttrs, { dest: { ...dest, stats } }))[0];
+  const rs = realServerFromAttrs(countedAttrsOf(old).dest ?? {}, 'inet');
+  assert.deepEqual([rs.stats.conns, rs.stats.inBytes, rs.stats.outBps], [7n, 7000n, 5n]);
 });
 
 test('sync daemon dump: master on lab0 with its multicast settings', () => {

@@ -102,7 +102,7 @@ test('the listing written from columns is ipvsadm -Ln line for line, sorted or n
 
 test('with names, an IPv4 real server name is cut at 28 characters and IPv6 ones are not', () => {
   const namer = namerFrom(
-    (family, address) => (address.endsWith('.7') || address.endsWith('1') ? `a-rather-long-host-name-for-${address}` : undefined),
+    (_family, address) => (address.endsWith('.7') || address.endsWith('1') ? `a-rather-long-host-name-for-${address}` : undefined),
     () => undefined,
   );
   fc.assert(
