@@ -191,8 +191,6 @@ export function countedAttrsOf(m: Message): CmdAttrs {
   return counted && !counted.stats64 ? attrsOf(m) : a;
 }
 
-// A service dump decoded without the two nested counter sets, for listings that show none.
-
 
 export class NetlinkIpvsClient implements IpvsClient {
   private readonly dumpPool: GenlSocket[] = [];
