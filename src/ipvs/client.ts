@@ -191,7 +191,6 @@ export function countedAttrsOf(m: Message): CmdAttrs {
   return counted && !counted.stats64 ? attrsOf(m) : a;
 }
 
-
 export class NetlinkIpvsClient implements IpvsClient {
   private readonly dumpPool: GenlSocket[] = [];
   private readonly poolSize: number;
