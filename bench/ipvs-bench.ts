@@ -138,6 +138,9 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
     for (let i = 0; i < runs; i++) {
       add('ipvsadm -Ln', timeCmd('ipvsadm', ['-Ln']));
       add('lvsd ipvs list -n', timeCmd(LVSD, ['ipvs', 'list', '-n']));
+      // the counters: one destination dump per service (no /proc/net/ip_vs shortcut)
+      add('ipvsadm -Ln --stats', timeCmd('ipvsadm', ['-Ln', '--stats']));
+      add('lvsd ipvs list -n --stats', timeCmd(LVSD, ['ipvs', 'list', '-n', '--stats']));
       let n = 0;
       add('IpvsClient.listTable (in process)', await timeHere(async () => {
         const c = await openIpvs();
@@ -147,8 +150,10 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
       if (n !== services) throw new Error(`listTable: ${n} services, expected ${services}`);
     }
     // a fast listing counts only if it is ipvsadm's, byte for byte
-    if (!execFileSync(LVSD, ['ipvs', 'list', '-n'], { maxBuffer: 1 << 30 }).equals(execFileSync('ipvsadm', ['-Ln'], { maxBuffer: 1 << 30 }))) {
-      throw new Error('lvsd ipvs list -n differs from ipvsadm -Ln');
+    for (const mode of [[], ['--stats']]) {
+      if (!execFileSync(LVSD, ['ipvs', 'list', '-n', ...mode], { maxBuffer: 1 << 30 }).equals(execFileSync('ipvsadm', ['-Ln', ...mode], { maxBuffer: 1 << 30 }))) {
+        throw new Error(`lvsd ipvs list -n ${mode.join(' ')} differs from ipvsadm -Ln ${mode.join(' ')}`);
+      }
     }
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)) }]));
   },
@@ -228,6 +233,8 @@ async function main(): Promise<void> {
     ['ipvsadm -Ln', 'ipvsadm -Ln', ''],
     ['lvsd ipvs list -n', 'ipvsadm -Ln', '<= 0.3'],
     ['IpvsClient.listTable (in process)', 'ipvsadm -Ln', ''],
+    ['ipvsadm -Ln --stats', 'ipvsadm -Ln --stats', ''],
+    ['lvsd ipvs list -n --stats', 'ipvsadm -Ln --stats', ''],
     ['ipvsadm -l --timeout', 'ipvsadm -l --timeout', ''],
     ['node -e 0', 'node -e 0', ''],
     [SH_NODE, 'node -e 0', ''],

@@ -477,21 +477,16 @@ static uint8_t *pad_to(uint8_t *p, uint8_t *to) {
 static const char FORWARD_COLUMN[4][8] = {"Masq   ", "Local  ", "Tunnel ", "Route  "};
 enum { LINE_MAX_BYTES = 160 };
 
-// "  -> %-28s %-7s %-6d %-10d %-10d\n", the address numeric ("[%s]" for IPv6, not cut)
-static uint8_t *real_server_line(const View *v, uint32_t k, uint8_t *p) {
+// "  -> " and the numeric "address:port" ("[%s]" for IPv6, not cut), padded to 28 columns;
+// w: the address as host-order words
+static uint8_t *server_name(int inet6, const uint32_t *w, uint16_t port, uint8_t *p) {
   uint8_t *start = p;
   memcpy(p, "  -> ", 5);
   p += 5;
-  const uint32_t *w = v->words + k * 4;
-  if (v->inet6[k]) {
+  if (inet6) {
     uint8_t bytes[16];
     char text[INET6_ADDRSTRLEN];
-    for (int i = 0; i < 4; i++) {
-      bytes[i * 4] = (uint8_t)(w[i] >> 24);
-      bytes[i * 4 + 1] = (uint8_t)(w[i] >> 16);
-      bytes[i * 4 + 2] = (uint8_t)(w[i] >> 8);
-      bytes[i * 4 + 3] = (uint8_t)w[i];
-    }
+    for (int i = 0; i < 16; i++) bytes[i] = (uint8_t)(w[i / 4] >> (24 - 8 * (i % 4)));
     inet_ntop(AF_INET6, bytes, text, sizeof text);
     *p++ = '[';
     size_t t = strlen(text);
@@ -499,17 +494,19 @@ static uint8_t *real_server_line(const View *v, uint32_t k, uint8_t *p) {
     p += t;
     *p++ = ']';
   } else {
-    p = put_int(p, w[0] >> 24);
-    *p++ = '.';
-    p = put_int(p, (w[0] >> 16) & 0xff);
-    *p++ = '.';
-    p = put_int(p, (w[0] >> 8) & 0xff);
-    *p++ = '.';
-    p = put_int(p, w[0] & 0xff);
+    for (int i = 0; i < 4; i++) {
+      if (i) *p++ = '.';
+      p = put_int(p, (w[0] >> (24 - 8 * i)) & 0xff);
+    }
   }
   *p++ = ':';
-  p = put_int(p, v->port[k]);
-  p = pad_to(p, start + 5 + 28);
+  p = put_int(p, port);
+  return pad_to(p, start + 5 + 28);
+}
+
+// "  -> %-28s %-7s %-6d %-10d %-10d\n"
+static uint8_t *real_server_line(const View *v, uint32_t k, uint8_t *p) {
+  p = server_name(v->inet6[k], v->words + k * 4, v->port[k], p);
   *p++ = ' ';
   memcpy(p, FORWARD_COLUMN[v->forward[k]], 7);
   p += 7;
@@ -603,7 +600,9 @@ static napi_value write_listing(napi_env env, napi_callback_info info) {
 // codec.ts's virtualServiceFromAttrs would refuse, or anything unusual (another attribute at
 // the command level, a byte-order flag, a non-ASCII name), is declined: JavaScript then reads it.
 
-enum { T_SERVICE, T_AF, T_PROTOCOL, T_ADDR, T_PORT, T_FWMARK, T_SCHED, T_FLAGS, T_TIMEOUT, T_NETMASK, T_PE, T_COUNT };
+enum { T_SERVICE, T_AF, T_PROTOCOL, T_ADDR, T_PORT, T_FWMARK, T_SCHED, T_FLAGS, T_TIMEOUT, T_NETMASK, T_PE, T_STATS64, T_COUNT };
+// after them in types: the ten counters of a STATS64 nest (IPVS_STATS_ATTR_CONNS .. OUTBPS)
+enum { STATS = 10 };
 
 typedef struct {
   uint8_t *p, *end;
@@ -626,8 +625,8 @@ static uint32_t u32be(const uint8_t *b) {
 typedef struct {
   int has[T_COUNT];
   uint32_t af, protocol, port, fwmark, flags, timeout;
-  const uint8_t *addr, *netmask, *sched, *pe;
-  size_t sched_len, pe_len;
+  const uint8_t *addr, *netmask, *sched, *pe, *stats64;
+  size_t sched_len, pe_len, stats64_len;
 } ServiceAttrs;
 
 // a NUL-ended ASCII name inside [s, e); 0 if not ASCII
@@ -685,6 +684,10 @@ static int service_attrs(const uint8_t *s, const uint8_t *e, const uint32_t *typ
       case T_PE:
         if (!name_at(vs, ve, &a->pe, &a->pe_len)) return 0;
         break;
+      case T_STATS64:
+        a->stats64 = vs;
+        a->stats64_len = n;
+        break;
       default:
         break; // counters and attributes this listing does not show
     }
@@ -711,11 +714,9 @@ static uint8_t *put_ipv4(uint8_t *p, const uint8_t *b) {
 // format/table.ts serviceLine, default columns, numeric: "TCP  198.18.0.1:80 wrr persistent 300 ops\n"
 enum { NAME_MAX_BYTES = 64, SERVICE_LINE_MAX = 512 }; // the kernel's names are at most 15 bytes
 
-static int service_line(const ServiceAttrs *a, Out *o) {
-  if (o->end - o->p < SERVICE_LINE_MAX || a->sched_len > NAME_MAX_BYTES || a->pe_len > NAME_MAX_BYTES) return 0;
-  uint8_t *p = o->p;
+// format/table.ts serviceName, numeric: "TCP  198.18.0.1:80", "FWM  7 IPv6"
+static uint8_t *service_name(const ServiceAttrs *a, uint8_t *p) {
   int inet6 = a->af == 10;
-  uint32_t flags = a->flags & ~0x2u; // minus HASHED
   if (a->fwmark) {
     p = put_text(p, "FWM  ");
     p = put_int(p, (int32_t)a->fwmark);
@@ -734,6 +735,14 @@ static int service_line(const ServiceAttrs *a, Out *o) {
     *p++ = ':';
     p = put_int(p, a->port);
   }
+  return p;
+}
+
+static int service_line(const ServiceAttrs *a, Out *o) {
+  if (o->end - o->p < SERVICE_LINE_MAX || a->sched_len > NAME_MAX_BYTES || a->pe_len > NAME_MAX_BYTES) return 0;
+  int inet6 = a->af == 10;
+  uint32_t flags = a->flags & ~0x2u; // minus HASHED
+  uint8_t *p = service_name(a, o->p);
   *p++ = ' ';
   if (a->sched_len) memcpy(p, a->sched, a->sched_len);
   p += a->sched_len;
@@ -784,18 +793,85 @@ static int service_line(const ServiceAttrs *a, Out *o) {
   return 1;
 }
 
-// decodeServices(dump: Uint8Array, types: Uint32Array) -> { fwmark, af, protocol, words, port,
-// lines: Buffer, lineEnds: Uint32Array } | undefined. dump: the reply messages of one
-// IPVS_CMD_GET_SERVICE dump, as received (nlmsghdr, genlmsghdr, attributes); types: the
-// command-level service nest's attribute number, then IPVS_SVC_ATTR_AF .. PE_NAME's (T_* order).
+// ---- the counters listings (--stats, --rate; --thresholds, --persistent-conn), numeric ----
+
+enum { MODE_DEFAULT, MODE_STATS, MODE_RATE, MODE_THRESHOLDS, MODE_PERSISTENT };
+enum { C_CONNS, C_CPS = 5 }; // the counters in STATS64 order: conns, inpkts, outpkts, inbytes, outbytes, cps, ..., outbps
+
+// a STATS64 nest's counters, by the attribute numbers in st; 0 for anything codec.ts would refuse
+static int read_stats64(const uint8_t *s, const uint8_t *e, const uint32_t *st, uint64_t c[STATS]) {
+  memset(c, 0, STATS * sizeof *c);
+  while (e - s >= 4) {
+    uint16_t len = u16h(s), raw = u16h(s + 2), type = raw & 0x3fff;
+    if (len < 4 || len > e - s || (raw & 0x4000)) return 0;
+    for (int k = 0; k < STATS; k++) {
+      if (st[k] != type) continue;
+      if (len - 4 < 8) return 0;
+      memcpy(&c[k], s + 4, 8);
+    }
+    s += (len + 3) & ~3;
+  }
+  return 1;
+}
+
+// printf("%*llu", width, n)
+static uint8_t *put_right_u64(uint8_t *p, uint64_t n, int width) {
+  char digits[24];
+  int k = 0;
+  do {
+    digits[k++] = (char)('0' + n % 10);
+    n /= 10;
+  } while (n > 0);
+  for (int i = k; i < width; i++) *p++ = ' ';
+  while (k > 0) *p++ = (uint8_t)digits[--k];
+  return p;
+}
+
+// format/numbers.ts largeNumber (ipvsadm print_largenum)
+static uint8_t *put_large(uint8_t *p, uint64_t n, int exact) {
+  if (exact) {
+    int digits = 1;
+    for (uint64_t m = n; m >= 10; m /= 10) digits++;
+    return put_right_u64(p, n, digits <= 8 ? 9 : digits + 1);
+  }
+  if (n < 100000000ull) return put_right_u64(p, n, 9);
+  static const struct { uint64_t below, unit; char suffix; } scale[] = {
+      {1000000000ull, 1000ull, 'K'}, {100000000000ull, 1000000ull, 'M'}, {100000000000000ull, 1000000000ull, 'G'}, {UINT64_MAX, 1000000000000ull, 'T'}};
+  int k = 0;
+  while (k < 3 && n >= scale[k].below) k++;
+  p = put_right_u64(p, n / scale[k].unit, 8);
+  *p++ = (uint8_t)scale[k].suffix;
+  return p;
+}
+
+// format/table.ts serviceLine for --stats and --rate: the name in 33 columns, five counters
+static int counter_service_line(const ServiceAttrs *a, const uint64_t c[STATS], Out *o, uint32_t mode, int exact) {
+  if (o->end - o->p < SERVICE_LINE_MAX) return 0;
+  uint8_t *start = o->p, *p = pad_to(service_name(a, start), start + 33);
+  int first = mode == MODE_STATS ? C_CONNS : C_CPS;
+  for (int k = 0; k < 5; k++) p = put_large(p, c[first + k], exact);
+  *p++ = '\n';
+  o->p = p;
+  return 1;
+}
+
+// decodeServices(dump: Uint8Array, types: Uint32Array, mode = 0, exact = false) -> { fwmark, af,
+// protocol, words, port, lines: Buffer, lineEnds: Uint32Array } | undefined. dump: the reply
+// messages of one IPVS_CMD_GET_SERVICE dump, as received (nlmsghdr, genlmsghdr, attributes);
+// types: the command-level service nest's attribute number, then IPVS_SVC_ATTR_AF .. STATS64's
+// (T_* order), then the counters' (STATS). mode: MODE_*, the listing whose lines to write.
 static napi_value decode_services(napi_env env, napi_callback_info info) {
-  size_t argc = 2, n, nt;
-  napi_value argv[2], undef;
+  size_t argc = 4, n, nt;
+  napi_value argv[4], undef;
   void *data, *tdata;
+  uint32_t mode = MODE_DEFAULT;
+  bool exact = false;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   CHECK(napi_get_undefined(env, &undef));
-  if (argc < 2 || !typed_arg(env, argv[0], napi_uint8_array, &n, &data) || !typed_arg(env, argv[1], napi_uint32_array, &nt, &tdata) || nt < T_COUNT) {
-    napi_throw_type_error(env, NULL, "decodeServices(dump: Uint8Array, types: Uint32Array)");
+  if (argc < 2 || !typed_arg(env, argv[0], napi_uint8_array, &n, &data) || !typed_arg(env, argv[1], napi_uint32_array, &nt, &tdata) ||
+      nt < T_COUNT + STATS || (argc > 2 && napi_get_value_uint32(env, argv[2], &mode) != napi_ok) ||
+      (argc > 3 && napi_get_value_bool(env, argv[3], &exact) != napi_ok) || mode > MODE_PERSISTENT) {
+    napi_throw_type_error(env, NULL, "decodeServices(dump: Uint8Array, types: Uint32Array, mode?: number, exact?: boolean)");
     return NULL;
   }
   const uint8_t *b = data;
@@ -836,9 +912,13 @@ static napi_value decode_services(napi_env env, napi_callback_info info) {
       else ok = service_attrs(s + 4, s + alen, types, &a);
       s += (alen + 3) & ~3;
     }
-    // what virtualServiceFromAttrs accepts
+    // what virtualServiceFromAttrs accepts; the counters listings read the 64-bit counters
+    // (JavaScript then skips the 32-bit ones)
+    uint64_t c[STATS];
     if (!ok || nests != 1 || (a.af != 2 && a.af != 10) ||
-        (!a.fwmark && (!a.addr || !a.has[T_PORT] || (a.protocol != 6 && a.protocol != 17 && a.protocol != 132))) || !service_line(&a, &o)) {
+        (!a.fwmark && (!a.addr || !a.has[T_PORT] || (a.protocol != 6 && a.protocol != 17 && a.protocol != 132))) ||
+        (mode != MODE_DEFAULT && (!a.stats64 || !read_stats64(a.stats64, a.stats64 + a.stats64_len, types + T_COUNT, c))) ||
+        !(mode == MODE_STATS || mode == MODE_RATE ? counter_service_line(&a, c, &o, mode, exact) : service_line(&a, &o))) {
       ok = 0;
       break;
     }
@@ -870,6 +950,271 @@ static napi_value decode_services(napi_env env, napi_callback_info info) {
   free(port);
   free(lines);
   return result;
+}
+
+// ---- the counters listings' real server lines, from each service's destination dump ----
+// (ip_vs_genl_fill_dest; codec.ts realServerFromAttrs is the definition). The attribute numbers
+// come from spec.ts as `types` (D_* order, then the counters'); anything unusual is declined.
+
+enum { D_DEST, D_ADDR, D_PORT, D_FWD, D_WEIGHT, D_UTHRESH, D_LTHRESH, D_ACTIVE, D_INACT, D_PERSIST, D_FAMILY, D_STATS64, D_TUN_TYPE, D_COUNT };
+enum { COUNTER_LINE_MAX = 256 };
+
+typedef struct {
+  uint32_t v[D_COUNT]; // the u32 attributes by D_*
+  int has[D_COUNT];
+  const uint8_t *addr;
+  uint64_t c[STATS];
+} DestAttrs;
+
+static int dest_attrs(const uint8_t *s, const uint8_t *e, const uint32_t *types, DestAttrs *d) {
+  memset(d, 0, sizeof *d);
+  while (e - s >= 4) {
+    uint16_t len = u16h(s), raw = u16h(s + 2), type = raw & 0x3fff;
+    if (len < 4 || len > e - s || (raw & 0x4000)) return 0;
+    const uint8_t *vs = s + 4;
+    size_t n = len - 4u;
+    int t = -1;
+    for (int k = D_ADDR; k < D_COUNT; k++)
+      if (types[k] == type) t = k;
+    switch (t) {
+      case D_ADDR:
+        if (n < 16) return 0;
+        d->addr = vs;
+        break;
+      case D_PORT:
+        if (n < 2) return 0;
+        d->v[t] = (uint32_t)vs[0] << 8 | vs[1];
+        break;
+      case D_FAMILY:
+        if (n < 2) return 0;
+        d->v[t] = u16h(vs);
+        break;
+      case D_TUN_TYPE:
+        if (n < 1) return 0;
+        d->v[t] = vs[0];
+        break;
+      case D_STATS64:
+        if (!read_stats64(vs, vs + n, types + D_COUNT, d->c)) return 0;
+        break;
+      case -1:
+        break; // the 32-bit counters and attributes these listings do not show
+      default:
+        if (n < 4) return 0;
+        d->v[t] = u32h(vs);
+        break;
+    }
+    if (t >= 0) d->has[t] = 1;
+    s += (len + 3) & ~3;
+  }
+  return 1;
+}
+
+typedef struct {
+  uint8_t *b;
+  size_t len, cap;
+} Bytes;
+
+static uint8_t *room(Bytes *o, size_t n) {
+  if (o->len + n > o->cap) {
+    size_t cap = o->cap ? o->cap : 1 << 16;
+    while (cap < o->len + n) cap *= 2;
+    uint8_t *grown = realloc(o->b, cap);
+    if (!grown) return NULL;
+    o->b = grown;
+    o->cap = cap;
+  }
+  return o->b + o->len;
+}
+
+// the real servers of one destination dump's reply (parts, then NLMSG_DONE), added to the
+// columns from index *count on; 0 if it is not a clean, complete dump
+typedef struct {
+  uint8_t *inet6;
+  uint32_t *words, *fields; // fields: FIELDS per server
+  uint16_t *port;
+  uint64_t *c;
+  size_t cap;
+} Servers;
+enum { F_FWD, F_WEIGHT, F_UTHRESH, F_LTHRESH, F_ACTIVE, F_INACT, F_PERSIST, FIELDS };
+
+static int servers_room(Servers *v, size_t n) {
+  if (n <= v->cap) return 1;
+  size_t cap = v->cap ? v->cap * 2 : 64;
+  while (cap < n) cap *= 2;
+  uint8_t *inet6 = realloc(v->inet6, cap);
+  if (inet6) v->inet6 = inet6;
+  uint32_t *words = realloc(v->words, cap * 16);
+  if (words) v->words = words;
+  uint32_t *fields = realloc(v->fields, cap * FIELDS * 4);
+  if (fields) v->fields = fields;
+  uint16_t *port = realloc(v->port, cap * 2);
+  if (port) v->port = port;
+  uint64_t *c = realloc(v->c, cap * STATS * 8);
+  if (c) v->c = c;
+  if (!inet6 || !words || !fields || !port || !c) return 0;
+  v->cap = cap;
+  return 1;
+}
+
+static int read_dests(const uint8_t *b, size_t n, const uint32_t *types, uint32_t svc_af, Servers *v, size_t *count) {
+  size_t off = 0;
+  *count = 0;
+  while (n - off >= 16) {
+    uint32_t len = u32h(b + off);
+    uint16_t type = u16h(b + off + 4), flags = u16h(b + off + 6);
+    if (len < 16 || len > n - off || (flags & 0x10)) return 0; // NLM_F_DUMP_INTR: let JavaScript say so
+    if (type == 3) { // NLMSG_DONE: its errno 0, and nothing after it
+      if (len >= 20 && u32h(b + off + 16) != 0) return 0;
+      return off + ((len + 3) & ~3u) >= n;
+    }
+    if (type < 16 || len < 20 || !servers_room(v, *count + 1)) return 0;
+    // the command's attributes: exactly one, the destination nest
+    const uint8_t *s = b + off + 20, *e = b + off + len;
+    DestAttrs d;
+    int nests = 0;
+    while (e - s >= 4) {
+      uint16_t alen = u16h(s), raw = u16h(s + 2);
+      if (alen < 4 || alen > e - s || (raw & 0x3fff) != types[D_DEST] || nests++ || !dest_attrs(s + 4, s + alen, types, &d)) return 0;
+      s += (alen + 3) & ~3;
+    }
+    uint32_t af = d.has[D_FAMILY] && d.v[D_FAMILY] ? d.v[D_FAMILY] : svc_af;
+    uint32_t fwd = d.v[D_FWD] & 7;
+    if (nests != 1 || !d.addr || !d.has[D_PORT] || (af != 2 && af != 10) || fwd > 3 || (fwd == 2 && d.v[D_TUN_TYPE] > 2) || !d.has[D_STATS64]) return 0;
+    size_t k = (*count)++;
+    v->inet6[k] = af == 10;
+    for (int w = 0; w < 4; w++) v->words[k * 4 + w] = w == 0 || af == 10 ? u32be(d.addr + w * 4) : 0;
+    v->port[k] = (uint16_t)d.v[D_PORT];
+    uint32_t *f = v->fields + k * FIELDS;
+    f[F_FWD] = fwd;
+    f[F_WEIGHT] = d.v[D_WEIGHT];
+    f[F_UTHRESH] = d.v[D_UTHRESH];
+    f[F_LTHRESH] = d.v[D_LTHRESH];
+    f[F_ACTIVE] = d.v[D_ACTIVE];
+    f[F_INACT] = d.v[D_INACT];
+    f[F_PERSIST] = d.v[D_PERSIST];
+    memcpy(v->c + k * STATS, d.c, sizeof d.c);
+    off += (len + 3) & ~3u;
+  }
+  return 0; // no NLMSG_DONE
+}
+
+static uint8_t *put_left_u32(uint8_t *p, uint32_t n, int width) {
+  uint8_t *col = p;
+  return pad_to(put_int(p, n), col + width);
+}
+
+// format/table.ts realServerLine for the counters listings
+static uint8_t *counter_server_line(const Servers *v, size_t k, uint32_t mode, int exact, uint8_t *p) {
+  p = server_name(v->inet6[k], v->words + k * 4, v->port[k], p);
+  const uint32_t *f = v->fields + k * FIELDS;
+  const uint64_t *c = v->c + k * STATS;
+  switch (mode) {
+    case MODE_STATS:
+      for (int i = 0; i < 5; i++) p = put_large(p, c[C_CONNS + i], exact);
+      break;
+    case MODE_RATE:
+      for (int i = 0; i < 3; i++) {
+        *p++ = ' ';
+        p = put_right_u64(p, c[C_CPS + i], 8);
+      }
+      p = put_large(p, c[C_CPS + 3], exact);
+      p = put_large(p, c[C_CPS + 4], exact);
+      break;
+    case MODE_THRESHOLDS: {
+      const int cols[4] = {F_UTHRESH, F_LTHRESH, F_ACTIVE, F_INACT};
+      for (int i = 0; i < 4; i++) {
+        *p++ = ' ';
+        p = put_left_u32(p, f[cols[i]], 10);
+      }
+      break;
+    }
+    default: { // MODE_PERSISTENT
+      const int cols[4] = {F_WEIGHT, F_PERSIST, F_ACTIVE, F_INACT}, widths[4] = {9, 11, 10, 10};
+      for (int i = 0; i < 4; i++) {
+        *p++ = ' ';
+        p = put_left_u32(p, f[cols[i]], widths[i]);
+      }
+      break;
+    }
+  }
+  *p++ = '\n';
+  return p;
+}
+
+// writeCounters(head, lines, lineEnds, order, af, replies, replyEnds, types, mode, exact, sort)
+//   -> Buffer | undefined
+// head, then for each service k of order its line (decodeServices' of this mode) and the lines of
+// the real servers in its destination dump's reply (replies[replyEnds[k-1] .. replyEnds[k]]),
+// sorted in ipvs_cmp_dests order when sort is true; af: each service's family (a real server's
+// when the kernel does not say). undefined for anything the JavaScript should read instead.
+static napi_value write_counters(napi_env env, napi_callback_info info) {
+  size_t argc = 11, n_head, n_lines, n_ends, n_order, n_af, n_replies, n_rends, n_types;
+  napi_value argv[11], undef;
+  void *head, *lines, *ends, *order, *af, *replies, *rends, *types;
+  uint32_t mode;
+  bool exact, sort;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK(napi_get_undefined(env, &undef));
+  if (argc < 11 || !typed_arg(env, argv[0], napi_uint8_array, &n_head, &head) || !typed_arg(env, argv[1], napi_uint8_array, &n_lines, &lines) ||
+      !typed_arg(env, argv[2], napi_uint32_array, &n_ends, &ends) || !typed_arg(env, argv[3], napi_uint32_array, &n_order, &order) ||
+      !typed_arg(env, argv[4], napi_uint8_array, &n_af, &af) || !typed_arg(env, argv[5], napi_uint8_array, &n_replies, &replies) ||
+      !typed_arg(env, argv[6], napi_uint32_array, &n_rends, &rends) || !typed_arg(env, argv[7], napi_uint32_array, &n_types, &types) ||
+      napi_get_value_uint32(env, argv[8], &mode) != napi_ok || napi_get_value_bool(env, argv[9], &exact) != napi_ok ||
+      napi_get_value_bool(env, argv[10], &sort) != napi_ok || n_af != n_ends || n_rends != n_ends || n_types < D_COUNT + STATS ||
+      mode < MODE_STATS || mode > MODE_PERSISTENT) {
+    napi_throw_type_error(env, NULL, "writeCounters: arguments");
+    return NULL;
+  }
+  const uint32_t *ends_ = ends, *order_ = order, *rends_ = rends;
+  for (size_t i = 0; i < n_ends; i++)
+    if (ends_[i] > n_lines || rends_[i] > n_replies || (i > 0 && (ends_[i] < ends_[i - 1] || rends_[i] < rends_[i - 1]))) return undef;
+  for (size_t k = 0; k < n_order; k++)
+    if (order_[k] >= n_ends) return undef;
+  Bytes o = {0};
+  Servers v = {0};
+  uint32_t *ids = NULL, *tmp = NULL;
+  size_t ids_cap = 0;
+  int ok = room(&o, n_head) != NULL;
+  if (ok) {
+    memcpy(o.b, head, n_head);
+    o.len = n_head;
+  }
+  for (size_t k = 0; ok && k < n_order; k++) {
+    uint32_t svc = order_[k], from = svc ? ends_[svc - 1] : 0, rfrom = svc ? rends_[svc - 1] : 0;
+    size_t count;
+    ok = read_dests((const uint8_t *)replies + rfrom, rends_[svc] - rfrom, types, ((uint8_t *)af)[svc], &v, &count) &&
+         room(&o, ends_[svc] - from + count * COUNTER_LINE_MAX) != NULL;
+    if (ok && count + 1 > ids_cap) {
+      ids_cap = (count + 1) * 2;
+      free(ids);
+      free(tmp);
+      ids = malloc(ids_cap * 4);
+      tmp = malloc(ids_cap * 4);
+      ok = ids && tmp;
+    }
+    if (!ok) break;
+    memcpy(o.b + o.len, (uint8_t *)lines + from, ends_[svc] - from);
+    o.len += ends_[svc] - from;
+    for (uint32_t j = 0; j < count; j++) ids[j] = j;
+    View view = {v.inet6, NULL, v.words, v.port, NULL, NULL, NULL, count};
+    if (sort) merge_sort(ids, count, tmp, cmp_dests, &view);
+    uint8_t *p = o.b + o.len;
+    for (uint32_t j = 0; j < count; j++) p = counter_server_line(&v, ids[j], mode, exact, p);
+    o.len = (size_t)(p - o.b);
+  }
+  free(ids);
+  free(tmp);
+  free(v.inet6);
+  free(v.words);
+  free(v.fields);
+  free(v.port);
+  free(v.c);
+  napi_value buf;
+  if (!ok || napi_create_external_buffer(env, o.len, o.b, free_buffer, NULL, &buf) != napi_ok) {
+    free(o.b);
+    return undef;
+  }
+  return buf;
 }
 
 // ---- services: joined to /proc's entries, and sorted (libipvs ipvs_cmp_services) ----
@@ -1048,6 +1393,8 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "writeListing", f));
   CHECK(napi_create_function(env, "decodeServices", NAPI_AUTO_LENGTH, decode_services, NULL, &f));
   CHECK(napi_set_named_property(env, exports, "decodeServices", f));
+  CHECK(napi_create_function(env, "writeCounters", NAPI_AUTO_LENGTH, write_counters, NULL, &f));
+  CHECK(napi_set_named_property(env, exports, "writeCounters", f));
   CHECK(napi_create_function(env, "joinServices", NAPI_AUTO_LENGTH, join_services, NULL, &f));
   CHECK(napi_set_named_property(env, exports, "joinServices", f));
   CHECK(napi_create_function(env, "sortServices", NAPI_AUTO_LENGTH, sort_services, NULL, &f));

@@ -152,6 +152,16 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
     const namer = await namerFor(Boolean(o.numeric), () => summaryAddresses(summary));
     return writeOut(writeSummary(info, summary, { sort, namer }));
   }
+  if (!service && !o.json && o.numeric && mode !== 'tun-info') {
+    // the counters, numeric: read and written in C (undefined: it declined; listed below instead)
+    const { writeCounters } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
+    const { LISTING_MODE } = require('../ipvs/native-text') as typeof import('../ipvs/native-text');
+    const text = await withClient(async (c) => {
+      const [info, table] = await Promise.all([c.info(), c.readTableBytes(LISTING_MODE[mode], Boolean(o.exact))]);
+      return table && writeCounters(info, table, { mode, exact: Boolean(o.exact), sort });
+    });
+    if (text) return writeOut(text);
+  }
   const { info, entries } = await withClient(async (c) => {
     if (service) {
       const [svc, realServers] = await Promise.all([c.getService(service), c.listRealServers(service)]);

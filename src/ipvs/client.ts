@@ -3,7 +3,8 @@
 import { GenlSocket, genlMessage, parseGenl, writeGenl } from '../netlink/genl';
 import { Decoded, decode, decodeView, encode } from '../netlink/schema';
 import { RequestOptions, SocketOptions } from '../netlink/socket';
-import { Message, Writer } from '../netlink/wire';
+import { dumpEach, dumpReplies } from '../netlink/dumps';
+import { Message, NETLINK_GENERIC, Writer, parseMessages } from '../netlink/wire';
 import {
   daemonAttrsOf,
   daemonFromAttrs,
@@ -16,11 +17,12 @@ import {
   writeRealServer,
   writeService,
   writeServiceKey,
+  writeServiceKeyAt,
 } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
 import { MalformedMessageError } from '../errors';
 import { loadProcTable, procEntriesOf, type ProcTable } from './procfs';
-import { RealServerColumns, ServerRanges, ServiceKeyColumns, type TableSummary } from './summary';
+import { RealServerColumns, ServerRanges, ServiceKeyColumns, type TableBytes, type TableSummary } from './summary';
 import { nativeText } from './native-text';
 import { SERVICE_DUMP_TYPES, decodeServiceDump } from './service-dump';
 import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, destAttrs, infoAttrs, serviceAttrs } from './spec';
@@ -191,6 +193,11 @@ export function countedAttrsOf(m: Message): CmdAttrs {
   return counted && !counted.stats64 ? attrsOf(m) : a;
 }
 
+/** A destination dump's parts, the real servers of the service `key`. */
+function realServersOf(parts: readonly Message[], key: ServiceKey): ObservedRealServer[] {
+  return parts.map((m) => realServerFromAttrs(countedAttrsOf(m).dest ?? {}, key.family));
+}
+
 export class NetlinkIpvsClient implements IpvsClient {
   private readonly dumpPool: GenlSocket[] = [];
   private readonly poolSize: number;
@@ -266,7 +273,7 @@ export class NetlinkIpvsClient implements IpvsClient {
 
   private async destsOf(key: ServiceKey, sock: GenlSocket, msg?: Buffer): Promise<ObservedRealServer[]> {
     const parts = await this.dump({ kind: 'list-servers', service: key }, Cmd.GET_DEST, { service: serviceKeyAttrs(key) }, sock, msg);
-    return parts.map((m) => realServerFromAttrs(countedAttrsOf(m).dest ?? {}, key.family));
+    return realServersOf(parts, key);
   }
 
   addRealServer(svc: ServiceKey, rs: RealServer): Promise<void> {
@@ -366,10 +373,43 @@ export class NetlinkIpvsClient implements IpvsClient {
     };
   }
 
-  /** Destination dumps for the given services, spread over a pool of sockets (full ObservedRealServers, so TableEntry[] fits too). */
+  /**
+   * The table as bytes for a counters listing written in C (`mode`: LISTING_MODE's): one service
+   * dump read into keys and that listing's service lines, then every service's destination dump,
+   * all in C. Undefined when the C paths are not built or decline (the JavaScript then lists).
+   */
+  async readTableBytes(mode: number, exact: boolean): Promise<TableBytes | undefined> {
+    const native = nativeText();
+    if (!native) return undefined;
+    const dump = await this.sock.dumpBytes(genlMessage(this.familyId, Cmd.GET_SERVICE, IPVS_GENL_VERSION, cmdAttrs, {})).catch((err) => {
+      throw ipvsError({ kind: 'list-services' }, err);
+    });
+    const services = native.decodeServices(dump, SERVICE_DUMP_TYPES, mode, exact);
+    if (!services) return undefined;
+    const keys = ServiceKeyColumns.of(services);
+    const w = new Writer(Math.max(256, keys.length * 64));
+    const ends = new Uint32Array(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const at = w.beginMessage(this.familyId, 0);
+      w.u8(Cmd.GET_DEST);
+      w.u8(IPVS_GENL_VERSION);
+      w.u16(0);
+      const nest = w.beginNest(CMD_SERVICE.type);
+      writeServiceKeyAt(w, keys, i, IN_SERVICE);
+      w.endNest(nest);
+      w.endMessage(at);
+      ends[i] = w.length;
+    }
+    const replies = await dumpReplies(NETLINK_GENERIC, w.view(), ends);
+    return replies && { services, replies };
+  }
+
+  /**
+   * Destination dumps for the given services (full ObservedRealServers, so TableEntry[] fits
+   * too): in C one after another when it is built, else spread over a pool of sockets.
+   */
   private async fillRealServers(out: readonly { service: { key: ServiceKey }; realServers: RealServerSummary[] }[]): Promise<void> {
     if (out.length === 0) return;
-    while (this.dumpPool.length < Math.min(this.poolSize, out.length)) this.dumpPool.push(new GenlSocket(this.opts));
     // every destination dump request, written into one buffer (not one buffer per request)
     const w = new Writer(Math.max(256, out.length * 64));
     const ends = out.map((e) => {
@@ -377,6 +417,17 @@ export class NetlinkIpvsClient implements IpvsClient {
       return w.length;
     });
     const requests = w.view();
+    const replies = await dumpEach(NETLINK_GENERIC, requests, ends);
+    if (replies) {
+      for (let i = 0; i < out.length; i++) {
+        const key = out[i].service.key;
+        const r = replies[i];
+        if (!r.ok) throw ipvsError({ kind: 'list-servers', service: key }, r.error);
+        out[i].realServers = realServersOf(parseMessages(r.parts), key);
+      }
+      return;
+    }
+    while (this.dumpPool.length < Math.min(this.poolSize, out.length)) this.dumpPool.push(new GenlSocket(this.opts));
     let next = 0;
     const worker = async (sock: GenlSocket) => {
       while (next < out.length) {

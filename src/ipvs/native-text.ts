@@ -1,7 +1,7 @@
 // The C fast paths of native/ipvs_text.c, built by `npm run build` into dist/native. They are
 // optional: without them (not built, or LVSD_NATIVE=0) the JavaScript definitions in procfs.ts
 // and format/table.ts run, with the same results, only slower.
-import { join } from 'node:path';
+import { loadNative } from '../native';
 import type { RealServerColumns } from './summary';
 
 /** parse()'s services: SERVICE_FIELDS numbers each */
@@ -40,26 +40,35 @@ export interface NativeText {
    * serviceLine's), by the attribute numbers in types (client.ts SERVICE_DUMP_TYPES); undefined
    * for anything codec.ts would refuse or that is unusual (JavaScript then reads the dump).
    */
-  decodeServices(
-    dump: Uint8Array,
-    types: Uint32Array,
-  ): { fwmark: Uint32Array; af: Uint8Array; protocol: Uint8Array; words: Uint32Array; port: Uint16Array; lines: Buffer; lineEnds: Uint32Array } | undefined;
+  decodeServices(dump: Uint8Array, types: Uint32Array, mode?: number, exact?: boolean): DecodedServices | undefined;
+  /**
+   * head, then for each service k of order its line (decodeServices' of the same mode) and the
+   * lines of the real servers in its destination dump's reply (replies[replyEnds[k - 1] ..
+   * replyEnds[k]], ending with NLMSG_DONE), numeric, sorted in ipvs_cmp_dests order when sort is
+   * true; af: the services' families. Modes stats .. persistent-conn of LISTING_MODE; types:
+   * service-dump.ts DEST_DUMP_TYPES. undefined for anything codec.ts would refuse or that is unusual.
+   */
+  writeCounters(
+    head: Uint8Array, lines: Uint8Array, lineEnds: Uint32Array, order: Uint32Array, af: Uint8Array,
+    replies: Uint8Array, replyEnds: Uint32Array, types: Uint32Array, mode: number, exact: boolean, sort: boolean,
+  ): Buffer | undefined;
 }
 
-let loaded: NativeText | null | undefined;
+/** decodeServices' mode: the listing whose service lines to write (default: `-n`'s). */
+export const LISTING_MODE = { default: 0, stats: 1, rate: 2, thresholds: 3, 'persistent-conn': 4 } as const;
+
+/** A service dump read by C: the keys as columns, and each service's line of one listing. */
+export interface DecodedServices {
+  fwmark: Uint32Array;
+  af: Uint8Array;
+  protocol: Uint8Array;
+  words: Uint32Array;
+  port: Uint16Array;
+  lines: Buffer;
+  lineEnds: Uint32Array;
+}
 
 /** The fast paths, or undefined when they are not built or LVSD_NATIVE=0. */
 export function nativeText(): NativeText | undefined {
-  if (process.env.LVSD_NATIVE === '0') return undefined;
-  if (loaded === undefined) {
-    loaded = null;
-    try {
-      const m = { exports: {} };
-      process.dlopen(m, join(__dirname, '..', '..', 'native', 'ipvs_text.node'));
-      loaded = m.exports as NativeText;
-    } catch {
-      // not built: the JavaScript paths run
-    }
-  }
-  return loaded ?? undefined;
+  return loadNative<NativeText>('ipvs_text');
 }

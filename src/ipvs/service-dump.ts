@@ -1,11 +1,11 @@
 // A GET_SERVICE dump for the default listing: services without counters, and their keys as
-// numbers. The C reader (native-text.ts decodeServices) reads the same bytes by the attribute
-// numbers below, taken from spec.ts.
+// numbers. The C readers (native-text.ts decodeServices, writeCounters) read the same bytes, and
+// the destination dumps, by the attribute numbers below, taken from spec.ts.
 import { genlAttrsStart } from '../netlink/genl';
 import { decodeFrom, decodeView } from '../netlink/schema';
 import { parseMessages } from '../netlink/wire';
 import { virtualServiceFromAttrs } from './codec';
-import { cmdAttrs, serviceAttrs } from './spec';
+import { cmdAttrs, destAttrs, serviceAttrs, stats64Attrs } from './spec';
 import { ServiceKeyColumns } from './summary';
 import type { VirtualService } from './types';
 
@@ -30,8 +30,20 @@ function attrType(set: { attrs: readonly { name: string; type: number }[] }, nam
   return a.type;
 }
 
-/** The attribute numbers decodeServices reads: the command's service nest, then the service's own. */
+const COUNTERS = ['conns', 'inPkts', 'outPkts', 'inBytes', 'outBytes', 'cps', 'inPps', 'outPps', 'inBps', 'outBps'].map((name) => attrType(stats64Attrs, name));
+
+/** The attribute numbers decodeServices reads: the command's service nest, the service's own, then the counters'. */
 export const SERVICE_DUMP_TYPES = Uint32Array.from([
   attrType(cmdAttrs, 'service'),
-  ...['af', 'protocol', 'addr', 'port', 'fwmark', 'schedName', 'flags', 'timeout', 'netmask', 'peName'].map((name) => attrType(serviceAttrs, name)),
+  ...['af', 'protocol', 'addr', 'port', 'fwmark', 'schedName', 'flags', 'timeout', 'netmask', 'peName', 'stats64'].map((name) => attrType(serviceAttrs, name)),
+  ...COUNTERS,
+]);
+
+/** The attribute numbers writeCounters reads: the command's destination nest, the destination's own, then the counters'. */
+export const DEST_DUMP_TYPES = Uint32Array.from([
+  attrType(cmdAttrs, 'dest'),
+  ...['addr', 'port', 'fwdMethod', 'weight', 'uThresh', 'lThresh', 'activeConns', 'inactConns', 'persistConns', 'addrFamily', 'stats64', 'tunType'].map((name) =>
+    attrType(destAttrs, name),
+  ),
+  ...COUNTERS,
 ]);

@@ -5,7 +5,8 @@
 import { addressWords, formatIPv6 } from './address';
 import { FwdMethod } from './spec';
 import type { ForwardMethod, RealServerSummary, ServiceKey, TableSummaryEntry, VirtualService } from './types';
-import type { ColumnArrays } from './native-text';
+import type { ColumnArrays, DecodedServices } from './native-text';
+import type { DumpReplies } from '../netlink/dumps';
 
 const FORWARD_OF_CODE: readonly ForwardMethod[] = (() => {
   const out: ForwardMethod[] = [];
@@ -218,6 +219,15 @@ export interface TableSummary {
   keys?: ServiceKeyColumns;
   /** the services' -n lines, "\n" ended, service i's ending at ends[i] (the C reader writes them) */
   serviceLines?: { text: Buffer; ends: Uint32Array };
+}
+
+/**
+ * The table as the kernel's bytes, for the C writer of the counters listings: the service dump
+ * read into keys and one listing's service lines, and each service's destination dump reply.
+ */
+export interface TableBytes {
+  services: DecodedServices;
+  replies: DumpReplies;
 }
 
 /** A summary of entries given as objects (one service's listing, tests). */

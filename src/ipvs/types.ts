@@ -1,6 +1,6 @@
 // Domain types for the IPVS table. Identity and desired settings are kept apart from what the
 // kernel observes (stats, connection counts), so a reconciler can compare only what it owns.
-import type { TableSummary } from './summary';
+import type { TableBytes, TableSummary } from './summary';
 import type { ProcTable } from './procfs';
 
 export type Family = 'inet' | 'inet6';
@@ -180,6 +180,8 @@ export interface IpvsClient {
    * procTable: a read of /proc/net/ip_vs the caller has already started (procfs.ts loadProcTable)
    */
   listTableSummary(opts?: { procTable?: Promise<ProcTable | undefined> }): Promise<TableSummary>;
+  /** the table as the kernel's bytes for a counters listing written in C; undefined: list with listTable */
+  readTableBytes(mode: number, exact: boolean): Promise<TableBytes | undefined>;
   /** applies ops in order, many per send; reports which ops failed and why */
   apply(ops: readonly IpvsOp[], opts?: ApplyOptions): Promise<ApplyResult>;
   close(): void;

@@ -28,7 +28,7 @@ import {
 } from './wire';
 
 /** A message that carries data (a dump part), not one of netlink's own control messages. */
-function isPart(type: number): boolean {
+export function isPart(type: number): boolean {
   return type !== NLMSG_ERROR && type !== NLMSG_DONE && type !== NLMSG_NOOP && type !== NLMSG_OVERRUN;
 }
 
@@ -143,6 +143,15 @@ function settle(g: BatchGroup, i: number, result: Message[] | Error): void {
 }
 
 const errnoMap = getSystemErrorMap();
+
+/** What a dump's NLMSG_DONE says went wrong, if anything; interrupted: a part had NLM_F_DUMP_INTR. */
+export function dumpDoneError(done: Message, interrupted: boolean): NetlinkError | undefined {
+  const d = parseDonePayload(done);
+  const seq = done.header.seq;
+  if (d.errno) return netlinkError(d.errno, seq, d.extack, 'netlink dump failed');
+  if (interrupted) return netlinkError(EINTR, seq, undefined, 'netlink dump was interrupted by a concurrent change (NLM_F_DUMP_INTR); retry');
+  return undefined;
+}
 
 /** "EEXIST (file already exists)" for an errno; used in NetlinkError messages. */
 export function errnoText(errno: number): string {
@@ -510,10 +519,7 @@ export class NetlinkSocket {
       }
       this.finish(p, e.errno === 0 ? undefined : netlinkError(e.errno, p.seq, e.extack));
     } else if (t === NLMSG_DONE && p.dump) {
-      const d = parseDonePayload(m);
-      if (d.errno) this.finish(p, netlinkError(d.errno, p.seq, d.extack, 'netlink dump failed'));
-      else if (p.interrupted) this.finish(p, netlinkError(EINTR, p.seq, undefined, 'netlink dump was interrupted by a concurrent change (NLM_F_DUMP_INTR); retry'));
-      else this.finish(p);
+      this.finish(p, dumpDoneError(m, p.interrupted));
     } else if (t === NLMSG_NOOP || t === NLMSG_OVERRUN) {
       return;
     } else {

@@ -8,9 +8,10 @@ import { largeNumber } from './numbers';
 import { left, right } from './printf';
 import { sortRealServerRange, sortRealServers, sortServices } from './sort';
 import { TextSink, putBytes, putIPv4, putInt, putLeftInt, putSpacesTo } from './sink';
-import { summaryOf, type RealServerColumns, type TableSummary } from '../summary';
+import { summaryOf, type RealServerColumns, type TableBytes, type TableSummary } from '../summary';
 import { FwdMethod } from '../spec';
-import { nativeText } from '../native-text';
+import { LISTING_MODE, nativeText } from '../native-text';
+import { DEST_DUMP_TYPES } from '../service-dump';
 
 /** A virtual service with its real servers, as one listing shows it. */
 export type ServiceEntry = TableEntry;
@@ -269,6 +270,24 @@ function writeRealServerLine(out: TextSink, servers: RealServerColumns, k: numbe
   p = putLeftInt(b, p, servers.inactiveConns[k], 10);
   b[p++] = 10;
   out.length = p;
+}
+
+/**
+ * A counters listing (`-n` with --stats, --rate, --thresholds or --persistent-conn), written by
+ * native-text.ts's C writer from the kernel's bytes; undefined when it declines (formatTable then
+ * writes the listing from a table read in JavaScript).
+ */
+export function writeCounters(info: IpvsInfo, table: TableBytes, fmt: Pick<ListFormat, 'mode' | 'exact' | 'sort'>): Buffer | undefined {
+  const native = nativeText();
+  const mode = fmt.mode === 'tun-info' ? undefined : LISTING_MODE[fmt.mode];
+  if (!native || !mode) return undefined;
+  const s = table.services;
+  let order: Uint32Array;
+  if (fmt.sort) order = native.sortServices(s.fwmark, s.af, s.protocol, s.words, s.port);
+  else order = Uint32Array.from({ length: s.fwmark.length }, (_, i) => i);
+  const head = Buffer.from(formatHeader(info) + formatTitle(fmt.mode), 'latin1');
+  const { bytes, ends } = table.replies;
+  return native.writeCounters(head, s.lines, s.lineEnds, order, s.af, bytes, ends, DEST_DUMP_TYPES, mode, fmt.exact, fmt.sort);
 }
 
 /** `ipvsadm -L [-n] [--stats|...]`: header, title, every service. */
