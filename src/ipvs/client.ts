@@ -1,6 +1,6 @@
 // IpvsClient over generic netlink. One socket for requests (batched by the socket layer) and a
 // small pool for destination dumps, because the kernel runs one dump per socket at a time.
-import { GenlSocket, genlMessage, parseGenl, writeGenl } from '../netlink/genl';
+import { GenlSocket, genlMessage, parseGenl } from '../netlink/genl';
 import { Decoded, decode, decodeView, encode } from '../netlink/schema';
 import { RequestOptions, SocketOptions } from '../netlink/socket';
 import { dumpEach, dumpReplies } from '../netlink/dumps';
@@ -191,6 +191,24 @@ export function countedAttrsOf(m: Message): CmdAttrs {
   const a = decode(cmdAttrsNoStats32, parseGenl(m).attrs);
   const counted = a.service ?? a.dest;
   return counted && !counted.stats64 ? attrsOf(m) : a;
+}
+
+/** n GET_DEST dump requests in one buffer (not one buffer each); writeKey writes service i's key attributes. */
+function destDumpRequests(familyId: number, n: number, writeKey: (w: Writer, i: number) => void): { buf: Buffer; ends: Uint32Array } {
+  const w = new Writer(Math.max(256, n * 64));
+  const ends = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const at = w.beginMessage(familyId, 0);
+    w.u8(Cmd.GET_DEST);
+    w.u8(IPVS_GENL_VERSION);
+    w.u16(0);
+    const nest = w.beginNest(CMD_SERVICE.type);
+    writeKey(w, i);
+    w.endNest(nest);
+    w.endMessage(at);
+    ends[i] = w.length;
+  }
+  return { buf: w.view(), ends };
 }
 
 /** A destination dump's parts, the real servers of the service `key`. */
@@ -387,20 +405,8 @@ export class NetlinkIpvsClient implements IpvsClient {
     const services = native.decodeServices(dump, SERVICE_DUMP_TYPES, mode, exact);
     if (!services) return undefined;
     const keys = ServiceKeyColumns.of(services);
-    const w = new Writer(Math.max(256, keys.length * 64));
-    const ends = new Uint32Array(keys.length);
-    for (let i = 0; i < keys.length; i++) {
-      const at = w.beginMessage(this.familyId, 0);
-      w.u8(Cmd.GET_DEST);
-      w.u8(IPVS_GENL_VERSION);
-      w.u16(0);
-      const nest = w.beginNest(CMD_SERVICE.type);
-      writeServiceKeyAt(w, keys, i, IN_SERVICE);
-      w.endNest(nest);
-      w.endMessage(at);
-      ends[i] = w.length;
-    }
-    const replies = await dumpReplies(NETLINK_GENERIC, w.view(), ends);
+    const { buf, ends } = destDumpRequests(this.familyId, keys.length, (w, i) => writeServiceKeyAt(w, keys, i, IN_SERVICE));
+    const replies = await dumpReplies(NETLINK_GENERIC, buf, ends);
     return replies && { services, replies };
   }
 
@@ -410,13 +416,7 @@ export class NetlinkIpvsClient implements IpvsClient {
    */
   private async fillRealServers(out: readonly { service: { key: ServiceKey }; realServers: RealServerSummary[] }[]): Promise<void> {
     if (out.length === 0) return;
-    // every destination dump request, written into one buffer (not one buffer per request)
-    const w = new Writer(Math.max(256, out.length * 64));
-    const ends = out.map((e) => {
-      writeGenl(w, this.familyId, Cmd.GET_DEST, IPVS_GENL_VERSION, cmdAttrs, { service: serviceKeyAttrs(e.service.key) });
-      return w.length;
-    });
-    const requests = w.view();
+    const { buf: requests, ends } = destDumpRequests(this.familyId, out.length, (w, i) => writeServiceKey(w, out[i].service.key, IN_SERVICE));
     const replies = await dumpEach(NETLINK_GENERIC, requests, ends);
     if (replies) {
       for (let i = 0; i < out.length; i++) {

@@ -37,7 +37,7 @@ export interface NativeText {
   ): Buffer | undefined;
   /**
    * A GET_SERVICE dump's bytes read into the services' keys and their -n lines (format/table.ts
-   * serviceLine's), by the attribute numbers in types (client.ts SERVICE_DUMP_TYPES); undefined
+   * serviceLine's), by the attribute numbers in types (service-dump.ts SERVICE_DUMP_TYPES); undefined
    * for anything codec.ts would refuse or that is unusual (JavaScript then reads the dump).
    */
   decodeServices(dump: Uint8Array, types: Uint32Array, mode?: number, exact?: boolean): DecodedServices | undefined;
