@@ -106,6 +106,14 @@ static void dump_execute(napi_env env, void *data) {
   job->ok = ok;
 }
 
+static void job_free(Job *job) {
+  free(job->out);
+  free(job->out_ends);
+  free(job->requests);
+  free(job->ends);
+  free(job);
+}
+
 static int set(napi_env env, napi_value obj, const char *key, napi_value v) {
   return v != NULL && napi_set_named_property(env, obj, key, v) == napi_ok;
 }
@@ -130,11 +138,7 @@ static void dump_complete(napi_env env, napi_status status, void *data) {
   if (result == NULL) napi_get_undefined(env, &result);
   napi_resolve_deferred(env, job->deferred, result);
   napi_delete_async_work(env, job->work);
-  free(job->out);
-  free(job->out_ends);
-  free(job->requests);
-  free(job->ends);
-  free(job);
+  job_free(job);
 }
 
 static int typed(napi_env env, napi_value v, napi_typedarray_type want, void **data, size_t *length) {
@@ -177,12 +181,7 @@ static napi_value dump_each(napi_env env, napi_callback_info info) {
     job->out_ends = malloc(count ? count * 4 : 1);
   }
   if (!job || !job->requests || !job->ends || !job->out_ends) {
-    if (job) {
-      free(job->requests);
-      free(job->ends);
-      free(job->out_ends);
-    }
-    free(job);
+    if (job) job_free(job);
     napi_throw_error(env, NULL, "dumpEach: out of memory");
     return NULL;
   }
@@ -190,10 +189,18 @@ static napi_value dump_each(napi_env env, napi_callback_info info) {
   memcpy(job->ends, ends, count * 4);
   job->count = count;
   job->protocol = protocol;
-  CHECK(napi_create_promise(env, &job->deferred, &promise));
-  CHECK(napi_create_string_utf8(env, "lvsd:dumpEach", NAPI_AUTO_LENGTH, &name));
-  CHECK(napi_create_async_work(env, NULL, name, dump_execute, dump_complete, job, &job->work));
-  CHECK(napi_queue_async_work(env, job->work));
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok || napi_create_string_utf8(env, "lvsd:dumpEach", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, NULL, name, dump_execute, dump_complete, job, &job->work) != napi_ok) {
+    job_free(job); // (a promise made here is never settled: the caller gets the exception instead)
+    napi_throw_error(env, NULL, "dumpEach: cannot start the work");
+    return NULL;
+  }
+  if (napi_queue_async_work(env, job->work) != napi_ok) {
+    napi_delete_async_work(env, job->work);
+    job_free(job);
+    napi_throw_error(env, NULL, "dumpEach: cannot start the work");
+    return NULL;
+  }
   return promise;
 }
 
