@@ -141,6 +141,8 @@ const OP_CMD: Record<IpvsOp['kind'], number> = {
   zero: Cmd.ZERO,
   flush: Cmd.FLUSH,
   'set-timeouts': Cmd.SET_CONFIG,
+  'start-daemon': Cmd.NEW_DAEMON,
+  'stop-daemon': Cmd.DEL_DAEMON,
 };
 
 /** The service key an op's IPVS_CMD_ATTR_SERVICE holds, when it holds only the key. */
@@ -170,6 +172,10 @@ function opAttrs(op: IpvsOp): CmdAttrs {
       return { dest: realServerKeyAttrs(op.server) };
     case 'set-timeouts':
       return { timeoutTcp: op.timeouts.tcp, timeoutTcpFin: op.timeouts.tcpFin, timeoutUdp: op.timeouts.udp };
+    case 'start-daemon':
+      return { daemon: daemonAttrsOf(op.daemon) };
+    case 'stop-daemon':
+      return { daemon: { state: DaemonState[op.state] } };
     default:
       return NO_ATTRS;
   }

@@ -133,7 +133,9 @@ export type IpvsOp =
   | { kind: 'delete-server'; service: ServiceKey; server: RealServerKey }
   | { kind: 'zero'; service?: ServiceKey }
   | { kind: 'flush' }
-  | { kind: 'set-timeouts'; timeouts: Timeouts };
+  | { kind: 'set-timeouts'; timeouts: Timeouts }
+  | { kind: 'start-daemon'; daemon: SyncDaemon }
+  | { kind: 'stop-daemon'; state: SyncDaemonState };
 
 export interface ApplyOptions {
   /** stop sending once an op has failed (ops already sent still complete); default false */
@@ -183,6 +185,51 @@ export interface IpvsClient {
   /** the table as the kernel's bytes for a counters listing written in C; undefined: list with listTable */
   readTableBytes(mode: number, exact: boolean): Promise<TableBytes | undefined>;
   /** applies ops in order, many per send; reports which ops failed and why */
+  apply(ops: readonly IpvsOp[], opts?: ApplyOptions): Promise<ApplyResult>;
+  close(): void;
+}
+
+// ---- The narrow interface (issue 17): what the director and the CLI ask of the kernel ----
+
+/** What the kernel observes about a service: never compared when reconciling. */
+export interface ServiceCounters {
+  stats: Stats;
+}
+
+/** What the kernel observes about a real server: never compared when reconciling. */
+export interface RealServerCounters {
+  activeConns: number;
+  inactiveConns: number;
+  persistentConns: number;
+  stats: Stats;
+}
+
+/** One real server as read from the kernel: identity and settings apart from counters. */
+export interface RealServerEntry {
+  server: RealServer;
+  observed: RealServerCounters;
+}
+
+/** One virtual service as read from the kernel, with its real servers. */
+export interface ServiceEntry {
+  service: VirtualService;
+  observed: ServiceCounters;
+  realServers: RealServerEntry[];
+}
+
+/**
+ * Everything the director needs of IPVS. Reads are free to run side by side; apply() calls are
+ * serialised (one batch reaches the kernel after the previous one has completed), so there is a
+ * single writer per process. Implemented over netlink (client.ts) and by a fake that behaves
+ * like the kernel where it matters (fake.ts).
+ */
+export interface Ipvs {
+  info(): Promise<IpvsInfo>;
+  /** every service with its real servers */
+  readTable(): Promise<ServiceEntry[]>;
+  readTimeouts(): Promise<Timeouts>;
+  readSyncDaemons(): Promise<SyncDaemon[]>;
+  /** applies ops in order, many per send; reports each refused op by index, in words */
   apply(ops: readonly IpvsOp[], opts?: ApplyOptions): Promise<ApplyResult>;
   close(): void;
 }
