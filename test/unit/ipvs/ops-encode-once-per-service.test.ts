@@ -58,6 +58,8 @@ const CMD: Record<IpvsOp['kind'], number> = {
   'add-server': Cmd.NEW_DEST,
   'edit-server': Cmd.SET_DEST,
   'delete-server': Cmd.DEL_DEST,
+  'start-daemon': Cmd.NEW_DAEMON,
+  'stop-daemon': Cmd.DEL_DAEMON,
   zero: Cmd.ZERO,
   flush: Cmd.FLUSH,
   'set-timeouts': Cmd.SET_CONFIG,
