@@ -20,6 +20,7 @@ import {
   writeServiceKeyAt,
 } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
+import { Serial } from './serial';
 import { MalformedMessageError } from '../errors';
 import { loadProcTable, procEntriesOf, type ProcTable } from './procfs';
 import { RealServerColumns, ServerRanges, ServiceKeyColumns, type TableBytes, type TableSummary } from './summary';
@@ -224,6 +225,7 @@ function realServersOf(parts: readonly Message[], key: ServiceKey): ObservedReal
 
 export class NetlinkIpvsClient implements IpvsClient {
   private readonly dumpPool: GenlSocket[] = [];
+  private readonly writes = new Serial();
   private readonly poolSize: number;
 
   constructor(
@@ -451,11 +453,14 @@ export class NetlinkIpvsClient implements IpvsClient {
    * before any is sent, so bad input applies nothing. With stopOnError nothing more is sent
    * once an op has failed; what was already sent completes (at most one send's worth).
    */
-  async apply(ops: readonly IpvsOp[], opts: ApplyOptions = {}): Promise<ApplyResult> {
-    const { buf, ends } = writeOps(this.familyId, ops);
-    const run = await this.sock.sendRun(buf, ends, { stopOnError: opts.stopOnError });
-    const failed = run.failures.map((f) => ({ index: f.index, op: ops[f.index], error: ipvsError(ops[f.index], f.error) }));
-    return { applied: run.sent - failed.length, failed, skipped: ops.length - run.sent };
+  apply(ops: readonly IpvsOp[], opts: ApplyOptions = {}): Promise<ApplyResult> {
+    // one batch at a time: a second caller's ops reach the kernel after the first's have completed
+    return this.writes.run(async () => {
+      const { buf, ends } = writeOps(this.familyId, ops);
+      const run = await this.sock.sendRun(buf, ends, { stopOnError: opts.stopOnError });
+      const failed = run.failures.map((f) => ({ index: f.index, op: ops[f.index], error: ipvsError(ops[f.index], f.error) }));
+      return { applied: run.sent - failed.length, failed, skipped: ops.length - run.sent };
+    });
   }
 
   close(): void {
