@@ -213,12 +213,14 @@ export class Reconciler {
     const res = await this.ipvs.apply(ops);
     this.opsTotal += ops.length;
     const failedAt = new Set(res.failed.map((f) => f.index));
-    const refused = new Set<string>();
+    // a service's first refusal is its error; what failed after it in the batch follows from it
+    const firstError = new Map<string, { op: IpvsOp; error: Error }>();
     for (const f of res.failed) {
       const id = opService[f.index];
-      refused.add(id);
-      this.errors.set(id, f.error.message);
       this.failuresTotal++;
+      if (firstError.has(id)) continue;
+      firstError.set(id, { op: f.op, error: f.error });
+      this.errors.set(id, f.error.message);
       this.lastError = f.error.message;
       this.opts.log?.warn({ service: id, op: f.op.kind }, f.error.message);
     }
@@ -226,8 +228,8 @@ export class Reconciler {
       if (failedAt.has(i)) continue;
       this.record(opService[i], ops[i]);
     }
-    for (const id of new Set(opService)) if (!refused.has(id)) this.errors.delete(id);
-    return { ops, failed: res.failed.map((f) => ({ op: f.op, error: f.error })), observed: false };
+    for (const id of new Set(opService)) if (!firstError.has(id)) this.errors.delete(id);
+    return { ops, failed: [...firstError.values()], observed: false };
   }
 
   /** True while a removal drains (weight 0, connections left, deadline not passed). */
