@@ -24,6 +24,7 @@ import type {
 } from './api';
 import { decideService, nextRampAt, type Override, type ServerRuntime, type ServiceDecision } from './desired';
 import type { CheckDef, ServerSpec, ServiceSpec } from './model';
+import { RecordingIpvs } from './plan';
 import { Reconciler, type DesiredService } from './reconciler';
 import { emptyState, readState, writeState, type DirectorState } from './state';
 
@@ -56,6 +57,8 @@ export interface DirectorOptions {
   now?: () => number;
   /** how often the kernel is read again while servers drain (default 1 s) */
   drainPollMs?: number;
+  /** plan only: no checks, no timers, no state written, nothing sent to the kernel */
+  dryRun?: boolean;
 }
 
 interface ServerRecord {
@@ -99,7 +102,7 @@ export class Director implements DirectorControl {
 
   constructor(opts: DirectorOptions) {
     this.opts = opts;
-    this.ipvs = opts.ipvs;
+    this.ipvs = opts.dryRun ? new RecordingIpvs(opts.ipvs) : opts.ipvs;
     this.log = opts.log ?? logger('director');
     this.now = opts.now ?? Date.now;
     this.monitor = new HealthMonitor({ clock: opts.clock });
@@ -130,10 +133,21 @@ export class Director implements DirectorControl {
     for (const e of table) {
       for (const rs of e.realServers) kernelWeight.set(`${serviceKeyId(e)}/${rs.server.key.address}|${rs.server.key.port}`, rs.server.weight);
     }
-    for (const [key, rec] of this.servers) this.startChecks(rec, (kernelWeight.get(key) ?? 0) > 0);
-    this.scheduleCron();
+    for (const [key, rec] of this.servers) {
+      const upInKernel = (kernelWeight.get(key) ?? 0) > 0;
+      if (this.opts.dryRun) rec.runtime.health = upInKernel || rec.spec.checks.every((c) => startsUp(c)) ? 'up' : 'down';
+      else this.startChecks(rec, upInKernel);
+    }
+    if (!this.opts.dryRun) this.scheduleCron();
     await this.runPass({ observe: true });
     this.log.info({ services: this.services.size, servers: this.servers.size }, 'director started');
+  }
+
+  /** The operations a start would apply now (dryRun only); nothing is sent or written. */
+  async plan(): Promise<IpvsOp[]> {
+    if (!(this.ipvs instanceof RecordingIpvs)) throw new Error('plan() needs a director made with dryRun');
+    await this.start();
+    return this.ipvs.ops;
   }
 
   /** Stops checks and timers. The kernel table stays as it is unless flushOnExit. */
@@ -485,7 +499,7 @@ export class Director implements DirectorControl {
   }
 
   private afterPass(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.opts.dryRun) return;
     // slow start: recompute when the next step is due
     let next: number | undefined;
     const now = this.now();
@@ -562,6 +576,7 @@ export class Director implements DirectorControl {
 
   private saveState(change: Partial<DirectorState>): void {
     this.state = { ...this.state, ...change };
+    if (this.opts.dryRun) return;
     try {
       writeState(this.config.settings.stateFile, this.state);
     } catch (err) {
@@ -579,7 +594,7 @@ function serviceKeyId(e: { service: { key: import('../ipvs/types').ServiceKey } 
 
 /** Identity of a check for reload: its spec, timing, and (without keeping it) the secret it uses. */
 function watchKey(def: CheckDef): string {
-  const h = createHash('sha256').update(JSON.stringify([def.spec, def.watch]));
+  const h = createHash('sha256').update(JSON.stringify([def.spec, def.watch], (_k, v: unknown) => (v instanceof RegExp ? v.toString() : v)));
   if (def.spec.kind === 'mysql') {
     try {
       h.update(loadPassword(def.spec.options.password)); // a changed password file makes a new checker
@@ -588,6 +603,10 @@ function watchKey(def: CheckDef): string {
     }
   }
   return h.digest('hex');
+}
+
+function startsUp(def: CheckDef): boolean {
+  return def.watch.initialState === 'up' || def.watch.initialState === 'fully-up';
 }
 
 function sameDaemon(a: SyncDaemon, b: SyncDaemon): boolean {
