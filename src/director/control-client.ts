@@ -12,24 +12,24 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-export function status(opts: ClientOptions = {}): Promise<DirectorStatus> {
+export async function status(opts: ClientOptions = {}): Promise<DirectorStatus> {
   return request<DirectorStatus>(opts, 'GET', '/status');
 }
 
-export function drain(sel: ServerSelector, opts: ClientOptions = {}): Promise<ControlResult> {
+export async function drain(sel: ServerSelector, opts: ClientOptions = {}): Promise<ControlResult> {
   return request<ControlResult>(opts, 'POST', '/drain', checked(sel));
 }
 
-export function enable(sel: ServerSelector, opts: ClientOptions = {}): Promise<ControlResult> {
+export async function enable(sel: ServerSelector, opts: ClientOptions = {}): Promise<ControlResult> {
   return request<ControlResult>(opts, 'POST', '/enable', checked(sel));
 }
 
-export function weight(sel: ServerSelector, weight: number, opts: ClientOptions = {}): Promise<ControlResult> {
+export async function weight(sel: ServerSelector, weight: number, opts: ClientOptions = {}): Promise<ControlResult> {
   return request<ControlResult>(opts, 'POST', '/weight', { ...checked(sel), weight: parseWeight(weight) });
 }
 
 /** A reload validates and applies the whole config: give it longer than the other requests. */
-export function reload(opts: ClientOptions = {}): Promise<ReloadResult> {
+export async function reload(opts: ClientOptions = {}): Promise<ReloadResult> {
   return request<ReloadResult>({ timeoutMs: 120_000, ...opts }, 'POST', '/reload', {});
 }
 
