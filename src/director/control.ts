@@ -37,6 +37,8 @@ function normaliseServer(text: string, where: string): string {
   if (bracketed) {
     [, address, port] = bracketed;
     if (net.isIP(address) !== 6) throw bad('not an IPv6 address inside the brackets');
+  } else if (text.includes('[') || text.includes(']')) {
+    throw bad('brackets do not pair up');
   } else if (net.isIP(text) === 6) {
     address = text; // a bare IPv6 address: every port
   } else {

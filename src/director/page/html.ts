@@ -123,6 +123,8 @@ table.svc caption { text-align: left; background: #20406a; color: #fff; padding:
 .svc-name { font-weight: bold; font-size: 14px; }
 .svc-addr { margin-left: 8px; font-family: monospace; }
 .svc-meta { margin-left: 8px; }
+caption .ok { color: #a0ffa0; font-weight: bold; }
+caption .bad { color: #ffc0c0; }
 .svc-error { background: #ff9a9a; color: #000; padding: 2px 4px; margin-top: 4px; }
 table.svc th { background: #b0c4de; border: 1px solid #888; padding: 2px 4px; font-weight: normal; }
 table.svc td { border: 1px solid #aaa; padding: 2px 4px; text-align: right; }
