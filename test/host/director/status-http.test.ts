@@ -19,15 +19,22 @@ interface Sample {
   value: number;
 }
 
-/** Prometheus text format: HELP/TYPE lines, then `name{a="b",...} value`. */
+/**
+ * Prometheus text format: HELP/TYPE lines, then `name{a="b",...} value`; each family declared
+ * once, its samples right after its TYPE line (not spread over the text).
+ */
 function parseMetrics(text: string): { samples: Sample[]; types: Map<string, string> } {
   const samples: Sample[] = [];
   const types = new Map<string, string>();
+  let family = '';
+  assert.ok(text.endsWith('\n'), 'the exposition ends with a newline');
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
+    const type = /^# TYPE (\S+) (counter|gauge|histogram|summary|untyped)$/.exec(line);
     if (type) {
+      assert.ok(!types.has(type[1]), `${type[1]} declared twice`);
       types.set(type[1], type[2]);
+      family = type[1];
       continue;
     }
     if (line.startsWith('# HELP ')) continue;
@@ -37,6 +44,8 @@ function parseMetrics(text: string): { samples: Sample[]; types: Map<string, str
     for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
     const value = Number(m[3]);
     assert.ok(!Number.isNaN(value) || m[3] === 'NaN', `value does not parse: ${line}`);
+    const suffix = m[1].slice(family.length);
+    assert.ok(m[1].startsWith(family) && ['', '_bucket', '_sum', '_count'].includes(suffix), `${m[1]} outside its family (after ${family})`);
     samples.push({ name: m[1], labels, value });
   }
   return { samples, types };
@@ -121,6 +130,44 @@ describe('status endpoint on loopback', () => {
     const samples = parseMetrics((await get(`${base}/metrics`)).text).samples;
     assert.equal(one(samples, 'lvsd_config_reloads_total', { result: 'ok' }), 4);
     assert.equal(one(samples, 'lvsd_config_reloads_total', { result: 'failed' }), 1);
+  });
+
+  it('/metrics keeps each family whole and every sample once with many services (written in slices)', async () => {
+    const saved = director.data.services;
+    const [svc] = saved;
+    director.data.services = Array.from({ length: 601 }, (_, i) => ({
+      ...svc,
+      name: `svc-${i}`,
+      servers: svc.servers.slice(0, 2).map((s, j) => ({ ...s, name: `198.19.${i >> 8}.${i & 255}:${3306 + j}`, activeConns: i * 10 + j })),
+    }));
+    try {
+      const { samples } = parseMetrics((await get(`${base}/metrics`)).text);
+      const count = (name: string) => samples.filter((x) => x.name === name).length;
+      assert.equal(count('lvsd_service_connections_total'), 601);
+      assert.equal(count('lvsd_service_bytes_total'), 1202);
+      assert.equal(count('lvsd_server_active_connections'), 1202);
+      assert.equal(count('lvsd_build_info'), 1);
+      assert.equal(one(samples, 'lvsd_server_active_connections', { service: 'svc-600', server: '198.19.2.88:3307' }), 6001);
+      assert.equal(one(samples, 'lvsd_server_active_connections', { service: 'svc-250', server: '198.19.0.250:3306' }), 2500);
+    } finally {
+      director.data.services = saved;
+    }
+  });
+
+  it('/status.json stays the status with many services (written a service at a time)', async () => {
+    const saved = director.data.services;
+    director.data.services = Array.from({ length: 300 }, (_, i) => ({ ...saved[0], name: `svc-${i}` }));
+    try {
+      assert.deepEqual(JSON.parse((await get(`${base}/status.json`)).text), director.status());
+    } finally {
+      director.data.services = saved;
+    }
+    director.data.services = [];
+    try {
+      assert.deepEqual(JSON.parse((await get(`${base}/status.json`)).text), director.status());
+    } finally {
+      director.data.services = saved;
+    }
   });
 
   it('the page escapes every string from the director (a reason holding <script>)', async () => {
