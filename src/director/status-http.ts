@@ -6,9 +6,10 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import type { Logger } from 'pino';
 import { InputError, LvsdError } from '../errors';
-import type { DirectorControl, DirectorStatus } from './api';
+import type { DirectorControl } from './api';
 import { createMetrics } from './metrics';
 import { statusPageChunks } from './page/html';
+import { statusJsonChunks, writePieces } from './page/json';
 
 export const DEFAULT_STATUS_LISTEN = '127.0.0.1:9180';
 
@@ -140,41 +141,11 @@ function authorised(header: string | undefined, expected: Buffer): boolean {
   return timingSafeEqual(digest(given), expected);
 }
 
-/** The status as JSON, a service at a time (10,000 services make some 30 MB). */
-export function* statusJsonChunks(status: DirectorStatus): Generator<string> {
-  const { services, ...rest } = status;
-  const head = JSON.stringify(rest);
-  yield `${head.slice(0, -1)}${head === '{}' ? '' : ','}"services":[`;
-  for (let i = 0; i < services.length; i++) yield `${i === 0 ? '' : ','}${JSON.stringify(services[i])}`;
-  yield ']}';
-}
-
-/**
- * Writes a large answer in pieces, handing the event loop back between them (the director's
- * checks run on it) and waiting while the client is slower than the pieces come.
- */
-async function stream(res: http.ServerResponse, type: string, chunks: Iterable<string> | AsyncIterable<string>): Promise<void> {
+/** A large answer in pieces, the event loop handed back between them (the checks run on it). */
+async function stream(res: http.ServerResponse, type: string, pieces: Iterable<string> | AsyncIterable<string>): Promise<void> {
   res.writeHead(200, { 'Content-Type': type, ...HEADERS });
   if (res.req.method === 'HEAD') return void res.end();
-  for await (const chunk of chunks) {
-    if (res.destroyed) return; // the client went away
-    if (!res.write(chunk)) await drained(res);
-    else await new Promise((resolve) => setImmediate(resolve));
-  }
-  res.end();
-}
-
-/** Resolves when the response can take more, or is closed. */
-function drained(res: http.ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
+  await writePieces(res, pieces);
 }
 
 const HEADERS = {
