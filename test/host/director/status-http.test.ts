@@ -211,6 +211,27 @@ describe('status endpoint authentication', () => {
     assert.deepEqual(checkStatusSettings({ listen: '0.0.0.0:9180', auth: { user: 'ops', password: 's3cret' } }), { host: '0.0.0.0', port: 9180 });
   });
 
+  it('listens on IPv6 loopback without auth too', async () => {
+    const server = await startStatusServer(new PlainDirector(), { listen: '[::1]:0', log });
+    try {
+      assert.match(server.address, /^\[::1\]:[1-9]\d*$/);
+      assert.equal((await get(`http://${server.address}/status.json`)).status, 200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('says which address could not be bound', async () => {
+    const first = await startStatusServer(new PlainDirector(), { listen: '127.0.0.1:0', log });
+    try {
+      await assert.rejects(startStatusServer(new PlainDirector(), { listen: first.address, log }), {
+        message: new RegExp(`^status endpoint cannot listen on ${first.address.replace(/\./g, '\\.')}: EADDRINUSE `),
+      });
+    } finally {
+      await first.close();
+    }
+  });
+
   it('knows loopback from the rest and rejects listen strings that are not HOST:PORT', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'localhost']) assert.equal(isLoopback(h), true, h);
     for (const h of ['0.0.0.0', '::', '198.18.0.1', '128.0.0.1', '::ffff:198.18.0.1', '2001:db8::1']) assert.equal(isLoopback(h), false, h);
