@@ -98,6 +98,7 @@ export class Director implements DirectorControl {
   private readonly startedAt = new Date();
   private loadedAt = new Date();
   private lastReload: DirectorStatus['lastReload'];
+  private readonly reloads = { ok: 0, failed: 0 };
   private passes: Promise<unknown> = Promise.resolve();
 
   constructor(opts: DirectorOptions) {
@@ -184,6 +185,7 @@ export class Director implements DirectorControl {
     } catch (err) {
       const errors = errorLines(err);
       this.lastReload = { at: new Date().toISOString(), ok: false, errors };
+      this.reloads.failed++;
       this.log.error({ errors }, 'reload rejected: the running config keeps serving');
       return { ok: false, errors, ops: 0 };
     }
@@ -225,6 +227,7 @@ export class Director implements DirectorControl {
     await this.runPass({});
     const ops = this.reconciler.opsTotal - before;
     this.lastReload = { at: new Date().toISOString(), ok: true };
+    this.reloads.ok++;
     this.log.info({ ops }, 'config reloaded');
     return { ok: true, ops };
   }
@@ -291,6 +294,7 @@ export class Director implements DirectorControl {
       startedAt: this.startedAt.toISOString(),
       config: { path: this.opts.configPath, loadedAt: this.loadedAt.toISOString() },
       lastReload: this.lastReload,
+      reloads: { ...this.reloads },
       reconcile: {
         lastAt: r?.lastAt !== undefined ? new Date(r.lastAt).toISOString() : undefined,
         opsTotal: r?.opsTotal ?? 0,

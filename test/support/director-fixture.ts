@@ -104,6 +104,7 @@ export function sampleStatus(t0 = T0): DirectorStatus {
     pid: 4242,
     startedAt: iso(0),
     config: { path: '/etc/lvsd/director.yaml', loadedAt: iso(1800) },
+    reloads: { ok: 1, failed: 0 },
     lastReload: { at: iso(1800), ok: true },
     reconcile: { lastAt: iso(3590), opsTotal: 321, lastOps: 0, failuresTotal: 2 },
     services: [mysqlRead, web],

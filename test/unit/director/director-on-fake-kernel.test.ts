@@ -155,6 +155,11 @@ test('drain, weight and enable from the operator persist across a restart', asyn
   r = await d.setWeight({ server: '198.18.0.22:3306' }, 7);
   assert.equal((await f.weights())['198.18.0.22'], 7);
   assert.equal((await d.drain({ server: '198.18.0.99' })).ok, false);
+  // enable in the same run gives the configured weight back at once
+  await d.enable({ server: '198.18.0.21' });
+  assert.equal((await f.weights())['198.18.0.21'], 2);
+  await d.drain({ server: '198.18.0.21' });
+  assert.equal((await f.weights())['198.18.0.21'], 0);
   await d.stop();
   const again = f.make();
   await again.start();
