@@ -31,6 +31,8 @@ import type {
   ApplyOptions,
   ApplyResult,
   IpvsClient,
+  Ipvs,
+  ServiceEntry,
   IpvsInfo,
   IpvsOp,
   ObservedRealServer,
@@ -223,7 +225,7 @@ function realServersOf(parts: readonly Message[], key: ServiceKey): ObservedReal
   return parts.map((m) => realServerFromAttrs(countedAttrsOf(m).dest ?? {}, key.family));
 }
 
-export class NetlinkIpvsClient implements IpvsClient {
+export class NetlinkIpvsClient implements IpvsClient, Ipvs {
   private readonly dumpPool: GenlSocket[] = [];
   private readonly writes = new Serial();
   private readonly poolSize: number;
@@ -337,6 +339,26 @@ export class NetlinkIpvsClient implements IpvsClient {
   }
   flush(): Promise<void> {
     return this.run({ kind: 'flush' });
+  }
+
+  /** Every service with its real servers, identity apart from counters. */
+  async readTable(): Promise<ServiceEntry[]> {
+    return (await this.listTable()).map(({ service: { stats, ...service }, realServers }) => ({
+      service,
+      observed: { stats },
+      realServers: realServers.map(({ activeConns, inactiveConns, persistentConns, stats, ...server }) => ({
+        server,
+        observed: { activeConns, inactiveConns, persistentConns, stats },
+      })),
+    }));
+  }
+
+  readTimeouts(): Promise<Timeouts> {
+    return this.getTimeouts();
+  }
+
+  readSyncDaemons(): Promise<SyncDaemon[]> {
+    return this.listSyncDaemons();
   }
 
   /** One service dump, then destination dumps spread over a pool of sockets. */
