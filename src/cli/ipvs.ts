@@ -10,7 +10,6 @@ import { COMMAND_OPTIONS, SERVICE_IDENTITY_OPTIONS, SYNC_DAEMON_OPTIONS, type Co
 import type { GivenOption } from '../ipvs/command';
 import type { IpvsClient, ServiceKey, TableSummaryEntry } from '../ipvs/types';
 import type { Namer } from '../ipvs/format/names';
-import type { TableSummary } from '../ipvs/summary';
 import { writeOut } from './output';
 
 type Opts = Record<string, string | boolean | undefined>;
@@ -75,12 +74,6 @@ function* tableAddresses(entries: readonly TableSummaryEntry[]) {
   }
 }
 
-function* summaryAddresses(summary: TableSummary) {
-  for (const svc of summary.services) if (svc.key.address !== undefined) yield { family: svc.key.family, address: svc.key.address };
-  const servers = summary.servers;
-  for (let i = 0; i < servers.length; i++) yield { family: servers.inet6[i] ? ('inet6' as const) : ('inet' as const), address: servers.addressText(i) };
-}
-
 // ---- list -----------------------------------------------------------------------------------
 
 const LIST_VIEW_FLAGS = ['stats', 'rate', 'thresholds', 'persistentConn', 'tunInfo'] as const;
@@ -143,25 +136,6 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
   const sort = !o.nosort;
   const { formatOneService, formatTable, listModeOf } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
   const mode = listModeOf(o as Record<(typeof LIST_VIEW_FLAGS)[number], boolean | undefined>);
-  if (!service && !o.json && mode === 'default') {
-    // the default columns: settings from netlink, real servers from /proc/net/ip_vs
-    const { writeSummary } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
-    // the kernel is slow to write /proc/net/ip_vs for a big table: its read starts first
-    const procTable = (require('../ipvs/procfs') as typeof import('../ipvs/procfs')).loadProcTable();
-    const [info, summary] = await withClient((c) => Promise.all([c.info(), c.listTableSummary({ procTable })]));
-    const namer = await namerFor(Boolean(o.numeric), () => summaryAddresses(summary));
-    return writeOut(writeSummary(info, summary, { sort, namer }));
-  }
-  if (!service && !o.json && o.numeric && mode !== 'tun-info') {
-    // the counters, numeric: read and written in C (undefined: it declined; listed below instead)
-    const { writeCounters } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
-    const { LISTING_MODE } = require('../ipvs/native-text') as typeof import('../ipvs/native-text');
-    const text = await withClient(async (c) => {
-      const [info, table] = await Promise.all([c.info(), c.readTableBytes(LISTING_MODE[mode], Boolean(o.exact))]);
-      return table && writeCounters(info, table, { mode, exact: Boolean(o.exact), sort });
-    });
-    if (text) return writeOut(text);
-  }
   const { info, entries } = await withClient(async (c) => {
     if (service) {
       const [svc, realServers] = await Promise.all([c.getService(service), c.listRealServers(service)]);

@@ -3,7 +3,7 @@
 import { GenlSocket, genlMessage, parseGenl } from '../netlink/genl';
 import { Decoded, decode, decodeView, encode } from '../netlink/schema';
 import { RequestOptions, SocketOptions } from '../netlink/socket';
-import { dumpEach, dumpReplies } from '../netlink/dumps';
+import { dumpEach } from '../netlink/dumps';
 import { Message, NETLINK_GENERIC, Writer, parseMessages } from '../netlink/wire';
 import {
   daemonAttrsOf,
@@ -17,15 +17,10 @@ import {
   writeRealServer,
   writeService,
   writeServiceKey,
-  writeServiceKeyAt,
 } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
 import { Serial } from './serial';
 import { MalformedMessageError } from '../errors';
-import { loadProcTable, procEntriesOf, type ProcTable } from './procfs';
-import { RealServerColumns, ServerRanges, ServiceKeyColumns, type TableBytes, type TableSummary } from './summary';
-import { nativeText } from './native-text';
-import { SERVICE_DUMP_TYPES, decodeServiceDump } from './service-dump';
 import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, destAttrs, infoAttrs, serviceAttrs } from './spec';
 import type {
   ApplyOptions,
@@ -53,8 +48,6 @@ type CmdAttrs = Decoded<typeof cmdAttrs>;
 export interface IpvsClientOptions extends SocketOptions {
   /** sockets used side by side for destination dumps in listTable (default 8) */
   dumpSockets?: number;
-  /** where listTableSummary reads the kernel's text listing (default /proc/net/ip_vs) */
-  procPath?: string;
 }
 
 /** Opens a client; rejects with IpvsUnavailableError when the kernel has no IPVS family. */
@@ -220,8 +213,13 @@ function destDumpRequests(familyId: number, n: number, writeKey: (w: Writer, i: 
   return { buf: w.view(), ends };
 }
 
-/** A destination dump's parts, the real servers of the service `key`. */
-function realServersOf(parts: readonly Message[], key: ServiceKey): ObservedRealServer[] {
+/** A service dump's parts, the services (exported for the replay bench: the listing's decoding). */
+export function servicesOf(parts: readonly Message[]): ObservedService[] {
+  return parts.map((m) => serviceFromAttrs(countedAttrsOf(m).service ?? {}));
+}
+
+/** A destination dump's parts, the real servers of the service `key` (exported as servicesOf). */
+export function realServersOf(parts: readonly Message[], key: ServiceKey): ObservedRealServer[] {
   return parts.map((m) => realServerFromAttrs(countedAttrsOf(m).dest ?? {}, key.family));
 }
 
@@ -276,8 +274,7 @@ export class NetlinkIpvsClient implements IpvsClient, Ipvs {
   }
 
   async listServices(): Promise<ObservedService[]> {
-    const parts = await this.dump({ kind: 'list-services' }, Cmd.GET_SERVICE);
-    return parts.map((m) => serviceFromAttrs(countedAttrsOf(m).service ?? {}));
+    return servicesOf(await this.dump({ kind: 'list-services' }, Cmd.GET_SERVICE));
   }
 
   async getService(key: ServiceKey): Promise<ObservedService> {
@@ -367,77 +364,6 @@ export class NetlinkIpvsClient implements IpvsClient, Ipvs {
     const out: TableEntry[] = services.map((service) => ({ service, realServers: [] }));
     await this.fillRealServers(out);
     return out;
-  }
-
-  /**
-   * One service dump without counters, and every real server from one read of /proc/net/ip_vs,
-   * joined by service. A service the dump has but /proc does not (added between the two reads,
-   * or a fwmark /proc shows ambiguously) gets its own destination dump; a service only /proc has
-   * (added after the dump) is left out, as if the dump had come later. Without a readable,
-   * well-formed /proc/net/ip_vs every service gets a destination dump.
-   */
-  async listTableSummary(opts: { procTable?: Promise<ProcTable | undefined> } = {}): Promise<TableSummary> {
-    const bytes = this.sock.dumpBytes(genlMessage(this.familyId, Cmd.GET_SERVICE, IPVS_GENL_VERSION, cmdAttrs, {}));
-    const table = opts.procTable ?? loadProcTable(this.opts.procPath);
-    const dump = await bytes.catch((err) => {
-      throw ipvsError({ kind: 'list-services' }, err);
-    });
-    // the C reader gives the keys and the -n service lines without a service object; the
-    // objects are made (here, in JavaScript) only when something asks for them
-    const fast = nativeText()?.decodeServices(dump, SERVICE_DUMP_TYPES);
-    let services: VirtualService[] | undefined;
-    let keys: ServiceKeyColumns;
-    if (fast) keys = ServiceKeyColumns.of(fast);
-    else ({ services, keys } = decodeServiceDump(dump));
-    const servicesOf = () => (services ??= decodeServiceDump(dump).services);
-    const proc = await table;
-    const at = proc ? procEntriesOf(proc, servicesOf, keys) : undefined;
-    const servers = proc?.servers ?? new RealServerColumns();
-    const ranges = new ServerRanges(keys.length);
-    const missing: { service: VirtualService; realServers: RealServerSummary[] }[] = [];
-    const missingAt: number[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const e = at ? at[i] : -1;
-      if (e >= 0) ranges.set(i, proc!.first(e), proc!.count(e));
-      else {
-        missingAt.push(i);
-        missing.push({ service: servicesOf()[i], realServers: [] });
-      }
-    }
-    await this.fillRealServers(missing);
-    for (let k = 0; k < missing.length; k++) {
-      ranges.set(missingAt[k], servers.length, missing[k].realServers.length);
-      for (const rs of missing[k].realServers) servers.addSummary(rs);
-    }
-    return {
-      get services() {
-        return servicesOf();
-      },
-      ranges,
-      servers,
-      fromProcfs: keys.length - missing.length,
-      keys,
-      serviceLines: fast && { text: fast.lines, ends: fast.lineEnds },
-    };
-  }
-
-  /**
-   * The table as bytes for a counters listing written in C (`mode`: LISTING_MODE's): one service
-   * dump read into keys and that listing's service lines, then every service's destination dump,
-   * all in C. Undefined when the C paths are not built or decline (the JavaScript then lists).
-   */
-  async readTableBytes(mode: number, exact: boolean): Promise<TableBytes | undefined> {
-    const native = nativeText();
-    if (!native) return undefined;
-    const dump = await this.sock.dumpBytes(genlMessage(this.familyId, Cmd.GET_SERVICE, IPVS_GENL_VERSION, cmdAttrs, {})).catch((err) => {
-      throw ipvsError({ kind: 'list-services' }, err);
-    });
-    const services = native.decodeServices(dump, SERVICE_DUMP_TYPES, mode, exact);
-    if (!services) return undefined;
-    const keys = ServiceKeyColumns.of(services);
-    const { buf, ends } = destDumpRequests(this.familyId, keys.length, (w, i) => writeServiceKeyAt(w, keys, i, IN_SERVICE));
-    const replies = await dumpReplies(NETLINK_GENERIC, buf, ends);
-    return replies && { services, replies };
   }
 
   /**

@@ -2,7 +2,6 @@
 import { InputError, MalformedMessageError } from '../errors';
 import { fieldsEncoder, type Decoded } from '../netlink/schema';
 import { HOST_LE, type Writer } from '../netlink/wire';
-import type { ServiceKeyColumns } from './summary';
 import { formatIPv4, formatIPv6, parseAddress, parseIPv4, parseIPv4Into, parseIPv6 } from './address';
 import {
   AF_INET,
@@ -113,14 +112,6 @@ function netmaskValue(family: Family, b: Buffer | undefined): string | number {
 export function serviceKeyAttrs(key: ServiceKey): ServiceAttrs {
   if (key.fwmark !== undefined) return { af: AF[key.family], fwmark: key.fwmark };
   return { af: AF[key.family], protocol: PROTO[key.protocol], addr: addrBytes(key.family, key.address, 'virtual service address'), port: key.port };
-}
-
-/** writeServiceKey of service i of key columns (the same bytes), with no address text on the way. */
-export function writeServiceKeyAt(w: Writer, keys: ServiceKeyColumns, i: number, where: string): void {
-  if (keys.fwmark[i]) return serviceFields(w, where, keys.af[i], undefined, undefined, undefined, keys.fwmark[i]);
-  const addr = keys.af[i] === AF.inet6 ? Buffer.alloc(16) : scratchAddr;
-  for (let k = 0; k < (keys.af[i] === AF.inet6 ? 4 : 1); k++) addr.writeUInt32BE(keys.words[i * 4 + k], k * 4);
-  serviceFields(w, where, keys.af[i], keys.protocol[i], addr, keys.port[i]);
 }
 
 // Encoders of these attribute sets from values, for writing many ops (a restore) without an

@@ -1,7 +1,5 @@
 // Domain types for the IPVS table. Identity and desired settings are kept apart from what the
 // kernel observes (stats, connection counts), so a reconciler can compare only what it owns.
-import type { TableBytes, TableSummary } from './summary';
-import type { ProcTable } from './procfs';
 
 export type Family = 'inet' | 'inet6';
 export type Protocol = 'tcp' | 'udp' | 'sctp';
@@ -177,13 +175,6 @@ export interface IpvsClient {
   flush(): Promise<void>;
   /** every service with its real servers (one service dump, destination dumps pipelined) */
   listTable(): Promise<TableEntry[]>;
-  /**
-   * every service's settings with its real servers' summaries, for the default listing;
-   * procTable: a read of /proc/net/ip_vs the caller has already started (procfs.ts loadProcTable)
-   */
-  listTableSummary(opts?: { procTable?: Promise<ProcTable | undefined> }): Promise<TableSummary>;
-  /** the table as the kernel's bytes for a counters listing written in C; undefined: list with listTable */
-  readTableBytes(mode: number, exact: boolean): Promise<TableBytes | undefined>;
   /** applies ops in order, many per send; reports which ops failed and why */
   apply(ops: readonly IpvsOp[], opts?: ApplyOptions): Promise<ApplyResult>;
   close(): void;
