@@ -63,8 +63,6 @@ const CMD: Record<IpvsOp['kind'], number> = {
   zero: Cmd.ZERO,
   flush: Cmd.FLUSH,
   'set-timeouts': Cmd.SET_CONFIG,
-  'start-daemon': Cmd.NEW_DAEMON,
-  'stop-daemon': Cmd.DEL_DAEMON,
 };
 function ownMessage(op: IpvsOp): Buffer {
   // the service key is written first, and so refused first
