@@ -8,7 +8,7 @@
 import { constants } from 'node:os';
 import { netlinkError } from '../netlink/socket';
 import { canonicalAddress, formatIPv4, parseAddress, parseIPv4 } from './address';
-import { writeOps } from './client';
+import { writeOps } from './codec';
 import { ipvsError, type IpvsRequest } from './errors';
 import { Serial } from './serial';
 import { SCHEDULERS } from './types';

@@ -123,7 +123,7 @@ export interface TableSummaryEntry {
 }
 
 
-/** One change to the table, for IpvsClient.apply (the same shape as the CLI's IpvsCommand). */
+/** One change to the table, for Ipvs.apply: what a CLI command, a restore line and a reconciler step become. */
 export type IpvsOp =
   | { kind: 'add-service' | 'edit-service'; service: VirtualService }
   | { kind: 'delete-service'; service: ServiceKey }
@@ -147,37 +147,6 @@ export interface ApplyResult {
   failed: { index: number; op: IpvsOp; error: Error }[];
   /** ops not sent because of stopOnError */
   skipped: number;
-}
-
-/**
- * Everything lvsd asks of the kernel's IPVS. The netlink implementation lives in client.ts;
- * tests of pure logic may use a fake.
- */
-export interface IpvsClient {
-  info(): Promise<IpvsInfo>;
-  listServices(): Promise<ObservedService[]>;
-  getService(key: ServiceKey): Promise<ObservedService>;
-  addService(svc: VirtualService): Promise<void>;
-  editService(svc: VirtualService): Promise<void>;
-  deleteService(key: ServiceKey): Promise<void>;
-  listRealServers(key: ServiceKey): Promise<ObservedRealServer[]>;
-  addRealServer(svc: ServiceKey, rs: RealServer): Promise<void>;
-  editRealServer(svc: ServiceKey, rs: RealServer): Promise<void>;
-  deleteRealServer(svc: ServiceKey, rs: RealServerKey): Promise<void>;
-  getTimeouts(): Promise<Timeouts>;
-  /** 0 in a field keeps the current value, as with ipvsadm --set */
-  setTimeouts(t: Timeouts): Promise<void>;
-  listSyncDaemons(): Promise<SyncDaemon[]>;
-  startSyncDaemon(d: SyncDaemon): Promise<void>;
-  stopSyncDaemon(state: SyncDaemonState): Promise<void>;
-  /** zero counters of one service, or of all when key is omitted */
-  zero(key?: ServiceKey): Promise<void>;
-  flush(): Promise<void>;
-  /** every service with its real servers (one service dump, destination dumps pipelined) */
-  listTable(): Promise<TableEntry[]>;
-  /** applies ops in order, many per send; reports which ops failed and why */
-  apply(ops: readonly IpvsOp[], opts?: ApplyOptions): Promise<ApplyResult>;
-  close(): void;
 }
 
 // ---- The narrow interface (issue 17): what the director and the CLI ask of the kernel ----
