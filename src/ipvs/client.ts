@@ -228,28 +228,6 @@ export class NetlinkIpvsClient implements Ipvs {
     });
   }
 
-  // TEMPORARY bridge to the narrow Ipvs interface until branch ipvs-path lands
-  async readTable(): Promise<import('./types').ServiceEntry[]> {
-    const t = await this.listTable();
-    return t.map((e) => {
-      const { stats, ...service } = e.service;
-      return {
-        service,
-        observed: { stats },
-        realServers: e.realServers.map((r) => {
-          const { activeConns, inactiveConns, persistentConns, stats: st, ...server } = r;
-          return { server, observed: { activeConns, inactiveConns, persistentConns, stats: st } };
-        }),
-      };
-    });
-  }
-  readTimeouts(): Promise<Timeouts> {
-    return this.getTimeouts();
-  }
-  readSyncDaemons(): Promise<SyncDaemon[]> {
-    return this.listSyncDaemons();
-  }
-
   close(): void {
     this.sock.close();
     for (const s of this.dumpPool.splice(0)) s.close();
