@@ -10,6 +10,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { restoreText } from './ipvs-table';
 
 const REPO = join(__dirname, '..', '..');
 const LVSD = join(REPO, 'bin', 'lvsd');
@@ -50,17 +51,6 @@ function parseArgs(argv: string[]): Options {
     else throw new Error(`unknown option ${a}`);
   }
   return o;
-}
-
-/** ipvsadm -R input: N TCP services (198.18.0.0/15), each with 4 DR real servers. */
-function restoreText(n: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const vip = `198.18.${(i >> 8) & 0xff}.${i & 0xff}`;
-    lines.push(`-A -t ${vip}:80 -s wrr`);
-    for (let r = 0; r < 4; r++) lines.push(`-a -t ${vip}:80 -r 198.19.${(i >> 6) & 0xff}.${((i & 0x3f) << 2) | r}:8080 -g -w ${r + 1}`);
-  }
-  return lines.join('\n') + '\n';
 }
 
 // ---- child side: runs inside `unshare --net`, prints one JSON line ----

@@ -3,7 +3,7 @@
 // and the headers of the node that runs this script, and native/launcher/lvsd.c into dist/lvsd,
 // the program bin/lvsd links to; `npm run build` runs it after tsc.
 // No node-gyp: one C file each, no dependencies, and node-gyp would fetch headers over the
-// network. Fails loudly: a build without the fast paths would pass tests but list slowly.
+// network. Fails loudly: a build without the dump transport would pass tests but list slowly.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');

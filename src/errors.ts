@@ -16,6 +16,18 @@ export class InputError extends LvsdError {
   }
 }
 
+/**
+ * A config file (or a command's flags) failed validation. Carries every problem at once, each
+ * naming its place ("file:line:column: path.to.key: message", or the flag); the message lists them.
+ */
+export class ConfigError extends InputError {
+  readonly errors: readonly string[];
+  constructor(errors: readonly string[]) {
+    super(errors.join('\n'));
+    this.errors = Object.freeze([...errors]);
+  }
+}
+
 /** The kernel refused or failed a netlink request. Keeps errno and the extended-ACK text. */
 export class NetlinkError extends LvsdError {
   readonly errno: number;
@@ -33,13 +45,6 @@ export class NetlinkError extends LvsdError {
 export class MalformedMessageError extends LvsdError {
   constructor(message: string) {
     super('LVSD_ERR_MALFORMED_MESSAGE', `malformed netlink message: ${message}`);
-  }
-}
-
-/** A text file the kernel writes (/proc/net/ip_vs) is not in the format it has always had. */
-export class KernelTextError extends LvsdError {
-  constructor(message: string) {
-    super('LVSD_ERR_KERNEL_TEXT', message);
   }
 }
 

@@ -11,6 +11,7 @@ const GROUPS: Record<string, () => { register: Register }> = {
   ipvs: () => require('./ipvs'),
   check: () => require('./check'),
   realserver: () => require('./realserver'),
+  director: () => require('./director'),
 };
 
 export function buildProgram(argv: string[]): Command {

@@ -92,6 +92,8 @@ export interface DirectorStatus {
   startedAt: string;
   config: { path: string; loadedAt: string };
   lastReload?: { at: string; ok: boolean; errors?: string[] };
+  /** reloads since start, by result */
+  reloads: { ok: number; failed: number };
   reconcile: {
     lastAt?: string;
     /** IPVS operations sent since start, and by the last pass */

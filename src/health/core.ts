@@ -166,6 +166,8 @@ class Probe {
     if (this.stopped) return;
     for (const watch of this.watches) {
       const from = watch.apply(result);
+      // exec checks with dynamic weight report a weight on every result, not only on transitions
+      if (result.weight !== undefined) this.monitor.emit('result', watch, result);
       if (from !== undefined) this.monitor.transition({ watch, from, to: watch.state, result });
     }
     this.timer = this.clock.setTimeout(this.fire, this.nextDelay(result));
@@ -189,6 +191,8 @@ class Probe {
 
 export interface HealthMonitor {
   on(event: 'transition', listener: (t: Transition) => void): this;
+  on(event: 'result', listener: (watch: Watch, result: CheckResult) => void): this;
+  emit(event: 'result', watch: Watch, result: CheckResult): boolean;
   off(event: 'transition', listener: (t: Transition) => void): this;
   emit(event: 'transition', t: Transition): boolean;
 }

@@ -2,7 +2,6 @@
 // C integer arithmetic (unsigned differences read back as int), sorted by the same top-down merge
 // sort glibc's qsort uses, so that even the comparators' odd corners order entries as ipvsadm does.
 import type { Family, RealServerKey, ServiceKey } from '../types';
-import type { RealServerColumns } from '../summary';
 import { addressWords } from '../address';
 import { PROTOCOL_NUMBER } from './fields';
 
@@ -110,33 +109,6 @@ export function sortRealServers<T extends { key: RealServerKey }>(items: readonl
   if (items.length < 2) return items.slice();
   for (let i = 0; i < items.length; i++) setKey(i, 0, items[i].key.family, 0, items[i].key.address, items[i].key.port);
   return glibcSort(indexes(items.length), compareRealServersAt).map((i) => items[i]);
-}
-
-/**
- * Real servers order[first .. first + count) of a RealServerColumns, sorted in place in
- * ipvs_cmp_dests order (tmp: scratch space of at least count entries).
- */
-export function sortRealServerRange(servers: RealServerColumns, order: Uint32Array, first: number, count: number, tmp: Uint32Array): void {
-  if (count < 2) return;
-  columns = servers;
-  mergeSort(order, first, count, compareServerColumns, tmp);
-}
-
-// The columns compareServerColumns reads (one comparator for every range: no closure per call).
-let columns: RealServerColumns | undefined;
-
-function compareServerColumns(a: number, b: number): number {
-  const c = columns!;
-  const w = c.words;
-  const wa = a * 4;
-  const wb = b * 4;
-  let r = unsignedDiff(w[wa], w[wb]);
-  if (c.inet6[a] === 1 && r === 0) {
-    r = unsignedDiff(w[wa + 1], w[wb + 1]);
-    if (r === 0) r = unsignedDiff(w[wa + 2], w[wb + 2]);
-    if (r === 0) r = unsignedDiff(w[wa + 3], w[wb + 3]);
-  }
-  return r !== 0 ? r : c.port[a] - c.port[b];
 }
 
 /** glibc msort: split n/2, merge taking the left element while cmp(left, right) <= 0. */

@@ -1,0 +1,672 @@
+// The director: wires config, health checks, the reconciler, the state file and the operator's
+// controls. Health transitions, reloads, overrides and timers only mark services dirty; one
+// reconciler pass then brings the kernel in line (reconciler.ts is the single writer).
+import { createHash } from 'node:crypto';
+import cron from 'node-cron';
+import type pino from 'pino';
+import { HealthMonitor, type Transition, type Watch } from '../health/core';
+import type { Clock } from '../health/deadline';
+import { loadPassword } from '../health/mysql/credentials';
+import { createChecker, type CheckSpec } from '../health/spec';
+import type { Checker, CheckResult } from '../health/types';
+import type { Ipvs, IpvsOp, RealServerEntry, SyncDaemon, Timeouts } from '../ipvs/types';
+import { logger } from '../log';
+import type {
+  CheckView,
+  ControlResult,
+  CountersView,
+  DirectorControl,
+  DirectorStatus,
+  ReloadResult,
+  ServerSelector,
+  ServerView,
+  ServiceView,
+} from './api';
+import { decideService, nextRampAt, type Override, type ServerRuntime, type ServiceDecision } from './desired';
+import type { CheckDef, ServerSpec, ServiceSpec } from './model';
+import { RecordingIpvs } from './plan';
+import { Reconciler, type DesiredService } from './reconciler';
+import { emptyState, readState, writeState, type DirectorState } from './state';
+
+/** Global settings of a loaded config. */
+export interface DirectorSettings {
+  timeouts?: Partial<Timeouts>;
+  syncDaemon?: SyncDaemon;
+  stateFile: string;
+  /** node-cron expression of the full resync */
+  resync: string;
+  flushOnExit: boolean;
+}
+
+export interface LoadedConfig {
+  settings: DirectorSettings;
+  services: ServiceSpec[];
+}
+
+export interface DirectorOptions {
+  ipvs: Ipvs;
+  /** loads and validates the config; throws an error listing every problem */
+  load(): LoadedConfig;
+  configPath: string;
+  version?: string;
+  log?: pino.Logger;
+  /** health checks' clock (tests) */
+  clock?: Clock;
+  /** makes checkers (tests may give their own); default src/health's createChecker */
+  checker?: (spec: CheckSpec) => Checker;
+  now?: () => number;
+  /** how often the kernel is read again while servers drain (default 1 s) */
+  drainPollMs?: number;
+  /** plan only: no checks, no timers, no state written, nothing sent to the kernel */
+  dryRun?: boolean;
+}
+
+interface ServerRecord {
+  serviceId: string;
+  spec: ServerSpec;
+  runtime: ServerRuntime;
+  watches: { def: CheckDef; key: string; watch: Watch }[];
+  lastTransitionAt?: number;
+}
+
+interface MaintenanceEntry {
+  until: number;
+}
+
+export class Director implements DirectorControl {
+  private readonly ipvs: Ipvs;
+  private readonly opts: DirectorOptions;
+  private readonly log: pino.Logger;
+  private readonly now: () => number;
+  private readonly monitor: HealthMonitor;
+  private config!: LoadedConfig;
+  private services = new Map<string, ServiceSpec>();
+  private servers = new Map<string, ServerRecord>(); // "serviceId/serverId"
+  private readonly watchOwner = new Map<Watch, ServerRecord>();
+  private readonly quorumLost = new Map<string, boolean>();
+  private readonly decisions = new Map<string, ServiceDecision>();
+  private readonly maintenance = new Map<string, MaintenanceEntry>(); // "serviceId/serverId"
+  private state: DirectorState = emptyState();
+  private reconciler!: Reconciler;
+  private readonly dirty = new Set<string>();
+  private flushScheduled = false;
+  private cronTasks: { stop(): void | Promise<void> }[] = [];
+  private timers = new Set<NodeJS.Timeout>();
+  private rampTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly startedAt = new Date();
+  private loadedAt = new Date();
+  private lastReload: DirectorStatus['lastReload'];
+  private readonly reloads = { ok: 0, failed: 0 };
+  private passes: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: DirectorOptions) {
+    this.opts = opts;
+    this.ipvs = opts.dryRun ? new RecordingIpvs(opts.ipvs) : opts.ipvs;
+    this.log = opts.log ?? logger('director');
+    this.now = opts.now ?? Date.now;
+    this.monitor = new HealthMonitor({ clock: opts.clock });
+    this.monitor.on('transition', (t) => this.onTransition(t));
+    this.monitor.on('result', (w, r) => this.onResult(w, r));
+  }
+
+  /** Loads the config, adopts what the kernel holds, starts checks and converges. */
+  async start(): Promise<void> {
+    this.config = this.opts.load();
+    this.loadedAt = new Date();
+    this.state = readState(this.config.settings.stateFile);
+    this.reconciler = new Reconciler({
+      ipvs: this.ipvs,
+      desired: (ids) => this.desired(ids),
+      configured: () => new Set(this.services.keys()),
+      owned: this.state.owned,
+      now: this.now,
+      log: this.log.child({ component: 'reconciler' }),
+      onOwnedChange: (owned) => this.saveState({ owned: [...owned] }),
+    });
+    this.indexServices(this.config.services);
+    await this.applyGlobals(this.config.settings, undefined);
+    // read the kernel before any check starts: a server the kernel gives weight starts as up,
+    // so a restart with nothing changed writes nothing
+    const table = await this.ipvs.readTable();
+    const kernelWeight = new Map<string, number>();
+    for (const e of table) {
+      for (const rs of e.realServers) kernelWeight.set(`${serviceKeyId(e)}/${rs.server.key.address}|${rs.server.key.port}`, rs.server.weight);
+    }
+    for (const [key, rec] of this.servers) {
+      const upInKernel = (kernelWeight.get(key) ?? 0) > 0;
+      if (this.opts.dryRun) rec.runtime.health = upInKernel || rec.spec.checks.every((c) => startsUp(c)) ? 'up' : 'down';
+      else this.startChecks(rec, upInKernel);
+    }
+    if (!this.opts.dryRun) this.scheduleCron();
+    await this.runPass({ observe: true });
+    this.log.info({ services: this.services.size, servers: this.servers.size }, 'director started');
+  }
+
+  /** The operations a start would apply now (dryRun only); nothing is sent or written. */
+  async plan(): Promise<IpvsOp[]> {
+    if (!(this.ipvs instanceof RecordingIpvs)) throw new Error('plan() needs a director made with dryRun');
+    await this.start();
+    return this.ipvs.ops;
+  }
+
+  /** Stops checks and timers. The kernel table stays as it is unless flushOnExit. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.cronTasks) await t.stop();
+    for (const t of this.timers) clearTimeout(t);
+    if (this.rampTimer) clearTimeout(this.rampTimer);
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    await this.monitor.stop();
+    await this.passes.catch(() => undefined);
+    if (this.config?.settings.flushOnExit && this.reconciler) {
+      const ops: IpvsOp[] = [];
+      for (const id of this.reconciler.ownedServices()) {
+        const e = this.reconciler.observedService(id);
+        if (e) ops.push({ kind: 'delete-service', service: e.service.key });
+      }
+      if (ops.length) {
+        const res = await this.ipvs.apply(ops);
+        this.log.info({ deleted: ops.length - res.failed.length }, 'flush_on_exit: deleted the services this director owns');
+        this.saveState({ owned: [] });
+      }
+    }
+    this.log.info('director stopped');
+  }
+
+  // ---- reload ----
+
+  async reload(): Promise<ReloadResult> {
+    let next: LoadedConfig;
+    try {
+      next = this.opts.load();
+    } catch (err) {
+      const errors = errorLines(err);
+      this.lastReload = { at: new Date().toISOString(), ok: false, errors };
+      this.reloads.failed++;
+      this.log.error({ errors }, 'reload rejected: the running config keeps serving');
+      return { ok: false, errors, ops: 0 };
+    }
+    const before = this.reconciler.opsTotal;
+    const previous = this.config;
+    this.config = next;
+    this.loadedAt = new Date();
+    const oldServers = this.servers;
+    this.indexServices(next.services);
+    // checks of unchanged servers keep running with their state; others start or stop
+    for (const [key, rec] of this.servers) {
+      const old = oldServers.get(key);
+      if (old) {
+        rec.runtime = old.runtime;
+        rec.lastTransitionAt = old.lastTransitionAt;
+      }
+      const keep = new Map((old?.watches ?? []).map((w) => [w.key, w]));
+      rec.watches = [];
+      for (const def of rec.spec.checks) {
+        const k = watchKey(def);
+        const reuse = keep.get(k);
+        if (reuse) {
+          keep.delete(k);
+          rec.watches.push(reuse);
+          this.watchOwner.set(reuse.watch, rec);
+        } else {
+          rec.watches.push(this.newWatch(rec, def, k, old ? old.runtime.health === 'up' : false));
+        }
+      }
+      for (const w of keep.values()) this.stopWatch(w.watch);
+      rec.runtime.health = this.healthOf(rec);
+    }
+    for (const [key, old] of oldServers) {
+      if (!this.servers.has(key)) for (const w of old.watches) this.stopWatch(w.watch);
+    }
+    for (const id of [...this.quorumLost.keys()]) if (!this.services.has(id)) this.quorumLost.delete(id);
+    await this.applyGlobals(next.settings, previous.settings);
+    this.scheduleCron();
+    await this.runPass({});
+    const ops = this.reconciler.opsTotal - before;
+    this.lastReload = { at: new Date().toISOString(), ok: true };
+    this.reloads.ok++;
+    this.log.info({ ops }, 'config reloaded');
+    return { ok: true, ops };
+  }
+
+  // ---- operator controls ----
+
+  drain(sel: ServerSelector): Promise<ControlResult> {
+    return this.override(sel, { kind: 'drain' }, 'drained');
+  }
+
+  enable(sel: ServerSelector): Promise<ControlResult> {
+    return this.override(sel, undefined, 'enabled');
+  }
+
+  setWeight(sel: ServerSelector, weight: number): Promise<ControlResult> {
+    if (!Number.isInteger(weight) || weight < 0 || weight > 65535) {
+      return Promise.resolve({ ok: false, message: `weight ${weight}: must be an integer from 0 to 65535`, matched: [] });
+    }
+    return this.override(sel, { kind: 'weight', weight }, `set weight ${weight} on`);
+  }
+
+  private async override(sel: ServerSelector, value: Override | undefined, verb: string): Promise<ControlResult> {
+    const matched = this.select(sel);
+    if (matched.length === 0) {
+      return { ok: false, message: `no configured real server matches ${sel.server}${sel.service ? ` in ${sel.service}` : ''}`, matched: [] };
+    }
+    const overrides = { ...this.state.overrides };
+    for (const rec of matched) {
+      const key = `${rec.serviceId}/${rec.spec.id}`;
+      if (value) overrides[key] = value;
+      else delete overrides[key];
+      this.dirty.add(rec.serviceId);
+    }
+    this.saveState({ overrides });
+    await this.runPass({ ids: new Set(matched.map((r) => r.serviceId)) });
+    const names = matched.map((r) => `${this.services.get(r.serviceId)!.name}/${r.spec.name}`);
+    this.log.info({ matched: names }, `${verb} ${names.join(', ')}`);
+    return { ok: true, message: `${verb} ${names.join(', ')}`, matched: names };
+  }
+
+  private select(sel: ServerSelector): ServerRecord[] {
+    const wanted = parseServerText(sel.server);
+    const out: ServerRecord[] = [];
+    for (const rec of this.servers.values()) {
+      const svc = this.services.get(rec.serviceId)!;
+      if (sel.service !== undefined && sel.service !== svc.name && sel.service !== serviceAddress(svc)) continue;
+      const key = rec.spec.server.key;
+      if (wanted.address !== key.address.toLowerCase()) continue;
+      if (wanted.port !== undefined && wanted.port !== key.port) continue;
+      out.push(rec);
+    }
+    return out;
+  }
+
+  // ---- status ----
+
+  status(): DirectorStatus {
+    const services: ServiceView[] = [];
+    for (const svc of this.services.values()) services.push(this.serviceView(svc));
+    const r = this.reconciler;
+    return {
+      version: this.opts.version ?? '0.0.0',
+      pid: process.pid,
+      startedAt: this.startedAt.toISOString(),
+      config: { path: this.opts.configPath, loadedAt: this.loadedAt.toISOString() },
+      lastReload: this.lastReload,
+      reloads: { ...this.reloads },
+      reconcile: {
+        lastAt: r?.lastAt !== undefined ? new Date(r.lastAt).toISOString() : undefined,
+        opsTotal: r?.opsTotal ?? 0,
+        lastOps: r?.lastOps ?? 0,
+        failuresTotal: r?.failuresTotal ?? 0,
+        lastError: r?.lastError,
+      },
+      services,
+    };
+  }
+
+  private serviceView(svc: ServiceSpec): ServiceView {
+    const d = this.decisions.get(svc.id) ?? this.decide(svc);
+    const got = this.reconciler?.observedService(svc.id);
+    const inKernel = new Map<string, RealServerEntry>();
+    for (const e of got?.realServers ?? []) inKernel.set(`${e.server.key.address}|${e.server.key.port}`, e);
+    const servers: ServerView[] = d.servers.map((s) => {
+      const rec = this.servers.get(`${svc.id}/${s.spec.id}`)!;
+      const k = inKernel.get(s.spec.id);
+      return {
+        name: s.spec.name,
+        address: s.spec.server.key.address,
+        port: s.spec.server.key.port,
+        forward: k?.server.forward ?? s.spec.server.forward,
+        state: s.state,
+        health: rec.runtime.health,
+        configuredWeight: s.spec.server.weight,
+        weight: s.present ? s.weight : 0,
+        kernelWeight: k?.server.weight,
+        override: s.override,
+        activeConns: k?.observed.activeConns ?? 0,
+        inactiveConns: k?.observed.inactiveConns ?? 0,
+        persistentConns: k?.observed.persistentConns ?? 0,
+        counters: countersView(k?.observed.stats),
+        checks: rec.watches.map((w) => checkView(w.def, w.watch)),
+        lastTransitionAt: rec.lastTransitionAt !== undefined ? new Date(rec.lastTransitionAt).toISOString() : undefined,
+      };
+    });
+    if (d.sorryActive && svc.sorry) {
+      const id = `${svc.sorry.key.address}|${svc.sorry.key.port}`;
+      const k = inKernel.get(id);
+      servers.push({
+        name: serverNameOf(svc.sorry.key.address, svc.sorry.key.port),
+        address: svc.sorry.key.address,
+        port: svc.sorry.key.port,
+        forward: k?.server.forward ?? svc.sorry.forward,
+        state: 'sorry',
+        health: 'up',
+        configuredWeight: svc.sorry.weight,
+        weight: svc.sorry.weight,
+        kernelWeight: k?.server.weight,
+        activeConns: k?.observed.activeConns ?? 0,
+        inactiveConns: k?.observed.inactiveConns ?? 0,
+        persistentConns: k?.observed.persistentConns ?? 0,
+        counters: countersView(k?.observed.stats),
+        checks: [],
+      });
+    }
+    const persistent = (svc.service.flags & 1) !== 0;
+    return {
+      name: svc.name,
+      address: serviceAddress(svc),
+      scheduler: svc.service.scheduler,
+      persistence: persistent ? svc.service.timeout : undefined,
+      upWeight: d.upWeight,
+      quorum: { weight: svc.quorum, hysteresis: svc.hysteresis, met: !d.quorumLost },
+      sorryServerActive: d.sorryActive,
+      error: this.reconciler?.errors.get(svc.id),
+      counters: countersView(got?.observed.stats),
+      servers,
+    };
+  }
+
+  // ---- health ----
+
+  private onTransition(t: Transition): void {
+    const rec = this.watchOwner.get(t.watch);
+    if (!rec) return;
+    this.updateHealth(rec);
+  }
+
+  private onResult(watch: Watch, result: CheckResult): void {
+    const rec = this.watchOwner.get(watch);
+    if (!rec || result.weight === undefined) return;
+    if (rec.runtime.dynamicWeight === result.weight) return;
+    rec.runtime.dynamicWeight = result.weight;
+    this.markDirty(rec.serviceId);
+  }
+
+  private updateHealth(rec: ServerRecord): void {
+    const health = this.healthOf(rec);
+    if (health === rec.runtime.health) return;
+    const now = this.now();
+    rec.runtime.health = health;
+    rec.lastTransitionAt = now;
+    if (health === 'up') {
+      rec.runtime.upSince = now;
+    } else {
+      rec.runtime.downSince = now;
+      rec.runtime.upSince = undefined;
+    }
+    const svc = this.services.get(rec.serviceId);
+    const reasons = rec.watches.filter((w) => w.watch.state === 'down').map((w) => `${w.def.describe}: ${w.watch.lastResult?.reason ?? 'no result yet'}`);
+    this.log.info({ service: svc?.name, server: rec.spec.name, health }, `${rec.spec.name} in ${svc?.name} is ${health}${reasons.length ? ` (${reasons.join('; ')})` : ''}`);
+    this.markDirty(rec.serviceId);
+  }
+
+  /** Up only when every check passes; a server without checks is always up. */
+  private healthOf(rec: ServerRecord): 'up' | 'down' {
+    return rec.watches.every((w) => w.watch.state === 'up') ? 'up' : 'down';
+  }
+
+  private startChecks(rec: ServerRecord, upInKernel: boolean): void {
+    rec.watches = rec.spec.checks.map((def) => this.newWatch(rec, def, watchKey(def), upInKernel));
+    rec.runtime.health = this.healthOf(rec);
+  }
+
+  private newWatch(rec: ServerRecord, def: CheckDef, key: string, startUp: boolean): { def: CheckDef; key: string; watch: Watch } {
+    const checker = (this.opts.checker ?? createChecker)(def.spec);
+    const options = startUp ? { ...def.watch, initialState: 'fully-up' as const } : def.watch;
+    const watch = this.monitor.watch(`${this.services.get(rec.serviceId)?.name}/${rec.spec.name}/${def.kind}`, checker, options);
+    this.watchOwner.set(watch, rec);
+    return { def, key, watch };
+  }
+
+  private stopWatch(watch: Watch): void {
+    this.watchOwner.delete(watch);
+    watch.stop();
+  }
+
+  // ---- desired state ----
+
+  private indexServices(specs: readonly ServiceSpec[]): void {
+    this.services = new Map(specs.map((s) => [s.id, s]));
+    const servers = new Map<string, ServerRecord>();
+    for (const svc of specs) {
+      for (const s of svc.servers) {
+        const key = `${svc.id}/${s.id}`;
+        const old = this.servers.get(key);
+        servers.set(key, { serviceId: svc.id, spec: s, runtime: old?.runtime ?? { health: s.checks.length ? 'down' : 'up' }, watches: old?.watches ?? [] });
+      }
+    }
+    this.servers = servers;
+    this.decisions.clear();
+  }
+
+  private decide(svc: ServiceSpec): ServiceDecision {
+    const now = this.now();
+    const d = decideService(svc, {
+      runtime: (sid) => this.servers.get(`${svc.id}/${sid}`)!.runtime,
+      override: (sid) => this.state.overrides[`${svc.id}/${sid}`],
+      inMaintenance: (sid) => {
+        const m = this.maintenance.get(`${svc.id}/${sid}`);
+        return m !== undefined && m.until > now;
+      },
+      quorumLostBefore: this.quorumLost.get(svc.id),
+      now,
+    });
+    const before = this.quorumLost.get(svc.id);
+    if (before !== d.quorumLost) {
+      this.quorumLost.set(svc.id, d.quorumLost);
+      if (before !== undefined || d.quorumLost) {
+        this.log.warn({ service: svc.name, upWeight: d.upWeight, quorum: svc.quorum }, `${svc.name}: quorum ${d.quorumLost ? 'lost' : 'regained'} (up weight ${d.upWeight}, quorum ${svc.quorum})`);
+      }
+    }
+    this.decisions.set(svc.id, d);
+    return d;
+  }
+
+  private desired(ids?: ReadonlySet<string>): Map<string, DesiredService> {
+    const out = new Map<string, DesiredService>();
+    for (const svc of this.services.values()) {
+      if (ids && !ids.has(svc.id)) continue;
+      const d = this.decide(svc);
+      const known = new Set(svc.servers.map((s) => s.id));
+      if (svc.sorry) known.add(`${svc.sorry.key.address}|${svc.sorry.key.port}`);
+      out.set(svc.id, { service: svc.service, servers: d.desired, known, drainDeadlineMs: svc.drainDeadlineMs });
+    }
+    return out;
+  }
+
+  // ---- passes and timers ----
+
+  private markDirty(id: string): void {
+    this.dirty.add(id);
+    if (this.flushScheduled || this.stopped) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      if (this.dirty.size === 0 || this.stopped) return;
+      const ids = new Set(this.dirty);
+      this.dirty.clear();
+      void this.runPass({ ids });
+    });
+  }
+
+  private runPass(opts: { observe?: boolean; ids?: ReadonlySet<string> }): Promise<void> {
+    const p = this.reconciler
+      .pass(opts)
+      .then(() => this.afterPass())
+      .catch((err: Error) => {
+        this.log.error({ err: err.message }, `reconcile failed: ${err.message}`);
+      });
+    this.passes = p;
+    return p;
+  }
+
+  private afterPass(): void {
+    if (this.stopped || this.opts.dryRun) return;
+    // slow start: recompute when the next step is due
+    let next: number | undefined;
+    const now = this.now();
+    for (const d of this.decisions.values()) {
+      const at = nextRampAt(d, { runtime: (sid) => this.servers.get(`${d.spec.id}/${sid}`)!.runtime, now });
+      if (at !== undefined) next = next === undefined ? at : Math.min(next, at);
+    }
+    if (this.rampTimer) clearTimeout(this.rampTimer);
+    this.rampTimer = undefined;
+    if (next !== undefined) {
+      this.rampTimer = setTimeout(() => {
+        this.rampTimer = undefined;
+        const ramping = [...this.decisions.values()].filter((d) => d.servers.some((s) => s.state === 'slow-start')).map((d) => d.spec.id);
+        for (const id of ramping) this.markDirty(id);
+      }, Math.max(10, next - now));
+    }
+    // draining: read the kernel's connection counts again until the drains end
+    if (this.reconciler.pendingRemovals > 0 && !this.drainTimer) {
+      this.drainTimer = setTimeout(() => {
+        this.drainTimer = undefined;
+        void this.runPass({ observe: true });
+      }, this.opts.drainPollMs ?? 1000);
+    }
+  }
+
+  private scheduleCron(): void {
+    for (const t of this.cronTasks) void t.stop();
+    this.cronTasks = [];
+    this.cronTasks.push(cron.schedule(this.config.settings.resync, () => this.runPass({ observe: true })));
+    for (const svc of this.services.values()) {
+      for (const w of svc.maintenance) {
+        this.cronTasks.push(
+          cron.schedule(w.schedule, () => {
+            const until = this.now() + w.durationMs;
+            for (const sid of w.servers) this.maintenance.set(`${svc.id}/${sid}`, { until });
+            this.log.info({ service: svc.name, servers: w.servers }, `maintenance window opens for ${w.durationMs / 1000} s`);
+            this.markDirty(svc.id);
+            const t = setTimeout(() => {
+              this.timers.delete(t);
+              this.markDirty(svc.id);
+            }, w.durationMs + 5);
+            this.timers.add(t);
+          }),
+        );
+      }
+    }
+  }
+
+  /** IPVS timeouts and the sync daemon, when the config names them (written only when different). */
+  private async applyGlobals(s: DirectorSettings, before: DirectorSettings | undefined): Promise<void> {
+    const ops: IpvsOp[] = [];
+    if (s.timeouts && Object.values(s.timeouts).some((v) => v !== undefined)) {
+      const now = await this.ipvs.readTimeouts();
+      const want: Timeouts = { tcp: s.timeouts.tcp ?? 0, tcpFin: s.timeouts.tcpFin ?? 0, udp: s.timeouts.udp ?? 0 };
+      if ((want.tcp && want.tcp !== now.tcp) || (want.tcpFin && want.tcpFin !== now.tcpFin) || (want.udp && want.udp !== now.udp)) {
+        ops.push({ kind: 'set-timeouts', timeouts: want });
+      }
+    }
+    const running = await this.ipvs.readSyncDaemons();
+    if (s.syncDaemon) {
+      const same = running.find((d) => d.state === s.syncDaemon!.state);
+      if (!same || !sameDaemon(same, s.syncDaemon)) {
+        if (same) ops.push({ kind: 'stop-daemon', state: same.state });
+        ops.push({ kind: 'start-daemon', daemon: s.syncDaemon });
+      }
+    } else if (before?.syncDaemon && running.some((d) => d.state === before.syncDaemon!.state)) {
+      ops.push({ kind: 'stop-daemon', state: before.syncDaemon.state });
+    }
+    if (ops.length === 0) return;
+    const res = await this.ipvs.apply(ops);
+    this.reconciler.opsTotal += ops.length;
+    for (const f of res.failed) this.log.error({ op: f.op.kind }, f.error.message);
+  }
+
+  private saveState(change: Partial<DirectorState>): void {
+    this.state = { ...this.state, ...change };
+    if (this.opts.dryRun) return;
+    try {
+      writeState(this.config.settings.stateFile, this.state);
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, `cannot write the state file ${this.config.settings.stateFile}: ${(err as Error).message}`);
+    }
+  }
+}
+
+// ---- helpers ----
+
+function serviceKeyId(e: { service: { key: import('../ipvs/types').ServiceKey } }): string {
+  const k = e.service.key;
+  return k.fwmark !== undefined ? `fwmark|${k.family}|${k.fwmark}` : `${k.protocol}|${k.address}|${k.port}`;
+}
+
+/** Identity of a check for reload: its spec, timing, and (without keeping it) the secret it uses. */
+function watchKey(def: CheckDef): string {
+  const h = createHash('sha256').update(JSON.stringify([def.spec, def.watch], (_k, v: unknown) => (v instanceof RegExp ? v.toString() : v)));
+  if (def.spec.kind === 'mysql') {
+    try {
+      h.update(loadPassword(def.spec.options.password)); // a changed password file makes a new checker
+    } catch {
+      h.update('\0unreadable');
+    }
+  }
+  return h.digest('hex');
+}
+
+function startsUp(def: CheckDef): boolean {
+  return def.watch.initialState === 'up' || def.watch.initialState === 'fully-up';
+}
+
+function sameDaemon(a: SyncDaemon, b: SyncDaemon): boolean {
+  return a.mcastInterface === b.mcastInterface && a.syncId === b.syncId && (b.maxLength === undefined || a.maxLength === b.maxLength) && (b.mcastGroup === undefined || a.mcastGroup === b.mcastGroup) && (b.mcastPort === undefined || a.mcastPort === b.mcastPort) && (b.mcastTtl === undefined || a.mcastTtl === b.mcastTtl);
+}
+
+export function serviceAddress(svc: ServiceSpec): string {
+  const k = svc.service.key;
+  if (k.fwmark !== undefined) return `fwmark ${k.fwmark}${k.family === 'inet6' ? ' (IPv6)' : ''}`;
+  return `${serverNameOf(k.address, k.port)}/${k.protocol}`;
+}
+
+function serverNameOf(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function parseServerText(text: string): { address: string; port?: number } {
+  const t = text.trim().toLowerCase();
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(t);
+  if (v6) return { address: v6[1], port: v6[2] !== undefined ? Number(v6[2]) : undefined };
+  if (t.split(':').length > 2) return { address: t }; // a bare IPv6 address
+  const [address, port] = t.split(':');
+  return { address, port: port !== undefined ? Number(port) : undefined };
+}
+
+function countersView(s: RealServerEntry['observed']['stats'] | undefined): CountersView {
+  const n = (v: bigint | undefined): number => Number(v ?? 0n);
+  return {
+    conns: n(s?.conns),
+    inPackets: n(s?.inPackets),
+    outPackets: n(s?.outPackets),
+    inBytes: n(s?.inBytes),
+    outBytes: n(s?.outBytes),
+    cps: n(s?.cps),
+    inPps: n(s?.inPps),
+    outPps: n(s?.outPps),
+    inBps: n(s?.inBps),
+    outBps: n(s?.outBps),
+  };
+}
+
+function checkView(def: CheckDef, watch: Watch): CheckView {
+  const r = watch.lastResult;
+  return {
+    kind: def.kind,
+    target: def.describe,
+    state: watch.state,
+    lastReason: r?.reason,
+    lastLatencyMs: r ? Math.round(r.latencyMs * 10) / 10 : undefined,
+    configError: watch.configError || undefined,
+  };
+}
+
+/** The lines of a config error (every problem), or its message. */
+export function errorLines(err: unknown): string[] {
+  const e = err as { errors?: unknown; message?: string };
+  if (Array.isArray(e?.errors) && e.errors.length) return e.errors.map((x) => (typeof x === 'string' ? x : String((x as { message?: string }).message ?? x)));
+  return [e?.message ?? String(err)];
+}

@@ -1,0 +1,62 @@
+// The director's view of what it manages: services and real servers as the config asks for them,
+// keyed by identity. Built once per config load (spec.ts); the rest of the director reads it.
+import { describeRealServer, describeService } from '../ipvs/errors';
+import type { CheckSpec } from '../health/spec';
+import type { WatchOptions } from '../health/core';
+import type { RealServer, RealServerKey, ServiceKey, VirtualService } from '../ipvs/types';
+
+export type FailurePolicy = 'weight-0' | 'remove';
+export type AllDownPolicy = 'keep-last' | 'sorry' | 'empty';
+
+export interface CheckDef {
+  kind: CheckSpec['kind'];
+  spec: CheckSpec;
+  watch: Partial<WatchOptions>;
+  /** secret-free, for status and logs */
+  describe: string;
+}
+
+export interface ServerSpec {
+  id: string;
+  /** "198.18.0.21:3306" */
+  name: string;
+  /** the server as the config asks for it, at its configured weight */
+  server: RealServer;
+  checks: CheckDef[];
+}
+
+export interface MaintenanceWindow {
+  /** server ids of this service */
+  servers: string[];
+  schedule: string;
+  durationMs: number;
+}
+
+export interface ServiceSpec {
+  id: string;
+  /** config name, or the address */
+  name: string;
+  service: VirtualService;
+  servers: ServerSpec[];
+  onFailure: FailurePolicy;
+  /** sum of the weights of up servers needed; keepalived's default is 1 */
+  quorum: number;
+  hysteresis: number;
+  sorry?: RealServer;
+  allDown: AllDownPolicy;
+  slowStartMs: number;
+  drainDeadlineMs: number;
+  maintenance: MaintenanceWindow[];
+}
+
+/** "tcp|198.18.0.10|3306" ("fwmark|inet|5"): one string per ServiceKey, for maps. */
+export function serviceId(key: ServiceKey): string {
+  return key.fwmark !== undefined ? `fwmark|${key.family}|${key.fwmark}` : `${key.protocol}|${key.address}|${key.port}`;
+}
+
+export function serverId(key: RealServerKey): string {
+  return `${key.address}|${key.port}`;
+}
+
+export const serviceName = describeService;
+export const serverName = describeRealServer;

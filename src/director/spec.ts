@@ -1,0 +1,89 @@
+// The loaded config (src/config/director.ts) turned into what the director manages: IPVS services
+// and real servers by identity, and each server's checks.
+import { checksOf, type DirectorConfig, type ServerConfig, type ServiceConfig } from '../config/director';
+import { SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3 } from '../ipvs/flags';
+import type { RealServer, ServiceKey, VirtualService } from '../ipvs/types';
+import type { DirectorSettings, LoadedConfig } from './daemon';
+import { serverId, serviceId, type ServerSpec, type ServiceSpec } from './model';
+
+const FLAG_BITS: Record<string, number> = {
+  'sh-fallback': SVC_F_SCHED1,
+  'mh-fallback': SVC_F_SCHED1,
+  'flag-1': SVC_F_SCHED1,
+  'sh-port': SVC_F_SCHED2,
+  'mh-port': SVC_F_SCHED2,
+  'flag-2': SVC_F_SCHED2,
+  'flag-3': SVC_F_SCHED3,
+};
+
+export function loadedConfigOf(config: DirectorConfig): LoadedConfig {
+  const g = config.global;
+  const seconds = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms / 1000));
+  const settings: DirectorSettings = {
+    timeouts: g.timeouts.tcpMs === undefined && g.timeouts.tcpfinMs === undefined && g.timeouts.udpMs === undefined ? undefined : { tcp: seconds(g.timeouts.tcpMs), tcpFin: seconds(g.timeouts.tcpfinMs), udp: seconds(g.timeouts.udpMs) },
+    syncDaemon: g.syncDaemon && {
+      state: g.syncDaemon.state,
+      mcastInterface: g.syncDaemon.interface,
+      syncId: g.syncDaemon.syncId,
+      maxLength: g.syncDaemon.maxLen,
+      mcastGroup: g.syncDaemon.group,
+      mcastPort: g.syncDaemon.port,
+      mcastTtl: g.syncDaemon.ttl,
+    },
+    stateFile: g.stateFile,
+    resync: g.resync,
+    flushOnExit: g.flushOnExit,
+  };
+  return { settings, services: config.services.map(serviceSpecOf) };
+}
+
+export function serviceSpecOf(svc: ServiceConfig): ServiceSpec {
+  const key = svc.key as ServiceKey;
+  let flags = 0;
+  for (const f of svc.schedulerFlags) flags |= FLAG_BITS[f] ?? 0;
+  if (svc.persistence) flags |= SVC_F_PERSISTENT;
+  if (svc.onePacket) flags |= SVC_F_ONEPACKET;
+  const service: VirtualService = {
+    key,
+    scheduler: svc.scheduler,
+    flags,
+    timeout: svc.persistence ? Math.round(svc.persistence.timeoutMs / 1000) : 0,
+    netmask: svc.persistence?.netmask ?? (key.family === 'inet6' ? 128 : '255.255.255.255'),
+    ...(svc.persistenceEngine ? { persistenceEngine: svc.persistenceEngine } : {}),
+  };
+  const servers: ServerSpec[] = svc.servers.map((s) => {
+    const server = realServerOf(s);
+    return { id: serverId(server.key), name: s.name, server, checks: checksOf(svc, s) };
+  });
+  const byName = new Map(servers.map((s) => [s.name, s.id]));
+  return {
+    id: serviceId(key),
+    name: svc.name,
+    service,
+    servers,
+    onFailure: svc.onFailure,
+    quorum: svc.quorum?.weight ?? 1,
+    hysteresis: svc.quorum?.hysteresis ?? 0,
+    sorry: svc.sorryServer && realServerOf({ ...svc.sorryServer, thresholds: { upper: 0, lower: 0 } }),
+    allDown: svc.allDown,
+    slowStartMs: svc.slowStartMs,
+    drainDeadlineMs: svc.drainDeadlineMs,
+    maintenance: svc.maintenance.map((m) => ({ servers: m.servers.map((n) => byName.get(n) ?? n), schedule: m.schedule, durationMs: m.durationMs })),
+  };
+}
+
+function realServerOf(s: Omit<ServerConfig, 'checks'>): RealServer {
+  const rs: RealServer = {
+    key: { family: s.family, address: s.address, port: s.port },
+    forward: s.forward,
+    weight: s.weight,
+    upperThreshold: s.thresholds.upper,
+    lowerThreshold: s.thresholds.lower,
+  };
+  if (s.forward === 'tunnel' && s.tunnel) {
+    rs.tunnelType = s.tunnel.type;
+    if (s.tunnel.type === 'gue') rs.tunnelPort = s.tunnel.port ?? 0;
+    if (s.tunnel.type !== 'ipip') rs.tunnelChecksum = s.tunnel.checksum;
+  }
+  return rs;
+}

@@ -1,0 +1,173 @@
+// The director (daemon.ts) against the fake kernel with scripted checks: health drives weights,
+// restarts adopt the table without a write, reloads apply only the difference, overrides persist.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import pino from 'pino';
+import { Director, type LoadedConfig } from '../../../src/director/daemon';
+import type { ServiceSpec } from '../../../src/director/model';
+import type { CheckSpec } from '../../../src/health/spec';
+import type { Checker, CheckResult } from '../../../src/health/types';
+import { FakeIpvs } from '../../../src/ipvs/fake';
+import { server, service, tcpCheck } from '../../support/director-specs';
+
+/** Checks whose verdict the test sets per target ("host:port"); unknown targets pass. */
+class Verdicts {
+  readonly ok = new Map<string, boolean>();
+  readonly runs = new Map<string, number>();
+  checker = (spec: CheckSpec): Checker => {
+    const o = spec.options as { host: string; port: number };
+    const target = `${o.host}:${o.port}`;
+    return {
+      kind: 'tcp',
+      key: `tcp:${target}`,
+      run: (): Promise<CheckResult> => {
+        this.runs.set(target, (this.runs.get(target) ?? 0) + 1);
+        const ok = this.ok.get(target) ?? true;
+        return Promise.resolve({ ok, reason: ok ? 'connected' : 'connection refused', latencyMs: 0.2 });
+      },
+    };
+  };
+}
+
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function fixture() {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-director-'));
+  const ipvs = new FakeIpvs();
+  const verdicts = new Verdicts();
+  const specs = (weightA = 2): ServiceSpec[] => [
+    service('198.18.0.10', 3306, [server('198.18.0.21', 3306, weightA, [tcpCheck('198.18.0.21', 3306)]), server('198.18.0.22', 3306, 1, [tcpCheck('198.18.0.22', 3306)])]),
+  ];
+  let current: () => LoadedConfig = () => ({ settings: { stateFile: join(dir, 'state.json'), resync: '0 0 1 1 *', flushOnExit: false }, services: specs() });
+  const make = () =>
+    new Director({
+      ipvs,
+      load: () => current(),
+      configPath: join(dir, 'director.yaml'),
+      checker: verdicts.checker,
+      log: pino({ level: 'silent' }),
+    });
+  const weights = async () => {
+    const t = await ipvs.readTable();
+    return Object.fromEntries((t[0]?.realServers ?? []).map((e) => [e.server.key.address, e.server.weight]));
+  };
+  return {
+    dir,
+    ipvs,
+    verdicts,
+    specs,
+    make,
+    weights,
+    setConfig: (f: () => LoadedConfig) => (current = f),
+    config: () => current(),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+test('a failing check sets weight 0; passing again restores the configured weight', async (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const d = f.make();
+  await d.start();
+  await until('both servers up', async () => (await f.weights())['198.18.0.21'] === 2 && (await f.weights())['198.18.0.22'] === 1);
+  f.verdicts.ok.set('198.18.0.22:3306', false);
+  await until('weight 0 on the failed server', async () => (await f.weights())['198.18.0.22'] === 0);
+  assert.equal((await f.weights())['198.18.0.21'], 2, 'the other server keeps its weight');
+  const view = d.status().services[0].servers.find((s) => s.address === '198.18.0.22')!;
+  assert.equal(view.state, 'down');
+  assert.match(view.checks[0].lastReason ?? '', /refused/);
+  f.verdicts.ok.set('198.18.0.22:3306', true);
+  await until('weight back', async () => (await f.weights())['198.18.0.22'] === 1);
+  await d.stop();
+  assert.equal((await f.ipvs.readTable()).length, 1, 'stopping leaves the table as it is');
+});
+
+test('a restart adopts the table: zero writes, servers start up', async (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const first = f.make();
+  await first.start();
+  await until('up', async () => (await f.weights())['198.18.0.22'] === 1 && (await f.weights())['198.18.0.21'] === 2);
+  await first.stop(); // as after SIGKILL, nothing is removed
+  const writes = f.ipvs.applied.length;
+  const second = f.make();
+  await second.start();
+  await new Promise((r) => setTimeout(r, 150)); // several check rounds
+  assert.equal(f.ipvs.applied.length, writes, 'no write at restart');
+  assert.deepEqual(
+    second.status().services[0].servers.map((s) => s.state),
+    ['up', 'up'],
+  );
+  await second.stop();
+});
+
+test('reload applies only the difference, keeps check state, and rejects a bad config', async (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const d = f.make();
+  await d.start();
+  await until('up', async () => (await f.weights())['198.18.0.22'] === 1 && (await f.weights())['198.18.0.21'] === 2);
+  const writes = f.ipvs.applied.length;
+  // identical reload: nothing written
+  let res = await d.reload();
+  assert.deepEqual(res, { ok: true, ops: 0 });
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(f.ipvs.applied.length, writes);
+  // one weight changed: one write
+  const base = f.config();
+  f.setConfig(() => ({ ...base, services: f.specs(5) }));
+  res = await d.reload();
+  assert.deepEqual(res, { ok: true, ops: 1 });
+  assert.equal((await f.weights())['198.18.0.21'], 5);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(f.ipvs.applied.length, writes + 1, 'checks kept their state: no restart at the initial state');
+  // a bad config: rejected with its errors, the running one keeps serving
+  f.setConfig(() => {
+    throw Object.assign(new Error('config has 1 error'), { errors: ['director.yaml:3:5: services[0].port: must be from 1 to 65535'] });
+  });
+  res = await d.reload();
+  assert.equal(res.ok, false);
+  assert.deepEqual(res.errors, ['director.yaml:3:5: services[0].port: must be from 1 to 65535']);
+  assert.equal((await f.weights())['198.18.0.21'], 5);
+  assert.equal(d.status().lastReload?.ok, false);
+  await d.stop();
+});
+
+test('drain, weight and enable from the operator persist across a restart', async (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const d = f.make();
+  await d.start();
+  await until('up', async () => (await f.weights())['198.18.0.21'] === 2);
+  let r = await d.drain({ server: '198.18.0.21' });
+  assert.equal(r.ok, true);
+  assert.deepEqual(r.matched, ['198.18.0.10:3306/198.18.0.21:3306']);
+  assert.equal((await f.weights())['198.18.0.21'], 0);
+  r = await d.setWeight({ server: '198.18.0.22:3306' }, 7);
+  assert.equal((await f.weights())['198.18.0.22'], 7);
+  assert.equal((await d.drain({ server: '198.18.0.99' })).ok, false);
+  // enable in the same run gives the configured weight back at once
+  await d.enable({ server: '198.18.0.21' });
+  assert.equal((await f.weights())['198.18.0.21'], 2);
+  await d.drain({ server: '198.18.0.21' });
+  assert.equal((await f.weights())['198.18.0.21'], 0);
+  await d.stop();
+  const again = f.make();
+  await again.start();
+  await new Promise((r) => setTimeout(r, 60));
+  assert.deepEqual(await f.weights(), { '198.18.0.21': 0, '198.18.0.22': 7 });
+  assert.equal(again.status().services[0].servers[0].state, 'drained');
+  await again.enable({ server: '198.18.0.21:3306' });
+  await again.enable({ server: '198.18.0.22' });
+  assert.deepEqual(await f.weights(), { '198.18.0.21': 2, '198.18.0.22': 1 });
+  await again.stop();
+});
