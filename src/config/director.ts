@@ -30,6 +30,7 @@ import {
   deepFreeze,
   durationMs,
   secretFileProblem,
+  toJsonSchema,
   type CanonicalAddress,
   type Path,
 } from './validate';
@@ -201,11 +202,19 @@ export const DirectorConfigSchema = strictObject(
     services: Type.Array(Service),
   },
   {
-    $id: 'https://lvsd.invalid/director.schema.json',
     title: 'lvsd director configuration',
     description: 'lvsd director run -c FILE; validate with lvsd director check-config -c FILE',
   },
 );
+
+/**
+ * config/director.schema.json's text: the schema above as plain JSON Schema (draft-07), for editors
+ * (yaml-language-server: `# yaml-language-server: $schema=/usr/share/lvsd/director.schema.json`).
+ * scripts/gen-schema.js writes it; a unit test fails when the shipped file differs.
+ */
+export function directorJsonSchema(): string {
+  return JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...toJsonSchema(DirectorConfigSchema) }, null, 2) + '\n';
+}
 
 /** The file as written, after defaults (snake_case). */
 export type DirectorConfigFile = Static<typeof DirectorConfigSchema>;

@@ -56,7 +56,7 @@ export class SchemaValidator<T extends TSchema> {
       strict: true,
     });
     ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' }); // annotation, read below
-    this.check = ajv.compile(schema);
+    this.check = ajv.compile(toJsonSchema(schema));
   }
 
   /** True when `data` fits; defaults are applied to it in place either way. */
@@ -65,6 +65,27 @@ export class SchemaValidator<T extends TSchema> {
     for (const err of this.check.errors ?? []) report(err, problems);
     return false;
   }
+}
+
+/**
+ * The declaration as plain JSON Schema, what ajv checks and what editors get: a key with a default
+ * is not required (the default fills it in), so the TypeScript type can still say it is present.
+ */
+export function toJsonSchema(schema: TSchema): Record<string, unknown> {
+  const plain = JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    const props = o.properties as Record<string, { default?: unknown }> | undefined;
+    if (props && Array.isArray(o.required)) {
+      o.required = (o.required as string[]).filter((k) => props[k]?.default === undefined);
+      if ((o.required as string[]).length === 0) delete o.required;
+    }
+    Object.values(o).forEach(visit);
+  };
+  visit(plain);
+  return plain;
 }
 
 function report(err: ErrorObject, problems: Problems): void {
