@@ -139,7 +139,7 @@ test('refused with the exact message naming the place: address, port 0, weight, 
     [
       'd.yaml:2:14: services[0].address: "198.18.0.300" is not an IPv4 or IPv6 address',
       'd.yaml:3:11: services[0].port: 0 is out of range (1..65535)',
-      'd.yaml:4:16: services[0].scheduler: "fastest" is not one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh',
+      'd.yaml:4:16: services[0].scheduler: must be one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, got "fastest"',
       'd.yaml:5:5: services[0].colour: unknown key (known: name, protocol, address, port, fwmark, family, scheduler, scheduler_flags, persistence, one_packet, persistence_engine, forward, tunnel, checks, check_defaults, on_failure, quorum, sorry_server, all_down, slow_start, drain_deadline, maintenance, servers)',
       'd.yaml:8:17: services[0].servers[0].weight: 70000 is out of range (0..65535)',
     ],
