@@ -324,8 +324,8 @@ export function parseDirectorConfig(text: string, path: string, options: LoadOpt
     // Semantic checks still run on the parts that are well-formed, so every problem shows at once.
     try {
       normalise(data as DirectorConfigFile, problems, options);
-    } catch {
-      // a malformed part the schema already reported
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err; // else: a malformed part the schema already reported
     }
     throw new ConfigError(problems.list);
   }
