@@ -399,7 +399,7 @@ function normaliseGlobal(g: DirectorConfigFile['global'], problems: Problems, op
     syncDaemon = { state: s.state, interface: s.interface, syncId: s.sync_id, ...optional({ maxLen: s.max_len, group, port: s.port, ttl: s.ttl }) };
   }
   const status: GlobalConfig['status'] = {};
-  if (g.status.listen !== false && g.status.listen !== '') {
+  if (typeof g.status.listen === 'string' && g.status.listen !== '') {
     const listen = parseListen(g.status.listen, [...at, 'status', 'listen'], problems);
     if (listen) {
       status.listen = listen;

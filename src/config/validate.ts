@@ -138,7 +138,7 @@ function report(err: ErrorObject, problems: Problems): void {
     case 'oneOf':
       return problems.add(path, custom ?? 'does not match any allowed form');
     default:
-      return problems.add(path, custom ?? err.message ?? `fails ${err.keyword}`);
+      return problems.add(path, custom ? `${custom}, got ${describeValue(err.data)}` : (err.message ?? `fails ${err.keyword}`));
   }
 }
 

@@ -237,6 +237,22 @@ test('refused: an invalid cron expression, a persistence netmask of the wrong fa
   ]);
 });
 
+test('check-config lists every problem without throwing; a good file is ok', () => {
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'global:\n  status: { listen: true }\n  timeouts: { tcp: 1.5 }\nservices:\n  - { address: 198.18.0.10, port: 80, servers: [], one_packet: true }\n');
+  assert.deepEqual(checkConfig(bad), {
+    ok: false,
+    errors: [
+      `${bad}:2:21: global.status.listen: must be ADDRESS:PORT ([IPv6]:PORT), "" or false, got true`,
+      `${bad}:3:20: global.timeouts.tcp: 1.5 must be a whole number of seconds (IPVS counts in seconds)`,
+      `${bad}:5:64: services[0].one_packet: is for UDP services (protocol is tcp)`,
+    ],
+  });
+  const good = join(dir, 'good.yaml');
+  writeFileSync(good, 'services:\n  - { protocol: udp, address: 198.18.0.53, port: 53, one_packet: true, servers: [{ address: 198.18.0.54 }] }\n');
+  assert.deepEqual(checkConfig(good), { ok: true, errors: [] });
+});
+
 test('YAML syntax errors and an unreadable file are refused with their place', () => {
   assert.match(refusal('services: [\n')[0], /^d\.yaml:\d+:\d+: /);
   assert.deepEqual(checkConfig(join(dir, 'nope.yaml')), { ok: false, errors: [`${join(dir, 'nope.yaml')}: cannot read: no such file`] });
