@@ -9,6 +9,7 @@ import { ConfigError } from '../errors';
 import {
   Check,
   Duration,
+  defined,
   Port,
   StringEnum,
   TIMING_FIELDS,
@@ -300,6 +301,8 @@ export interface DirectorConfig {
   services: ServiceConfig[];
 }
 
+// Compiled once (tens of ms): a reload must not pay for it. ajv keeps the last call's errors on
+// the function, read synchronously right after the call, so nothing carries between loads.
 const validator = new SchemaValidator(DirectorConfigSchema);
 
 /** Reads and validates a director config; throws ConfigError listing every problem. */
@@ -323,13 +326,13 @@ export function parseDirectorConfig(text: string, path: string, options: LoadOpt
   if (!validator.validate(data, problems)) {
     // Semantic checks still run on the parts that are well-formed, so every problem shows at once.
     try {
-      normalise(data as DirectorConfigFile, problems, options);
+      normalise(data as DirectorConfigFile, problems, options, true);
     } catch (err) {
       if (!(err instanceof TypeError)) throw err; // else: a malformed part the schema already reported
     }
     throw new ConfigError(problems.list);
   }
-  const config = normalise(data, problems, options);
+  const config = normalise(data, problems, options, false);
   problems.throwIfAny();
   return deepFreeze({ path, ...config });
 }
@@ -352,7 +355,8 @@ export function checksOf(service: ServiceConfig, server: ServerConfig): CheckPla
 
 // ---- normalisation and the checks a schema cannot express ----
 
-function normalise(file: DirectorConfigFile, problems: Problems, options: LoadOptions): Omit<DirectorConfig, 'path'> {
+/** `malformed`: the schema found problems, so a part may not have its shape; skip such parts. */
+function normalise(file: DirectorConfigFile, problems: Problems, options: LoadOptions, malformed: boolean): Omit<DirectorConfig, 'path'> {
   const global = normaliseGlobal(file.global, problems, options);
   const checkDefaults: WatchOptions = { ...DEFAULT_WATCH_OPTIONS, ...timingOf(file.check_defaults, ['check_defaults'], problems) };
   const services: ServiceConfig[] = [];
@@ -372,7 +376,7 @@ function normalise(file: DirectorConfigFile, problems: Problems, options: LoadOp
       else names.set(service.name, i);
       services.push(service);
     } catch (err) {
-      if (!(err instanceof TypeError)) throw err; // malformed data the schema reported
+      if (!malformed || !(err instanceof TypeError)) throw err; // else: a part the schema reported
     }
   });
   return { global, checkDefaults, services };
@@ -396,7 +400,7 @@ function normaliseGlobal(g: DirectorConfigFile['global'], problems: Problems, op
       if (addr && !isMulticast(addr)) problems.add([...at, 'sync_daemon', 'group'], `${addr.address} is not a multicast address`);
       group = addr?.address;
     }
-    syncDaemon = { state: s.state, interface: s.interface, syncId: s.sync_id, ...optional({ maxLen: s.max_len, group, port: s.port, ttl: s.ttl }) };
+    syncDaemon = { state: s.state, interface: s.interface, syncId: s.sync_id, ...defined({ maxLen: s.max_len, group, port: s.port, ttl: s.ttl }) };
   }
   const status: GlobalConfig['status'] = {};
   if (typeof g.status.listen === 'string' && g.status.listen !== '') {
@@ -417,7 +421,7 @@ function normaliseGlobal(g: DirectorConfigFile['global'], problems: Problems, op
   return {
     logLevel: g.log_level,
     timeouts,
-    ...optional({ syncDaemon }),
+    ...defined({ syncDaemon }),
     status,
     control: { socket: g.control.socket, mode: parseInt(g.control.mode, 8) },
     stateFile: g.state_file,
@@ -531,13 +535,13 @@ function normaliseService(s: ServiceFile, at: Path, globalTiming: WatchOptions, 
     key,
     scheduler: s.scheduler,
     schedulerFlags: s.scheduler_flags,
-    ...optional({ persistence, persistenceEngine: s.persistence_engine }),
+    ...defined({ persistence, persistenceEngine: s.persistence_engine }),
     onePacket: s.one_packet,
     forward,
     checks,
     checkDefaults: timing,
     onFailure: s.on_failure,
-    ...optional({ quorum: s.quorum && { weight: s.quorum.weight, hysteresis: s.quorum.hysteresis }, sorryServer }),
+    ...defined({ quorum: s.quorum && { weight: s.quorum.weight, hysteresis: s.quorum.hysteresis }, sorryServer }),
     allDown: s.all_down,
     slowStartMs,
     drainDeadlineMs,
@@ -569,7 +573,7 @@ function normaliseServer(r: ServerFile, at: Path, ctx: ServerContext, problems: 
     const tunnelAt = r.tunnel ? [...at, 'tunnel'] : ctx.tunnel ? ctx.tunnelPath : at;
     if (t.type === 'gue' && t.port === undefined) problems.add(tunnelAt, 'a gue tunnel needs a port');
     if (t.type !== 'gue' && t.port !== undefined) problems.add([...tunnelAt, 'port'], `only gue tunnels have a port (type is ${t.type})`);
-    tunnel = { type: t.type, checksum: t.checksum, ...optional({ port: t.port }) };
+    tunnel = { type: t.type, checksum: t.checksum, ...defined({ port: t.port }) };
   }
   const thresholds = { upper: r.thresholds?.upper ?? 0, lower: r.thresholds?.lower ?? 0 };
   if (thresholds.upper !== 0 && thresholds.lower > thresholds.upper) problems.add([...at, 'thresholds', 'lower'], `${thresholds.lower} is above upper ${thresholds.upper}`);
@@ -583,9 +587,9 @@ function normaliseServer(r: ServerFile, at: Path, ctx: ServerContext, problems: 
     port,
     weight: r.weight,
     forward,
-    ...optional({ tunnel }),
+    ...defined({ tunnel }),
     thresholds,
-    ...optional({ checks }),
+    ...defined({ checks }),
   };
 }
 
@@ -672,11 +676,4 @@ function positiveMs(value: string | number, at: Path, problems: Problems): numbe
     return undefined;
   }
   return ms;
-}
-
-/** Keeps only the fields that are set (no `key: undefined` in the frozen config). */
-function optional<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
