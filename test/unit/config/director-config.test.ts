@@ -127,6 +127,47 @@ test('a MySQL check carries the password source, never the password; describe na
   assert.ok(!JSON.stringify(config).includes('hunter2'));
 });
 
+test('exec checks (dynamic weight, env, kill grace) and MySQL TLS / credential sources reach the CheckSpec', () => {
+  const text = service(
+    '',
+    `      - address: 198.18.0.21
+        checks:
+          - type: exec
+            path: /usr/local/bin/check-db
+            args: [--fast]
+            env: { MODE: ro }
+            dynamic_weight: true
+            user: nobody
+            kill_grace: 500ms
+            port: 9200
+          - type: mysql
+            user: lvs_check
+            password_credential: mysql-check
+            role: galera
+            accept_donor: true
+            tls: { servername: db.example.test }
+          - { type: mysql, user: lvs_check, password_env: LVS_CHECK_PW, tls: true }
+`,
+  );
+  const config = parseDirectorConfig(text, 'd.yaml');
+  const [svc] = config.services;
+  const [exec, galera, plain] = checksOf(svc, svc.servers[0]);
+  assert.deepEqual(exec.spec, {
+    kind: 'exec',
+    options: { host: '198.18.0.21', port: 9200, path: '/usr/local/bin/check-db', args: ['--fast'], env: { MODE: 'ro' }, dynamicWeight: true, user: 'nobody', killGraceMs: 500 },
+  });
+  assert.equal(exec.describe, 'exec /usr/local/bin/check-db 198.18.0.21:9200');
+  assert.deepEqual(galera.spec, {
+    kind: 'mysql',
+    options: { host: '198.18.0.21', port: 3306, user: 'lvs_check', password: { credential: 'mysql-check' }, role: 'galera', acceptDonor: true, tls: { servername: 'db.example.test' } },
+  });
+  assert.deepEqual(plain.spec.kind === 'mysql' && [plain.spec.options.password, plain.spec.options.tls], [{ env: 'LVS_CHECK_PW' }, {}]);
+  assert.deepEqual(refusal(service('', '      - address: 198.18.0.21\n        checks: [{ type: mysql, user: u, password_env: A, password_file: /x, max_lag: 3 }]\n')), [
+    'd.yaml:6:56: services[0].servers[0].checks[0].password_env: give one of password_file, password_env, not several',
+    'd.yaml:6:87: services[0].servers[0].checks[0].max_lag: only meaningful with role: replica (role is any)',
+  ]);
+});
+
 function loadDirectorConfigFromText(text: string) {
   const path = join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(path, text);
