@@ -1,7 +1,7 @@
 // IpvsClient over generic netlink. One socket for requests (batched by the socket layer) and a
 // small pool for destination dumps, because the kernel runs one dump per socket at a time.
-import { GenlSocket, genlMessage, parseGenl } from '../netlink/genl';
-import { Decoded, decode, decodeView, encode } from '../netlink/schema';
+import { GenlSocket, genlAttrsStart, genlMessage, parseGenl } from '../netlink/genl';
+import { Decoded, decode, decodeFrom, decodeView, encode } from '../netlink/schema';
 import { RequestOptions, SocketOptions } from '../netlink/socket';
 import { dumpEach } from '../netlink/dumps';
 import { Message, NETLINK_GENERIC, Writer, parseMessages } from '../netlink/wire';
@@ -187,7 +187,7 @@ const cmdAttrsNoStats32 = decodeView(cmdAttrs, {
 
 /** A service or destination reply's attributes; the 32-bit counters only where no 64-bit ones came (exported for tests). */
 export function countedAttrsOf(m: Message): CmdAttrs {
-  const a = decode(cmdAttrsNoStats32, parseGenl(m).attrs);
+  const a = decodeFrom(cmdAttrsNoStats32, m.payload, genlAttrsStart(m));
   const counted = a.service ?? a.dest;
   return counted && !counted.stats64 ? attrsOf(m) : a;
 }
