@@ -80,8 +80,11 @@ function scratchAddrBytes(family: Family, text: string, what: string): Buffer {
   return scratchAddr;
 }
 
+/** The address in the first 4 (IPv4) or 16 bytes of b (a union nf_inet_addr). */
 export function addrText(family: Family, b: Buffer): string {
-  return family === 'inet' ? formatIPv4(b.subarray(0, 4)) : formatIPv6(b.subarray(0, 16));
+  if (b.length < (family === 'inet' ? 4 : 16)) throw new MalformedMessageError(`${b.length}-byte address for ${family}`);
+  // no view of the first bytes: the formatters read only those
+  return family === 'inet' ? formatIPv4(b) : formatIPv6(b);
 }
 
 // IPVS_SVC_ATTR_NETMASK is a __be32: a network-order mask for IPv4, a prefix length in host order for IPv6.

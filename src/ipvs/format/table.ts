@@ -155,7 +155,10 @@ export function orderServices<E extends TableSummaryEntry>(entries: readonly E[]
 
 /** `ipvsadm -L [-n] [--stats|...]`: header, title, every service, as the bytes to print. */
 export function writeTable(info: IpvsInfo, entries: readonly TableSummaryEntry[], fmt: ListFormat): Buffer {
-  const out = new LineSink(256 + entries.length * 64);
+  let lines = entries.length;
+  for (const e of entries) lines += e.realServers.length;
+  // room for every line of the widest listing (--stats: 78 bytes a line): no growing
+  const out = new LineSink(1024 + lines * 80);
   out.text(formatHeader(info) + formatTitle(fmt.mode));
   for (const e of orderServices(entries, fmt.sort)) writeServiceEntry(out, e, fmt);
   return out.result();
