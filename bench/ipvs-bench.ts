@@ -75,11 +75,12 @@ interface Timing {
 }
 
 /** Runs a command under /usr/bin/time; wall clock from here, CPU from time(1). */
-function timeCmd(cmd: string, args: string[], stdinFile?: string): Timing {
+function timeCmd(cmd: string, args: string[], stdinFile?: string, env?: NodeJS.ProcessEnv): Timing {
   const t = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', 'TIME %U %S', cmd, ...args], {
     input: stdinFile ? readFileSync(stdinFile) : undefined,
     stdio: ['pipe', 'ignore', 'pipe'],
+    env: env && { ...process.env, ...env },
     timeout: 900_000,
     encoding: 'utf8',
   });
@@ -131,6 +132,8 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
       // the counters: one destination dump per service (no /proc/net/ip_vs shortcut)
       add('ipvsadm -Ln --stats', timeCmd('ipvsadm', ['-Ln', '--stats']));
       add('lvsd ipvs list -n --stats', timeCmd(LVSD, ['ipvs', 'list', '-n', '--stats']));
+      // the destination dumps on the client's own sockets: does native/netlink_dumps.c pay?
+      add('lvsd ipvs list -n --stats, LVSD_NATIVE=0', timeCmd(LVSD, ['ipvs', 'list', '-n', '--stats'], undefined, { LVSD_NATIVE: '0' }));
       let n = 0;
       add('IpvsClient.listTable (in process)', await timeHere(async () => {
         const c = await openIpvs();
@@ -226,6 +229,7 @@ async function main(): Promise<void> {
     ['IpvsClient.listTable (in process)', 'ipvsadm -Ln', ''],
     ['ipvsadm -Ln --stats', 'ipvsadm -Ln --stats', ''],
     ['lvsd ipvs list -n --stats', 'ipvsadm -Ln --stats', ''],
+    ['lvsd ipvs list -n --stats, LVSD_NATIVE=0', 'ipvsadm -Ln --stats', ''],
     ['ipvsadm -l --timeout', 'ipvsadm -l --timeout', ''],
     ['node -e 0', 'node -e 0', ''],
     [SH_NODE, 'node -e 0', ''],
