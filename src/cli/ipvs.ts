@@ -131,7 +131,7 @@ async function listDaemons(o: Opts): Promise<void> {
 
 async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void> {
   const sort = !o.nosort;
-  const { formatOneService, formatTable, listModeOf } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
+  const { listModeOf, writeOneService, writeTable } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
   const mode = listModeOf(o as Record<(typeof LIST_VIEW_FLAGS)[number], boolean | undefined>);
   const { info, entries } = await withClient(async (c) => {
     if (service) return { info: undefined, entries: [await c.listService(service)] };
@@ -143,7 +143,7 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
     return writeOut(toJsonText(info ? tableJson(info, entries, sort) : oneServiceJson(entries[0], sort)));
   }
   const fmt = { mode, exact: Boolean(o.exact), sort, namer: await namerFor(Boolean(o.numeric), () => tableAddresses(entries)) };
-  writeOut(info ? formatTable(info, entries, fmt) : formatOneService(entries[0], fmt));
+  writeOut(info ? writeTable(info, entries, fmt) : writeOneService(entries[0], fmt));
 }
 
 async function list(o: Opts): Promise<void> {

@@ -2,8 +2,8 @@
 // change reaches the kernel), plus the two reads a listing needs in its own shape. One socket
 // for requests (batched by the socket layer) and a small pool for destination dumps, because
 // the kernel runs one dump per socket at a time.
-import { GenlSocket, genlMessage, parseGenl } from '../netlink/genl';
-import { Decoded, decode, decodeView } from '../netlink/schema';
+import { GenlSocket, genlAttrsStart, genlMessage, parseGenl } from '../netlink/genl';
+import { Decoded, decode, decodeFrom, decodeView } from '../netlink/schema';
 import { RequestOptions, SocketOptions } from '../netlink/socket';
 import { dumpEach } from '../netlink/dumps';
 import { Message, NETLINK_GENERIC, parseMessages } from '../netlink/wire';
@@ -68,7 +68,7 @@ const cmdAttrsNoStats32 = decodeView(cmdAttrs, {
 
 /** A service or destination reply's attributes; the 32-bit counters only where no 64-bit ones came (exported for tests). */
 export function countedAttrsOf(m: Message): CmdAttrs {
-  const a = decode(cmdAttrsNoStats32, parseGenl(m).attrs);
+  const a = decodeFrom(cmdAttrsNoStats32, m.payload, genlAttrsStart(m));
   const counted = a.service ?? a.dest;
   return counted && !counted.stats64 ? attrsOf(m) : a;
 }

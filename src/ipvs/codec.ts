@@ -73,7 +73,9 @@ export function addrBytes(family: Family, text: string, what: string): Buffer {
 }
 
 export function addrText(family: Family, b: Buffer): string {
-  return family === 'inet' ? formatIPv4(b.subarray(0, 4)) : formatIPv6(b.subarray(0, 16));
+  if (b.length < (family === 'inet' ? 4 : 16)) throw new MalformedMessageError(`${b.length}-byte address for ${family}`);
+  // no view of the first bytes: the formatters read only those
+  return family === 'inet' ? formatIPv4(b) : formatIPv6(b);
 }
 
 // IPVS_SVC_ATTR_NETMASK is a __be32: a network-order mask for IPv4, a prefix length in host order for IPv6.
@@ -292,9 +294,25 @@ export function serviceKeyRequest(familyId: number, cmd: number, key: ServiceKey
 
 const ZERO_STATS: Stats = { conns: 0n, inPackets: 0n, outPackets: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
 
-type AnyStats = Decoded<typeof statsAttrs> | Decoded<typeof stats64Attrs>;
-function statsOf(s64: AnyStats | undefined, s32: AnyStats | undefined): Stats {
-  const s = s64 ?? s32;
+type Stats32 = Decoded<typeof statsAttrs>;
+type Stats64 = Decoded<typeof stats64Attrs>;
+function statsOf(s64: Stats64 | undefined, s32: Stats32 | undefined): Stats {
+  if (s64) {
+    // the common case, a listing's every entry: the decoded values as they are
+    return {
+      conns: s64.conns ?? 0n,
+      inPackets: s64.inPkts ?? 0n,
+      outPackets: s64.outPkts ?? 0n,
+      inBytes: s64.inBytes ?? 0n,
+      outBytes: s64.outBytes ?? 0n,
+      cps: s64.cps ?? 0n,
+      inPps: s64.inPps ?? 0n,
+      outPps: s64.outPps ?? 0n,
+      inBps: s64.inBps ?? 0n,
+      outBps: s64.outBps ?? 0n,
+    };
+  }
+  const s = s32;
   if (!s) return { ...ZERO_STATS };
   const n = (v: number | bigint | undefined) => BigInt(v ?? 0);
   return {

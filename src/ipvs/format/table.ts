@@ -142,26 +142,84 @@ function realServerLine(svc: VirtualService, rs: RealServerSummary, fmt: ListFor
   }
 }
 
-/** One service line followed by its real servers (sorted unless fmt.sort is false). */
-export function formatServiceEntry(entry: TableSummaryEntry, fmt: ListFormat): string {
+/** One service line followed by its real servers (sorted unless fmt.sort is false), into out. */
+function writeServiceEntry(out: LineSink, entry: TableSummaryEntry, fmt: ListFormat): void {
   const servers = fmt.sort ? sortRealServers(entry.realServers) : entry.realServers;
-  let out = serviceLine(entry.service, fmt) + '\n';
-  for (const rs of servers) out += realServerLine(entry.service, rs, fmt) + '\n';
-  return out;
+  out.line(serviceLine(entry.service, fmt));
+  for (const rs of servers) out.line(realServerLine(entry.service, rs, fmt));
 }
 
 export function orderServices<E extends TableSummaryEntry>(entries: readonly E[], sort: boolean): readonly E[] {
   return sort ? sortServices(entries, (e) => e.service.key) : entries;
 }
 
-/** `ipvsadm -L [-n] [--stats|...]`: header, title, every service. */
-export function formatTable(info: IpvsInfo, entries: readonly TableSummaryEntry[], fmt: ListFormat): string {
-  const parts = [formatHeader(info), formatTitle(fmt.mode)];
-  for (const e of orderServices(entries, fmt.sort)) parts.push(formatServiceEntry(e, fmt));
-  return parts.join('');
+/** `ipvsadm -L [-n] [--stats|...]`: header, title, every service, as the bytes to print. */
+export function writeTable(info: IpvsInfo, entries: readonly TableSummaryEntry[], fmt: ListFormat): Buffer {
+  let lines = entries.length;
+  for (const e of entries) lines += e.realServers.length;
+  // room for every line of the widest listing (--stats: 78 bytes a line): no growing
+  const out = new LineSink(1024 + lines * 80);
+  out.text(formatHeader(info) + formatTitle(fmt.mode));
+  for (const e of orderServices(entries, fmt.sort)) writeServiceEntry(out, e, fmt);
+  return out.result();
 }
 
-/** `ipvsadm -L -t ADDR:PORT`: title and that one service, no version header. */
+/** `ipvsadm -L -t ADDR:PORT`: title and that one service, no version header, as bytes. */
+export function writeOneService(entry: TableSummaryEntry, fmt: ListFormat): Buffer {
+  const out = new LineSink(1024);
+  out.text(formatTitle(fmt.mode));
+  writeServiceEntry(out, entry, fmt);
+  return out.result();
+}
+
+/** writeTable as text. */
+export function formatTable(info: IpvsInfo, entries: readonly TableSummaryEntry[], fmt: ListFormat): string {
+  return writeTable(info, entries, fmt).toString('utf8');
+}
+
+/** writeOneService as text. */
 export function formatOneService(entry: TableSummaryEntry, fmt: ListFormat): string {
-  return formatTitle(fmt.mode) + formatServiceEntry(entry, fmt);
+  return writeOneService(entry, fmt).toString('utf8');
+}
+
+/**
+ * Lines written as bytes into one growing buffer as they are made: 50,000 lines kept as strings
+ * until a join cost more in allocation and garbage collection than writing them.
+ */
+class LineSink {
+  private buf: Buffer;
+  private length = 0;
+
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  /** Text; ASCII byte by byte, anything else as UTF-8. */
+  text(s: string): void {
+    if (this.length + s.length * 3 > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + s.length * 3));
+      this.buf.copy(next, 0, 0, this.length);
+      this.buf = next;
+    }
+    const b = this.buf;
+    let p = this.length;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.length = p + b.write(s.slice(i), p, 'utf8');
+        return;
+      }
+      b[p++] = c;
+    }
+    this.length = p;
+  }
+
+  line(s: string): void {
+    this.text(s);
+    this.text('\n');
+  }
+
+  result(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
 }
