@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
+import { runtimeCopy } from './runtime-copy';
 
 /** Repository root (this file runs as dist/test/support/netns.js). */
 export const REPO = resolve(__dirname, '../../..');
@@ -68,9 +69,10 @@ export class Netns {
     return this.run(LVSD, ['realserver', ...args]);
   }
 
-  /** `lvsd realserver ...` as nobody with no capabilities at all. */
+  /** `lvsd realserver ...` as nobody with no capabilities at all (from a copy nobody can read). */
   lvsdUnprivileged(args: string[]): RunResult {
-    return this.run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', LVSD, 'realserver', ...args]);
+    const lvsd = join(runtimeCopy(), 'bin/lvsd');
+    return this.run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', lvsd, 'realserver', ...args]);
   }
 
   /** Addresses on a device, as `ip -j addr show dev DEV` reports them. */

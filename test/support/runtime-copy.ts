@@ -1,0 +1,54 @@
+// What `lvsd` needs at run time, copied where any user can read it, for tests that run commands as
+// nobody: a checkout under a directory of mode 0700 (as `mktemp -d` makes) cannot be traversed by
+// nobody, and node would fail with "Cannot find module". Made once per process, removed at exit.
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Repository root (this file runs as dist/test/support/runtime-copy.js). */
+const REPO = resolve(__dirname, '../../..');
+
+let copy: string | undefined;
+process.on('exit', () => {
+  if (copy) rmSync(copy, { recursive: true, force: true });
+});
+
+/**
+ * A directory laid out like the repository (bin/, dist/ without the tests, package.json and the
+ * production packages of node_modules), every directory 0755 and every file readable by all.
+ */
+export function runtimeCopy(): string {
+  if (copy) return copy;
+  const root = mkdtempSync(join(tmpdir(), 'lvsd-runtime-'));
+  copy = root;
+  // verbatim: bin/lvsd is a relative link into dist/, which must point into the copy
+  const opts = { recursive: true, verbatimSymlinks: true, preserveTimestamps: true };
+  cpSync(join(REPO, 'package.json'), join(root, 'package.json'), opts);
+  cpSync(join(REPO, 'bin'), join(root, 'bin'), opts);
+  // dist/ as built, with its build info (the launcher compares the snapshot's age with it)
+  cpSync(join(REPO, 'dist'), join(root, 'dist'), {
+    ...opts,
+    filter: (src) => !['test', 'bench'].some((d) => src === join(REPO, 'dist', d)),
+  });
+  // the packages `npm ci --omit=dev` would install, as npm's own lock of node_modules lists them
+  const lock = JSON.parse(readFileSync(join(REPO, 'node_modules/.package-lock.json'), 'utf8')) as {
+    packages: Record<string, { dev?: boolean }>;
+  };
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    if (entry.dev || !path.startsWith('node_modules/') || !existsSync(join(REPO, path))) continue;
+    cpSync(join(REPO, path), join(root, path), opts);
+  }
+  readableByAll(root);
+  return root;
+}
+
+/** Directories 0755, files readable by all (and executable by all when their owner may run them). */
+function readableByAll(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isSymbolicLink()) continue;
+    if (entry.isDirectory()) readableByAll(path);
+    else chmodSync(path, statSync(path).mode & 0o100 ? 0o755 : 0o644);
+  }
+}
