@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
-import { runtimeCopy } from './runtime-copy';
+import { repoForNobody } from './runtime-copy';
 
 /** Repository root (this file runs as dist/test/support/netns.js). */
 export const REPO = resolve(__dirname, '../../..');
@@ -74,7 +74,7 @@ export class Netns {
 
   /** `lvsd realserver ...` as nobody with no capabilities at all (from a copy nobody can read). */
   lvsdUnprivileged(args: string[]): RunResult {
-    const lvsd = join(runtimeCopy(), 'bin/lvsd');
+    const lvsd = join(repoForNobody(), 'bin/lvsd');
     return this.run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', lvsd, 'realserver', ...args]);
   }
 

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, netns } from '../../support/netns';
-import { runtimeCopy } from '../../support/runtime-copy';
+import { repoForNobody } from '../../support/runtime-copy';
 
 
 for (const who of ['root', 'nobody'] as const) {
@@ -16,7 +16,7 @@ for (const who of ['root', 'nobody'] as const) {
     const user = who === 'nobody' ? ['--reuid=65534', '--regid=65534', '--clear-groups'] : [];
     const caps = ['--inh-caps=-all,+net_admin', '--ambient-caps=-all,+net_admin', '--bounding-set=-all,+net_admin'];
     // nobody runs a copy it can read wherever the checkout sits (e.g. under a 0700 directory)
-    const bin = join(who === 'nobody' ? runtimeCopy() : REPO, 'bin/lvsd');
+    const bin = join(who === 'nobody' ? repoForNobody() : REPO, 'bin/lvsd');
     const lvsd = (args: string[]) => ns.run('setpriv', [...user, ...caps, bin, 'realserver', ...args]);
 
     const probe = ns.run('setpriv', [...user, ...caps, 'grep', '^CapEff', '/proc/self/status']);
