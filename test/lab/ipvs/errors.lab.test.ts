@@ -9,6 +9,7 @@ import { openIpvs, NetlinkIpvsClient } from '../../../src/ipvs/client';
 import { applyOne } from '../../../src/ipvs/helpers';
 import type { IpvsOp, RealServer, VirtualService } from '../../../src/ipvs/types';
 import { setUpNamespace } from '../../support/ipvs-lab';
+import { repoForNobody } from '../../support/runtime-copy';
 
 let client: NetlinkIpvsClient;
 before(async () => {
@@ -136,8 +137,9 @@ test('EINVAL on starting a sync daemon while a mixed-family tunnel real server e
 });
 
 test('EPERM without CAP_NET_ADMIN: permission denied in words', () => {
-  // a child that is not root: its netlink requests are refused by GENL_ADMIN_PERM
-  const script = `require(${JSON.stringify(join(__dirname, '..', '..', '..', 'src', 'ipvs', 'client.js'))}).openIpvs()
+  // a child that is not root: its netlink requests are refused by GENL_ADMIN_PERM; it loads the
+  // client from a copy it can read wherever the checkout sits
+  const script = `require(${JSON.stringify(join(repoForNobody(), 'dist', 'src', 'ipvs', 'client.js'))}).openIpvs()
     .then(c => c.flush()).then(() => console.log('accepted'), e => console.log(JSON.stringify([e.constructor.name, e.message, e.errno])))`;
   const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8' });
   assert.deepEqual(JSON.parse(out), ['PermissionError', 'permission denied: needs CAP_NET_ADMIN', 1]);
