@@ -101,6 +101,8 @@ export interface DirectorStatus {
     lastOps: number;
     failuresTotal: number;
     lastError?: string;
+    /** ms from a health verdict to the kernel's answer to the write it caused: the last, and the most */
+    transitionToKernelMs?: { last: number; max: number };
   };
   services: ServiceView[];
 }

@@ -107,8 +107,12 @@ test('a failing check sets weight 0 within interval × fall + timeout; rise rest
   const down = await until('weight 0', () => /198\.18\.1\.22:3306 -g -w 0/.test(saved()), 30_000);
   console.log(`# detection: weight 0 ${down} ms after the listener closed (interval 500 ms × fall 2 + timeout 1 s = 2 s; lab is emulated)`);
   assert.match(saved(), /198\.18\.1\.21:3306 -g -w 5/, 'the other server keeps its weight');
-  const st = lab.status().services[0].servers.find((s) => s.address === '198.18.1.22')!;
+  const status = lab.status() as ReturnType<DirectorLab['status']> & { reconcile: { transitionToKernelMs?: { last: number; max: number } } };
+  const st = status.services[0].servers.find((s) => s.address === '198.18.1.22')!;
   assert.equal(st.state, 'down');
+  const latency = status.reconcile.transitionToKernelMs!;
+  console.log(`# verdict to kernel: ${latency.last} ms (most so far ${latency.max} ms; emulated lab)`);
+  assert.ok(latency.last > 0, 'the transition was measured');
   listeners.set(7022, await listener('127.0.0.1', 7022));
   const up = await until('weight back', () => /198\.18\.1\.22:3306 -g -w 1/.test(saved()), 30_000);
   console.log(`# recovery: weight back ${up} ms after the listener reopened (rise 1)`);
