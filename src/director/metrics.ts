@@ -6,15 +6,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { CheckView, DirectorControl, DirectorStatus, ServerView, ServiceView } from './api';
 
-/**
- * Reload counts since start. Not in the DirectorStatus contract yet: read when the status carries
- * it, so lvsd_config_reloads_total appears once the daemon reports them.
- */
-interface ReloadCounts {
-  reloads?: { ok: number; failed: number };
-}
-
-type Status = DirectorStatus & ReloadCounts;
+type Status = DirectorStatus;
 
 /** A slice of the services of one scrape, with their label text made once. */
 interface Slice {
@@ -108,7 +100,6 @@ const FAMILIES: Family[] = [
     per: 'director',
     help: 'Config reloads since start, by result (ok, failed).',
     fill: (x, put) => {
-      if (!x.st.reloads) return;
       put('result="ok"', x.st.reloads.ok);
       put('result="failed"', x.st.reloads.failed);
     },
