@@ -175,6 +175,18 @@ test('SIGKILL leaves the table; a restart adopts it with zero writes', async () 
   assert.equal(saved(), before);
 });
 
+test('plan prints what a start would apply now, and applies nothing', () => {
+  let r = lvsdRun(['director', 'plan', '-c', lab.config]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '# nothing to do: the kernel already matches the config\n');
+  const before = saved();
+  lab.write(config({ weight21: 8, udpServers: ['198.18.1.31'] }));
+  r = lvsdRun(['director', 'plan', '-c', lab.config]);
+  assert.equal(r.stdout, '-e -t 198.18.0.10:3306 -r 198.18.1.21:3306 -g -w 8\n');
+  assert.equal(saved(), before, 'nothing applied');
+  lab.write(config({ weight21: 5, udpServers: ['198.18.1.31'] }));
+});
+
 test('a second director on the same host is refused', async () => {
   const second = lvsdRun(['director', 'run', '-c', lab.config]);
   assert.notEqual(second.status, 0);
