@@ -506,7 +506,8 @@ export class Director implements DirectorControl {
     }
     const p = this.reconciler
       .pass(opts)
-      .then(() => {
+      .then((res) => {
+        if (res.ops.length) this.log.debug({ ops: res.ops.length, failed: res.failed.length, observed: res.observed }, 'pass applied');
         const now = performance.now();
         for (const at of carried) {
           this.transitionLatency.last = now - at;

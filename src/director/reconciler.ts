@@ -234,13 +234,13 @@ export class Reconciler {
 
   /** True while a removal drains (weight 0, connections left, deadline not passed). */
   private draining(key: string, servers: readonly RealServerEntry[], deadlineMs: number, now: number): boolean {
+    const conns = servers.reduce((n, e) => n + e.observed.activeConns + e.observed.inactiveConns, 0);
     let r = this.removals.get(key);
     if (!r) {
       r = { since: now, deadlineMs };
       this.removals.set(key, r);
-      this.opts.log?.info({ removal: key }, `draining ${key} before deleting it`);
+      this.opts.log?.info({ removal: key, conns }, `draining ${key} before deleting it (${conns} connections)`);
     }
-    const conns = servers.reduce((n, e) => n + e.observed.activeConns + e.observed.inactiveConns, 0);
     const done = conns === 0 || now - r.since >= r.deadlineMs;
     // a first sighting never deletes: keep it at weight 0 until a second read agrees
     return !(done && this.seenTwice(key));

@@ -44,7 +44,8 @@ export class DirectorLab {
     const p = this.proc;
     if (!p) return null;
     // the daemon's warnings and errors, so a failing run shows what the director said
-    for (const line of p.log) if (/"level":(40|50|60)|^lvsd:/.test(line)) console.log(`# director: ${line}`);
+    const all = process.env.LVSD_LAB_VERBOSE === '1';
+    for (const line of p.log) if (all || /"level":(40|50|60)|^lvsd:/.test(line)) console.log(`# director: ${line}`);
     p.child.kill(signal);
     const code = await p.exited;
     this.proc = undefined;

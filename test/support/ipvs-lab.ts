@@ -13,7 +13,7 @@ export interface Run {
 }
 
 export function run(cmd: string, args: readonly string[], input?: string): Run {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 60_000 });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 60_000, maxBuffer: 256 * 1024 * 1024 });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
