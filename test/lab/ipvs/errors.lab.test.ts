@@ -138,7 +138,7 @@ test('EINVAL on starting a sync daemon while a mixed-family tunnel real server e
 test('EPERM without CAP_NET_ADMIN: permission denied in words', () => {
   // a child that is not root: its netlink requests are refused by GENL_ADMIN_PERM
   const script = `require(${JSON.stringify(join(__dirname, '..', '..', '..', 'src', 'ipvs', 'client.js'))}).openIpvs()
-    .then(c => c.flush()).then(() => console.log('accepted'), e => console.log(JSON.stringify([e.constructor.name, e.message, e.errno])))`;
+    .then(c => c.apply([{ kind: 'flush' }])).then((r) => { if (r.failed.length) throw r.failed[0].error; }).then(() => console.log('accepted'), e => console.log(JSON.stringify([e.constructor.name, e.message, e.errno])))`;
   const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8' });
   assert.deepEqual(JSON.parse(out), ['PermissionError', 'permission denied: needs CAP_NET_ADMIN', 1]);
   assert.ok(new PermissionError('x', { errno: 1 }) instanceof Error && !(new PermissionError('x') instanceof IpvsError));
