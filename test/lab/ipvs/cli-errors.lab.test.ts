@@ -52,7 +52,7 @@ test('a bad restore line', () => {
 });
 
 test('bad flags name the flag', () => {
-  refused(['add-server', '-t', '198.18.0.10:80', '-r', '198.18.1.10', '-w', '70000'], /^lvsd: --weight: 70000 is out of range 0\.\.65535$/);
+  refused(['add-server', '-t', '198.18.0.10:80', '-r', '198.18.1.10', '-w', '70000'], /^lvsd: -w: 70000 is out of range 0\.\.65535$/);
   refused(['add-service', '-t', '198.18.0.10'], /^lvsd: port 0 is only allowed for a persistent service \(-p\)$/);
   refused(['timeout', 'set', '900', 'x', '300'], /^lvsd: TCPFIN: 'x' is not a number$/);
   refused(['daemon', 'start', 'primary'], /^lvsd: state: 'primary' is not master or backup$/);

@@ -199,7 +199,7 @@ test('an IPv6 multicast group for the sync daemon', async () => {
   await applyAll({ kind: 'stop-daemon', state: 'backup' });
 });
 
-test('apply maps each failure to its op, and stopOnError stops sending', async () => {
+test('apply maps each failure to its op and carries out the others', async () => {
   const ops = tableOps().slice(0, 12);
   const dup = [...ops, ops[0], ops[3], { kind: 'delete-service', service: { family: 'inet', fwmark: 999 } } as IpvsOp, ops[1]];
   const r = await client.apply(dup);

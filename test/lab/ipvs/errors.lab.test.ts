@@ -140,7 +140,7 @@ test('EPERM without CAP_NET_ADMIN: permission denied in words', () => {
   // a child that is not root: its netlink requests are refused by GENL_ADMIN_PERM; it loads the
   // client from a copy it can read wherever the checkout sits
   const script = `require(${JSON.stringify(join(repoForNobody(), 'dist', 'src', 'ipvs', 'client.js'))}).openIpvs()
-    .then(c => c.flush()).then(() => console.log('accepted'), e => console.log(JSON.stringify([e.constructor.name, e.message, e.errno])))`;
+    .then(c => c.apply([{ kind: 'flush' }])).then((r) => { if (r.failed.length) throw r.failed[0].error; }).then(() => console.log('accepted'), e => console.log(JSON.stringify([e.constructor.name, e.message, e.errno])))`;
   const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8' });
   assert.deepEqual(JSON.parse(out), ['PermissionError', 'permission denied: needs CAP_NET_ADMIN', 1]);
   assert.ok(new PermissionError('x', { errno: 1 }) instanceof Error && !(new PermissionError('x') instanceof IpvsError));
