@@ -180,8 +180,8 @@ function runOnce(c: Capture, m: Measure, check: boolean): Timing {
   return { wall, cpu: (used.user + used.system) / 1000 };
 }
 
-// The reference loop of ../shared/docs/kernel-lab.md (68 ms on this host when idle, 935 ms in the
-// lab), timed in a fresh process each round: how much slower than idle this machine is right now.
+// The reference loop of ../shared/docs/kernel-lab.md (68 ms on the host when idle, 935 ms in the
+// lab), timed in a fresh process each round: how much slower than that this machine is right now.
 const LOOP =
   'const c = process.cpuUsage(); const t = process.hrtime.bigint(); let s = 0; for (let i = 0; i < 1e8; i++) s += i; ' +
   'const u = process.cpuUsage(c); process.stdout.write(JSON.stringify({ wall: Number(process.hrtime.bigint() - t) / 1e6, cpu: (u.user + u.system) / 1000 }));';
@@ -218,7 +218,7 @@ function replay(path: string, runs: number, out?: string): void {
   const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
   const wall = (t: Timing[]) => median(t.map((x) => x.wall));
   const lines = [
-    `Replay on the host's CPU (${process.version}, ${execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim()}, ${new Date().toISOString()}): ${services} services x 4 real servers, the kernel's replies captured in the lab; restore: ipvsadm -Sn's ${c.ipvsadm.save.toString().split('\n').filter(Boolean).length} lines. Cold: median of ${runs} fresh processes, each timing its first run (modules loaded, code not yet optimised); warm: median of ${runs} runs in one process. /proc/loadavg before: ${loadBefore}; after: ${loadAfter}. The reference loop (for i < 1e8) took ${fmt(median(loop.map((x) => x.wall)))} wall, ${fmt(median(loop.map((x) => x.cpu)))} CPU (medians of ${runs}; ${LOOP_IDLE_MS} ms when this host is idle): this machine's CPU time ran ${slower.toFixed(1)}x idle, and the last column divides the cold CPU median by that (an estimate).`,
+    `Replay on the host's CPU (${process.version}, ${execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim()}, ${new Date().toISOString()}): ${services} services x 4 real servers, the kernel's replies captured in the lab; restore: ipvsadm -Sn's ${c.ipvsadm.save.toString().split('\n').filter(Boolean).length} lines. Cold: median of ${runs} fresh processes, each timing its first run (modules loaded, code not yet optimised); warm: median of ${runs} runs in one process. /proc/loadavg before: ${loadBefore}; after: ${loadAfter}. The reference loop (for i < 1e8) took ${fmt(median(loop.map((x) => x.wall)))} wall, ${fmt(median(loop.map((x) => x.cpu)))} CPU (medians of ${runs}; ${LOOP_IDLE_MS} ms on an idle host, kernel-lab.md): this machine's CPU time ran ${slower.toFixed(1)}x idle, and the last column divides the cold CPU median by that (an estimate).`,
     '',
     '| what | cold wall (median) | cold wall (min..max) | cold CPU (median) | warm wall (median) | cold CPU scaled to an idle host | goal |',
     '|---|---:|---:|---:|---:|---:|---|',

@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # npm run bench: every benchmark, each as a ratio against the reference tool measured in the same
 # run. Results land in bench/results/*.md. Run on a quiet machine: the lab is software-emulated.
-#   scripts/bench.sh [ipvs] [health-tcp] [health-mysql]     (default: all three)
+#   scripts/bench.sh [ipvs] [ipvs-replay] [health-tcp] [health-mysql]     (default: all four)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run build
 mkdir -p bench/results
 which=("$@")
-((${#which[@]})) || which=(ipvs health-tcp health-mysql)
+((${#which[@]})) || which=(ipvs ipvs-replay health-tcp health-mysql)
 for b in "${which[@]}"; do
   case "$b" in
     ipvs)  # lvsd ipvs restore/list vs ipvsadm -R/-Ln, 10,000 services x 4, one lab boot
       bash scripts/lab.sh --timeout 1800 --results bench/results -- bash -c \
         "node dist/bench/ipvs-bench.js --services ${SERVICES:-10000} --runs ${RUNS:-3} --out \"\$LVSD_LAB_RESULTS/ipvs.md\"" ;;
+    ipvs-replay)  # the JavaScript of list -n [--stats] and of restore's encoding on this host's CPU, from lab-captured replies
+      bash scripts/lab.sh --timeout 1800 --results .lab-cache/replay -- bash -c \
+        "node dist/bench/ipvs-replay.js --services ${SERVICES:-10000} --capture \"\$LVSD_LAB_RESULTS/ipvs-replies.bin\""
+      node dist/bench/ipvs-replay.js --replies .lab-cache/replay/ipvs-replies.bin --runs "${RUNS:-9}" --out bench/results/ipvs-replay.md ;;
     health-tcp)  # 5,000 TCP targets at 1 s: lvsd vs keepalived's checker, in the lab
       bash scripts/bench-health-tcp.sh ;;
     health-mysql)  # authenticated MySQL checks/s and CPU per check vs a MISC_CHECK-style client
       node dist/bench/health-mysql-bench.js --out bench/results/health-mysql.md ;;
-    *) echo "bench: unknown benchmark $b (ipvs, health-tcp, health-mysql)" >&2; exit 2 ;;
+    *) echo "bench: unknown benchmark $b (ipvs, ipvs-replay, health-tcp, health-mysql)" >&2; exit 2 ;;
   esac
 done

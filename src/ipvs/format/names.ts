@@ -6,8 +6,6 @@ import { canonicalAddress } from '../address';
 export interface Namer {
   /** "198.18.0.1:80", "[2001:db8::1]:80", or with names "www.example:http" */
   addrPort(family: Family, address: string, port: number, protocol: Protocol | undefined): string;
-  /** true: addrPort writes numbers only, so a listing may write them itself */
-  readonly numeric?: boolean;
 }
 
 function bracket(family: Family, host: string): string {
@@ -15,7 +13,6 @@ function bracket(family: Family, host: string): string {
 }
 
 export const numericNamer: Namer = {
-  numeric: true,
   addrPort(family, address, port) {
     // dotted-quad text that parses is already canonical (no leading zeros, each part <= 255)
     return family === 'inet' ? `${address}:${port}` : `[${canonicalAddress(family, address)}]:${port}`;
