@@ -204,6 +204,7 @@ rootOfBlob(root + '/dist/lvsd.blob'); // compiled now rather than on every start
 v8.startupSnapshot.setDeserializeMainFunction(() => {
   // First of all, tell bin/lvsd (native/launcher/lvsd.c) that node took the snapshot: until this
   // byte, a node that stops has run nothing of lvsd, and bin/lvsd runs the JavaScript instead.
+  // (A write that fails throws here, still before lvsd: that too ends in the JavaScript, once.)
   const started = process.env.LVSD_STARTED_FD;
   if (started !== undefined) {
     delete process.env.LVSD_STARTED_FD;
