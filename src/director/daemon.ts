@@ -25,6 +25,7 @@ import type {
 import { decideService, nextRampAt, type Override, type ServerRuntime, type ServiceDecision } from './desired';
 import type { CheckDef, ServerSpec, ServiceSpec } from './model';
 import { RecordingIpvs } from './plan';
+import { sameServiceSpec } from './spec';
 import { Reconciler, type DesiredService } from './reconciler';
 import { emptyState, readState, writeState, type DirectorState } from './state';
 
@@ -194,7 +195,11 @@ export class Director implements DirectorControl {
     this.config = next;
     this.loadedAt = new Date();
     const oldServers = this.servers;
+    const oldServices = this.services;
+    const oldDecisions = new Map(this.decisions);
     this.indexServices(next.services);
+    // services a pass must look at: changed in the config, or a server's health changed below
+    const touched = new Set<string>();
     // checks of unchanged servers keep running with their state; others start or stop
     for (const [key, rec] of this.servers) {
       const old = oldServers.get(key);
@@ -202,6 +207,13 @@ export class Director implements DirectorControl {
         rec.runtime = old.runtime;
         rec.lastTransitionAt = old.lastTransitionAt;
       }
+      if (rec.spec.checks.length === 0 && (old?.watches.length ?? 0) === 0) {
+        rec.watches = [];
+        if (rec.runtime.health !== 'up') touched.add(rec.serviceId);
+        rec.runtime.health = 'up';
+        continue;
+      }
+      const healthBefore = rec.runtime.health;
       const keep = new Map((old?.watches ?? []).map((w) => [w.key, w]));
       rec.watches = [];
       for (const def of rec.spec.checks) {
@@ -217,6 +229,7 @@ export class Director implements DirectorControl {
       }
       for (const w of keep.values()) this.stopWatch(w.watch);
       rec.runtime.health = this.healthOf(rec);
+      if (rec.runtime.health !== healthBefore) touched.add(rec.serviceId);
     }
     for (const [key, old] of oldServers) {
       if (!this.servers.has(key)) for (const w of old.watches) this.stopWatch(w.watch);
@@ -224,7 +237,17 @@ export class Director implements DirectorControl {
     for (const id of [...this.quorumLost.keys()]) if (!this.services.has(id)) this.quorumLost.delete(id);
     await this.applyGlobals(next.settings, previous.settings);
     this.scheduleCron();
-    await this.runPass({});
+    // With the same services, only the changed ones need a pass (10,000 services: the others'
+    // desired state cannot have moved). Any service added or removed: a full pass, as at start.
+    let ids: Set<string> | undefined;
+    if (oldServices.size === this.services.size && [...this.services.keys()].every((id) => oldServices.has(id))) {
+      ids = touched;
+      for (const [id, svc] of this.services) if (!sameServiceSpec(oldServices.get(id)!, svc)) ids.add(id);
+      for (const id of this.reconciler.errors.keys()) ids.add(id); // a refused service is tried again
+      // unchanged services keep their last decision (status, slow-start timers)
+      for (const [id, d] of oldDecisions) if (!ids.has(id)) this.decisions.set(id, d);
+    }
+    await this.runPass({ ids });
     const ops = this.reconciler.opsTotal - before;
     this.lastReload = { at: new Date().toISOString(), ok: true };
     this.reloads.ok++;
