@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # npm run bench:director: the director benchmark on this host (real CPU, FakeIpvs in place of the
 # kernel). Every block carries the load average and the CPU wait it was measured under; run it
-# when the machine is quiet. Writes ${OUT:-bench/results/director-host.md}.
+# when the machine is quiet. Writes the blocks to ${OUT:-/tmp/lvsd-bench-director.md}; the figures
+# kept (with what they mean) go into bench/results/director.md by hand.
 #   scripts/bench-director.sh [reload] [rss] [checks] [starve] [detect]    (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json
 ulimit -n 20000 2>/dev/null || true
-out=${OUT:-bench/results/director-host.md}
+out=${OUT:-/tmp/lvsd-bench-director.md}
 which=("$@")
 ((${#which[@]})) || which=(reload rss checks starve detect)
 {
