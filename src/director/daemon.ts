@@ -25,6 +25,7 @@ import type {
 import { decideService, nextRampAt, type Override, type ServerRuntime, type ServiceDecision } from './desired';
 import type { CheckDef, ServerSpec, ServiceSpec } from './model';
 import { RecordingIpvs } from './plan';
+import { sameServiceSpec } from './spec';
 import { Reconciler, type DesiredService } from './reconciler';
 import { emptyState, readState, writeState, type DirectorState } from './state';
 
@@ -196,30 +197,55 @@ export class Director implements DirectorControl {
     const previous = this.config;
     this.config = next;
     this.loadedAt = new Date();
-    const oldServers = this.servers;
-    this.indexServices(next.services);
-    // checks of unchanged servers keep running with their state; others start or stop
-    for (const [key, rec] of this.servers) {
-      const old = oldServers.get(key);
-      if (old) {
-        rec.runtime = old.runtime;
-        rec.lastTransitionAt = old.lastTransitionAt;
+    const oldServices = this.services;
+    // A service that asks for exactly what it asked before keeps its spec, records, checks and
+    // decision as they are: at 10,000 services, remaking them all costs more than the write.
+    // One with MySQL checks is always remade (a changed password file makes a new checker).
+    const kept = new Set<string>();
+    for (const svc of next.services) {
+      const old = oldServices.get(svc.id);
+      if (old && !hasMysqlCheck(svc) && sameServiceSpec(old, svc)) kept.add(svc.id);
+    }
+    this.services = new Map(next.services.map((s) => [s.id, kept.has(s.id) ? oldServices.get(s.id)! : s]));
+    // the other services' records are taken out, then made again from their new specs
+    const oldServers = new Map<string, ServerRecord>();
+    for (const [id, svc] of oldServices) {
+      if (kept.has(id)) continue;
+      for (const s of svc.servers) {
+        const key = `${id}/${s.id}`;
+        const rec = this.servers.get(key);
+        if (!rec) continue;
+        oldServers.set(key, rec);
+        this.servers.delete(key);
       }
-      const keep = new Map((old?.watches ?? []).map((w) => [w.key, w]));
-      rec.watches = [];
-      for (const def of rec.spec.checks) {
-        const k = watchKey(def);
-        const reuse = keep.get(k);
-        if (reuse) {
-          keep.delete(k);
-          rec.watches.push(reuse);
-          this.watchOwner.set(reuse.watch, rec);
-        } else {
-          rec.watches.push(this.newWatch(rec, def, k, old ? old.runtime.health === 'up' : false));
+      this.decisions.delete(id);
+    }
+    // services a pass must look at: changed or new
+    const touched = new Set<string>();
+    for (const svc of this.services.values()) {
+      if (kept.has(svc.id)) continue;
+      touched.add(svc.id);
+      for (const s of svc.servers) {
+        const key = `${svc.id}/${s.id}`;
+        const old = oldServers.get(key);
+        const rec: ServerRecord = { serviceId: svc.id, spec: s, runtime: old?.runtime ?? { health: s.checks.length ? 'down' : 'up' }, watches: [], lastTransitionAt: old?.lastTransitionAt };
+        this.servers.set(key, rec);
+        // checks of unchanged servers keep running with their state; others start or stop
+        const keep = new Map((old?.watches ?? []).map((w) => [w.key, w]));
+        for (const def of s.checks) {
+          const k = watchKey(def);
+          const reuse = keep.get(k);
+          if (reuse) {
+            keep.delete(k);
+            rec.watches.push(reuse);
+            this.watchOwner.set(reuse.watch, rec);
+          } else {
+            rec.watches.push(this.newWatch(rec, def, k, old ? old.runtime.health === 'up' : false));
+          }
         }
+        for (const w of keep.values()) this.stopWatch(w.watch);
+        rec.runtime.health = this.healthOf(rec);
       }
-      for (const w of keep.values()) this.stopWatch(w.watch);
-      rec.runtime.health = this.healthOf(rec);
     }
     for (const [key, old] of oldServers) {
       if (!this.servers.has(key)) for (const w of old.watches) this.stopWatch(w.watch);
@@ -227,7 +253,16 @@ export class Director implements DirectorControl {
     for (const id of [...this.quorumLost.keys()]) if (!this.services.has(id)) this.quorumLost.delete(id);
     await this.applyGlobals(next.settings, previous.settings);
     this.scheduleCron();
-    await this.runPass({});
+    // With the same services, only the changed ones need a pass (the others' desired state cannot
+    // have moved). A service added or removed: a full pass, as at start.
+    let ids: Set<string> | undefined;
+    if (oldServices.size === this.services.size && [...this.services.keys()].every((id) => oldServices.has(id))) {
+      ids = touched;
+      for (const id of this.reconciler.errors.keys()) ids.add(id); // a refused service is tried again
+    } else {
+      this.decisions.clear();
+    }
+    await this.runPass({ ids });
     const ops = this.reconciler.opsTotal - before;
     this.lastReload = { at: new Date().toISOString(), ok: true };
     this.reloads.ok++;
@@ -631,6 +666,10 @@ function watchKey(def: CheckDef): string {
 
 function round2(n: number): number {
   return Math.round(n * 100) / 100;
+}
+
+function hasMysqlCheck(svc: ServiceSpec): boolean {
+  return svc.servers.some((s) => s.checks.some((c) => c.kind === 'mysql'));
 }
 
 function startsUp(def: CheckDef): boolean {

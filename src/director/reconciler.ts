@@ -70,6 +70,8 @@ export class Reconciler {
   readonly errors = new Map<string, string>();
   private chain: Promise<unknown> = Promise.resolve();
   private everRead = false;
+  /** the owned set changed in this pass: persisted once at its end, not once per operation */
+  private ownedChanged = false;
 
   opsTotal = 0;
   lastOps = 0;
@@ -145,6 +147,10 @@ export class Reconciler {
       await this.observe();
       const again = await this.converge(ids);
       result = { ops: [...result.ops, ...again.ops], failed: again.failed, observed: true };
+    }
+    if (this.ownedChanged) {
+      this.ownedChanged = false;
+      this.opts.onOwnedChange?.(this.owned);
     }
     this.lastAt = this.now();
     this.lastOps = result.ops.length;
@@ -251,7 +257,7 @@ export class Reconciler {
   }
 
   private forget(id: string): void {
-    if (this.owned.delete(id)) this.opts.onOwnedChange?.(this.owned);
+    if (this.owned.delete(id)) this.ownedChanged = true;
     this.removals.delete(id);
     for (const k of [...this.removals.keys()]) if (k.startsWith(`${id}/`)) this.removals.delete(k);
     this.errors.delete(id);
@@ -264,7 +270,7 @@ export class Reconciler {
         this.actual.set(id, { service: op.service, observed: { stats: zeroStats() }, realServers: [] });
         if (!this.owned.has(id)) {
           this.owned.add(id);
-          this.opts.onOwnedChange?.(this.owned);
+          this.ownedChanged = true;
         }
         return;
       case 'edit-service': {

@@ -16,6 +16,11 @@ export interface Clock {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
   random(): number;
+  /**
+   * Runs `fn` once the I/O that is already ready has been handled (the real clock: setImmediate,
+   * after the event loop's poll phase). Without it, `fn` runs at once.
+   */
+  afterPendingIo?(fn: () => void): void;
 }
 
 export const realClock: Clock = {
@@ -23,6 +28,7 @@ export const realClock: Clock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
   random: Math.random,
+  afterPendingIo: (fn) => setImmediate(fn),
 };
 
 /** ms the deadline allowed, when `signal` aborted because of the deadline. */
@@ -62,14 +68,19 @@ export function runWithDeadline(
       if (grace !== undefined) clock.clearTimeout(grace);
       resolve(result);
     };
-    const deadline = clock.setTimeout(() => {
+    const expire = (): void => {
+      if (settled) return;
       controller.abort(new DeadlineExceeded(timeoutMs));
       // The checker normally resolves from its abort listener; give it one tick, then give up on it.
       grace = clock.setTimeout(
         () => finish({ ok: false, reason: `timeout after ${timeoutMs} ms`, latencyMs: clock.now() - startedAt }),
         0,
       );
-    }, timeoutMs);
+    };
+    // A starved process runs its timers before the I/O that completed meanwhile (libuv: timers,
+    // then poll): a connect the kernel finished long ago would be declared timed out. So the
+    // deadline lets the ready I/O be handled first, and aborts only a probe still unfinished.
+    const deadline = clock.setTimeout(() => (clock.afterPendingIo ? clock.afterPendingIo(expire) : expire()), timeoutMs);
     let running: Promise<CheckResult>;
     try {
       running = checker.run(controller.signal);
