@@ -130,7 +130,7 @@ const Service = strictObject(
       ),
     ),
     sorry_server: Type.Optional(SorryServer),
-    all_down: literals(['keep-last', 'sorry', 'empty'] as const, { default: 'keep-last', description: 'every server down: keep the last one up, use the sorry server, or leave none' }),
+    all_down: literals(['keep-last', 'sorry', 'empty'] as const, { default: 'empty', description: 'every server down: leave them all at weight 0 (empty, the default), keep the one that failed last serving (keep-last), or use the sorry server (sorry)' }),
     slow_start: Type.Optional(Duration({ description: 'ramp a server that comes up to its weight over this long' })),
     drain_deadline: Duration({ default: '5m', description: 'a server removed from the config is drained (weight 0) until idle or this deadline, then deleted' }),
     maintenance: Type.Array(

@@ -53,6 +53,8 @@ export interface PassResult {
 interface Removal {
   since: number;
   deadlineMs: number;
+  /** the kernel has been read since the drain began, so its counters say what is left */
+  counted: boolean;
 }
 
 export class Reconciler {
@@ -125,6 +127,7 @@ export class Reconciler {
       for (const rs of e.realServers) seen.add(`${id}/${serverId(rs.server.key)}`);
     }
     this.actual = actual;
+    for (const r of this.removals.values()) r.counted = true;
     this.seenBefore = this.everRead ? this.seenNow : seen;
     this.seenNow = seen;
     // adopt every configured service found in the kernel
@@ -243,11 +246,12 @@ export class Reconciler {
     const conns = servers.reduce((n, e) => n + e.observed.activeConns + e.observed.inactiveConns, 0);
     let r = this.removals.get(key);
     if (!r) {
-      r = { since: now, deadlineMs };
+      r = { since: now, deadlineMs, counted: false };
       this.removals.set(key, r);
       this.opts.log?.info({ removal: key, conns }, `draining ${key} before deleting it (${conns} connections)`);
     }
-    const done = conns === 0 || now - r.since >= r.deadlineMs;
+    // connections are counted only from a read after the drain began: the model's counters may be old
+    const done = (r.counted && conns === 0) || now - r.since >= r.deadlineMs;
     // a first sighting never deletes: keep it at weight 0 until a second read agrees
     return !(done && this.seenTwice(key));
   }

@@ -1,7 +1,7 @@
 // Running `lvsd director run` in a lab test: a config in a temp dir, the daemon as a child
 // process (its JSON log kept), its control commands, and bounded waits.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { LVSD, ipvsadm, lvsdRun } from './ipvs-lab';
 
 export interface DirectorProc {
   child: ChildProcess;
-  log: string[];
+  logPath: string;
   exited: Promise<number | null>;
 }
 
@@ -19,6 +19,7 @@ export class DirectorLab {
   readonly socket = join(this.dir, 'director.sock');
   readonly state = join(this.dir, 'state.json');
   proc: DirectorProc | undefined;
+  private runs = 0;
 
   /** The global section every lab config starts with (state and socket in this lab's dir). */
   global(extra = ''): string {
@@ -29,14 +30,14 @@ export class DirectorLab {
     writeFileSync(this.config, yaml);
   }
 
+  /** Starts the daemon; its output goes to a file (a pipe left unread while a test waits in spawnSync would stall it). */
   start(): DirectorProc {
-    const child = spawn(LVSD, ['director', 'run', '-c', this.config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const log: string[] = [];
-    const keep = (b: Buffer) => log.push(...b.toString().split('\n').filter(Boolean));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    const logPath = join(this.dir, `director-${++this.runs}.log`);
+    const fd = openSync(logPath, 'w');
+    const child = spawn(LVSD, ['director', 'run', '-c', this.config], { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    this.proc = { child, log, exited };
+    this.proc = { child, logPath, exited };
     return this.proc;
   }
 
@@ -44,10 +45,10 @@ export class DirectorLab {
     const p = this.proc;
     if (!p) return null;
     // the daemon's warnings and errors, so a failing run shows what the director said
-    const all = process.env.LVSD_LAB_VERBOSE === '1';
-    for (const line of p.log) if (all || /"level":(40|50|60)|^lvsd:/.test(line)) console.log(`# director: ${line}`);
     p.child.kill(signal);
     const code = await p.exited;
+    const all = process.env.LVSD_LAB_VERBOSE === '1';
+    for (const line of readFileSync(p.logPath, 'utf8').split('\n')) if (line && (all || /"level":(40|50|60)|^lvsd:/.test(line))) console.log(`# director: ${line}`);
     this.proc = undefined;
     return code;
   }

@@ -38,10 +38,11 @@ services:
     address: 198.18.0.31
     port: 80
     scheduler: wrr
-    quorum: { weight: 2, hysteresis: 1 }
+    quorum: { weight: 3, hysteresis: 1 }
     sorry_server: { address: 198.18.2.99, port: 80 }
     servers:
       - address: 198.18.2.11
+        weight: 2
         checks: [{ type: tcp, host: 127.0.0.1, port: 7201 }]
       - address: 198.18.2.12
         checks: [{ type: tcp, host: 127.0.0.1, port: 7202 }]
@@ -49,7 +50,7 @@ services:
         checks: [{ type: tcp, host: 127.0.0.1, port: 7203 }]
 `);
   lab.start();
-  await until('all up', () => weightOf('198.18.2.1:80') === 100 && weightOf('198.18.2.13:80') === 1, 90_000);
+  await until('all up', () => weightOf('198.18.2.1:80') === 100 && weightOf('198.18.2.11:80') === 2 && weightOf('198.18.2.13:80') === 1, 90_000);
 });
 
 after(async () => {
@@ -59,7 +60,9 @@ after(async () => {
 
 test('slow start: a recovered server ramps from 1 to its weight over the duration', async () => {
   close(7101);
-  await until('down', () => weightOf('198.18.2.1:80') === 0);
+  await until('down', () => weightOf('198.18.2.1:80') === 0).catch((err: Error) => {
+    throw new Error(`${err.message}; the table:\n${saved()}`);
+  });
   await open(7101);
   const seen: number[] = [];
   const start = Date.now();
@@ -77,16 +80,17 @@ test('slow start: a recovered server ramps from 1 to its weight over the duratio
 });
 
 test('quorum loss brings in the sorry server; hysteresis keeps it until quorum + hysteresis', async () => {
-  // quorum 2, hysteresis 1: lost below 1, regained at 3
-  close(7201);
-  await until('one down', () => weightOf('198.18.2.11:80') === 0);
-  assert.doesNotMatch(saved(), /198\.18\.2\.99/, 'up weight 2: quorum holds');
+  // weights 2 + 1 + 1, quorum 3, hysteresis 1: lost below 2, regained at 4
   close(7202);
+  await until('one down', () => weightOf('198.18.2.12:80') === 0);
+  await new Promise((r) => setTimeout(r, 600));
+  assert.doesNotMatch(saved(), /198\.18\.2\.99/, 'up weight 3: the quorum holds');
+  close(7201);
   await until('sorry server in', () => weightOf('198.18.2.99:80') === 1);
   await open(7201);
-  await until('server back', () => weightOf('198.18.2.11:80') === 1);
+  await until('server back', () => weightOf('198.18.2.11:80') === 2);
   await new Promise((r) => setTimeout(r, 600));
-  assert.equal(weightOf('198.18.2.99:80'), 1, 'up weight 2 < quorum + hysteresis (3): the sorry server stays');
+  assert.equal(weightOf('198.18.2.99:80'), 1, 'up weight 3 < quorum + hysteresis (4): the sorry server stays');
   await open(7202);
   await until('sorry server out', () => !/198\.18\.2\.99/.test(saved()));
   const st = lab.status().services.find((s) => s.name === 'quorum')!;
