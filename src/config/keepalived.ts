@@ -7,7 +7,7 @@
 // removed unless inhibit_on_failure, servers start up (fully-up) unless alpha, one pass brings a
 // server back (rise 1), no start jitter. Every line that cannot be translated is reported as
 // `file:line: keyword: why`.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { Document, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
 import { InputError } from '../errors';
@@ -166,9 +166,11 @@ function parseLines(lines: SourceLine[]): KaStatement[] {
 /** Files matching a glob (* ? [..] and {a,b} in any component), sorted as glob(3) does. */
 function expandGlob(pattern: string): string[] {
   const out = new Set<string>();
-  for (const p of expandBraces(pattern)) {
+  const alternatives = expandBraces(pattern);
+  for (const p of alternatives) {
     if (!/[*?[]/.test(p)) {
-      out.add(p);
+      // one plain name must exist (refused at the include line); of {a,b} only those that exist
+      if (alternatives.length === 1 || existsSync(p)) out.add(p);
       continue;
     }
     const parts = p.split('/');
