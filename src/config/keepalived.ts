@@ -757,6 +757,9 @@ class Translator {
       m.set('servers', seq);
       result.push(m);
     }
+    if (sorry && quorum && quorum.value > 1) {
+      this.skip(quorum.at, 'when the quorum is lost keepalived takes every real server out and leaves the sorry server alone; lvsd adds the sorry server beside the servers still up');
+    }
     if (sorry && totalWeight < (quorum?.value ?? 1)) {
       // lvsd refuses a quorum that can never be met; keepalived would run with the sorry server only
       if (quorum) this.skip(quorum.at, `quorum ${quorum.value} is above the servers' total weight ${totalWeight}: keepalived keeps the sorry server in for ever; lvsd refuses it`);

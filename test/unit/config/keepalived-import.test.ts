@@ -154,6 +154,7 @@ test('every translated keyword: groups, fwmark, schedulers and flags, methods an
       `${path}:3: router_id`,
       `${path}:5: lvs_sync_daemon`,
       `${path}:8: vrrp_instance`,
+      `${d}/10-web.conf:12: quorum`,
       `${d}/10-web.conf:14: quorum_up`,
       `${d}/10-web.conf:17: sorry_server_inhibit`,
       `${d}/10-web.conf:31: digest`,
