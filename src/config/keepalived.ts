@@ -1054,7 +1054,7 @@ class Translator {
         return [];
       }
       const m = head('exec');
-      const { path, args } = this.argv(misc.path.args[0]);
+      const { path, args } = this.argv(misc.path.args.join(' '));
       this.put(m, 'path', path, misc.path);
       if (args.length) m.set('args', args);
       if (misc.dynamic) this.put(m, 'dynamic_weight', true, misc.dynamic);

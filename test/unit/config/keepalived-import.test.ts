@@ -258,3 +258,22 @@ test('a `{` on the line after its keyword opens that keyword\'s block', () => {
   assert.equal(config.services[0].scheduler, 'rr');
   assert.equal(config.services[0].servers[0].weight, 7);
 });
+
+test('misc_path: unquoted words are one command; a command that needs a shell runs through /bin/sh -c', () => {
+  const { config } = fromText(`virtual_server 198.18.10.1 80 {
+  real_server 198.18.10.11 80 {
+    MISC_CHECK {
+      misc_path /usr/local/bin/check 198.18.10.11 80
+    }
+    MISC_CHECK {
+      misc_path "/usr/local/bin/check 198.18.10.11 | grep -q ok"
+    }
+  }
+}`);
+  const [plain, shell] = config.services[0].servers[0].checks!;
+  assert.ok(plain.type === 'exec' && shell.type === 'exec');
+  assert.deepEqual([plain.path, plain.args], ['/usr/local/bin/check', ['198.18.10.11', '80']]);
+  assert.deepEqual([shell.path, shell.args], ['/bin/sh', ['-c', '/usr/local/bin/check 198.18.10.11 | grep -q ok']]);
+  // misc_timeout defaults to delay_loop (60), retry to 0
+  assert.deepEqual(plain.timing, { intervalMs: 60_000, timeoutMs: 60_000, fall: 1, initialState: 'fully-up' });
+});
