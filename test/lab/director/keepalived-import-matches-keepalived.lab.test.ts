@@ -62,7 +62,7 @@ const settledTable = `-A -t 198.18.14.100:3306 -s rr
 
 test('keepalived on seed 002: the up server in the table, the down one removed', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lvsd-ka-'));
-  const ka = spawn('keepalived', ['--check', '-n', '-l', '-f', CONF, '-p', join(dir, 'keepalived.pid'), '-c', join(dir, 'checkers.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const ka = spawn('keepalived', ['--check', '-n', '-l', '-G', '-f', CONF, '-p', join(dir, 'keepalived.pid'), '-c', join(dir, 'checkers.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   ka.stdout!.on('data', (b: Buffer) => log.push(b.toString()));
   ka.stderr!.on('data', (b: Buffer) => log.push(b.toString()));
