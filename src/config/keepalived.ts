@@ -332,7 +332,7 @@ class Translator {
           this.globalDefs(s, global);
           break;
         case 'virtual_server_group':
-          this.checkGroup(s);
+          if (!s.args[0]) this.skip(s, 'needs a name');
           break;
         case 'virtual_server':
           for (const svc of this.virtualServer(s)) services.items.push(svc);
@@ -346,7 +346,16 @@ class Translator {
     root.set('check_defaults', checkDefaults);
     root.set('services', services);
     doc.contents = root;
-    this.problems.sort((a, b) => (a.file === b.file ? a.line - b.line : 0));
+    // file order (as included), then line
+    const fileOrder = new Map<string, number>();
+    const walk = (list: KaStatement[]) => {
+      for (const st of list) {
+        if (!fileOrder.has(st.file)) fileOrder.set(st.file, fileOrder.size);
+        if (st.block) walk(st.block);
+      }
+    };
+    walk(this.statements);
+    this.problems.sort((a, b) => (fileOrder.get(a.file) ?? 0) - (fileOrder.get(b.file) ?? 0) || a.line - b.line);
     const yaml = doc.toString({ lineWidth: 0 });
     return { yaml: yaml.endsWith('\n') ? yaml : `${yaml}\n`, problems: this.problems };
   }
@@ -499,10 +508,6 @@ class Translator {
       for (const address of this.expandRange(m)) out.push({ key: { address, port }, from: m });
     }
     return out;
-  }
-
-  private checkGroup(g: KaStatement): void {
-    if (!g.args[0]) this.skip(g, 'needs a name');
   }
 
   /** 198.18.0.1, 198.18.0.1-10, 198.18.0.1-198.18.1.10, 198.18.0.8/29 (IPv4; at most 256 addresses). */
@@ -773,10 +778,8 @@ class Translator {
       smtp_alert: 'no e-mail in lvsd (status page, metrics, logs)',
       snmp_name: 'no SNMP in lvsd (status page and Prometheus metrics)',
       omega: 'no quorum scripts in lvsd',
-      virtualhost: '',
       nat_mask: 'an old keyword IPVS ignores',
     };
-    if (s.keyword === 'virtualhost') return; // handled by timingKeyword
     this.skip(s, why[s.keyword] ?? `not a virtual_server keyword lvsd translates`);
   }
 
