@@ -7,6 +7,8 @@ import pino from 'pino';
 import { ConfigError, LvsdError } from '../errors';
 import { checkConfig, DEFAULT_DIRECTOR_CONFIG_PATH, loadDirectorConfig, type DirectorConfig } from '../config/director';
 import { Director } from '../director/daemon';
+import { formatImportProblem, importKeepalivedFile, KeepalivedSyntaxError } from '../config/keepalived';
+import { parseDirectorConfig } from '../config/director';
 import { formatPlan } from '../director/plan';
 import { loadedConfigOf } from '../director/spec';
 import { startControlServer, type ControlServer } from '../director/control';
@@ -17,6 +19,8 @@ import { logger, rootLogger } from '../log';
 import { writeOut } from './output';
 
 const EXIT_CONFIG = 2;
+const EXIT_IMPORT_PARTIAL = 3;
+const EXIT_IMPORT_INVALID = 4;
 
 export function register(program: Command): void {
   const director = program.command('director').description('the IPVS director daemon and its controls');
@@ -62,6 +66,40 @@ export function register(program: Command): void {
         writeOut(o.json ? JSON.stringify(ops, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n' : formatPlan(ops));
       } finally {
         ipvs.close();
+      }
+    });
+
+  director
+    .command('import-keepalived')
+    .description(
+      "translate keepalived.conf's LVS part into director YAML on stdout; every line left out is named on stderr (file:line: keyword: why); " +
+        'exit 0 all translated, 3 something left out, 4 the result is not a valid config, 2 bad keepalived syntax',
+    )
+    .argument('<file>', 'keepalived.conf (its includes are followed)')
+    .action((file: string) => {
+      let result;
+      try {
+        result = importKeepalivedFile(file);
+      } catch (err) {
+        if (!(err instanceof KeepalivedSyntaxError)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        process.exitCode = EXIT_CONFIG;
+        return;
+      }
+      writeOut(result.yaml);
+      for (const p of result.problems) process.stderr.write(`${formatImportProblem(p)}\n`);
+      try {
+        parseDirectorConfig(result.yaml, '<import>', { checkFiles: false });
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        for (const e of err.errors) process.stderr.write(`${e}\n`);
+        process.stderr.write(`${file}: the import is not a valid director config (${err.errors.length} problem${err.errors.length === 1 ? '' : 's'} above)\n`);
+        process.exitCode = EXIT_IMPORT_INVALID;
+        return;
+      }
+      if (result.problems.length) {
+        process.stderr.write(`${file}: ${result.problems.length} line${result.problems.length === 1 ? '' : 's'} not translated (or not exactly)\n`);
+        process.exitCode = EXIT_IMPORT_PARTIAL;
       }
     });
 

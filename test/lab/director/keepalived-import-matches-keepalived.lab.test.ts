@@ -1,0 +1,102 @@
+// keepalived is the judge of `lvsd director import-keepalived`: keepalived 2.2 started on seed 002's
+// keepalived.conf (its virtual_server part, addresses in 198.18.0.0/15) and `lvsd director run` on
+// the import produce the same `ipvsadm -S -n` and timeouts once checks settle, with one real server
+// up (a listener on 3306) and one down (nothing listens: keepalived removes it, without
+// inhibit_on_failure, and so must lvsd).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ipvsadm, lvsdRun, ok, run, setUpNamespace } from '../../support/ipvs-lab';
+import { DirectorLab, saved, until } from '../../support/director-lab';
+
+const CONF = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'keepalived', 'seed-002.conf');
+const RS_NS = `lvsd-ka-rs-${process.pid}`;
+const lab = new DirectorLab();
+let listenerProc: ChildProcess | undefined;
+let keepalivedTable = '';
+let keepalivedTimeouts = '';
+
+const lines = (text: string) => text.split('\n').filter(Boolean).sort();
+
+before(async () => {
+  setUpNamespace();
+  // the real servers in a namespace of their own behind a veth (not local addresses, which IPVS
+  // would mark Local): 198.18.14.71 listens on 3306, 198.18.14.72 refuses
+  ok('ip', ['netns', 'add', RS_NS]);
+  ok('ip', ['link', 'add', 'kav0', 'type', 'veth', 'peer', 'name', 'kav1']);
+  ok('ip', ['link', 'set', 'kav1', 'netns', RS_NS]);
+  ok('ip', ['addr', 'add', '198.18.14.1/24', 'dev', 'kav0']);
+  ok('ip', ['link', 'set', 'kav0', 'up']);
+  for (const args of [
+    ['link', 'set', 'lo', 'up'],
+    ['addr', 'add', '198.18.14.71/24', 'dev', 'kav1'],
+    ['addr', 'add', '198.18.14.72/24', 'dev', 'kav1'],
+    ['link', 'set', 'kav1', 'up'],
+  ]) {
+    ok('ip', ['netns', 'exec', RS_NS, 'ip', ...args]);
+  }
+  listenerProc = spawn('ip', ['netns', 'exec', RS_NS, process.execPath, '-e', "require('net').createServer((c) => c.destroy()).listen(3306, '198.18.14.71', () => console.log('listening'))"], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('the listener did not start in 10 s')), 10_000);
+    listenerProc!.stdout!.once('data', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+});
+
+after(async () => {
+  await lab.kill();
+  listenerProc?.kill();
+  run('ip', ['netns', 'del', RS_NS]);
+});
+
+const settledTable = `-A -t 198.18.14.100:3306 -s rr
+-a -t 198.18.14.100:3306 -r 198.18.14.71:3306 -g -w 1
+`;
+
+test('keepalived on seed 002: the up server in the table, the down one removed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-ka-'));
+  const ka = spawn('keepalived', ['--check', '-n', '-l', '-G', '-f', CONF, '-p', join(dir, 'keepalived.pid'), '-c', join(dir, 'checkers.pid')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log: string[] = [];
+  ka.stdout!.on('data', (b: Buffer) => log.push(b.toString()));
+  ka.stderr!.on('data', (b: Buffer) => log.push(b.toString()));
+  const exited = new Promise<void>((resolve) => ka.on('exit', () => resolve()));
+  try {
+    // delay_loop 6 (first check within it), nb_get_retry 3 x delay_before_retry 3 for the refused one
+    const took = await until('keepalived settled', () => ipvsadm(['-S', '-n']) === settledTable, 90_000).catch((err: Error) => {
+      throw new Error(`${err.message}; table:\n${ipvsadm(['-S', '-n'])}\nkeepalived:\n${log.join('')}`);
+    });
+    console.log(`# keepalived settled ${took} ms after its start`);
+    keepalivedTable = ipvsadm(['-S', '-n']);
+    keepalivedTimeouts = ipvsadm(['-L', '--timeout']);
+  } finally {
+    ka.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+  }
+  ipvsadm(['-C']); // keepalived removes its services on stop; this makes sure
+  assert.equal(keepalivedTable, settledTable);
+});
+
+test("lvsd director run on the import programs keepalived's table and timeouts", async () => {
+  assert.ok(keepalivedTable, 'the keepalived run above gave a table');
+  const imp = lvsdRun(['director', 'import-keepalived', CONF]);
+  // 3: delay_before_retry is named (lvsd retries every interval); the YAML is valid
+  assert.equal(imp.status, 3, imp.stderr);
+  assert.match(imp.stderr, /seed-002\.conf:17: delay_before_retry: /);
+  lab.write(`${lab.global()}${imp.stdout}`);
+  lab.start();
+  // fall 4 x interval 6 s for the refused server
+  const took = await until('lvsd settled', () => saved() === keepalivedTable, 90_000).catch((err: Error) => {
+    throw new Error(`${err.message}; table:\n${saved()}`);
+  });
+  console.log(`# lvsd settled ${took} ms after its start`);
+  assert.deepEqual(lines(saved()), lines(keepalivedTable));
+  assert.equal(ipvsadm(['-L', '--timeout']), keepalivedTimeouts);
+  assert.ok(readFileSync(lab.config, 'utf8').includes('on_failure: remove'));
+});

@@ -1,0 +1,50 @@
+// `lvsd director import-keepalived FILE`: the YAML on stdout, the lines left out on stderr, and an
+// exit status that says which: 0 all translated, 3 some left out, 4 not a valid config, 2 bad syntax.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseDirectorConfig } from '../../../src/config/director';
+
+const REPO = join(__dirname, '..', '..', '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'lvsd-ka-cli-'));
+
+function importConf(text: string, name: string) {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  const r = spawnSync(process.execPath, [join(REPO, 'bin', 'lvsd.js'), 'director', 'import-keepalived', path], { encoding: 'utf8', timeout: 30_000 });
+  return { path, status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const CLEAN = 'virtual_server 198.18.9.1 80 {\n  lvs_sched rr\n  real_server 198.18.9.11 80 {\n    TCP_CHECK {\n    }\n  }\n}\n';
+
+test('everything translated: exit 0, the YAML on stdout, nothing on stderr', () => {
+  const r = importConf(CLEAN, 'clean.conf');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  assert.equal(parseDirectorConfig(r.stdout, 'out.yaml', { checkFiles: false }).services[0].name, '198.18.9.1:80');
+});
+
+test('lines left out: exit 3, each named on stderr as file:line: keyword: why, the YAML still valid', () => {
+  const r = importConf(`vrrp_instance VI_1 {\n  state MASTER\n}\n${CLEAN}`, 'partial.conf');
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stderr, new RegExp(`^${r.path}:1: vrrp_instance: VRRP is not translated`, 'm'));
+  assert.match(r.stderr, /1 line not translated/);
+  assert.equal(parseDirectorConfig(r.stdout, 'out.yaml', { checkFiles: false }).services.length, 1);
+});
+
+test('a translation the director refuses: exit 4 with its problems', () => {
+  const r = importConf('virtual_server 198.18.9.2 80 {\n  quorum 5\n  sorry_server 198.18.9.99 80\n  real_server 198.18.9.12 80 {\n  }\n}\n', 'invalid.conf');
+  assert.equal(r.status, 4, r.stderr);
+  assert.match(r.stderr, /quorum\.weight: 5 can never be met/);
+  assert.match(r.stderr, /the import is not a valid director config/);
+});
+
+test('bad syntax: exit 2 with file:line, nothing on stdout', () => {
+  const r = importConf('virtual_server 198.18.9.3 80 {\n  real_server 198.18.9.13 80 {\n  }\n', 'bad.conf');
+  assert.equal(r.status, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /bad\.conf:1: virtual_server: block not closed/);
+});
