@@ -1,7 +1,7 @@
 // The end-to-end lab topology, for tests, the demo and benchmarks (run inside the kernel lab
 // guest, as root, in the test file's own network namespace):
 //
-//   this namespace = the client: bridge e2e-br0 with 198.18.0.100/24 and 2001:db8::100/64
+//   this namespace = the client: a bridge with 198.18.0.100/24 and 2001:db8::100/64
 //   director ns   : eth0 on the bridge, 198.18.0.2 + the VIPs; `lvsd director run -c CONFIG`
 //   real server ns: eth0 on the bridge (dr, tun) or on a second bridge behind the director (nat),
 //                   `lvsd realserver up` (dr, tun), a real mariadbd (own UTS namespace, so
@@ -11,6 +11,7 @@
 // every process it started and deletes every namespace and link it made.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as mariadb from 'mariadb';
@@ -109,10 +110,17 @@ function compress6(groups: string[]): string {
   return `${groups.slice(0, best).join(':')}::${groups.slice(best + len).join(':')}`;
 }
 
+let topologies = 0;
+
 export class LabTopology {
   readonly dir = mkdtempSync(join(tmpdir(), 'lvsd-e2e-'));
-  readonly prefix = `e2e${process.pid % 100000}`;
+  /** unique per topology in this process: two may exist one after the other in a test file */
+  readonly id = `${process.pid % 10000}${topologies++}`;
+  readonly prefix = `e2e${this.id}`;
   readonly directorNs = `${this.prefix}-dir`;
+  /** the client's segment (the client is this namespace) and, for NAT, the servers' segment */
+  readonly br0 = `e${this.id}br0`;
+  readonly br1 = `e${this.id}br1`;
   readonly servers: RealServerNode[] = [];
   readonly configPath = join(this.dir, 'director.yaml');
   readonly socket = join(this.dir, 'director.sock');
@@ -144,13 +152,13 @@ export class LabTopology {
   async build(): Promise<void> {
     for (const mod of ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ipip', 'veth', 'bridge']) spawnSync('modprobe', [mod]);
     let t = Date.now();
-    this.bridge('e2e-br0', [`${CLIENT}/24`, `${CLIENT6}/64`]);
+    this.bridge(this.br0, [`${CLIENT}/24`, `${CLIENT6}/64`]);
     this.addNs(this.directorNs);
-    this.plug(this.directorNs, 'e2e-br0', 'eth0', [`${DIRECTOR}/24`, `${DIRECTOR6}/64`]);
+    this.plug(this.directorNs, this.br0, 'eth0', [`${DIRECTOR}/24`, `${DIRECTOR6}/64`]);
     for (const vip of this.opts.vips) this.inNs(this.directorNs, 'ip', ['addr', 'add', vip.includes(':') ? `${vip}/128` : `${vip}/32`, 'dev', 'eth0', ...(vip.includes(':') ? ['nodad'] : [])]);
     if (this.opts.method === 'nat') {
-      this.bridge('e2e-br1', []);
-      this.plug(this.directorNs, 'e2e-br1', 'eth1', [`${NAT_GATEWAY}/24`]);
+      this.bridge(this.br1, []);
+      this.plug(this.directorNs, this.br1, 'eth1', [`${NAT_GATEWAY}/24`]);
       this.inNs(this.directorNs, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
     }
     // a long-lived process in the director's namespace: its /proc/PID/net/ip_vs is the table
@@ -162,11 +170,11 @@ export class LabTopology {
       mkdirSync(node.dir);
       this.addNs(ns);
       if (this.opts.method === 'nat') {
-        this.plug(ns, 'e2e-br1', 'eth0', [`${node.address}/24`]);
+        this.plug(ns, this.br1, 'eth0', [`${node.address}/24`]);
         this.inNs(ns, 'ip', ['route', 'add', 'default', 'via', NAT_GATEWAY]);
       } else {
         node.address6 = this.serverAddress6(i);
-        this.plug(ns, 'e2e-br0', 'eth0', [`${node.address}/24`, `${node.address6}/64`]);
+        this.plug(ns, this.br0, 'eth0', [`${node.address}/24`, `${node.address6}/64`]);
         const vips = this.opts.method === 'tun' ? this.opts.vips.filter((v) => !v.includes(':')) : this.opts.vips;
         this.inNs(ns, LVSD, ['realserver', 'up', '--mode', this.opts.method, ...vips.flatMap((v) => ['--vip', v]), '--state', join(node.dir, 'realserver.json')]);
       }
@@ -202,7 +210,7 @@ export class LabTopology {
 
   /** A veth from the bridge into `ns`, named `ifname` there, with `addrs`. */
   private plug(ns: string, bridge: string, ifname: string, addrs: string[]): void {
-    const outside = `v${ns.slice(-4)}${ifname.slice(-1)}${this.links.length}`.slice(0, 15);
+    const outside = `e${this.id}v${this.links.length}`;
     sh('ip', ['link', 'add', outside, 'type', 'veth', 'peer', 'name', ifname, 'netns', ns]);
     this.links.push(outside);
     sh('ip', ['link', 'set', outside, 'master', bridge, 'up']);
@@ -215,8 +223,8 @@ export class LabTopology {
     return sh('ip', ['netns', 'exec', ns, cmd, ...args], input);
   }
 
-  private spawnTracked(cmd: string, args: string[]): ChildProcess {
-    const child = spawn(cmd, args, { stdio: 'ignore' });
+  private spawnTracked(cmd: string, args: string[], stdout: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+    const child = spawn(cmd, args, { stdio: ['ignore', stdout, 'ignore'] });
     this.procs.add(child);
     child.once('exit', () => this.procs.delete(child));
     return child;
@@ -335,12 +343,14 @@ export class LabTopology {
         if (req.url === '/health') { res.writeHead(code); res.end(code === 200 ? 'OK' : 'FAIL'); return; }
         res.writeHead(200, { 'content-type': 'text/plain' }); res.end(${JSON.stringify(s.name)} + ' ' + req.socket.remoteAddress + '\\n');
       }).listen(${port}, '::', () => console.log('listening'));`;
-    s.proc = this.spawnTracked('ip', ['netns', 'exec', s.ns, process.execPath, '-e', script]);
-    const proc = s.proc;
-    await waitFor(`http on ${s.name}`, async () => {
+    const proc = this.spawnTracked('ip', ['netns', 'exec', s.ns, process.execPath, '-e', script], 'pipe');
+    s.proc = proc;
+    let listening = false;
+    proc.stdout!.on('data', (b: Buffer) => (listening ||= b.toString().includes('listening')));
+    await waitFor(`http on ${s.name}`, () => {
       if (proc.exitCode !== null) throw new Error(`http server on ${s.name} exited`);
-      return fetch(`http://${s.address}:${port}/`).then((r) => r.ok, () => false);
-    }, 30_000, 100);
+      return listening;
+    }, 30_000, 50);
   }
 
   /** HTTP backend: /health answers `code` from now on. */
@@ -535,4 +545,19 @@ export function summary(attempts: Attempt[]): string {
   for (const a of attempts) if (a.host) hosts.set(a.host, (hosts.get(a.host) ?? 0) + 1);
   const spread = [...hosts].sort().map(([h, n]) => `${h} ${n}`).join(', ');
   return `${failed.length} failed / ${attempts.length} connections (${spread})${failed.length ? `; first error: ${failed[0].error}` : ''}`;
+}
+
+/** One HTTP GET on a fresh connection (no keep-alive): status and body. */
+export function httpThrough(host: string, port = 80, path = '/', timeoutMs = 3000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet({ host, port, path, agent: false, timeout: timeoutMs, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${host}:${port} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
 }
