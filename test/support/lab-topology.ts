@@ -315,6 +315,16 @@ export class LabTopology {
     });
   }
 
+  /** One statement as root over the server's unix socket. */
+  async sql(s: RealServerNode, statement: string): Promise<unknown> {
+    const c = await mariadb.createConnection({ socketPath: this.socketOf(s), user: 'root', connectTimeout: 5000 });
+    try {
+      return await c.query(statement);
+    } finally {
+      await c.end().catch(() => c.destroy());
+    }
+  }
+
   errorLog(s: RealServerNode): string {
     try {
       return readFileSync(join(s.dir, 'error.log'), 'utf8');
