@@ -223,6 +223,13 @@ export class LabTopology {
     return sh('ip', ['netns', 'exec', ns, cmd, ...args], input);
   }
 
+  /** Runs a command in a namespace; never throws on a non-zero exit. */
+  inNsResult(ns: string, cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: 60_000 });
+    if (r.error) throw r.error;
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
   private spawnTracked(cmd: string, args: string[], stdout: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
     const child = spawn(cmd, args, { stdio: ['ignore', stdout, 'ignore'] });
     this.procs.add(child);
@@ -333,13 +340,15 @@ export class LabTopology {
     }
   }
 
-  /** Stops the backend at once (SIGKILL: a crash, connections refused from now on). */
-  async killBackend(s: RealServerNode): Promise<void> {
+  /** Stops the backend: SIGKILL is a crash (refused at once), SIGTERM a clean shutdown as `systemctl stop` does. */
+  async killBackend(s: RealServerNode, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = s.proc;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
+    p.kill(signal);
+    const killer = setTimeout(() => p.kill('SIGKILL'), 30_000);
     await exited;
+    clearTimeout(killer);
     s.proc = undefined;
   }
 
