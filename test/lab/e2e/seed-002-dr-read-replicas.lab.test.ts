@@ -116,7 +116,7 @@ test('reload under load: add a server, change a weight, remove a server, reject 
 
   // an established connection to the server about to be removed
   let held: mariadb.Connection | undefined;
-  for (let i = 0; i < 8 && !held; i++) {
+  for (let i = 0; i < 15 && !held; i++) {
     const c = await mariadb.createConnection({ host: VIP, port: 3306, user: APP_USER, password: APP_PASSWORD, connectTimeout: 3000 });
     const [row] = (await c.query('SELECT @@hostname AS h')) as { h: string }[];
     if (row.h === 'rs2') held = c;
