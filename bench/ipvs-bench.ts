@@ -3,13 +3,14 @@
 // (the kernel keeps deleted destinations for minutes, which slows a reload of the same table).
 //
 //   in the lab:  scripts/lab.sh node dist/bench/ipvs-bench.js [--services 10000] [--runs 3] [--small-rounds 41] [--lists-only | --restore-only]
-//   --small-rounds: rounds of the small commands (node -e 0, lvsd ipvs list --timeout, ...), run
+//   --small-rounds: rounds of the small commands (0: none) (node -e 0, lvsd ipvs list --timeout, ...), run
 //   interleaved in a namespace of their own; under emulation one start varies by +-100 ms, so a
 //   median of a few runs says little about a difference of tens of milliseconds
 //   prints a markdown table (also to --out FILE, e.g. "$LVSD_LAB_RESULTS/ipvs.md")
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { restoreText } from './ipvs-table';
 
 const REPO = join(__dirname, '..', '..');
 const LVSD = join(REPO, 'bin', 'lvsd');
@@ -43,24 +44,13 @@ function parseArgs(argv: string[]): Options {
     };
     if (a === '--services') o.services = num(40_000);
     else if (a === '--runs') o.runs = num(9);
-    else if (a === '--small-rounds') o.smallRounds = num(101);
+    else if (a === '--small-rounds') o.smallRounds = argv[i + 1] === '0' ? (i++, 0) : num(101);
     else if (a === '--lists-only') o.listsOnly = true;
     else if (a === '--restore-only') o.restoreOnly = true;
     else if (a === '--out') o.out = argv[++i];
     else throw new Error(`unknown option ${a}`);
   }
   return o;
-}
-
-/** ipvsadm -R input: N TCP services (198.18.0.0/15), each with 4 DR real servers. */
-function restoreText(n: number): string {
-  const lines: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const vip = `198.18.${(i >> 8) & 0xff}.${i & 0xff}`;
-    lines.push(`-A -t ${vip}:80 -s wrr`);
-    for (let r = 0; r < 4; r++) lines.push(`-a -t ${vip}:80 -r 198.19.${(i >> 6) & 0xff}.${((i & 0x3f) << 2) | r}:8080 -g -w ${r + 1}`);
-  }
-  return lines.join('\n') + '\n';
 }
 
 // ---- child side: runs inside `unshare --net`, prints one JSON line ----
@@ -85,11 +75,12 @@ interface Timing {
 }
 
 /** Runs a command under /usr/bin/time; wall clock from here, CPU from time(1). */
-function timeCmd(cmd: string, args: string[], stdinFile?: string): Timing {
+function timeCmd(cmd: string, args: string[], stdinFile?: string, env?: NodeJS.ProcessEnv): Timing {
   const t = process.hrtime.bigint();
   const r = spawnSync('/usr/bin/time', ['-f', 'TIME %U %S', cmd, ...args], {
     input: stdinFile ? readFileSync(stdinFile) : undefined,
     stdio: ['pipe', 'ignore', 'pipe'],
+    env: env && { ...process.env, ...env },
     timeout: 900_000,
     encoding: 'utf8',
   });
@@ -141,6 +132,8 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
       // the counters: one destination dump per service (no /proc/net/ip_vs shortcut)
       add('ipvsadm -Ln --stats', timeCmd('ipvsadm', ['-Ln', '--stats']));
       add('lvsd ipvs list -n --stats', timeCmd(LVSD, ['ipvs', 'list', '-n', '--stats']));
+      // the destination dumps on the client's own sockets: does native/netlink_dumps.c pay?
+      add('lvsd ipvs list -n --stats, LVSD_NATIVE=0', timeCmd(LVSD, ['ipvs', 'list', '-n', '--stats'], undefined, { LVSD_NATIVE: '0' }));
       let n = 0;
       add('IpvsClient.listTable (in process)', await timeHere(async () => {
         const c = await openIpvs();
@@ -207,6 +200,7 @@ function inFreshNamespace(mode: string, file: string, extra = ''): Record<string
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
+  const loadBefore = readFileSync('/proc/loadavg', 'utf8').trim();
   const file = `/run/lvsd-bench-restore-${o.services}`;
   writeFileSync(file, restoreText(o.services));
   // load every module once, so no run pays for modprobe
@@ -222,7 +216,7 @@ async function main(): Promise<void> {
     process.stderr.write(`run ${i + 1}/${o.runs}: ${JSON.stringify(last)}\n`);
   }
   if (!o.restoreOnly) add(inFreshNamespace('lists', file, String(o.runs)));
-  if (!o.restoreOnly) add(inFreshNamespace('small', file, String(o.smallRounds)));
+  if (!o.restoreOnly && o.smallRounds > 0) add(inFreshNamespace('small', file, String(o.smallRounds)));
   const med: Record<string, Timing> = Object.fromEntries(
     Object.entries(samples).map(([k, v]) => [k, { wall: median(v.map((x) => x.wall)), cpu: median(v.map((x) => x.cpu)), paired: v[0].paired }]),
   );
@@ -235,6 +229,7 @@ async function main(): Promise<void> {
     ['IpvsClient.listTable (in process)', 'ipvsadm -Ln', ''],
     ['ipvsadm -Ln --stats', 'ipvsadm -Ln --stats', ''],
     ['lvsd ipvs list -n --stats', 'ipvsadm -Ln --stats', ''],
+    ['lvsd ipvs list -n --stats, LVSD_NATIVE=0', 'ipvsadm -Ln --stats', ''],
     ['ipvsadm -l --timeout', 'ipvsadm -l --timeout', ''],
     ['node -e 0', 'node -e 0', ''],
     [SH_NODE, 'node -e 0', ''],
@@ -247,6 +242,7 @@ async function main(): Promise<void> {
   const lines = [
     `IPVS bench: ${o.services} services x 4 real servers (${o.services * 5} restore lines), median of ${o.runs} runs (the small commands, from ipvsadm -l --timeout on: of ${o.smallRounds} interleaved rounds on an empty table), one lab boot (kernel ${kernel}, qemu TCG, ${new Date().toISOString()}).`,
     'For the rows against node -e 0, "paired" is the median over rounds of (the command - that round\'s node -e 0).',
+    `The guest's /proc/loadavg before: ${loadBefore}; after: ${readFileSync('/proc/loadavg', 'utf8').trim()}.`,
     '',
     '| what | wall (median) | CPU user+sys | vs | ratio (wall) | paired | goal |',
     '|---|---:|---:|---|---:|---:|---|',

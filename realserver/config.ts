@@ -1,9 +1,12 @@
 // What the operator asks for: VIPs, mode and tunnel, from --vip flags or a YAML file.
 // Every error names its place: the flag, or file:line:column.
 import { readFileSync } from 'node:fs';
-import { isIPv4, isIPv6 } from 'node:net';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node } from 'yaml';
-import { InputError } from '../src/errors';
+import { isIPv4 } from 'node:net';
+import { Type } from '@sinclair/typebox';
+import { ConfigError, InputError } from '../src/errors';
+import { StringEnum, strictObject } from '../src/config/checks';
+import { Problems, SchemaValidator, canonicalAddress } from '../src/config/validate';
+import { parseYaml } from '../src/config/yaml';
 
 export type Mode = 'dr' | 'tun';
 export type TunnelKind = 'ipip' | 'gre';
@@ -48,37 +51,52 @@ export const DEFAULT_STATE_PATH = '/run/lvsd/realserver.json';
 const FALLBACK_TUNNEL_DEVICE: Record<TunnelKind, string> = { ipip: 'tunl0', gre: 'gre0' };
 const MODES: readonly Mode[] = ['dr', 'tun'];
 const TUNNEL_KINDS: readonly TunnelKind[] = ['ipip', 'gre'];
-const CONFIG_KEYS = ['mode', 'vips', 'tunnel', 'state'];
-const TUNNEL_KEYS = ['kind', 'device', 'local'];
+const DEVICE_NAME = '^[A-Za-z0-9_.-]{1,15}$';
 
-/** Parses one VIP. `where` names the flag or file position for the error message. */
-export function parseVip(text: string, where: string): Vip {
-  const raw = text.trim();
-  if (raw.includes('/')) {
-    throw new InputError(`${where}: VIP "${raw}" must be a single address without a prefix length (it is always added as /32 or /128)`);
+/** The realserver YAML file (every key optional but vips; flags override the file). */
+export const RealserverFileSchema = strictObject({
+  mode: Type.Optional(StringEnum(MODES, { description: 'dr (VIPs on lo) or tun (VIPs on the tunnel device)' })),
+  vips: Type.Array(Type.String(), { minItems: 1, description: 'addresses only, no prefix length' }),
+  tunnel: Type.Optional(
+    strictObject({
+      kind: Type.Optional(StringEnum(TUNNEL_KINDS)),
+      device: Type.Optional(Type.String({ pattern: DEVICE_NAME, errorMessage: 'must be an interface name (1-15 characters of A-Z a-z 0-9 _ . -)' })),
+      local: Type.Optional(Type.String()),
+    }),
+  ),
+  state: Type.Optional(Type.String({ minLength: 1 })),
+});
+
+/** Why a text is not a usable VIP, or the VIP. */
+function vipOrProblem(text: string): Vip | string {
+  const addr = canonicalAddress(text);
+  if (typeof addr === 'string') {
+    return text.trim().includes('/') ? `VIP ${addr} (it is always added as /32 or /128)` : addr;
   }
-  if (isIPv4(raw)) {
-    const octets = raw.split('.').map(Number);
+  const { address } = addr;
+  if (addr.family === 'inet') {
+    const octets = address.split('.').map(Number);
     const reason =
       octets[0] === 0 ? 'is in 0.0.0.0/8 ("this network")' :
       octets[0] === 127 ? 'is a loopback address' :
       octets[0] >= 224 && octets[0] <= 239 ? 'is a multicast address' :
       octets[0] >= 240 ? 'is a reserved or broadcast address' : undefined;
-    if (reason) throw new InputError(`${where}: VIP ${raw} ${reason}; a VIP must be a unicast address`);
-    return { address: raw, family: 4 };
+    return reason ? `VIP ${address} ${reason}; a VIP must be a unicast address` : { address, family: 4 };
   }
-  if (isIPv6(raw)) {
-    const address = new URL(`http://[${raw}]`).hostname.slice(1, -1); // canonical RFC 5952 form
-    const reason =
-      address === '::' ? 'is the unspecified address' :
-      address === '::1' ? 'is the loopback address' :
-      /^fe[89ab]/.test(address) ? 'is link-local' :
-      address.startsWith('ff') ? 'is a multicast address' :
-      address.startsWith('::ffff:') ? 'is an IPv4-mapped address (give the IPv4 address instead)' : undefined;
-    if (reason) throw new InputError(`${where}: VIP ${raw} ${reason}; a VIP must be a unicast address`);
-    return { address, family: 6 };
-  }
-  throw new InputError(`${where}: "${raw}" is not an IPv4 or IPv6 address`);
+  const reason =
+    address === '::' ? 'is the unspecified address' :
+    address === '::1' ? 'is the loopback address' :
+    /^fe[89ab]/.test(address) ? 'is link-local' :
+    address.startsWith('ff') ? 'is a multicast address' :
+    address.startsWith('::ffff:') ? 'is an IPv4-mapped address (give the IPv4 address instead)' : undefined;
+  return reason ? `VIP ${text.trim()} ${reason}; a VIP must be a unicast address` : { address, family: 6 };
+}
+
+/** Parses one VIP. `where` names the flag or file position for the error message. */
+export function parseVip(text: string, where: string): Vip {
+  const vip = vipOrProblem(text);
+  if (typeof vip === 'string') throw new InputError(`${where}: ${vip}`);
+  return vip;
 }
 
 function oneOf<T extends string>(value: string, allowed: readonly T[], where: string): T {
@@ -88,15 +106,17 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], where: st
 
 /** Interface names: at most 15 bytes, no '/', ':' or whitespace (the kernel's dev_valid_name, plus ':' for labels). */
 function parseDeviceName(value: string, where: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(value) || value === '.' || value === '..') {
+  if (!new RegExp(DEVICE_NAME).test(value) || value === '.' || value === '..') {
     throw new InputError(`${where}: "${value}" is not a valid interface name (1-15 characters of A-Z a-z 0-9 _ . -)`);
   }
   return value;
 }
 
+const TUNNEL_LOCAL_PROBLEM = (value: string) => `tunnel local address "${value}" is not an IPv4 address (ipip and gre run over IPv4)`;
+
 /** The tunnel's outer (IPv4) address on this host. */
 function parseTunnelLocal(value: string, where: string): string {
-  if (!isIPv4(value)) throw new InputError(`${where}: tunnel local address "${value}" is not an IPv4 address (ipip and gre run over IPv4)`);
+  if (!isIPv4(value)) throw new InputError(`${where}: ${TUNNEL_LOCAL_PROBLEM(value)}`);
   return value;
 }
 
@@ -109,7 +129,7 @@ interface FileSettings {
   state?: string;
 }
 
-/** Reads a realserver YAML file; reports every problem at once, each as file:line:column. */
+/** Reads a realserver YAML file; reports every problem at once, each as file:line:column: key: message. */
 export function loadConfigFile(path: string): FileSettings {
   let text: string;
   try {
@@ -117,75 +137,32 @@ export function loadConfigFile(path: string): FileSettings {
   } catch (err) {
     throw new InputError(`--config ${path}: cannot read: ${(err as Error).message}`);
   }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const at = (node: Node | null | undefined, offset?: number): string => {
-    const pos = lines.linePos(offset ?? node?.range?.[0] ?? 0);
-    return `${path}:${pos.line}:${pos.col}`;
-  };
-  const problems: string[] = [];
-  for (const err of doc.errors) problems.push(`${at(null, err.pos[0])}: ${err.message.split('\n')[0]}`);
-  if (problems.length) throw new InputError(problems.join('; '));
-
+  const source = parseYaml(text, path);
+  if (source.syntaxErrors.length) throw new ConfigError(source.syntaxErrors);
+  const problems = new Problems(source.locator);
+  const data = source.data ?? {};
+  new SchemaValidator(RealserverFileSchema).validate(data, problems);
+  const file = data as Partial<typeof RealserverFileSchema.static>;
   const settings: FileSettings = { vips: [] };
-  const root = doc.contents;
-  if (!isMap(root)) throw new InputError(`${at(root)}: expected a mapping with "vips:" (and optionally mode, tunnel, state)`);
-  const collect = (fn: () => void) => {
-    try {
-      fn();
-    } catch (err) {
-      if (err instanceof InputError) problems.push(err.message);
-      else throw err;
-    }
-  };
-  const scalarText = (node: unknown, where: string): string => {
-    if (isScalar(node) && (typeof node.value === 'string' || typeof node.value === 'number')) return String(node.value);
-    throw new InputError(`${where}: expected a plain value`);
-  };
-
-  for (const pair of root.items) {
-    const keyNode = pair.key as Node;
-    const key = isScalar(keyNode) ? String(keyNode.value) : '';
-    const value = pair.value as Node | null;
-    const where = at(value ?? keyNode);
-    collect(() => {
-      switch (key) {
-        case 'mode':
-          settings.mode = oneOf(scalarText(value, where), MODES, `${where}: mode`);
-          break;
-        case 'state':
-          settings.state = scalarText(value, where);
-          break;
-        case 'vips':
-          if (!isSeq(value) || value.items.length === 0) throw new InputError(`${where}: vips must be a non-empty list of addresses`);
-          for (const item of value.items) {
-            collect(() => {
-              const itemWhere = at(item as Node);
-              settings.vips.push(parseVip(scalarText(item, itemWhere), itemWhere));
-            });
-          }
-          break;
-        case 'tunnel':
-          if (!isMap(value)) throw new InputError(`${where}: tunnel must be a mapping with kind (ipip or gre) and optionally device`);
-          for (const tpair of value.items) {
-            const tkeyNode = tpair.key as Node;
-            const tkey = isScalar(tkeyNode) ? String(tkeyNode.value) : '';
-            const twhere = at((tpair.value as Node | null) ?? tkeyNode);
-            collect(() => {
-              if (tkey === 'kind') settings.tunnelKind = oneOf(scalarText(tpair.value, twhere), TUNNEL_KINDS, `${twhere}: tunnel.kind`);
-              else if (tkey === 'device') settings.tunnelDevice = parseDeviceName(scalarText(tpair.value, twhere), twhere);
-              else if (tkey === 'local') settings.tunnelLocal = parseTunnelLocal(scalarText(tpair.value, twhere), twhere);
-              else throw new InputError(`${at(tkeyNode)}: unknown key tunnel.${tkey} (known: ${TUNNEL_KEYS.join(', ')})`);
-            });
-          }
-          break;
-        default:
-          throw new InputError(`${at(keyNode)}: unknown key "${key}" (known: ${CONFIG_KEYS.join(', ')})`);
-      }
-    });
-  }
-  if (!root.items.some((p) => isScalar(p.key) && p.key.value === 'vips')) problems.push(`${at(root)}: missing "vips:" list`);
-  if (problems.length) throw new InputError(problems.join('; '));
+  // Addresses are checked even when another key is wrong, so every problem shows at once.
+  const seen = new Map<string, number>();
+  (Array.isArray(file.vips) ? file.vips : []).forEach((text, i) => {
+    if (typeof text !== 'string') return;
+    const vip = vipOrProblem(text);
+    if (typeof vip === 'string') return problems.add(['vips', i], vip);
+    const first = seen.get(vip.address);
+    if (first !== undefined) problems.add(['vips', i], `VIP ${vip.address} is listed twice (also vips[${first}])`);
+    seen.set(vip.address, i);
+    settings.vips.push(vip);
+  });
+  const local = file.tunnel?.local;
+  if (typeof local === 'string' && !isIPv4(local)) problems.add(['tunnel', 'local'], TUNNEL_LOCAL_PROBLEM(local));
+  problems.throwIfAny(); // the schema's problems are in the list too
+  if (file.mode) settings.mode = file.mode;
+  if (file.state) settings.state = file.state;
+  if (file.tunnel?.kind) settings.tunnelKind = file.tunnel.kind;
+  if (file.tunnel?.device) settings.tunnelDevice = file.tunnel.device;
+  if (local) settings.tunnelLocal = local;
   return settings;
 }
 
@@ -243,6 +220,6 @@ export function resolveConfig(flags: RealserverFlags, options: { requireVips: bo
     problems.push(`${fromFlags ? '--tunnel' : flags.config}: a tunnel is only used with --mode tun (mode is dr)`);
   }
 
-  if (problems.length) throw new InputError(problems.join('; '));
+  if (problems.length) throw new ConfigError(problems);
   return { mode, vips, tunnel, statePath: flags.state ?? file?.state ?? DEFAULT_STATE_PATH };
 }

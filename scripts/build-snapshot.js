@@ -202,6 +202,18 @@ function rootOfBlob(blob) {
 }
 rootOfBlob(root + '/dist/lvsd.blob'); // compiled now rather than on every start
 v8.startupSnapshot.setDeserializeMainFunction(() => {
+  // First of all, tell bin/lvsd (native/launcher/lvsd.c) that node took the snapshot: until this
+  // byte, a node that stops has run nothing of lvsd, and bin/lvsd runs the JavaScript instead.
+  const started = process.env.LVSD_STARTED_FD;
+  if (started !== undefined) {
+    delete process.env.LVSD_STARTED_FD;
+    const fs = require('node:fs');
+    try {
+      fs.writeSync(Number(started), 's');
+    } finally {
+      fs.closeSync(Number(started));
+    }
+  }
   // The blob sits in <root>/dist: find the repository from where this run loaded it.
   const args = process.execArgv;
   let blob;
@@ -229,25 +241,43 @@ function cpuFlagsLine() {
   return m[0];
 }
 
+/** What bin/lvsd compares with the node it finds: inode, size, mtime and ctime (ns). */
+function nodeIdentity(file) {
+  const st = fs.statSync(file, { bigint: true });
+  return `${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`;
+}
+
+/** What bin/lvsd compares with the blob it finds: size and mtime (ns); kept by cp -a, changed by any write. */
+function blobIdentity(file) {
+  const st = fs.statSync(file, { bigint: true });
+  return `${st.size} ${st.mtimeNs}`;
+}
+
 function main() {
-  const blob = path.resolve(process.argv[2] || BLOB); // another path: to compare snapshots in a benchmark
+  // another path: to compare snapshots in a benchmark, or a copy of the tree in a test (the blob
+  // serves the tree it sits in: <root>/dist/lvsd.blob)
+  const blob = path.resolve(process.argv[2] || BLOB);
   const builtBy = `${blob}.node`;
   const graph = collect();
   for (const id of WARM) if (!graph.modules.has(id)) throw new Error(`build-snapshot: ${id} is not reachable from ${ENTRY}`);
-  const script = path.join(DIST, 'lvsd.snapshot.js');
+  const script = path.join(path.dirname(blob), 'lvsd.snapshot.js');
   fs.writeFileSync(script, pack(graph));
-  fs.rmSync(blob, { force: true });
   fs.rmSync(builtBy, { force: true });
+  fs.rmSync(blob, { force: true });
   // --no-warnings: node warns that commander's require('node:child_process') is "not yet fully
   // verified" in snapshots; commander only uses it for executable subcommands, which lvsd has none of.
   // stdout is /dev/null: the warm-up runs a command of the CLI, which prints (and must find a
   // descriptor that takes its write at once: see src/cli/output.ts).
   execFileSync(process.execPath, [...V8_FLAGS, '--no-warnings', '--snapshot-blob', blob, '--build-snapshot', script], { stdio: ['inherit', 'ignore', 'inherit'], cwd: ROOT });
-  // bin/lvsd starts the blob only with the node that built it, on a CPU with the same features,
-  // with the same V8 flags: V8 tags a snapshot with its version, flags and the CPU features it
+  // bin/lvsd starts the blob only with the node that built it (the same file: a node replaced in
+  // place is another), if the blob is the one written here, on a CPU with the same features, with
+  // the same V8 flags: V8 tags a snapshot with its version, flags and the CPU features it
   // detected, and refuses (exit 14) a blob whose tag differs, e.g. one built on the host and
-  // started in the qemu lab.
-  fs.writeFileSync(builtBy, `${process.execPath}\n${cpuFlagsLine()}\n${V8_FLAGS.join(' ')}\n`);
+  // started in the qemu lab; a damaged blob makes node abort. Written last, through a rename:
+  // a build stopped halfway leaves no description, and bin/lvsd runs the JavaScript.
+  const description = [process.execPath, nodeIdentity(process.execPath), blobIdentity(blob), cpuFlagsLine(), V8_FLAGS.join(' ')];
+  fs.writeFileSync(`${builtBy}.tmp`, description.join('\n') + '\n');
+  fs.renameSync(`${builtBy}.tmp`, builtBy);
   console.log(`build-snapshot: ${graph.modules.size} modules, ${WARM.length} warm, ${(fs.statSync(blob).size / 1048576).toFixed(1)} MiB -> ${path.relative(ROOT, blob)}`);
 }
 

@@ -23,6 +23,7 @@ PACKAGES=(
   time                # /usr/bin/time: user/system CPU of each tool in bench/ipvs-bench.ts
   gcc                 # compiles native/*.c (npm run build)
   libc6-dev           # the C library headers for it
+  chromium            # a real headless browser: the director status page test opens the page in it (puppeteer-core)
 )
 
 missing=()

@@ -16,14 +16,27 @@ rm -rf dist/test dist/.tsbuildinfo
 npm run --silent build || { echo "build failed"; exit 1; }
 
 echo "== host tier"
-mapfile -t host_files < <(find dist/test/unit dist/test/host -name '*.test.js' 2>/dev/null | sort)
+# Tests under test/host/lab boot the lab's qemu: they run after the rest of the host tier, one at
+# a time, so they never compete for the CPU with timing-sensitive tests. Both parts count as host.
+mapfile -t host_files < <(find dist/test/unit dist/test/host -name '*.test.js' -not -path 'dist/test/host/lab/*' 2>/dev/null | sort)
+mapfile -t host_serial_files < <(find dist/test/host/lab -name '*.test.js' 2>/dev/null | sort)
 host_tap=.lab-cache/host.tap
-rm -f "$host_tap"
+host_serial_tap=.lab-cache/host-serial.tap
+rm -f "$host_tap" "$host_serial_tap"
+host_taps=("$host_tap")
 host_status=0
 node --test --test-concurrency="${LVSD_TEST_CONCURRENCY:-2}" \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$host_tap" \
   "${host_files[@]}" || host_status=$?
+if ((${#host_serial_files[@]})); then
+  echo "== host tier: tests that boot qemu, after the rest, one at a time"
+  host_taps+=("$host_serial_tap")
+  node --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$host_serial_tap" \
+    "${host_serial_files[@]}" || host_status=$?
+fi
 
 host_seconds=$SECONDS
 echo "== lab tier"
@@ -34,10 +47,10 @@ lab_status=${PIPESTATUS[0]}
 
 lab_seconds=$((SECONDS - host_seconds))
 echo "== summary (set-up, build and host tier ${host_seconds}s; lab tier ${lab_seconds}s)"
-bash scripts/tap-summary.sh host "$host_tap" || host_status=1
+bash scripts/tap-summary.sh host "${host_taps[@]}" || host_status=1
 lab_line=$(grep -E '^lab: [0-9]+ passed, [0-9]+ failed' "$lab_out" | tail -n1)
 echo "${lab_line:-lab: 0 passed, 1 failed}"
-hp=$(bash scripts/tap-summary.sh x "$host_tap" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
+hp=$(bash scripts/tap-summary.sh x "${host_taps[@]}" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
 lp=$(echo "${lab_line:-lab: 0 passed, 1 failed}" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/')
 read -r hpass hfail <<<"$hp"; read -r lpass lfail <<<"$lp"
 echo "total: $((hpass + lpass)) passed, $((hfail + lfail)) failed"

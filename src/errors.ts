@@ -48,13 +48,6 @@ export class MalformedMessageError extends LvsdError {
   }
 }
 
-/** A text file the kernel writes (/proc/net/ip_vs) is not in the format it has always had. */
-export class KernelTextError extends LvsdError {
-  constructor(message: string) {
-    super('LVSD_ERR_KERNEL_TEXT', message);
-  }
-}
-
 /** IPVS itself is missing from the running kernel. */
 export class IpvsUnavailableError extends LvsdError {
   constructor(message = 'IPVS is not available in this kernel: load the ip_vs module') {

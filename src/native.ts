@@ -1,5 +1,6 @@
-// Loads the optional C fast paths that `npm run build` compiles from native/*.c into dist/native.
-// Without them (not built, or LVSD_NATIVE=0) the JavaScript paths run, with the same results.
+// Loads the optional C modules that `npm run build` compiles from native/*.c into dist/native
+// (today only netlink_dumps, a transport with no logic of its own). Without them (not built, or
+// LVSD_NATIVE=0) the JavaScript paths run, with the same results.
 import { join } from 'node:path';
 
 const loaded = new Map<string, unknown>();
@@ -14,7 +15,7 @@ export function loadNative<T>(name: string): T | undefined {
       process.dlopen(m, join(__dirname, '..', 'native', `${name}.node`));
       exports = m.exports;
     } catch {
-      // not built: the JavaScript paths run
+      // not built: the JavaScript path runs
     }
     loaded.set(name, exports);
   }

@@ -4,8 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Command, Option } from 'commander';
-import { InputError } from '../errors';
+import { ExecCheck, HttpCheck, MysqlCheck, TcpCheck, defined, normaliseCheck, planCheck, type CheckFile } from '../config/checks';
+import { Problems, SchemaValidator } from '../config/validate';
+import { ConfigError, InputError } from '../errors';
 import { runWithDeadline } from '../health/deadline';
+import { createChecker } from '../health/spec';
 import type { Checker, CheckResult, CheckTarget } from '../health/types';
 import { writeOut } from './output';
 
@@ -102,6 +105,42 @@ export function readFileFlag(path: string, flag: string): Buffer {
   }
 }
 
+const CHECK_SCHEMAS = { tcp: TcpCheck, http: HttpCheck, mysql: MysqlCheck, exec: ExecCheck };
+
+/**
+ * Builds a checker from flags through the same schema and checks as a check in the director's
+ * config (src/config/checks.ts): `fields` are the config's keys (snake_case, values as flag
+ * strings; integers are coerced), `flags` names the flag of each key for the errors
+ * ("max_read_bytes" -> "--max-read"; "tls.servername" -> "--servername"); every problem is
+ * reported at once. `checkFiles: false` leaves reading the files to the checker.
+ */
+export function checkerFromFlags(
+  kind: CheckFile['type'],
+  target: CheckTarget,
+  fields: Record<string, unknown>,
+  flags: Record<string, string>,
+  options: { checkFiles: boolean },
+): Checker {
+  const problems = new Problems({
+    describe(path, message) {
+      const key = path.filter((seg) => typeof seg === 'string').join('.');
+      const flag = flags[key] ?? flags[String(path[0])] ?? (path.length ? `--${String(path[0]).replace(/_/g, '-')}` : undefined);
+      return { text: flag === undefined ? message : `${flag}: ${message}`, offset: 0 };
+    },
+  });
+  const data: Record<string, unknown> = { type: kind, ...defined(fields) };
+  const valid = new SchemaValidator(CHECK_SCHEMAS[kind], { coerceTypes: true }).validate(data, problems);
+  let check;
+  try {
+    check = normaliseCheck(data as CheckFile, [], problems, options);
+  } catch (err) {
+    if (valid || !(err instanceof TypeError)) throw err; // else: a malformed value the schema reported
+  }
+  problems.throwIfAny();
+  if (!check) throw new InputError('invalid check options'); // not reached: the schema's problems were thrown
+  return createChecker(planCheck(check, target, {}).spec);
+}
+
 /** Exit status for a result. */
 export function exitCodeFor(result: CheckResult): number {
   if (result.configError) return EXIT_CONFIG;
@@ -131,7 +170,8 @@ export function checkAction<A extends unknown[]>(fn: (...args: A) => Promise<unk
       await fn(...args);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
-      process.stderr.write(`lvsd: ${err.message}\n`);
+      const lines = err instanceof ConfigError ? err.errors : [err.message];
+      process.stderr.write(lines.map((line) => `lvsd: ${line}\n`).join(''));
       process.exitCode = EXIT_CONFIG;
     }
   };

@@ -2,10 +2,10 @@
 // one authenticated MySQL/MariaDB check, verdict and reason printed; exit 0 up, 1 down, 2 config error.
 import { Command, Option } from 'commander';
 import { InputError } from '../errors';
-import { DEFAULT_MAX_LAG_SECONDS, MysqlChecker } from '../health/mysql';
+import { DEFAULT_MAX_LAG_SECONDS } from '../health/mysql';
 import type { PasswordSource } from '../health/mysql/credentials';
 import { ROLES, isRole } from '../health/mysql/roles';
-import { addCommonOptions, checkAction, parseIntFlag, parseTarget, parseTimeout, runCheckOnce, type CommonCheckFlags } from './check-common';
+import { addCommonOptions, checkAction, checkerFromFlags, parseTarget, parseTimeout, runCheckOnce, type CommonCheckFlags } from './check-common';
 
 interface MysqlFlags extends CommonCheckFlags {
   user?: string;
@@ -13,7 +13,7 @@ interface MysqlFlags extends CommonCheckFlags {
   passwordEnv?: string;
   passwordCredential?: string;
   role: string;
-  maxLag: string;
+  maxLag?: string;
   acceptDonor?: boolean;
   tls?: boolean;
   ca?: string;
@@ -31,7 +31,7 @@ export function register(check: Command): void {
     .option('--password-env <var>', 'environment variable holding the password')
     .option('--password-credential <name>', 'systemd credential holding the password ($CREDENTIALS_DIRECTORY/NAME)')
     .addOption(new Option('--role <role>', 'what "up" means').choices([...ROLES]).default('any'))
-    .option('--max-lag <seconds>', 'replica role: highest acceptable Seconds_Behind_Master', String(DEFAULT_MAX_LAG_SECONDS))
+    .option('--max-lag <seconds>', `replica role: highest acceptable Seconds_Behind_Master (default ${DEFAULT_MAX_LAG_SECONDS})`)
     .option('--accept-donor', 'galera role: a Donor/Desynced node (state 2) is up')
     .option('--tls', 'use TLS and verify the server certificate')
     .option('--ca <file>', 'with --tls: PEM CA certificates (default: system store)')
@@ -48,19 +48,33 @@ export function register(check: Command): void {
           if (set !== undefined) throw new InputError(`${flag}: only meaningful with --tls`);
         }
       }
-      if (flags.servername !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(flags.servername)) {
-        throw new InputError(`--servername: must be a DNS name, got "${flags.servername}"`);
-      }
-      const checker = new MysqlChecker({
-        ...target,
-        user: flags.user,
-        password,
-        role: flags.role,
-        maxLagSeconds: parseIntFlag(flags.maxLag, '--max-lag', 0, 31_536_000),
-        acceptDonor: flags.acceptDonor === true,
-        tls: flags.tls ? { caFile: flags.ca, servername: flags.servername } : undefined,
-        serverPublicKeyFile: flags.serverPublicKey,
-      });
+      // The checker reads the password and PEM files itself and names them in its refusals.
+      const checker = checkerFromFlags(
+        'mysql',
+        target,
+        {
+          user: flags.user,
+          password_file: 'file' in password ? password.file : undefined,
+          password_env: 'env' in password ? password.env : undefined,
+          password_credential: 'credential' in password ? password.credential : undefined,
+          role: flags.role,
+          max_lag: flags.maxLag,
+          accept_donor: flags.acceptDonor === true ? true : undefined,
+          tls: flags.tls ? (flags.ca === undefined && flags.servername === undefined ? true : { ca_file: flags.ca, servername: flags.servername }) : undefined,
+          server_public_key_file: flags.serverPublicKey,
+        },
+        {
+          password_file: '--password-file',
+          password_env: '--password-env',
+          password_credential: '--password-credential',
+          max_lag: '--max-lag',
+          accept_donor: '--accept-donor',
+          'tls.ca_file': '--ca',
+          'tls.servername': '--servername',
+          server_public_key_file: '--server-public-key',
+        },
+        { checkFiles: false },
+      );
       await runCheckOnce(checker, parseTimeout(flags), flags);
     }),
   );

@@ -1,21 +1,17 @@
 // `lvsd check tcp|http|exec TARGET [options]`: run one check once, print the verdict and reason.
 // Exit 0 up, 1 down, 2 configuration error (bad flags included). The operator's debugging tool.
 import { Command, CommanderError } from 'commander';
-import { ExecChecker } from '../health/exec';
-import { HttpChecker, parseStatusRanges } from '../health/http';
-import { TcpChecker } from '../health/tcp';
 import { InputError } from '../errors';
 import { register as registerMysql } from './check-mysql';
 import {
   EXIT_CONFIG,
   addCommonOptions,
   checkAction,
+  checkerFromFlags,
   parseEscapes,
   parseIntFlag,
-  parseRegexFlag,
   parseTarget,
   parseTimeout,
-  readFileFlag,
   runCheckOnce,
   type CommonCheckFlags,
 } from './check-common';
@@ -57,18 +53,18 @@ function registerTcp(check: Command): void {
       if (flags.expect !== undefined && flags.expectRegex !== undefined) {
         throw new InputError('--expect and --expect-regex: give one of them, not both');
       }
-      const expect =
-        flags.expectRegex !== undefined
-          ? parseRegexFlag(flags.expectRegex, '--expect-regex')
-          : flags.expect !== undefined
-            ? parseEscapes(flags.expect, '--expect')
-            : undefined;
-      const checker = new TcpChecker({
-        ...target,
-        send: flags.send === undefined ? undefined : parseEscapes(flags.send, '--send'),
-        expect,
-        maxReadBytes: parseIntFlag(flags.maxRead, '--max-read', 1, 1 << 20),
-      });
+      const checker = checkerFromFlags(
+        'tcp',
+        target,
+        {
+          send: flags.send === undefined ? undefined : parseEscapes(flags.send, '--send'),
+          expect: flags.expect === undefined ? undefined : parseEscapes(flags.expect, '--expect'),
+          expect_regex: flags.expectRegex,
+          max_read_bytes: flags.maxRead,
+        },
+        { expect_regex: '--expect-regex', max_read_bytes: '--max-read' },
+        { checkFiles: true },
+      );
       await runCheckOnce(checker, parseTimeout(flags), flags);
     }),
   );
@@ -115,39 +111,27 @@ function registerHttp(check: Command): void {
       if (flags.ca !== undefined && flags.insecureSkipTlsVerify) {
         throw new InputError('--ca and --insecure-skip-tls-verify: give one of them, not both');
       }
-      const method = flags.method.toUpperCase();
-      if (!METHODS.includes(method)) throw new InputError(`--method: must be one of ${METHODS.join(', ')}, got "${flags.method}"`);
-      if (!/^\/[\x21-\x7e]*$/.test(flags.path)) {
-        throw new InputError(`--path: must start with / and hold no spaces or control characters, got "${flags.path}"`);
-      }
-      if (flags.hostHeader !== undefined && !/^[\x21-\x7e]+$/.test(flags.hostHeader)) {
-        throw new InputError(`--host-header: must be non-empty without spaces or control characters, got "${flags.hostHeader}"`);
-      }
-      if (flags.sni !== undefined && !/^[A-Za-z0-9.-]{1,253}$/.test(flags.sni)) {
-        throw new InputError(`--sni: must be a DNS name, got "${flags.sni}"`);
-      }
-      let expectStatus;
-      try {
-        expectStatus = parseStatusRanges(flags.expectStatus);
-      } catch (err) {
-        throw new InputError(`--expect-status: ${(err as Error).message}`);
-      }
+      const checker = checkerFromFlags(
+        'http',
+        parseTarget(targetText, tls ? 443 : 80),
+        {
+          tls,
+          method: flags.method.toUpperCase(),
+          path: flags.path,
+          host_header: flags.hostHeader,
+          expect_status: [flags.expectStatus],
+          body_regex: flags.bodyRegex,
+          max_response_bytes: flags.maxResponse,
+          ca_file: flags.ca,
+          sni: flags.sni,
+          insecure_skip_tls_verify: flags.insecureSkipTlsVerify === true,
+        },
+        { tls: '--https', max_response_bytes: '--max-response', ca_file: '--ca' },
+        { checkFiles: true },
+      );
       if (flags.insecureSkipTlsVerify) {
         process.stderr.write('lvsd: warning: --insecure-skip-tls-verify: the server certificate is NOT verified\n');
       }
-      const checker = new HttpChecker({
-        ...parseTarget(targetText, tls ? 443 : 80),
-        tls,
-        method,
-        path: flags.path,
-        hostHeader: flags.hostHeader,
-        expectStatus,
-        bodyRegex: flags.bodyRegex === undefined ? undefined : parseRegexFlag(flags.bodyRegex, '--body-regex'),
-        maxResponseBytes: parseIntFlag(flags.maxResponse, '--max-response', 1, 16 << 20),
-        ca: flags.ca === undefined ? undefined : readFileFlag(flags.ca, '--ca'),
-        sni: flags.sni,
-        insecureSkipTlsVerify: flags.insecureSkipTlsVerify === true,
-      });
       await runCheckOnce(checker, parseTimeout(flags), flags);
     }),
   );
@@ -179,20 +163,24 @@ function registerExec(check: Command): void {
       for (const pair of flags.env) {
         const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
         if (!m) throw new InputError(`--env: expected KEY=VALUE with KEY made of letters, digits and _, got "${pair.split('=')[0]}=..."`);
-        if (m[1].startsWith('LVSD_TARGET')) throw new InputError(`--env: ${m[1]} is set by lvsd itself`);
         env[m[1]] = m[2];
       }
       if (!program.startsWith('/')) throw new InputError(`PROGRAM "${program}": must be an absolute path`);
-      const checker = new ExecChecker({
-        ...parseTarget(targetText),
-        path: program,
-        args,
-        env,
-        dynamicWeight: flags.dynamicWeight === true,
-        maxOutputBytes: parseIntFlag(flags.maxOutput, '--max-output', 1, 1 << 20),
-        killGraceMs: parseIntFlag(flags.killGrace, '--kill-grace', 0, 60_000),
-        user: flags.user,
-      });
+      const checker = checkerFromFlags(
+        'exec',
+        parseTarget(targetText),
+        {
+          path: program,
+          args,
+          env,
+          dynamic_weight: flags.dynamicWeight === true,
+          max_output_bytes: flags.maxOutput,
+          kill_grace: `${parseIntFlag(flags.killGrace, '--kill-grace', 0, 60_000)}ms`,
+          user: flags.user,
+        },
+        { path: 'PROGRAM', args: 'ARGS', max_output_bytes: '--max-output', kill_grace: '--kill-grace' },
+        { checkFiles: true },
+      );
       await runCheckOnce(checker, parseTimeout(flags), flags);
     }),
   );

@@ -3,6 +3,7 @@
 // control socket (./director-control) and never open netlink.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import pino from 'pino';
 import { ConfigError, LvsdError } from '../errors';
 import { checkConfig, DEFAULT_DIRECTOR_CONFIG_PATH, loadDirectorConfig, type DirectorConfig } from '../config/director';
 import { Director } from '../director/daemon';
@@ -54,7 +55,9 @@ export function register(program: Command): void {
       if (!config) return;
       const ipvs = await openIpvs();
       try {
-        const d = new Director({ ipvs, load: () => loadedConfigOf(config), configPath: o.config, log: logger('director'), dryRun: true });
+        // the plan is the output: the director's own words go to stderr, warnings only
+        const log = pino({ level: 'warn', base: { component: 'director' } }, pino.destination(2));
+        const d = new Director({ ipvs, load: () => loadedConfigOf(config), configPath: o.config, log, dryRun: true });
         const ops = await d.plan();
         writeOut(o.json ? JSON.stringify(ops, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n' : formatPlan(ops));
       } finally {

@@ -8,20 +8,16 @@ import { Command, Option } from 'commander';
 import { InputError, IpvsUnavailableError } from '../errors';
 import { COMMAND_OPTIONS, SERVICE_IDENTITY_OPTIONS, SYNC_DAEMON_OPTIONS, type CommandKind, type OptionSpec } from '../ipvs/options';
 import type { GivenOption } from '../ipvs/command';
-import type { IpvsClient, ServiceKey, TableSummaryEntry } from '../ipvs/types';
+import type { IpvsOp, ServiceKey, TableSummaryEntry } from '../ipvs/types';
+import type { NetlinkIpvsClient } from '../ipvs/client';
 import type { Namer } from '../ipvs/format/names';
-import type { TableSummary } from '../ipvs/summary';
 import { writeOut } from './output';
 
 type Opts = Record<string, string | boolean | undefined>;
 
-// commander's key for a long option (tcp-service: tcpService). Remembered: the start-up
-// snapshot's warm-up fills this, so a start runs no regular expression for it.
-const optionKeys = new Map<string, string>();
+// commander's key for a long option (tcp-service: tcpService)
 function camel(long: string): string {
-  let key = optionKeys.get(long);
-  if (key === undefined) optionKeys.set(long, (key = long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())));
-  return key;
+  return long.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command {
@@ -49,12 +45,12 @@ function commands(): typeof import('../ipvs/command') {
   return require('../ipvs/command');
 }
 
-async function openClient(): Promise<IpvsClient> {
+async function openClient(): Promise<NetlinkIpvsClient> {
   const { openIpvs } = require('../ipvs/client') as typeof import('../ipvs/client');
   return openIpvs();
 }
 
-async function withClient<T>(fn: (client: IpvsClient) => Promise<T>): Promise<T> {
+async function withClient<T>(fn: (client: NetlinkIpvsClient) => Promise<T>): Promise<T> {
   const client = await openClient();
   try {
     return await fn(client);
@@ -73,12 +69,6 @@ function* tableAddresses(entries: readonly TableSummaryEntry[]) {
     if (e.service.key.address !== undefined) yield { family: e.service.key.family, address: e.service.key.address };
     for (const rs of e.realServers) yield { family: rs.key.family, address: rs.key.address };
   }
-}
-
-function* summaryAddresses(summary: TableSummary) {
-  for (const svc of summary.services) if (svc.key.address !== undefined) yield { family: svc.key.family, address: svc.key.address };
-  const servers = summary.servers;
-  for (let i = 0; i < servers.length; i++) yield { family: servers.inet6[i] ? ('inet6' as const) : ('inet' as const), address: servers.addressText(i) };
 }
 
 // ---- list -----------------------------------------------------------------------------------
@@ -122,7 +112,7 @@ async function listConnections(o: Opts): Promise<void> {
 }
 
 async function listTimeouts(o: Opts): Promise<void> {
-  const t = await withClient((c) => c.getTimeouts());
+  const t = await withClient((c) => c.readTimeouts());
   if (o.json) {
     const { timeoutsJson, toJsonText } = require('../ipvs/format/json') as typeof import('../ipvs/format/json');
     return writeOut(toJsonText(timeoutsJson(t)));
@@ -131,7 +121,7 @@ async function listTimeouts(o: Opts): Promise<void> {
 }
 
 async function listDaemons(o: Opts): Promise<void> {
-  const daemons = await withClient((c) => c.listSyncDaemons());
+  const daemons = await withClient((c) => c.readSyncDaemons());
   if (o.json) {
     const { syncDaemonsJson, toJsonText } = require('../ipvs/format/json') as typeof import('../ipvs/format/json');
     return writeOut(toJsonText(syncDaemonsJson(daemons)));
@@ -141,32 +131,10 @@ async function listDaemons(o: Opts): Promise<void> {
 
 async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void> {
   const sort = !o.nosort;
-  const { formatOneService, formatTable, listModeOf } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
+  const { listModeOf, writeOneService, writeTable } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
   const mode = listModeOf(o as Record<(typeof LIST_VIEW_FLAGS)[number], boolean | undefined>);
-  if (!service && !o.json && mode === 'default') {
-    // the default columns: settings from netlink, real servers from /proc/net/ip_vs
-    const { writeSummary } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
-    // the kernel is slow to write /proc/net/ip_vs for a big table: its read starts first
-    const procTable = (require('../ipvs/procfs') as typeof import('../ipvs/procfs')).loadProcTable();
-    const [info, summary] = await withClient((c) => Promise.all([c.info(), c.listTableSummary({ procTable })]));
-    const namer = await namerFor(Boolean(o.numeric), () => summaryAddresses(summary));
-    return writeOut(writeSummary(info, summary, { sort, namer }));
-  }
-  if (!service && !o.json && o.numeric && mode !== 'tun-info') {
-    // the counters, numeric: read and written in C (undefined: it declined; listed below instead)
-    const { writeCounters } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
-    const { LISTING_MODE } = require('../ipvs/native-text') as typeof import('../ipvs/native-text');
-    const text = await withClient(async (c) => {
-      const [info, table] = await Promise.all([c.info(), c.readTableBytes(LISTING_MODE[mode], Boolean(o.exact))]);
-      return table && writeCounters(info, table, { mode, exact: Boolean(o.exact), sort });
-    });
-    if (text) return writeOut(text);
-  }
   const { info, entries } = await withClient(async (c) => {
-    if (service) {
-      const [svc, realServers] = await Promise.all([c.getService(service), c.listRealServers(service)]);
-      return { info: undefined, entries: [{ service: svc, realServers }] };
-    }
+    if (service) return { info: undefined, entries: [await c.listService(service)] };
     const [info, entries] = await Promise.all([c.info(), c.listTable()]);
     return { info, entries };
   });
@@ -175,7 +143,7 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
     return writeOut(toJsonText(info ? tableJson(info, entries, sort) : oneServiceJson(entries[0], sort)));
   }
   const fmt = { mode, exact: Boolean(o.exact), sort, namer: await namerFor(Boolean(o.numeric), () => tableAddresses(entries)) };
-  writeOut(info ? formatTable(info, entries, fmt) : formatOneService(entries[0], fmt));
+  writeOut(info ? writeTable(info, entries, fmt) : writeOneService(entries[0], fmt));
 }
 
 async function list(o: Opts): Promise<void> {
@@ -191,31 +159,39 @@ async function list(o: Opts): Promise<void> {
 
 // ---- changes --------------------------------------------------------------------------------
 
-async function change(kind: CommandKind, o: Opts): Promise<void> {
-  const { buildCommand } = commands();
-  const command = buildCommand(kind, givenOptions(o, COMMAND_OPTIONS[kind]));
-  await withClient(async (c) => {
-    switch (command.kind) {
-      case 'add-service':
-        return c.addService(command.service);
-      case 'edit-service':
-        return c.editService(command.service);
-      case 'delete-service':
-        return c.deleteService(command.service);
-      case 'add-server':
-        return c.addRealServer(command.service, command.server);
-      case 'edit-server':
-        return c.editRealServer(command.service, command.server);
-      case 'delete-server':
-        return c.deleteRealServer(command.service, command.server);
-      case 'zero':
-        return c.zero(command.service);
-      case 'flush':
-        return c.flush();
-      case 'set-timeouts':
-        return c.setTimeouts(command.timeouts);
-    }
+/**
+ * Sends one op the way every change goes (Ipvs.apply, as a restore line or a reconciler step
+ * does) and throws its error in words when the kernel refuses it.
+ */
+function applyOne(op: IpvsOp): Promise<void> {
+  const { applyOne: one } = require('../ipvs/helpers') as typeof import('../ipvs/helpers');
+  return withClient((c) => one(c, op));
+}
+
+/** A table command from the words typed after its name: the same reader as restore's lines. */
+function change(kind: CommandKind, words: readonly string[]): Promise<void> {
+  return applyOne(commands().commandFromWords(kind, words));
+}
+
+/** The ipvsadm-style options of a command, for its --help (the words are read by command.ts, not commander). */
+function optionsHelp(specs: readonly OptionSpec[]): string {
+  const lines = specs.map((spec) => {
+    const value = spec.arg === 'required' ? ` <${spec.argName ?? 'value'}>` : spec.arg === 'optional' ? ` [${spec.argName ?? 'value'}]` : '';
+    return [`${spec.short ? `-${spec.short}, ` : '    '}--${spec.long}${value}`, spec.description];
   });
+  const width = Math.max(...lines.map(([flags]) => flags.length));
+  return `\nOptions (as ipvsadm's):\n${lines.map(([flags, text]) => `  ${flags.padEnd(width)}  ${text}`).join('\n')}\n`;
+}
+
+/** A command that takes ipvsadm-style options: commander passes the words through untouched. */
+function ipvsadmCommand(parent: Command, name: string, summary: string, specs: readonly OptionSpec[]): Command {
+  return parent
+    .command(name)
+    .description(summary)
+    .usage('[ipvsadm options]')
+    .argument('[ipvsadm-options...]', 'listed below')
+    .allowUnknownOption()
+    .addHelpText('after', optionsHelp(specs));
 }
 
 async function readStdin(): Promise<string> {
@@ -271,11 +247,7 @@ export function register(program: Command): void {
     .argument('<tcp>')
     .argument('<tcpfin>')
     .argument('<udp>')
-    .action(async (tcp: string, tcpFin: string, udp: string) => {
-      const { buildTimeouts } = commands();
-      const t = buildTimeouts([tcp, tcpFin, udp]);
-      await withClient((c) => c.setTimeouts(t));
-    });
+    .action((tcp: string, tcpFin: string, udp: string) => applyOne({ kind: 'set-timeouts', timeouts: commands().buildTimeouts([tcp, tcpFin, udp]) }));
   timeout
     .command('get')
     .description('print the timeouts as ipvsadm -L --timeout does')
@@ -283,11 +255,9 @@ export function register(program: Command): void {
     .action((o: Opts) => listTimeouts(o));
 
   for (const [kind, summary] of Object.entries(CHANGE_SUMMARIES) as [CommandKind, string][]) {
-    addOptions(ipvs.command(kind).description(summary), COMMAND_OPTIONS[kind]).action((o: Opts) => change(kind, o));
+    ipvsadmCommand(ipvs, kind, summary, COMMAND_OPTIONS[kind]).action((words: string[]) => change(kind, words));
   }
-  addOptions(ipvs.command('zero').description('zero the counters of one service, or of all (ipvsadm -Z)'), SERVICE_IDENTITY_OPTIONS).action((o: Opts) =>
-    change('zero', o),
-  );
+  ipvsadmCommand(ipvs, 'zero', 'zero the counters of one service, or of all (ipvsadm -Z)', COMMAND_OPTIONS.zero).action((words: string[]) => change('zero', words));
   ipvs
     .command('flush')
     .description('delete every virtual service (ipvsadm -C); needs --yes')
@@ -295,7 +265,7 @@ export function register(program: Command): void {
     .option('--all', 'same as --yes')
     .action(async (o: Opts) => {
       if (!o.yes && !o.all) throw new InputError('flush deletes every virtual service: add --yes to confirm');
-      await change('flush', {});
+      await applyOne({ kind: 'flush' });
     });
 
   ipvs
@@ -322,22 +292,23 @@ export function register(program: Command): void {
     });
 
   const daemon = ipvs.command('daemon').description('connection sync daemons (ipvsadm --start-daemon, --stop-daemon, -L --daemon)');
-  addOptions(daemon.command('start').description('start a master or backup sync daemon').argument('<state>', 'master or backup'), SYNC_DAEMON_OPTIONS).action(
-    async (state: string, o: Opts) => {
-      const { buildSyncDaemon, parseSyncState } = commands();
-      const d = buildSyncDaemon(parseSyncState('state', state), givenOptions(o, SYNC_DAEMON_OPTIONS));
-      await withClient((c) => c.startSyncDaemon(d));
-    },
-  );
+  daemon
+    .command('start')
+    .description('start a master or backup sync daemon')
+    .argument('<state>', 'master or backup')
+    .usage('<state> [ipvsadm options]')
+    .argument('[ipvsadm-options...]', 'listed below')
+    .allowUnknownOption()
+    .addHelpText('after', optionsHelp(SYNC_DAEMON_OPTIONS))
+    .action((state: string, words: string[]) => {
+      const { syncDaemonFromWords, parseSyncState } = commands();
+      return applyOne({ kind: 'start-daemon', daemon: syncDaemonFromWords(parseSyncState('state', state), words) });
+    });
   daemon
     .command('stop')
     .description('stop the master or backup sync daemon')
     .argument('<state>', 'master or backup')
-    .action(async (state: string) => {
-      const { parseSyncState } = commands();
-      const s = parseSyncState('state', state);
-      await withClient((c) => c.stopSyncDaemon(s));
-    });
+    .action((state: string) => applyOne({ kind: 'stop-daemon', state: commands().parseSyncState('state', state) }));
   daemon
     .command('list')
     .description('print running sync daemons as ipvsadm -L --daemon does')

@@ -1,7 +1,7 @@
 // Thin CLI entry. Each command group lives in its own module and is loaded only when used,
 // so a small command does not pay for the whole program's start-up.
 import { Command, CommanderError } from 'commander';
-import { LvsdError } from '../errors';
+import { ConfigError, LvsdError } from '../errors';
 import { writeOut } from './output';
 
 type Register = (program: Command) => void;
@@ -52,6 +52,12 @@ function programFor(argv: string[]): Command {
 
 /** Prints an error as one line on stderr and sets a non-zero exit status. */
 export function reportError(err: unknown, exitCode = 1): void {
+  // a config's problems, one line each, every one with its place
+  if (err instanceof ConfigError) {
+    for (const e of err.errors) process.stderr.write(`lvsd: ${e}\n`);
+    process.exitCode = 2;
+    return;
+  }
   const message = err instanceof LvsdError || err instanceof Error ? err.message : String(err);
   process.stderr.write(`lvsd: ${message}\n`);
   process.exitCode = exitCode;

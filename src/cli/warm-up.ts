@@ -117,7 +117,7 @@ export async function warmUp(): Promise<void> {
   scope[NATIVE_STAND_IN] = NativeNetlinkStandIn;
   try {
     const client = await openIpvs();
-    const t = await client.getTimeouts();
+    const t = await client.readTimeouts();
     client.close();
     formatTimeouts(t);
     // and the same through the CLI's own entry, as a start runs it (its line goes to the build's

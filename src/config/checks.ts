@@ -109,7 +109,7 @@ export const MysqlCheck = strictObject(
     tls: Type.Optional(
       Type.Unsafe<boolean | { ca_file?: string; servername?: string }>({
         type: ['boolean', 'object'],
-        properties: { ca_file: { type: 'string', minLength: 1 }, servername: { type: 'string', pattern: '^[A-Za-z0-9.-]{1,253}$' } },
+        properties: { ca_file: { type: 'string', minLength: 1 }, servername: { type: 'string', pattern: '^[A-Za-z0-9.-]{1,253}$', errorMessage: 'must be a DNS name' } },
         additionalProperties: false,
         description: 'true, or { ca_file, servername }: TLS with certificate verification',
       }),
@@ -238,12 +238,12 @@ export function normaliseCheck(c: CheckFile, path: Path, problems: Problems, opt
     const problem = value === undefined ? undefined : regexProblem(value);
     if (problem) problems.add([...path, key], problem);
   };
-  const readable = (key: string, file: string | undefined): void => {
+  const readable = (key: string | string[], file: string | undefined): void => {
     if (file === undefined || options.checkFiles === false) return;
     try {
       readFileSync(file);
     } catch (err) {
-      problems.add([...path, key], `${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      problems.add([...path, ...(Array.isArray(key) ? key : [key])], `cannot read "${file}": ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   };
   switch (c.type) {
@@ -298,7 +298,7 @@ export function normaliseCheck(c: CheckFile, path: Path, problems: Problems, opt
       const tls = c.tls === true ? {} : c.tls === false || c.tls === undefined ? undefined : defined({ caFile: c.tls.ca_file, servername: c.tls.servername });
       if (c.max_lag !== undefined && c.role !== 'replica') problems.add([...path, 'max_lag'], `only meaningful with role: replica (role is ${c.role})`);
       if (c.accept_donor && c.role !== 'galera') problems.add([...path, 'accept_donor'], `only meaningful with role: galera (role is ${c.role})`);
-      if (typeof c.tls === 'object') readable('tls', c.tls.ca_file);
+      if (typeof c.tls === 'object') readable(['tls', 'ca_file'], c.tls.ca_file);
       readable('server_public_key_file', c.server_public_key_file);
       return {
         ...common,

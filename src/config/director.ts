@@ -9,6 +9,7 @@ import { ConfigError } from '../errors';
 import {
   Check,
   Duration,
+  defined,
   Port,
   StringEnum,
   TIMING_FIELDS,
@@ -30,6 +31,7 @@ import {
   deepFreeze,
   durationMs,
   secretFileProblem,
+  toJsonSchema,
   type CanonicalAddress,
   type Path,
 } from './validate';
@@ -201,11 +203,19 @@ export const DirectorConfigSchema = strictObject(
     services: Type.Array(Service),
   },
   {
-    $id: 'https://lvsd.invalid/director.schema.json',
     title: 'lvsd director configuration',
     description: 'lvsd director run -c FILE; validate with lvsd director check-config -c FILE',
   },
 );
+
+/**
+ * config/director.schema.json's text: the schema above as plain JSON Schema (draft-07), for editors
+ * (yaml-language-server: `# yaml-language-server: $schema=/usr/share/lvsd/director.schema.json`).
+ * scripts/gen-schema.js writes it; a unit test fails when the shipped file differs.
+ */
+export function directorJsonSchema(): string {
+  return JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...toJsonSchema(DirectorConfigSchema) }, null, 2) + '\n';
+}
 
 /** The file as written, after defaults (snake_case). */
 export type DirectorConfigFile = Static<typeof DirectorConfigSchema>;
@@ -291,6 +301,8 @@ export interface DirectorConfig {
   services: ServiceConfig[];
 }
 
+// Compiled once (tens of ms): a reload must not pay for it. ajv keeps the last call's errors on
+// the function, read synchronously right after the call, so nothing carries between loads.
 const validator = new SchemaValidator(DirectorConfigSchema);
 
 /** Reads and validates a director config; throws ConfigError listing every problem. */
@@ -314,13 +326,13 @@ export function parseDirectorConfig(text: string, path: string, options: LoadOpt
   if (!validator.validate(data, problems)) {
     // Semantic checks still run on the parts that are well-formed, so every problem shows at once.
     try {
-      normalise(data as DirectorConfigFile, problems, options);
-    } catch {
-      // a malformed part the schema already reported
+      normalise(data as DirectorConfigFile, problems, options, true);
+    } catch (err) {
+      if (!(err instanceof TypeError)) throw err; // else: a malformed part the schema already reported
     }
     throw new ConfigError(problems.list);
   }
-  const config = normalise(data, problems, options);
+  const config = normalise(data, problems, options, false);
   problems.throwIfAny();
   return deepFreeze({ path, ...config });
 }
@@ -343,7 +355,8 @@ export function checksOf(service: ServiceConfig, server: ServerConfig): CheckPla
 
 // ---- normalisation and the checks a schema cannot express ----
 
-function normalise(file: DirectorConfigFile, problems: Problems, options: LoadOptions): Omit<DirectorConfig, 'path'> {
+/** `malformed`: the schema found problems, so a part may not have its shape; skip such parts. */
+function normalise(file: DirectorConfigFile, problems: Problems, options: LoadOptions, malformed: boolean): Omit<DirectorConfig, 'path'> {
   const global = normaliseGlobal(file.global, problems, options);
   const checkDefaults: WatchOptions = { ...DEFAULT_WATCH_OPTIONS, ...timingOf(file.check_defaults, ['check_defaults'], problems) };
   const services: ServiceConfig[] = [];
@@ -363,7 +376,7 @@ function normalise(file: DirectorConfigFile, problems: Problems, options: LoadOp
       else names.set(service.name, i);
       services.push(service);
     } catch (err) {
-      if (!(err instanceof TypeError)) throw err; // malformed data the schema reported
+      if (!malformed || !(err instanceof TypeError)) throw err; // else: a part the schema reported
     }
   });
   return { global, checkDefaults, services };
@@ -387,10 +400,10 @@ function normaliseGlobal(g: DirectorConfigFile['global'], problems: Problems, op
       if (addr && !isMulticast(addr)) problems.add([...at, 'sync_daemon', 'group'], `${addr.address} is not a multicast address`);
       group = addr?.address;
     }
-    syncDaemon = { state: s.state, interface: s.interface, syncId: s.sync_id, ...optional({ maxLen: s.max_len, group, port: s.port, ttl: s.ttl }) };
+    syncDaemon = { state: s.state, interface: s.interface, syncId: s.sync_id, ...defined({ maxLen: s.max_len, group, port: s.port, ttl: s.ttl }) };
   }
   const status: GlobalConfig['status'] = {};
-  if (g.status.listen !== false && g.status.listen !== '') {
+  if (typeof g.status.listen === 'string' && g.status.listen !== '') {
     const listen = parseListen(g.status.listen, [...at, 'status', 'listen'], problems);
     if (listen) {
       status.listen = listen;
@@ -408,7 +421,7 @@ function normaliseGlobal(g: DirectorConfigFile['global'], problems: Problems, op
   return {
     logLevel: g.log_level,
     timeouts,
-    ...optional({ syncDaemon }),
+    ...defined({ syncDaemon }),
     status,
     control: { socket: g.control.socket, mode: parseInt(g.control.mode, 8) },
     stateFile: g.state_file,
@@ -522,13 +535,13 @@ function normaliseService(s: ServiceFile, at: Path, globalTiming: WatchOptions, 
     key,
     scheduler: s.scheduler,
     schedulerFlags: s.scheduler_flags,
-    ...optional({ persistence, persistenceEngine: s.persistence_engine }),
+    ...defined({ persistence, persistenceEngine: s.persistence_engine }),
     onePacket: s.one_packet,
     forward,
     checks,
     checkDefaults: timing,
     onFailure: s.on_failure,
-    ...optional({ quorum: s.quorum && { weight: s.quorum.weight, hysteresis: s.quorum.hysteresis }, sorryServer }),
+    ...defined({ quorum: s.quorum && { weight: s.quorum.weight, hysteresis: s.quorum.hysteresis }, sorryServer }),
     allDown: s.all_down,
     slowStartMs,
     drainDeadlineMs,
@@ -560,7 +573,7 @@ function normaliseServer(r: ServerFile, at: Path, ctx: ServerContext, problems: 
     const tunnelAt = r.tunnel ? [...at, 'tunnel'] : ctx.tunnel ? ctx.tunnelPath : at;
     if (t.type === 'gue' && t.port === undefined) problems.add(tunnelAt, 'a gue tunnel needs a port');
     if (t.type !== 'gue' && t.port !== undefined) problems.add([...tunnelAt, 'port'], `only gue tunnels have a port (type is ${t.type})`);
-    tunnel = { type: t.type, checksum: t.checksum, ...optional({ port: t.port }) };
+    tunnel = { type: t.type, checksum: t.checksum, ...defined({ port: t.port }) };
   }
   const thresholds = { upper: r.thresholds?.upper ?? 0, lower: r.thresholds?.lower ?? 0 };
   if (thresholds.upper !== 0 && thresholds.lower > thresholds.upper) problems.add([...at, 'thresholds', 'lower'], `${thresholds.lower} is above upper ${thresholds.upper}`);
@@ -574,9 +587,9 @@ function normaliseServer(r: ServerFile, at: Path, ctx: ServerContext, problems: 
     port,
     weight: r.weight,
     forward,
-    ...optional({ tunnel }),
+    ...defined({ tunnel }),
     thresholds,
-    ...optional({ checks }),
+    ...defined({ checks }),
   };
 }
 
@@ -663,11 +676,4 @@ function positiveMs(value: string | number, at: Path, problems: Problems): numbe
     return undefined;
   }
   return ms;
-}
-
-/** Keeps only the fields that are set (no `key: undefined` in the frozen config). */
-function optional<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
-  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
 }

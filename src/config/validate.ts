@@ -46,8 +46,10 @@ export class Problems {
 /** A compiled schema: checks data in place (applying defaults) and reports into Problems. */
 export class SchemaValidator<T extends TSchema> {
   private readonly check: ValidateFunction;
-  constructor(readonly schema: T) {
+  /** `coerceTypes`: command-line flags arrive as strings ("4096" for an integer) */
+  constructor(readonly schema: T, options: { coerceTypes?: boolean } = {}) {
     const ajv = new Ajv({
+      coerceTypes: options.coerceTypes === true,
       allErrors: true, // every problem at once
       useDefaults: true, // defaults declared in the schema are written into the data
       verbose: true, // errors carry their schema, for bounds and enum lists in the messages
@@ -56,7 +58,7 @@ export class SchemaValidator<T extends TSchema> {
       strict: true,
     });
     ajv.addKeyword({ keyword: 'errorMessage', schemaType: 'string' }); // annotation, read below
-    this.check = ajv.compile(schema);
+    this.check = ajv.compile(toJsonSchema(schema));
   }
 
   /** True when `data` fits; defaults are applied to it in place either way. */
@@ -65,6 +67,27 @@ export class SchemaValidator<T extends TSchema> {
     for (const err of this.check.errors ?? []) report(err, problems);
     return false;
   }
+}
+
+/**
+ * The declaration as plain JSON Schema, what ajv checks and what editors get: a key with a default
+ * is not required (the default fills it in), so the TypeScript type can still say it is present.
+ */
+export function toJsonSchema(schema: TSchema): Record<string, unknown> {
+  const plain = JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const o = node as Record<string, unknown>;
+    const props = o.properties as Record<string, { default?: unknown }> | undefined;
+    if (props && Array.isArray(o.required)) {
+      o.required = (o.required as string[]).filter((k) => props[k]?.default === undefined);
+      if ((o.required as string[]).length === 0) delete o.required;
+    }
+    Object.values(o).forEach(visit);
+  };
+  visit(plain);
+  return plain;
 }
 
 function report(err: ErrorObject, problems: Problems): void {
@@ -80,16 +103,16 @@ function report(err: ErrorObject, problems: Problems): void {
     case 'required':
       return problems.add(path, `missing required key "${String(p.missingProperty)}"`);
     case 'type':
-      return problems.add(path, custom ?? `must be ${article(String(p.type))}, got ${describeValue(err.data)}`);
+      return problems.add(path, `${custom ?? `must be ${article(String(p.type))}`}, got ${describeValue(err.data)}`);
     case 'enum':
-      return problems.add(path, `${describeValue(err.data)} is not one of ${(p.allowedValues as unknown[]).join(', ')}`);
+      return problems.add(path, `must be one of ${(p.allowedValues as unknown[]).join(', ')}, got ${describeValue(err.data)}`);
     case 'const':
       return problems.add(path, `must be ${JSON.stringify(p.allowedValue)}`);
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return problems.add(path, custom ?? `${describeValue(err.data)} is out of range (${rangeText(schema)})`);
+      return problems.add(path, custom ? `${custom}, got ${describeValue(err.data)}` : `${describeValue(err.data)} is out of range (${rangeText(schema)})`);
     case 'multipleOf':
       return problems.add(path, `${describeValue(err.data)} must be a whole number`);
     case 'minLength':
@@ -97,7 +120,7 @@ function report(err: ErrorObject, problems: Problems): void {
     case 'maxLength':
       return problems.add(path, custom ?? `must be at most ${String(p.limit)} characters long`);
     case 'pattern':
-      return problems.add(path, custom ?? `${describeValue(err.data)} does not match ${String(p.pattern)}`);
+      return problems.add(path, `${custom ?? `must match ${String(p.pattern)}`}, got ${describeValue(err.data)}`);
     case 'minItems':
       return problems.add(path, p.limit === 1 ? 'must not be empty' : `must have at least ${String(p.limit)} items`);
     case 'maxItems':
@@ -108,14 +131,14 @@ function report(err: ErrorObject, problems: Problems): void {
       const branches = (schema?.oneOf as { properties: Record<string, { const: unknown }> }[] | undefined) ?? [];
       const tag = String(p.tag);
       const values = branches.map((b) => String(b.properties[tag]?.const)).join(', ');
-      if (p.error === 'tag') return problems.add([...path], `missing "${tag}" (one of ${values})`);
-      return problems.add([...path, tag], `${describeValue(p.tagValue)} is not one of ${values}`);
+      if (p.error === 'tag' && p.tagValue === undefined) return problems.add(path, `missing "${tag}" (one of ${values})`);
+      return problems.add([...path, tag], `must be one of ${values}, got ${describeValue(p.tagValue)}`);
     }
     case 'anyOf':
     case 'oneOf':
       return problems.add(path, custom ?? 'does not match any allowed form');
     default:
-      return problems.add(path, custom ?? err.message ?? `fails ${err.keyword}`);
+      return problems.add(path, custom ? `${custom}, got ${describeValue(err.data)}` : (err.message ?? `fails ${err.keyword}`));
   }
 }
 

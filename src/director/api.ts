@@ -92,6 +92,8 @@ export interface DirectorStatus {
   startedAt: string;
   config: { path: string; loadedAt: string };
   lastReload?: { at: string; ok: boolean; errors?: string[] };
+  /** reloads since start, by result */
+  reloads: { ok: number; failed: number };
   reconcile: {
     lastAt?: string;
     /** IPVS operations sent since start, and by the last pass */
@@ -99,6 +101,8 @@ export interface DirectorStatus {
     lastOps: number;
     failuresTotal: number;
     lastError?: string;
+    /** ms from a health verdict to the kernel's answer to the write it caused: the last, and the most */
+    transitionToKernelMs?: { last: number; max: number };
   };
   services: ServiceView[];
 }

@@ -8,6 +8,7 @@ import * as net from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { InputError, LvsdError } from '../errors';
 import type { DirectorControl, ServerSelector } from './api';
+import { statusJsonChunks, writePieces } from './page/json';
 
 export const DEFAULT_CONTROL_SOCKET = '/run/lvsd/director.sock';
 
@@ -37,6 +38,8 @@ function normaliseServer(text: string, where: string): string {
   if (bracketed) {
     [, address, port] = bracketed;
     if (net.isIP(address) !== 6) throw bad('not an IPv6 address inside the brackets');
+  } else if (text.includes('[') || text.includes(']')) {
+    throw bad('brackets do not pair up');
   } else if (net.isIP(text) === 6) {
     address = text; // a bare IPv6 address: every port
   } else {
@@ -79,13 +82,20 @@ export async function startControlServer(control: DirectorControl, opts: { path:
   if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) throw new InputError(`control socket mode ${String(mode)}: must be a permission mode from 0 to 0777`);
 
   const server = http.createServer((req, res) => {
-    handle(control, req, res).catch((err) => reply(res, 500, { error: `internal error: ${(err as Error).message}` }));
+    handle(control, req, res).catch((err) => {
+      if (res.headersSent) res.destroy();
+      else reply(res, 500, { error: `internal error: ${(err as Error).message}` });
+    });
   });
   server.requestTimeout = 120_000; // a reload may apply many operations
   server.headersTimeout = 10_000;
 
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+  } catch (err) {
+    throw new LvsdError('LVSD_ERR_CONTROL', `cannot create the directory ${dir} for the control socket: ${errnoText(err)}`, { cause: err });
+  }
   await clearStale(path);
 
   // Bound in a private directory (0700), given its mode there, then linked into place: the name
@@ -170,7 +180,8 @@ async function handle(control: DirectorControl, req: http.IncomingMessage, res: 
   const route = (req.url ?? '/').split('?')[0];
   if (route === '/status') {
     if (req.method !== 'GET') return reply(res, 405, { error: 'GET /status' }, { Allow: 'GET' });
-    return reply(res, 200, control.status());
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    return writePieces(res, statusJsonChunks(control.status()));
   }
   const actions = ['/drain', '/enable', '/weight', '/reload'];
   if (!actions.includes(route)) return reply(res, 404, { error: `no such request: ${req.method} ${route}` });

@@ -98,6 +98,10 @@ export class Director implements DirectorControl {
   private readonly startedAt = new Date();
   private loadedAt = new Date();
   private lastReload: DirectorStatus['lastReload'];
+  private readonly reloads = { ok: 0, failed: 0 };
+  /** when a service's health changed and the kernel has not yet been told (performance.now()) */
+  private readonly transitionAt = new Map<string, number>();
+  private readonly transitionLatency = { last: 0, max: 0 };
   private passes: Promise<unknown> = Promise.resolve();
 
   constructor(opts: DirectorOptions) {
@@ -184,6 +188,7 @@ export class Director implements DirectorControl {
     } catch (err) {
       const errors = errorLines(err);
       this.lastReload = { at: new Date().toISOString(), ok: false, errors };
+      this.reloads.failed++;
       this.log.error({ errors }, 'reload rejected: the running config keeps serving');
       return { ok: false, errors, ops: 0 };
     }
@@ -225,6 +230,7 @@ export class Director implements DirectorControl {
     await this.runPass({});
     const ops = this.reconciler.opsTotal - before;
     this.lastReload = { at: new Date().toISOString(), ok: true };
+    this.reloads.ok++;
     this.log.info({ ops }, 'config reloaded');
     return { ok: true, ops };
   }
@@ -291,12 +297,14 @@ export class Director implements DirectorControl {
       startedAt: this.startedAt.toISOString(),
       config: { path: this.opts.configPath, loadedAt: this.loadedAt.toISOString() },
       lastReload: this.lastReload,
+      reloads: { ...this.reloads },
       reconcile: {
         lastAt: r?.lastAt !== undefined ? new Date(r.lastAt).toISOString() : undefined,
         opsTotal: r?.opsTotal ?? 0,
         lastOps: r?.lastOps ?? 0,
         failuresTotal: r?.failuresTotal ?? 0,
         lastError: r?.lastError,
+        transitionToKernelMs: { last: round2(this.transitionLatency.last), max: round2(this.transitionLatency.max) },
       },
       services,
     };
@@ -395,6 +403,7 @@ export class Director implements DirectorControl {
     const svc = this.services.get(rec.serviceId);
     const reasons = rec.watches.filter((w) => w.watch.state === 'down').map((w) => `${w.def.describe}: ${w.watch.lastResult?.reason ?? 'no result yet'}`);
     this.log.info({ service: svc?.name, server: rec.spec.name, health }, `${rec.spec.name} in ${svc?.name} is ${health}${reasons.length ? ` (${reasons.join('; ')})` : ''}`);
+    if (!this.transitionAt.has(rec.serviceId)) this.transitionAt.set(rec.serviceId, performance.now());
     this.markDirty(rec.serviceId);
   }
 
@@ -488,9 +497,23 @@ export class Director implements DirectorControl {
   }
 
   private runPass(opts: { observe?: boolean; ids?: ReadonlySet<string> }): Promise<void> {
+    // health transitions this pass carries to the kernel, for the verdict-to-kernel latency
+    const carried: number[] = [];
+    for (const [id, at] of this.transitionAt) {
+      if (opts.ids && !opts.ids.has(id)) continue;
+      carried.push(at);
+      this.transitionAt.delete(id);
+    }
     const p = this.reconciler
       .pass(opts)
-      .then(() => this.afterPass())
+      .then(() => {
+        const now = performance.now();
+        for (const at of carried) {
+          this.transitionLatency.last = now - at;
+          this.transitionLatency.max = Math.max(this.transitionLatency.max, now - at);
+        }
+        this.afterPass();
+      })
       .catch((err: Error) => {
         this.log.error({ err: err.message }, `reconcile failed: ${err.message}`);
       });
@@ -603,6 +626,10 @@ function watchKey(def: CheckDef): string {
     }
   }
   return h.digest('hex');
+}
+
+function round2(n: number): number {
+  return Math.round(n * 100) / 100;
 }
 
 function startsUp(def: CheckDef): boolean {

@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import { InputError, LvsdError } from '../errors';
 import type { DirectorControl } from './api';
 import { createMetrics } from './metrics';
-import { renderStatusPage } from './page/html';
+import { statusPageChunks } from './page/html';
+import { statusJsonChunks, writePieces } from './page/json';
 
 export const DEFAULT_STATUS_LISTEN = '127.0.0.1:9180';
 
@@ -101,11 +102,11 @@ export async function startStatusServer(control: DirectorControl, opts: StatusSe
     switch (route) {
       case '/':
       case '/index.html':
-        return send(res, 200, 'text/html; charset=utf-8', renderStatusPage(control.status(), Date.now(), opts.refreshSeconds));
+        return stream(res, 'text/html; charset=utf-8', statusPageChunks(control.status(), Date.now(), opts.refreshSeconds));
       case '/status.json':
-        return send(res, 200, 'application/json', JSON.stringify(control.status()));
+        return stream(res, 'application/json', statusJsonChunks(control.status()));
       case '/metrics':
-        return send(res, 200, metrics.contentType, await metrics.render());
+        return stream(res, metrics.contentType, metrics.chunks());
       default:
         return send(res, 404, 'text/plain; charset=utf-8', 'not found: / (page), /status.json, /metrics\n');
     }
@@ -140,15 +141,22 @@ function authorised(header: string | undefined, expected: Buffer): boolean {
   return timingSafeEqual(digest(given), expected);
 }
 
+/** A large answer in pieces, the event loop handed back between them (the checks run on it). */
+async function stream(res: http.ServerResponse, type: string, pieces: Iterable<string> | AsyncIterable<string>): Promise<void> {
+  res.writeHead(200, { 'Content-Type': type, ...HEADERS });
+  if (res.req.method === 'HEAD') return void res.end();
+  await writePieces(res, pieces);
+}
+
+const HEADERS = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+  // the page has no script: forbid any, so even an escaping slip could not run one
+  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'Referrer-Policy': 'no-referrer',
+};
+
 function send(res: http.ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, {
-    'Content-Type': type,
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    // the page has no script: forbid any, so even an escaping slip could not run one
-    'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-    'Referrer-Policy': 'no-referrer',
-  });
+  res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...HEADERS });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }

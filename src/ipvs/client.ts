@@ -1,49 +1,30 @@
-// IpvsClient over generic netlink. One socket for requests (batched by the socket layer) and a
-// small pool for destination dumps, because the kernel runs one dump per socket at a time.
-import { GenlSocket, genlMessage, parseGenl } from '../netlink/genl';
-import { Decoded, decode, decodeView, encode } from '../netlink/schema';
+// The kernel's IPVS over generic netlink: the Ipvs interface (reads, and apply, the one way a
+// change reaches the kernel), plus the two reads a listing needs in its own shape. One socket
+// for requests (batched by the socket layer) and a small pool for destination dumps, because
+// the kernel runs one dump per socket at a time.
+import { GenlSocket, genlAttrsStart, genlMessage, parseGenl } from '../netlink/genl';
+import { Decoded, decode, decodeFrom, decodeView } from '../netlink/schema';
 import { RequestOptions, SocketOptions } from '../netlink/socket';
-import { dumpEach, dumpReplies } from '../netlink/dumps';
-import { Message, NETLINK_GENERIC, Writer, parseMessages } from '../netlink/wire';
-import {
-  daemonAttrsOf,
-  daemonFromAttrs,
-  realServerAttrsOf,
-  realServerFromAttrs,
-  realServerKeyAttrs,
-  serviceAttrsOf,
-  serviceFromAttrs,
-  serviceKeyAttrs,
-  writeRealServer,
-  writeService,
-  writeServiceKey,
-  writeServiceKeyAt,
-} from './codec';
+import { dumpEach } from '../netlink/dumps';
+import { Message, NETLINK_GENERIC, parseMessages } from '../netlink/wire';
+import { daemonFromAttrs, realServerFromAttrs, serviceFromAttrs, serviceKeyRequest, writeOps } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
 import { Serial } from './serial';
 import { MalformedMessageError } from '../errors';
-import { loadProcTable, procEntriesOf, type ProcTable } from './procfs';
-import { RealServerColumns, ServerRanges, ServiceKeyColumns, type TableBytes, type TableSummary } from './summary';
-import { nativeText } from './native-text';
-import { SERVICE_DUMP_TYPES, decodeServiceDump } from './service-dump';
-import { Cmd, DaemonState, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, destAttrs, infoAttrs, serviceAttrs } from './spec';
+import { Cmd, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, destAttrs, infoAttrs, serviceAttrs } from './spec';
 import type {
   ApplyOptions,
   ApplyResult,
-  IpvsClient,
+  Ipvs,
   IpvsInfo,
   IpvsOp,
   ObservedRealServer,
   ObservedService,
-  RealServer,
-  RealServerKey,
-  RealServerSummary,
+  ServiceEntry,
   ServiceKey,
   SyncDaemon,
-  SyncDaemonState,
   TableEntry,
   Timeouts,
-  VirtualService,
 } from './types';
 
 type CmdAttrs = Decoded<typeof cmdAttrs>;
@@ -51,8 +32,6 @@ type CmdAttrs = Decoded<typeof cmdAttrs>;
 export interface IpvsClientOptions extends SocketOptions {
   /** sockets used side by side for destination dumps in listTable (default 8) */
   dumpSockets?: number;
-  /** where listTableSummary reads the kernel's text listing (default /proc/net/ip_vs) */
-  procPath?: string;
 }
 
 /** Opens a client; rejects with IpvsUnavailableError when the kernel has no IPVS family. */
@@ -67,63 +46,9 @@ export async function openIpvs(opts: IpvsClientOptions = {}): Promise<NetlinkIpv
   }
 }
 
-/** The request message of one op (exported for tests and fixtures). */
+/** The request message of one op (for tests and fixtures). */
 export function opMessage(familyId: number, op: IpvsOp): Buffer {
   return Buffer.from(writeOps(familyId, [op]).buf);
-}
-
-/**
- * The messages of many ops, back to back in one buffer; message i ends at ends[i]. A restore
- * names each service on several messages in a row: its attribute is encoded once and repeated.
- */
-export function writeOps(familyId: number, ops: readonly IpvsOp[]): { buf: Buffer; ends: Uint32Array } {
-  // 144 bytes: a little more than an IPv4 NEW_DEST (140), so that a restore's buffer never grows
-  const w = new Writer(Math.max(256, ops.length * 144));
-  const ends = new Uint32Array(ops.length);
-  let last: ServiceKey | undefined;
-  let lastFrom = 0;
-  let lastTo = 0;
-  for (let i = 0; i < ops.length; i++) {
-    const op = ops[i];
-    const key = opServiceKey(op);
-    const at = w.beginMessage(familyId, 0);
-    w.u8(OP_CMD[op.kind]);
-    w.u8(IPVS_GENL_VERSION);
-    w.u16(0);
-    // IPVS_CMD_ATTR_SERVICE comes first in cmdAttrs, so writing it on its own gives the same bytes
-    if (key && last && sameService(key, last)) w.repeat(lastFrom, lastTo);
-    else if (key) {
-      lastFrom = w.length;
-      const nest = w.beginNest(CMD_SERVICE.type);
-      writeServiceKey(w, key, IN_SERVICE);
-      w.endNest(nest);
-      lastTo = w.length;
-      last = key;
-    }
-    // the commands of a restore written from their values; the others as attribute objects
-    if (op.kind === 'add-service' || op.kind === 'edit-service') {
-      const nest = w.beginNest(CMD_SERVICE.type);
-      writeService(w, op.service, IN_SERVICE);
-      w.endNest(nest);
-    } else if ((op.kind === 'add-server' || op.kind === 'edit-server') && op.server.forward !== 'tunnel') {
-      const nest = w.beginNest(CMD_DEST.type);
-      writeRealServer(w, op.server, IN_DEST);
-      w.endNest(nest);
-    } else encode(w, cmdAttrs, opAttrs(op));
-    w.endMessage(at);
-    ends[i] = w.length;
-  }
-  return { buf: w.view(), ends };
-}
-
-const CMD_SERVICE = cmdAttrs.attrs.find((a) => a.name === 'service')!;
-const CMD_DEST = cmdAttrs.attrs.find((a) => a.name === 'dest')!;
-// where encode() would name them in errors
-const IN_SERVICE = `${cmdAttrs.name} > ${CMD_SERVICE.kernel}`;
-const IN_DEST = `${cmdAttrs.name} > ${CMD_DEST.kernel}`;
-
-function sameService(a: ServiceKey, b: ServiceKey): boolean {
-  return a === b || (a.family === b.family && a.fwmark === b.fwmark && a.protocol === b.protocol && a.port === b.port && a.address === b.address);
 }
 
 /** The messages of many ops, as views into one buffer. */
@@ -131,58 +56,6 @@ export function opMessages(familyId: number, ops: readonly IpvsOp[]): Buffer[] {
   const { buf, ends } = writeOps(familyId, ops);
   return Array.from(ends, (end, i) => buf.subarray(i ? ends[i - 1] : 0, end));
 }
-
-const OP_CMD: Record<IpvsOp['kind'], number> = {
-  'add-service': Cmd.NEW_SERVICE,
-  'edit-service': Cmd.SET_SERVICE,
-  'delete-service': Cmd.DEL_SERVICE,
-  'add-server': Cmd.NEW_DEST,
-  'edit-server': Cmd.SET_DEST,
-  'delete-server': Cmd.DEL_DEST,
-  zero: Cmd.ZERO,
-  flush: Cmd.FLUSH,
-  'set-timeouts': Cmd.SET_CONFIG,
-  'start-daemon': Cmd.NEW_DAEMON,
-  'stop-daemon': Cmd.DEL_DAEMON,
-};
-
-/** The service key an op's IPVS_CMD_ATTR_SERVICE holds, when it holds only the key. */
-function opServiceKey(op: IpvsOp): ServiceKey | undefined {
-  switch (op.kind) {
-    case 'delete-service':
-    case 'add-server':
-    case 'edit-server':
-    case 'delete-server':
-    case 'zero':
-      return op.service;
-    default:
-      return undefined;
-  }
-}
-
-/** An op's attributes other than a key-only IPVS_CMD_ATTR_SERVICE. */
-function opAttrs(op: IpvsOp): CmdAttrs {
-  switch (op.kind) {
-    case 'add-service':
-    case 'edit-service':
-      return { service: serviceAttrsOf(op.service) };
-    case 'add-server':
-    case 'edit-server':
-      return { dest: realServerAttrsOf(op.server) };
-    case 'delete-server':
-      return { dest: realServerKeyAttrs(op.server) };
-    case 'set-timeouts':
-      return { timeoutTcp: op.timeouts.tcp, timeoutTcpFin: op.timeouts.tcpFin, timeoutUdp: op.timeouts.udp };
-    case 'start-daemon':
-      return { daemon: daemonAttrsOf(op.daemon) };
-    case 'stop-daemon':
-      return { daemon: { state: DaemonState[op.state] } };
-    default:
-      return NO_ATTRS;
-  }
-}
-
-const NO_ATTRS: CmdAttrs = Object.freeze({});
 
 function attrsOf(m: Message): CmdAttrs {
   return decode(cmdAttrs, parseGenl(m).attrs);
@@ -195,35 +68,31 @@ const cmdAttrsNoStats32 = decodeView(cmdAttrs, {
 
 /** A service or destination reply's attributes; the 32-bit counters only where no 64-bit ones came (exported for tests). */
 export function countedAttrsOf(m: Message): CmdAttrs {
-  const a = decode(cmdAttrsNoStats32, parseGenl(m).attrs);
+  const a = decodeFrom(cmdAttrsNoStats32, m.payload, genlAttrsStart(m));
   const counted = a.service ?? a.dest;
   return counted && !counted.stats64 ? attrsOf(m) : a;
 }
 
-/** n GET_DEST dump requests in one buffer (not one buffer each); writeKey writes service i's key attributes. */
-function destDumpRequests(familyId: number, n: number, writeKey: (w: Writer, i: number) => void): { buf: Buffer; ends: Uint32Array } {
-  const w = new Writer(Math.max(256, n * 64));
-  const ends = new Uint32Array(n);
-  for (let i = 0; i < n; i++) {
-    const at = w.beginMessage(familyId, 0);
-    w.u8(Cmd.GET_DEST);
-    w.u8(IPVS_GENL_VERSION);
-    w.u16(0);
-    const nest = w.beginNest(CMD_SERVICE.type);
-    writeKey(w, i);
-    w.endNest(nest);
-    w.endMessage(at);
-    ends[i] = w.length;
-  }
-  return { buf: w.view(), ends };
+/** GET_DEST dump requests for the given services, back to back in one buffer. */
+function destDumpRequests(familyId: number, keys: readonly ServiceKey[]): { buf: Buffer; ends: Uint32Array } {
+  const msgs = keys.map((k) => serviceKeyRequest(familyId, Cmd.GET_DEST, k));
+  const ends = new Uint32Array(msgs.length);
+  let end = 0;
+  msgs.forEach((m, i) => (ends[i] = end += m.length));
+  return { buf: Buffer.concat(msgs), ends };
 }
 
-/** A destination dump's parts, the real servers of the service `key`. */
-function realServersOf(parts: readonly Message[], key: ServiceKey): ObservedRealServer[] {
+/** A service dump's parts, the services (exported for the replay bench: the listing's decoding). */
+export function servicesOf(parts: readonly Message[]): ObservedService[] {
+  return parts.map((m) => serviceFromAttrs(countedAttrsOf(m).service ?? {}));
+}
+
+/** A destination dump's parts, the real servers of the service `key` (exported as servicesOf). */
+export function realServersOf(parts: readonly Message[], key: ServiceKey): ObservedRealServer[] {
   return parts.map((m) => realServerFromAttrs(countedAttrsOf(m).dest ?? {}, key.family));
 }
 
-export class NetlinkIpvsClient implements IpvsClient {
+export class NetlinkIpvsClient implements Ipvs {
   private readonly dumpPool: GenlSocket[] = [];
   private readonly writes = new Serial();
   private readonly poolSize: number;
@@ -236,195 +105,91 @@ export class NetlinkIpvsClient implements IpvsClient {
     this.poolSize = Math.max(1, opts.dumpSockets ?? 8);
   }
 
-  private async request(req: IpvsRequest, cmd: number, attrs: CmdAttrs = {}, opts: RequestOptions = {}): Promise<Message[]> {
-    try {
-      return await this.sock.request(genlMessage(this.familyId, cmd, IPVS_GENL_VERSION, cmdAttrs, attrs), opts);
-    } catch (err) {
-      throw ipvsError(req, err);
-    }
+  /** A request without attributes (GET_INFO, GET_CONFIG, a GET_SERVICE or GET_DAEMON dump). */
+  private bare(cmd: number): Buffer {
+    return genlMessage(this.familyId, cmd, IPVS_GENL_VERSION, cmdAttrs, {});
   }
 
   /** A GET that is not a dump: the kernel answers with its one reply (or an error), no ACK. */
-  private async get(req: IpvsRequest, cmd: number, attrs: CmdAttrs = {}): Promise<Message> {
-    const [reply] = await this.request(req, cmd, attrs, { oneReply: true });
-    if (!reply) throw new MalformedMessageError(`IPVS command ${cmd}: the kernel answered without a reply`);
-    return reply;
-  }
-
-  private async dump(req: IpvsRequest, cmd: number, attrs: CmdAttrs = {}, sock = this.sock, msg?: Buffer): Promise<Message[]> {
+  private async get(req: IpvsRequest, msg: Buffer, opts: RequestOptions = { oneReply: true }): Promise<Message> {
+    let reply: Message | undefined;
     try {
-      return await sock.dump(msg ?? genlMessage(this.familyId, cmd, IPVS_GENL_VERSION, cmdAttrs, attrs));
+      [reply] = await this.sock.request(msg, opts);
     } catch (err) {
       throw ipvsError(req, err);
     }
+    if (!reply) throw new MalformedMessageError(`IPVS ${req.kind}: the kernel answered without a reply`);
+    return reply;
   }
 
-  private async run(op: IpvsOp): Promise<void> {
+  private async dump(req: IpvsRequest, msg: Buffer, sock = this.sock): Promise<Message[]> {
     try {
-      await this.sock.request(opMessage(this.familyId, op));
+      return await sock.dump(msg);
     } catch (err) {
-      throw ipvsError(op, err);
+      throw ipvsError(req, err);
     }
   }
 
   async info(): Promise<IpvsInfo> {
-    const reply = await this.get({ kind: 'info' }, Cmd.GET_INFO);
+    const reply = await this.get({ kind: 'info' }, this.bare(Cmd.GET_INFO));
     const a = decode(infoAttrs, parseGenl(reply).attrs);
     return { version: a.version ?? 0, connectionTableSize: a.connTabSize ?? 0 };
   }
 
-  async listServices(): Promise<ObservedService[]> {
-    const parts = await this.dump({ kind: 'list-services' }, Cmd.GET_SERVICE);
-    return parts.map((m) => serviceFromAttrs(countedAttrsOf(m).service ?? {}));
-  }
-
-  async getService(key: ServiceKey): Promise<ObservedService> {
-    const reply = await this.get({ kind: 'get-service', service: key }, Cmd.GET_SERVICE, { service: serviceKeyAttrs(key) });
-    return serviceFromAttrs(countedAttrsOf(reply).service ?? {});
-  }
-
-  addService(svc: VirtualService): Promise<void> {
-    return this.run({ kind: 'add-service', service: svc });
-  }
-  editService(svc: VirtualService): Promise<void> {
-    return this.run({ kind: 'edit-service', service: svc });
-  }
-  deleteService(key: ServiceKey): Promise<void> {
-    return this.run({ kind: 'delete-service', service: key });
-  }
-
-  async listRealServers(key: ServiceKey): Promise<ObservedRealServer[]> {
-    return this.destsOf(key, this.sock);
+  /** One service with its real servers, in the listing's shape (a listing of one service). */
+  async listService(key: ServiceKey): Promise<TableEntry> {
+    const [reply, realServers] = await Promise.all([
+      this.get({ kind: 'get-service', service: key }, serviceKeyRequest(this.familyId, Cmd.GET_SERVICE, key)),
+      this.destsOf(key, this.sock),
+    ]);
+    return { service: serviceFromAttrs(countedAttrsOf(reply).service ?? {}), realServers };
   }
 
   private async destsOf(key: ServiceKey, sock: GenlSocket, msg?: Buffer): Promise<ObservedRealServer[]> {
-    const parts = await this.dump({ kind: 'list-servers', service: key }, Cmd.GET_DEST, { service: serviceKeyAttrs(key) }, sock, msg);
+    const parts = await this.dump({ kind: 'list-servers', service: key }, msg ?? serviceKeyRequest(this.familyId, Cmd.GET_DEST, key), sock);
     return realServersOf(parts, key);
   }
 
-  addRealServer(svc: ServiceKey, rs: RealServer): Promise<void> {
-    return this.run({ kind: 'add-server', service: svc, server: rs });
-  }
-  editRealServer(svc: ServiceKey, rs: RealServer): Promise<void> {
-    return this.run({ kind: 'edit-server', service: svc, server: rs });
-  }
-  deleteRealServer(svc: ServiceKey, rs: RealServerKey): Promise<void> {
-    return this.run({ kind: 'delete-server', service: svc, server: rs });
+  /** Every service with its real servers, identity apart from counters. */
+  async readTable(): Promise<ServiceEntry[]> {
+    return (await this.listTable()).map(({ service: { stats, ...service }, realServers }) => ({
+      service,
+      observed: { stats },
+      realServers: realServers.map(({ activeConns, inactiveConns, persistentConns, stats, ...server }) => ({
+        server,
+        observed: { activeConns, inactiveConns, persistentConns, stats },
+      })),
+    }));
   }
 
-  async getTimeouts(): Promise<Timeouts> {
-    const reply = await this.get({ kind: 'get-timeouts' }, Cmd.GET_CONFIG);
-    const a = attrsOf(reply);
+  async readTimeouts(): Promise<Timeouts> {
+    const a = attrsOf(await this.get({ kind: 'get-timeouts' }, this.bare(Cmd.GET_CONFIG)));
     return { tcp: a.timeoutTcp ?? 0, tcpFin: a.timeoutTcpFin ?? 0, udp: a.timeoutUdp ?? 0 };
   }
-  setTimeouts(t: Timeouts): Promise<void> {
-    return this.run({ kind: 'set-timeouts', timeouts: t });
-  }
 
-  async listSyncDaemons(): Promise<SyncDaemon[]> {
-    const parts = await this.dump({ kind: 'list-daemons' }, Cmd.GET_DAEMON);
+  async readSyncDaemons(): Promise<SyncDaemon[]> {
+    const parts = await this.dump({ kind: 'list-daemons' }, this.bare(Cmd.GET_DAEMON));
     return parts.map((m) => daemonFromAttrs(attrsOf(m).daemon ?? {}));
   }
-  async startSyncDaemon(d: SyncDaemon): Promise<void> {
-    await this.request({ kind: 'start-daemon', daemon: d }, Cmd.NEW_DAEMON, { daemon: daemonAttrsOf(d) });
-  }
-  async stopSyncDaemon(state: SyncDaemonState): Promise<void> {
-    await this.request({ kind: 'stop-daemon', state }, Cmd.DEL_DAEMON, { daemon: { state: DaemonState[state] } });
-  }
 
-  zero(key?: ServiceKey): Promise<void> {
-    return this.run({ kind: 'zero', service: key });
-  }
-  flush(): Promise<void> {
-    return this.run({ kind: 'flush' });
-  }
-
-  /** One service dump, then destination dumps spread over a pool of sockets. */
+  /**
+   * Every service with its real servers in the listing's shape (counters beside settings): one
+   * service dump, then destination dumps spread over a pool of sockets.
+   */
   async listTable(): Promise<TableEntry[]> {
-    const services = await this.listServices();
+    const services = servicesOf(await this.dump({ kind: 'list-services' }, this.bare(Cmd.GET_SERVICE)));
     const out: TableEntry[] = services.map((service) => ({ service, realServers: [] }));
     await this.fillRealServers(out);
     return out;
   }
 
   /**
-   * One service dump without counters, and every real server from one read of /proc/net/ip_vs,
-   * joined by service. A service the dump has but /proc does not (added between the two reads,
-   * or a fwmark /proc shows ambiguously) gets its own destination dump; a service only /proc has
-   * (added after the dump) is left out, as if the dump had come later. Without a readable,
-   * well-formed /proc/net/ip_vs every service gets a destination dump.
-   */
-  async listTableSummary(opts: { procTable?: Promise<ProcTable | undefined> } = {}): Promise<TableSummary> {
-    const bytes = this.sock.dumpBytes(genlMessage(this.familyId, Cmd.GET_SERVICE, IPVS_GENL_VERSION, cmdAttrs, {}));
-    const table = opts.procTable ?? loadProcTable(this.opts.procPath);
-    const dump = await bytes.catch((err) => {
-      throw ipvsError({ kind: 'list-services' }, err);
-    });
-    // the C reader gives the keys and the -n service lines without a service object; the
-    // objects are made (here, in JavaScript) only when something asks for them
-    const fast = nativeText()?.decodeServices(dump, SERVICE_DUMP_TYPES);
-    let services: VirtualService[] | undefined;
-    let keys: ServiceKeyColumns;
-    if (fast) keys = ServiceKeyColumns.of(fast);
-    else ({ services, keys } = decodeServiceDump(dump));
-    const servicesOf = () => (services ??= decodeServiceDump(dump).services);
-    const proc = await table;
-    const at = proc ? procEntriesOf(proc, servicesOf, keys) : undefined;
-    const servers = proc?.servers ?? new RealServerColumns();
-    const ranges = new ServerRanges(keys.length);
-    const missing: { service: VirtualService; realServers: RealServerSummary[] }[] = [];
-    const missingAt: number[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const e = at ? at[i] : -1;
-      if (e >= 0) ranges.set(i, proc!.first(e), proc!.count(e));
-      else {
-        missingAt.push(i);
-        missing.push({ service: servicesOf()[i], realServers: [] });
-      }
-    }
-    await this.fillRealServers(missing);
-    for (let k = 0; k < missing.length; k++) {
-      ranges.set(missingAt[k], servers.length, missing[k].realServers.length);
-      for (const rs of missing[k].realServers) servers.addSummary(rs);
-    }
-    return {
-      get services() {
-        return servicesOf();
-      },
-      ranges,
-      servers,
-      fromProcfs: keys.length - missing.length,
-      keys,
-      serviceLines: fast && { text: fast.lines, ends: fast.lineEnds },
-    };
-  }
-
-  /**
-   * The table as bytes for a counters listing written in C (`mode`: LISTING_MODE's): one service
-   * dump read into keys and that listing's service lines, then every service's destination dump,
-   * all in C. Undefined when the C paths are not built or decline (the JavaScript then lists).
-   */
-  async readTableBytes(mode: number, exact: boolean): Promise<TableBytes | undefined> {
-    const native = nativeText();
-    if (!native) return undefined;
-    const dump = await this.sock.dumpBytes(genlMessage(this.familyId, Cmd.GET_SERVICE, IPVS_GENL_VERSION, cmdAttrs, {})).catch((err) => {
-      throw ipvsError({ kind: 'list-services' }, err);
-    });
-    const services = native.decodeServices(dump, SERVICE_DUMP_TYPES, mode, exact);
-    if (!services) return undefined;
-    const keys = ServiceKeyColumns.of(services);
-    const { buf, ends } = destDumpRequests(this.familyId, keys.length, (w, i) => writeServiceKeyAt(w, keys, i, IN_SERVICE));
-    const replies = await dumpReplies(NETLINK_GENERIC, buf, ends);
-    return replies && { services, replies };
-  }
-
-  /**
    * Destination dumps for the given services (full ObservedRealServers, so TableEntry[] fits
    * too): in C one after another when it is built, else spread over a pool of sockets.
    */
-  private async fillRealServers(out: readonly { service: { key: ServiceKey }; realServers: RealServerSummary[] }[]): Promise<void> {
+  private async fillRealServers(out: readonly TableEntry[]): Promise<void> {
     if (out.length === 0) return;
-    const { buf: requests, ends } = destDumpRequests(this.familyId, out.length, (w, i) => writeServiceKey(w, out[i].service.key, IN_SERVICE));
+    const { buf: requests, ends } = destDumpRequests(this.familyId, out.map((e) => e.service.key));
     const replies = await dumpEach(NETLINK_GENERIC, requests, ends);
     if (replies) {
       for (let i = 0; i < out.length; i++) {
@@ -461,28 +226,6 @@ export class NetlinkIpvsClient implements IpvsClient {
       const failed = run.failures.map((f) => ({ index: f.index, op: ops[f.index], error: ipvsError(ops[f.index], f.error) }));
       return { applied: run.sent - failed.length, failed, skipped: ops.length - run.sent };
     });
-  }
-
-  // TEMPORARY bridge to the narrow Ipvs interface until branch ipvs-path lands
-  async readTable(): Promise<import('./types').ServiceEntry[]> {
-    const t = await this.listTable();
-    return t.map((e) => {
-      const { stats, ...service } = e.service;
-      return {
-        service,
-        observed: { stats },
-        realServers: e.realServers.map((r) => {
-          const { activeConns, inactiveConns, persistentConns, stats: st, ...server } = r;
-          return { server, observed: { activeConns, inactiveConns, persistentConns, stats: st } };
-        }),
-      };
-    });
-  }
-  readTimeouts(): Promise<Timeouts> {
-    return this.getTimeouts();
-  }
-  readSyncDaemons(): Promise<SyncDaemon[]> {
-    return this.listSyncDaemons();
   }
 
   close(): void {

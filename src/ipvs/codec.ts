@@ -1,14 +1,15 @@
-// lvsd's IPVS types <-> the attribute objects of spec.ts (and, for many ops, straight to bytes). Pure: no socket, no kernel.
+// lvsd's IPVS types -> request bytes (one writer per object) and reply attributes -> lvsd's types. Pure: no socket, no kernel.
 import { InputError, MalformedMessageError } from '../errors';
 import { fieldsEncoder, type Decoded } from '../netlink/schema';
-import { HOST_LE, type Writer } from '../netlink/wire';
-import type { ServiceKeyColumns } from './summary';
+import { HOST_LE, Writer } from '../netlink/wire';
 import { formatIPv4, formatIPv6, parseAddress, parseIPv4, parseIPv4Into, parseIPv6 } from './address';
 import {
   AF_INET,
   AF_INET6,
+  Cmd,
   DaemonState,
   FwdMethod,
+  IPVS_GENL_VERSION,
   IPPROTO_SCTP,
   IPPROTO_TCP,
   IPPROTO_UDP,
@@ -16,6 +17,7 @@ import {
   SvcFlag,
   TunnelFlag,
   TunnelTypeNum,
+  cmdAttrs,
   daemonAttrs,
   destAttrs,
   serviceAttrs,
@@ -32,7 +34,10 @@ import type {
   RealServerKey,
   ServiceKey,
   Stats,
+  IpvsOp,
   SyncDaemon,
+  SyncDaemonState,
+  Timeouts,
   TunnelChecksum,
   TunnelType,
   VirtualService,
@@ -58,9 +63,6 @@ function protocolOf(p: number | undefined): Protocol {
   throw new MalformedMessageError(`IPVS service: protocol ${p ?? '(missing)'} is not TCP, UDP or SCTP`);
 }
 
-// Persistence masks are few and repeated on every service of a restore: parse each once.
-const maskCache = { inet: new Map<string | number, Buffer>(), inet6: new Map<string | number, Buffer>() };
-
 /** union nf_inet_addr: 16 bytes, an IPv4 address in the first four. */
 export function addrBytes(family: Family, text: string, what: string): Buffer {
   const parsed = family === 'inet' ? parseIPv4(text) : parseIPv6(text);
@@ -70,26 +72,15 @@ export function addrBytes(family: Family, text: string, what: string): Buffer {
   return out;
 }
 
-// For the writers below: an IPv4 address's 16 bytes, its first 4 filled again for each value
-// written (only IPv4 goes here, so the other 12 stay zero).
-const scratchAddr = Buffer.alloc(16);
-
-/** addrBytes, for IPv4 into a buffer reused for every call: valid until the next call. */
-function scratchAddrBytes(family: Family, text: string, what: string): Buffer {
-  if (family !== 'inet') return addrBytes(family, text, what);
-  if (!parseIPv4Into(text, scratchAddr, 0)) throw new InputError(`${what}: "${text}" is not an IPv4 address`);
-  return scratchAddr;
-}
-
 export function addrText(family: Family, b: Buffer): string {
-  return family === 'inet' ? formatIPv4(b.subarray(0, 4)) : formatIPv6(b.subarray(0, 16));
+  if (b.length < (family === 'inet' ? 4 : 16)) throw new MalformedMessageError(`${b.length}-byte address for ${family}`);
+  // no view of the first bytes: the formatters read only those
+  return family === 'inet' ? formatIPv4(b) : formatIPv6(b);
 }
 
 // IPVS_SVC_ATTR_NETMASK is a __be32: a network-order mask for IPv4, a prefix length in host order for IPv6.
 function netmaskBytes(family: Family, mask: string | number): Buffer {
-  let out = maskCache[family].get(mask);
-  if (out) return out;
-  out = Buffer.alloc(4);
+  const out = Buffer.alloc(4);
   if (family === 'inet') {
     const bytes = parseIPv4(String(mask));
     if (!bytes) throw new InputError(`persistence netmask "${mask}" is not a dotted IPv4 mask`);
@@ -100,7 +91,6 @@ function netmaskBytes(family: Family, mask: string | number): Buffer {
     if (HOST_LE) out.writeUInt32LE(n);
     else out.writeUInt32BE(n);
   }
-  if (maskCache[family].size < 1024) maskCache[family].set(mask, out);
   return out;
 }
 
@@ -109,66 +99,220 @@ function netmaskValue(family: Family, b: Buffer | undefined): string | number {
   return family === 'inet' ? formatIPv4(b) : HOST_LE ? b.readUInt32LE(0) : b.readUInt32BE(0);
 }
 
-/** Identity attributes: (af, fwmark) or (af, protocol, addr, port). */
-export function serviceKeyAttrs(key: ServiceKey): ServiceAttrs {
-  if (key.fwmark !== undefined) return { af: AF[key.family], fwmark: key.fwmark };
-  return { af: AF[key.family], protocol: PROTO[key.protocol], addr: addrBytes(key.family, key.address, 'virtual service address'), port: key.port };
-}
-
-/** writeServiceKey of service i of key columns (the same bytes), with no address text on the way. */
-export function writeServiceKeyAt(w: Writer, keys: ServiceKeyColumns, i: number, where: string): void {
-  if (keys.fwmark[i]) return serviceFields(w, where, keys.af[i], undefined, undefined, undefined, keys.fwmark[i]);
-  const addr = keys.af[i] === AF.inet6 ? Buffer.alloc(16) : scratchAddr;
-  for (let k = 0; k < (keys.af[i] === AF.inet6 ? 4 : 1); k++) addr.writeUInt32BE(keys.words[i * 4 + k], k * 4);
-  serviceFields(w, where, keys.af[i], keys.protocol[i], addr, keys.port[i]);
-}
-
-// Encoders of these attribute sets from values, for writing many ops (a restore) without an
-// attribute object, a Buffer per address and a struct object per op.
+// Encoders of these attribute sets from values: no attribute object, no Buffer per address.
 const serviceFields = fieldsEncoder(serviceAttrs, ['af', 'protocol', 'addr', 'port', 'fwmark', 'schedName', 'flags', 'timeout', 'netmask', 'peName']);
-const destFields = fieldsEncoder(destAttrs, ['addr', 'port', 'addrFamily', 'fwdMethod', 'weight', 'uThresh', 'lThresh']);
+const destFields = fieldsEncoder(destAttrs, ['addr', 'port', 'addrFamily', 'fwdMethod', 'weight', 'uThresh', 'lThresh', 'tunType', 'tunPort', 'tunFlags']);
+const daemonFields = fieldsEncoder(daemonAttrs, ['state', 'mcastIfn', 'syncId', 'syncMaxLen', 'mcastGroup', 'mcastGroup6', 'mcastPort', 'mcastTtl']);
+const timeoutFields = fieldsEncoder(cmdAttrs, ['timeoutTcp', 'timeoutTcpFin', 'timeoutUdp']);
 
-/** Writes serviceKeyAttrs(key) (the same bytes) into an open nest; `where` names it in errors. */
-export function writeServiceKey(w: Writer, key: ServiceKey, where: string): void {
-  if (key.fwmark !== undefined) serviceFields(w, where, AF[key.family], undefined, undefined, undefined, key.fwmark);
-  else serviceFields(w, where, AF[key.family], PROTO[key.protocol], scratchAddrBytes(key.family, key.address, 'virtual service address'), key.port);
+const CMD_SERVICE = cmdAttrs.attrs.find((a) => a.name === 'service')!;
+const CMD_DEST = cmdAttrs.attrs.find((a) => a.name === 'dest')!;
+const CMD_DAEMON = cmdAttrs.attrs.find((a) => a.name === 'daemon')!;
+// where encode() would name them in errors
+const IN_SERVICE = `${cmdAttrs.name} > ${CMD_SERVICE.kernel}`;
+const IN_DEST = `${cmdAttrs.name} > ${CMD_DEST.kernel}`;
+const IN_DAEMON = `${cmdAttrs.name} > ${CMD_DAEMON.kernel}`;
+
+/**
+ * The one encoder of IPVS objects into request attributes. One per batch of messages: it keeps
+ * an address buffer and the persistence masks seen, for that batch only.
+ */
+export class IpvsWriter {
+  private readonly addr = Buffer.alloc(16);
+  private readonly masks = new Map<string, Buffer>();
+
+  constructor(readonly w: Writer) {}
+
+  /** An IPv4 address's 16 bytes in the writer's own buffer (valid until the next call); IPv6 in a new one. */
+  private address(family: Family, text: string, what: string): Buffer {
+    if (family !== 'inet') return addrBytes(family, text, what);
+    if (!parseIPv4Into(text, this.addr, 0)) throw new InputError(`${what}: "${text}" is not an IPv4 address`);
+    return this.addr;
+  }
+
+  private netmask(family: Family, mask: string | number): Buffer {
+    const id = `${family} ${mask}`;
+    let out = this.masks.get(id);
+    if (!out) this.masks.set(id, (out = netmaskBytes(family, mask)));
+    return out;
+  }
+
+  /** IPVS_CMD_ATTR_SERVICE with the key only: (af, fwmark) or (af, protocol, addr, port). */
+  serviceKey(key: ServiceKey): void {
+    const nest = this.w.beginNest(CMD_SERVICE.type);
+    if (key.fwmark !== undefined) serviceFields(this.w, IN_SERVICE, AF[key.family], undefined, undefined, undefined, key.fwmark);
+    else serviceFields(this.w, IN_SERVICE, AF[key.family], PROTO[key.protocol], this.address(key.family, key.address, 'virtual service address'), key.port);
+    this.w.endNest(nest);
+  }
+
+  /** IPVS_CMD_ATTR_SERVICE with every setting (NEW_SERVICE / SET_SERVICE want all four). */
+  service(svc: VirtualService): void {
+    const key = svc.key;
+    const fw = key.fwmark !== undefined;
+    const nest = this.w.beginNest(CMD_SERVICE.type);
+    const addr = fw ? undefined : this.address(key.family, key.address, 'virtual service address');
+    const netmask = this.netmask(key.family, svc.netmask);
+    const flags = { flags: svc.flags & ~SvcFlag.HASHED, mask: 0xffffffff };
+    const pe = svc.persistenceEngine ? svc.persistenceEngine : undefined;
+    const protocol = fw ? undefined : PROTO[key.protocol];
+    serviceFields(this.w, IN_SERVICE, AF[key.family], protocol, addr, fw ? undefined : key.port, key.fwmark, svc.scheduler, flags, svc.timeout, netmask, pe);
+    this.w.endNest(nest);
+  }
+
+  /** IPVS_CMD_ATTR_DEST with every setting (NEW_DEST / SET_DEST), tunnel options included. */
+  realServer(rs: RealServer): void {
+    const nest = this.w.beginNest(CMD_DEST.type);
+    const addr = this.address(rs.key.family, rs.key.address, 'real server address');
+    let tunType: number | undefined;
+    let tunPort: number | undefined;
+    let tunFlags: number | undefined;
+    if (rs.forward === 'tunnel') {
+      const type = rs.tunnelType ?? 'ipip';
+      tunType = TunnelTypeNum[type];
+      if (type === 'gue') tunPort = rs.tunnelPort ?? 0;
+      if (type !== 'ipip') tunFlags = TunnelFlag[rs.tunnelChecksum ?? 'nocsum'];
+    }
+    destFields(this.w, IN_DEST, addr, rs.key.port, AF[rs.key.family], FwdMethod[rs.forward], rs.weight, rs.upperThreshold, rs.lowerThreshold, tunType, tunPort, tunFlags);
+    this.w.endNest(nest);
+  }
+
+  /** IPVS_CMD_ATTR_DEST with the key only (DEL_DEST). */
+  realServerKey(key: RealServerKey): void {
+    const nest = this.w.beginNest(CMD_DEST.type);
+    destFields(this.w, IN_DEST, this.address(key.family, key.address, 'real server address'), key.port, AF[key.family]);
+    this.w.endNest(nest);
+  }
+
+  /** IPVS_CMD_ATTR_DAEMON: a whole daemon (NEW_DAEMON), or its state only (DEL_DAEMON). */
+  daemon(d: SyncDaemon | SyncDaemonState): void {
+    const nest = this.w.beginNest(CMD_DAEMON.type);
+    if (typeof d === 'string') daemonFields(this.w, IN_DAEMON, DaemonState[d]);
+    else {
+      let group4: Buffer | undefined;
+      let group6: Buffer | undefined;
+      if (d.mcastGroup) {
+        const g = parseAddress(d.mcastGroup);
+        if (!g) throw new InputError(`sync daemon multicast group "${d.mcastGroup}" is not an address`);
+        if (g.family === 'inet') group4 = Buffer.from(g.bytes);
+        else group6 = Buffer.from(g.bytes);
+      }
+      daemonFields(this.w, IN_DAEMON, DaemonState[d.state], d.mcastInterface, d.syncId, d.maxLength || undefined, group4, group6, d.mcastPort || undefined, d.mcastTtl || undefined);
+    }
+    this.w.endNest(nest);
+  }
+
+  timeouts(t: Timeouts): void {
+    timeoutFields(this.w, cmdAttrs.name, t.tcp, t.tcpFin, t.udp);
+  }
 }
 
-/** Writes serviceAttrsOf(svc) (the same bytes) into an open nest. */
-export function writeService(w: Writer, svc: VirtualService, where: string): void {
-  const key = svc.key;
-  const fw = key.fwmark !== undefined;
-  // in serviceAttrsOf's order, so that a bad value gets the same error
-  const addr = fw ? undefined : scratchAddrBytes(key.family, key.address, 'virtual service address');
-  const netmask = netmaskBytes(key.family, svc.netmask);
-  const flags = { flags: svc.flags & ~SvcFlag.HASHED, mask: 0xffffffff };
-  const pe = svc.persistenceEngine ? svc.persistenceEngine : undefined;
-  const protocol = fw ? undefined : PROTO[key.protocol];
-  serviceFields(w, where, AF[key.family], protocol, addr, fw ? undefined : key.port, key.fwmark, svc.scheduler, flags, svc.timeout, netmask, pe);
+const OP_CMD: Record<IpvsOp['kind'], number> = {
+  'add-service': Cmd.NEW_SERVICE,
+  'edit-service': Cmd.SET_SERVICE,
+  'delete-service': Cmd.DEL_SERVICE,
+  'add-server': Cmd.NEW_DEST,
+  'edit-server': Cmd.SET_DEST,
+  'delete-server': Cmd.DEL_DEST,
+  zero: Cmd.ZERO,
+  flush: Cmd.FLUSH,
+  'set-timeouts': Cmd.SET_CONFIG,
+  'start-daemon': Cmd.NEW_DAEMON,
+  'stop-daemon': Cmd.DEL_DAEMON,
+};
+
+function sameService(a: ServiceKey, b: ServiceKey): boolean {
+  return a === b || (a.family === b.family && a.fwmark === b.fwmark && a.protocol === b.protocol && a.port === b.port && a.address === b.address);
 }
 
-/** Writes realServerAttrsOf(rs) (the same bytes) into an open nest, for a server that is no tunnel. */
-export function writeRealServer(w: Writer, rs: RealServer, where: string): void {
-  const addr = scratchAddrBytes(rs.key.family, rs.key.address, 'real server address');
-  destFields(w, where, addr, rs.key.port, AF[rs.key.family], FwdMethod[rs.forward], rs.weight, rs.upperThreshold, rs.lowerThreshold);
+/**
+ * The request messages of ops, back to back in one buffer; message i ends at ends[i]. Throws
+ * InputError (or MalformedMessageError) for the first op that cannot be encoded: nothing is sent
+ * then. A restore names each service on several messages in a row: its key is written once and
+ * repeated.
+ */
+export function writeOps(familyId: number, ops: readonly IpvsOp[]): { buf: Buffer; ends: Uint32Array } {
+  // 144 bytes: a little more than an IPv4 NEW_DEST (140), so that a restore's buffer never grows
+  const w = new Writer(Math.max(256, ops.length * 144));
+  const enc = new IpvsWriter(w);
+  const ends = new Uint32Array(ops.length);
+  let last: ServiceKey | undefined;
+  let lastFrom = 0;
+  let lastTo = 0;
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i];
+    const at = w.beginMessage(familyId, 0);
+    w.u8(OP_CMD[op.kind]);
+    w.u8(IPVS_GENL_VERSION);
+    w.u16(0);
+    switch (op.kind) {
+      case 'add-service':
+      case 'edit-service':
+        enc.service(op.service);
+        break;
+      case 'set-timeouts':
+        enc.timeouts(op.timeouts);
+        break;
+      case 'start-daemon':
+        enc.daemon(op.daemon);
+        break;
+      case 'stop-daemon':
+        enc.daemon(op.state);
+        break;
+      case 'flush':
+        break;
+      default: {
+        // IPVS_CMD_ATTR_SERVICE (the key) comes first, then IPVS_CMD_ATTR_DEST
+        const key = op.service;
+        if (key && last && sameService(key, last)) w.repeat(lastFrom, lastTo);
+        else if (key) {
+          lastFrom = w.length;
+          enc.serviceKey(key);
+          lastTo = w.length;
+          last = key;
+        }
+        if (op.kind === 'add-server' || op.kind === 'edit-server') enc.realServer(op.server);
+        else if (op.kind === 'delete-server') enc.realServerKey(op.server);
+      }
+    }
+    w.endMessage(at);
+    ends[i] = w.length;
+  }
+  return { buf: w.view(), ends };
 }
 
-/** Full attributes for NEW_SERVICE / SET_SERVICE (the kernel wants all four settings). */
-export function serviceAttrsOf(svc: VirtualService): ServiceAttrs {
-  const a = serviceKeyAttrs(svc.key);
-  a.schedName = svc.scheduler;
-  a.flags = { flags: svc.flags & ~SvcFlag.HASHED, mask: 0xffffffff };
-  a.timeout = svc.timeout;
-  a.netmask = netmaskBytes(svc.key.family, svc.netmask);
-  if (svc.persistenceEngine) a.peName = svc.persistenceEngine;
-  return a;
+/** A request naming one service by its key (GET_SERVICE, a GET_DEST dump). */
+export function serviceKeyRequest(familyId: number, cmd: number, key: ServiceKey): Buffer {
+  const w = new Writer(128);
+  const at = w.beginMessage(familyId, 0);
+  w.u8(cmd);
+  w.u8(IPVS_GENL_VERSION);
+  w.u16(0);
+  new IpvsWriter(w).serviceKey(key);
+  w.endMessage(at);
+  return Buffer.from(w.view());
 }
 
 const ZERO_STATS: Stats = { conns: 0n, inPackets: 0n, outPackets: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
 
-type AnyStats = Decoded<typeof statsAttrs> | Decoded<typeof stats64Attrs>;
-function statsOf(s64: AnyStats | undefined, s32: AnyStats | undefined): Stats {
-  const s = s64 ?? s32;
+type Stats32 = Decoded<typeof statsAttrs>;
+type Stats64 = Decoded<typeof stats64Attrs>;
+function statsOf(s64: Stats64 | undefined, s32: Stats32 | undefined): Stats {
+  if (s64) {
+    // the common case, a listing's every entry: the decoded values as they are
+    return {
+      conns: s64.conns ?? 0n,
+      inPackets: s64.inPkts ?? 0n,
+      outPackets: s64.outPkts ?? 0n,
+      inBytes: s64.inBytes ?? 0n,
+      outBytes: s64.outBytes ?? 0n,
+      cps: s64.cps ?? 0n,
+      inPps: s64.inPps ?? 0n,
+      outPps: s64.outPps ?? 0n,
+      inBps: s64.inBps ?? 0n,
+      outBps: s64.outBps ?? 0n,
+    };
+  }
+  const s = s32;
   if (!s) return { ...ZERO_STATS };
   const n = (v: number | bigint | undefined) => BigInt(v ?? 0);
   return {
@@ -211,28 +355,10 @@ export function virtualServiceFromAttrs(a: ServiceAttrs): VirtualService {
   return svc;
 }
 
-export function realServerKeyAttrs(rs: RealServerKey): DestAttrs {
-  return { addr: addrBytes(rs.family, rs.address, 'real server address'), port: rs.port, addrFamily: AF[rs.family] };
-}
 
 const TUN_TYPE_NAME = Object.fromEntries(Object.entries(TunnelTypeNum).map(([k, v]) => [v, k])) as Record<number, TunnelType>;
 const FWD_NAME = Object.fromEntries(Object.entries(FwdMethod).map(([k, v]) => [v, k])) as Record<number, ForwardMethod>;
 
-/** Full attributes for NEW_DEST / SET_DEST. */
-export function realServerAttrsOf(rs: RealServer): DestAttrs {
-  const a = realServerKeyAttrs(rs.key);
-  a.fwdMethod = FwdMethod[rs.forward];
-  a.weight = rs.weight;
-  a.uThresh = rs.upperThreshold;
-  a.lThresh = rs.lowerThreshold;
-  if (rs.forward === 'tunnel') {
-    const type = rs.tunnelType ?? 'ipip';
-    a.tunType = TunnelTypeNum[type];
-    if (type === 'gue') a.tunPort = rs.tunnelPort ?? 0;
-    if (type !== 'ipip') a.tunFlags = TunnelFlag[rs.tunnelChecksum ?? 'nocsum'];
-  }
-  return a;
-}
 
 function checksumOf(flags: number): TunnelChecksum {
   if (flags & TunnelFlag.remcsum) return 'remcsum';
@@ -267,19 +393,6 @@ export function realServerFromAttrs(a: DestAttrs, serviceFamily: Family): Observ
   return rs;
 }
 
-export function daemonAttrsOf(d: SyncDaemon): DaemonAttrs {
-  const a: DaemonAttrs = { state: DaemonState[d.state], mcastIfn: d.mcastInterface, syncId: d.syncId };
-  if (d.maxLength) a.syncMaxLen = d.maxLength;
-  if (d.mcastGroup) {
-    const g = parseAddress(d.mcastGroup);
-    if (!g) throw new InputError(`sync daemon multicast group "${d.mcastGroup}" is not an address`);
-    if (g.family === 'inet') a.mcastGroup = Buffer.from(g.bytes);
-    else a.mcastGroup6 = Buffer.from(g.bytes);
-  }
-  if (d.mcastPort) a.mcastPort = d.mcastPort;
-  if (d.mcastTtl) a.mcastTtl = d.mcastTtl;
-  return a;
-}
 
 export function daemonFromAttrs(a: DaemonAttrs): SyncDaemon {
   const state = a.state === DaemonState.master ? 'master' : a.state === DaemonState.backup ? 'backup' : undefined;

@@ -32,7 +32,7 @@ import {
 import { portOfService } from './netdb';
 import { COMMAND_OPTIONS, SYNC_DAEMON_OPTIONS, type CommandKind, type OptionSpec } from './options';
 
-/** A command is one IPVS table change (IpvsClient.apply takes a list of them). */
+/** A command is one IPVS table change (Ipvs.apply takes a list of them). */
 export type IpvsCommand = IpvsOp;
 
 /** One option as the user gave it: its long name, the spelling used (for messages), its value. */
@@ -93,14 +93,8 @@ export interface ParsedEndpoint {
  * the port may be a service name from /etc/services. Host names are not resolved.
  */
 export function parseEndpoint(flag: string, text: string, protocol: Protocol | undefined): ParsedEndpoint {
-  // a restore names each service on several lines in a row: parse it once
-  if (lastEndpoint && text === lastEndpoint.text && protocol === lastEndpoint.protocol) return lastEndpoint.result;
-  const result = parseIPv4Endpoint(text) ?? parseAnyEndpoint(flag, text, protocol);
-  lastEndpoint = { text, protocol, result };
-  return result;
+  return parseIPv4Endpoint(text) ?? parseAnyEndpoint(flag, text, protocol);
 }
-
-let lastEndpoint: { text: string; protocol: Protocol | undefined; result: ParsedEndpoint } | undefined;
 
 /**
  * The common shapes "198.18.0.1" and "198.18.0.1:80" (numeric port), else undefined. The text of
@@ -169,11 +163,11 @@ export function parseSchedulerFlags(flag: string, text: string, scheduler: strin
 }
 
 // the allowed-option lists are a few constant arrays; a restore checks 50,000 commands against them
-const knownCache = new WeakMap<readonly OptionSpec[], Set<string>>();
-function knownLongs(allowed: readonly OptionSpec[]): Set<string> {
-  let known = knownCache.get(allowed);
-  if (!known) knownCache.set(allowed, (known = new Set(allowed.map((o) => o.long))));
-  return known;
+const KNOWN: ReadonlyMap<readonly OptionSpec[], ReadonlySet<string>> = new Map(
+  [...Object.values(COMMAND_OPTIONS), SYNC_DAEMON_OPTIONS].map((list) => [list, new Set(list.map((o) => o.long))]),
+);
+function knownLongs(allowed: readonly OptionSpec[]): ReadonlySet<string> {
+  return KNOWN.get(allowed) ?? new Set(allowed.map((o) => o.long));
 }
 
 // A command has a handful of options: plain scans of the list beat maps built per command.
@@ -228,17 +222,11 @@ function serviceKeyOf(g: Given, required: boolean): ServiceKey | undefined {
     const o = g.get(long);
     if (!o) continue;
     const e = parseEndpoint(o.flag, o.value ?? '', protocol);
-    // consecutive commands on one service share its (frozen) key: fewer objects kept for a restore
-    if (lastKey && lastKey.endpoint === e && lastKey.protocol === protocol) return lastKey.key;
-    const key: ServiceKey = Object.freeze({ family: e.family, protocol, address: e.address, port: e.port ?? 0 });
-    lastKey = { endpoint: e, protocol, key };
-    return key;
+    return { family: e.family, protocol, address: e.address, port: e.port ?? 0 };
   }
   if (required) throw new InputError('a virtual service is required: -t, -u, --sctp-service or -f');
   return undefined;
 }
-
-let lastKey: { endpoint: ParsedEndpoint; protocol: Protocol; key: ServiceKey } | undefined;
 
 function requiredServiceKey(g: Given): ServiceKey {
   return serviceKeyOf(g, true)!;
@@ -411,4 +399,88 @@ export function buildSyncDaemon(state: SyncDaemonState, options: readonly GivenO
   const ttl = g.get('mcast-ttl');
   if (ttl) d.mcastTtl = parseInteger(ttl.flag, ttl.value, 1, 255);
   return d;
+}
+
+// ---- words -> options: the one reader of ipvsadm-style arguments (the CLI's and restore's) ----
+
+/** Every option of the table commands, by long name and by short letter. */
+const ALL_OPTIONS: readonly OptionSpec[] = [...new Map([...Object.values(COMMAND_OPTIONS).flat(), ...SYNC_DAEMON_OPTIONS].map((o) => [o.long, o])).values()];
+const BY_LONG: ReadonlyMap<string, OptionSpec> = new Map(ALL_OPTIONS.map((o) => [o.long, o]));
+const BY_SHORT: ReadonlyMap<string, OptionSpec> = new Map(ALL_OPTIONS.filter((o) => o.short).map((o) => [o.short!, o]));
+
+/**
+ * Adds option `spec` (spelled `flag`) to `options`, its value inline or taken from words[i + 1];
+ * returns the index of the last word used.
+ */
+function takeOption(words: readonly string[], i: number, options: GivenOption[], spec: OptionSpec, flag: string, inline: string | undefined): number {
+  if (spec.arg === 'none') {
+    if (inline !== undefined) throw new InputError(`${flag}: takes no value`);
+    options.push({ long: spec.long, flag });
+    return i;
+  }
+  if (inline !== undefined) {
+    options.push({ long: spec.long, flag, value: inline });
+    return i;
+  }
+  const next = words[i + 1];
+  // -p's timeout is optional: as with popt, a following word that is not an option is its value
+  if (spec.arg === 'optional' && (next === undefined || next.startsWith('-'))) {
+    options.push({ long: spec.long, flag });
+    return i;
+  }
+  if (next === undefined) throw new InputError(`${flag}: needs a value (${spec.argName ?? 'value'})`);
+  options.push({ long: spec.long, flag, value: next });
+  return i + 1;
+}
+
+/**
+ * Reads ipvsadm-style options from words[from..]: long (--x, --x=v), short (-x v, -xv), bundled
+ * (-gw 2); other words are positional. Which options a command takes is buildCommand's to say.
+ */
+export function readOptions(words: readonly string[], from = 0): { options: GivenOption[]; positional: string[] } {
+  const options: GivenOption[] = [];
+  const positional: string[] = [];
+  for (let i = from; i < words.length; i++) {
+    const w = words[i];
+    if (w.length === 2 && w.charCodeAt(0) === 45 /* - */ && w.charCodeAt(1) !== 45) {
+      // the common case: one short option, "-t"
+      const spec = BY_SHORT.get(w[1]);
+      if (!spec) throw new InputError(`${w}: unknown option`);
+      i = takeOption(words, i, options, spec, w, undefined);
+    } else if (w.startsWith('--') && w.length > 2) {
+      const eq = w.indexOf('=');
+      const name = eq < 0 ? w.slice(2) : w.slice(2, eq);
+      const spec = BY_LONG.get(name);
+      if (!spec) throw new InputError(`--${name}: unknown option`);
+      i = takeOption(words, i, options, spec, `--${name}`, eq < 0 ? undefined : w.slice(eq + 1));
+    } else if (w.startsWith('-') && w.length > 1) {
+      for (let j = 1; j < w.length; j++) {
+        const spec = BY_SHORT.get(w[j]);
+        if (!spec) throw new InputError(`-${w[j]}: unknown option`);
+        const rest = w.slice(j + 1);
+        if (spec.arg !== 'none' && rest !== '') {
+          i = takeOption(words, i, options, spec, `-${w[j]}`, rest);
+          break;
+        }
+        i = takeOption(words, i, options, spec, `-${w[j]}`, undefined);
+      }
+    } else {
+      positional.push(w);
+    }
+  }
+  return { options, positional };
+}
+
+/** A table command from its words as typed (`lvsd ipvs add-service -t 198.18.0.10:80 -s rr`). */
+export function commandFromWords(kind: CommandKind, words: readonly string[]): IpvsCommand {
+  const { options, positional } = readOptions(words);
+  if (positional.length > 0) throw new InputError(`unexpected argument '${positional[0]}'`);
+  return buildCommand(kind, options);
+}
+
+/** A sync daemon from its words as typed (`lvsd ipvs daemon start master --syncid 7`). */
+export function syncDaemonFromWords(state: SyncDaemonState, words: readonly string[]): SyncDaemon {
+  const { options, positional } = readOptions(words);
+  if (positional.length > 0) throw new InputError(`unexpected argument '${positional[0]}'`);
+  return buildSyncDaemon(state, options);
 }

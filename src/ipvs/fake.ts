@@ -1,12 +1,14 @@
 // An Ipvs that keeps its table in memory and answers like the kernel where a caller can tell
 // (net/netfilter/ipvs/ip_vs_ctl.c, ip_vs_sync.c): the same errno for the same mistake, turned
-// into the same words by ipvsError; a DR server on one of the host's addresses reads back as
-// Local; per-op results in a batch. test/support/ipvs-conformance.ts runs one set of cases
+// into the same words by ipvsError; per-op results in a batch; settings read back as the kernel
+// keeps them (canonical addresses, sync daemon defaults). A DR server on one of the host's own
+// addresses reads back as written ('route'): kernel 6.1 no longer marks it Local (the lab shows
+// it), only a server written as 'local' reads back so. test/support/ipvs-conformance.ts runs one set of cases
 // against this and against the kernel to keep the two in step.
 import { constants } from 'node:os';
 import { netlinkError } from '../netlink/socket';
 import { canonicalAddress, formatIPv4, parseAddress, parseIPv4 } from './address';
-import { writeOps } from './client';
+import { writeOps } from './codec';
 import { ipvsError, type IpvsRequest } from './errors';
 import { Serial } from './serial';
 import { SCHEDULERS } from './types';
@@ -35,8 +37,6 @@ export interface FakeIpvsOptions {
   schedulers?: readonly string[];
   /** persistence engines the kernel can load (default: sip) */
   persistenceEngines?: readonly string[];
-  /** the host's own addresses: a DR real server on one of them reads back as Local */
-  localAddresses?: readonly string[];
   /** network interfaces a sync daemon may use (default: any name); others give ENODEV */
   interfaces?: readonly string[];
   info?: IpvsInfo;
@@ -110,7 +110,6 @@ export class FakeIpvs implements Ipvs {
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
   private readonly schedulers: ReadonlySet<string>;
   private readonly engines: ReadonlySet<string>;
-  private readonly local: ReadonlySet<string>;
   private readonly interfaces?: ReadonlySet<string>;
   private readonly infoValue: IpvsInfo;
   private readonly writes = new Serial();
@@ -119,7 +118,6 @@ export class FakeIpvs implements Ipvs {
   constructor(opts: FakeIpvsOptions = {}) {
     this.schedulers = new Set(opts.schedulers ?? SCHEDULERS);
     this.engines = new Set(opts.persistenceEngines ?? ['sip']);
-    this.local = new Set((opts.localAddresses ?? []).map((a) => serverId({ address: a, port: 0, family: a.includes(':') ? 'inet6' : 'inet' })));
     this.interfaces = opts.interfaces && new Set(opts.interfaces);
     this.infoValue = opts.info ?? { version: 0x010201, connectionTableSize: 4096 };
   }
@@ -183,7 +181,7 @@ export class FakeIpvs implements Ipvs {
   }
 
   /** Sets what the kernel would observe of a real server (connections, counters), for tests. */
-  setObserved(service: ServiceKey, server: RealServerKey, observed: Partial<RealServerCounters>): void {
+  setObserved(service: ServiceKey, server: RealServerKey, observed: Partial<Omit<RealServerCounters, 'stats'>> & { stats?: Partial<Stats> }): void {
     const r = this.services.get(serviceId(service))?.servers.get(serverId(server));
     if (!r) throw new Error(`fake IPVS: no real server ${server.address}:${server.port} in service ${serviceId(service)}`);
     r.observed = { ...r.observed, ...observed, stats: { ...r.observed.stats, ...observed.stats } };
@@ -296,7 +294,7 @@ export class FakeIpvs implements Ipvs {
     if (rs.lowerThreshold > rs.upperThreshold) throw new Refused(ERANGE);
     if (rs.forward === 'tunnel' && rs.tunnelType === 'gue' && !rs.tunnelPort) throw new Refused(EINVAL);
     const key = { address: canonicalAddress(rs.key.family, rs.key.address), port: rs.key.port, family: rs.key.family };
-    const forward = rs.forward === 'route' && this.local.has(serverId({ ...key, port: 0 })) ? 'local' : rs.forward;
+    const forward = rs.forward;
     const out: RealServer = { key, forward, weight: rs.weight, upperThreshold: rs.upperThreshold, lowerThreshold: rs.lowerThreshold };
     if (forward === 'tunnel') {
       const type = rs.tunnelType ?? 'ipip';

@@ -2,9 +2,9 @@
 // starting with "ipvsadm"): the whole input is checked first and every problem names its line;
 // only a fully valid input yields commands to apply.
 import { InputError, LvsdError } from '../errors';
-import type { IpvsClient, RealServer, ServiceKey } from './types';
-import { buildCommand, buildTimeouts, type GivenOption, type IpvsCommand } from './command';
-import { COMMAND_OPTIONS, type CommandKind, type OptionSpec } from './options';
+import type { Ipvs, IpvsOp, RealServerKey, ServiceEntry, ServiceKey, Timeouts } from './types';
+import { buildCommand, buildTimeouts, readOptions, type IpvsCommand } from './command';
+import type { CommandKind } from './options';
 
 /** The ipvsadm command switches a restore line may start with. */
 const COMMAND_SWITCHES: Record<string, CommandKind | 'set-timeouts'> = {
@@ -26,11 +26,6 @@ const COMMAND_SWITCHES: Record<string, CommandKind | 'set-timeouts'> = {
   '--zero': 'zero',
   '--set': 'set-timeouts',
 };
-
-/** Every option ipvsadm's restore lines may carry, by long name and by short letter. */
-const ALL_OPTIONS: readonly OptionSpec[] = [...new Map(Object.values(COMMAND_OPTIONS).flat().map((o) => [o.long, o])).values()];
-const BY_LONG = new Map(ALL_OPTIONS.map((o) => [o.long, o]));
-const BY_SHORT = new Map(ALL_OPTIONS.filter((o) => o.short).map((o) => [o.short!, o]));
 
 export interface RestoreLine {
   /** 1-based line number in the input */
@@ -104,66 +99,6 @@ export function splitQuotedWords(line: string): string[] {
   return words;
 }
 
-/**
- * Adds option `spec` (spelled `flag`) to `options`, its value inline or taken from words[i + 1];
- * returns the index of the last word used.
- */
-function takeOption(words: readonly string[], i: number, options: GivenOption[], spec: OptionSpec, flag: string, inline: string | undefined): number {
-  if (spec.arg === 'none') {
-    if (inline !== undefined) throw new InputError(`${flag}: takes no value`);
-    options.push({ long: spec.long, flag });
-    return i;
-  }
-  if (inline !== undefined) {
-    options.push({ long: spec.long, flag, value: inline });
-    return i;
-  }
-  const next = words[i + 1];
-  // -p's timeout is optional: as with popt, a following word that is not an option is its value
-  if (spec.arg === 'optional' && (next === undefined || next.startsWith('-'))) {
-    options.push({ long: spec.long, flag });
-    return i;
-  }
-  if (next === undefined) throw new InputError(`${flag}: needs a value (${spec.argName ?? 'value'})`);
-  options.push({ long: spec.long, flag, value: next });
-  return i + 1;
-}
-
-/** Reads options from words[from..]: long (--x, --x=v), short (-x v, -xv), bundled (-gw 2). */
-function readOptions(words: readonly string[], from: number): { options: GivenOption[]; positional: string[] } {
-  const options: GivenOption[] = [];
-  const positional: string[] = [];
-  for (let i = from; i < words.length; i++) {
-    const w = words[i];
-    if (w.length === 2 && w.charCodeAt(0) === 45 /* - */ && w.charCodeAt(1) !== 45) {
-      // the common case: one short option, "-t"
-      const spec = BY_SHORT.get(w[1]);
-      if (!spec) throw new InputError(`${w}: unknown option`);
-      i = takeOption(words, i, options, spec, w, undefined);
-    } else if (w.startsWith('--') && w.length > 2) {
-      const eq = w.indexOf('=');
-      const name = eq < 0 ? w.slice(2) : w.slice(2, eq);
-      const spec = BY_LONG.get(name);
-      if (!spec) throw new InputError(`--${name}: unknown option`);
-      i = takeOption(words, i, options, spec, `--${name}`, eq < 0 ? undefined : w.slice(eq + 1));
-    } else if (w.startsWith('-') && w.length > 1) {
-      for (let j = 1; j < w.length; j++) {
-        const spec = BY_SHORT.get(w[j]);
-        if (!spec) throw new InputError(`-${w[j]}: unknown option`);
-        const rest = w.slice(j + 1);
-        if (spec.arg !== 'none' && rest !== '') {
-          i = takeOption(words, i, options, spec, `-${w[j]}`, rest);
-          break;
-        }
-        i = takeOption(words, i, options, spec, `-${w[j]}`, undefined);
-      }
-    } else {
-      positional.push(w);
-    }
-  }
-  return { options, positional };
-}
-
 /** Parses one non-empty line (already split into words) into a command. */
 export function parseRestoreWords(words: string[]): IpvsCommand {
   const skip = words[0] === 'ipvsadm' ? 1 : 0;
@@ -188,85 +123,6 @@ export function parseRestoreWords(words: string[]): IpvsCommand {
   return buildCommand(kind, options);
 }
 
-// The lines ipvsadm -S writes for plain TCP/UDP IPv4 services and their real servers, read in
-// place (no line string, no word list, no option list: a restore has 50,000 of them):
-//   -A -t|-u A.B.C.D:PORT -s SCHED
-//   -a -t|-u A.B.C.D:PORT -r A.B.C.D[:PORT] -g|-i|-m -w WEIGHT
-// A sticky regular expression checks the whole line (native code from the first lines on, where
-// a JavaScript loop over characters runs interpreted for a while: slow under emulation), then
-// the fields are found by position. Only what buildCommand accepts is read, giving what it gives
-// (the property tests compare them); any other line, or a value it would refuse, goes the
-// general way, which then names the problem.
-const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'; // as parseIPv4: no leading zeros
-const IPV4 = `${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}`;
-const COMMON_SERVICE = new RegExp(`-A -[tu] ${IPV4}:[0-9]{1,5} -s [A-Za-z0-9_-]{1,15}$`, 'my');
-const COMMON_SERVER = new RegExp(`-a -[tu] ${IPV4}:[0-9]{1,5} -r ${IPV4}(?::[0-9]{1,5})? -[gim] -w [0-9]{1,5}$`, 'my');
-
-/** Whether `re` matches text from `start` exactly to `end` (multiline $ also stops at \r). */
-function matchesLine(re: RegExp, text: string, start: number, end: number): boolean {
-  re.lastIndex = start;
-  return re.test(text) && re.lastIndex === end;
-}
-
-/** The decimal digits text[from..to) (already checked to be 1..5 digits). */
-function digitsAt(text: string, from: number, to: number): number {
-  let n = 0;
-  for (let k = from; k < to; k++) n = n * 10 + text.charCodeAt(k) - 48;
-  return n;
-}
-
-// Consecutive lines naming one service share its (frozen) key, as buildCommand's do.
-let lastService: { text: string; protocol: 'tcp' | 'udp'; key: ServiceKey & { port: number } } | undefined;
-let lastScheduler = '';
-
-/** The key of the checked service "-t|-u A.B.C.D:PORT" at `at` (its port may be above 65535). */
-function serviceAt(text: string, at: number): ServiceKey & { port: number } {
-  const protocol = text.charCodeAt(at + 1) === 116 /* t */ ? 'tcp' : 'udp';
-  const from = at + 3;
-  const colon = text.indexOf(':', from);
-  const blank = text.indexOf(' ', colon);
-  const last = lastService;
-  if (last && last.protocol === protocol && blank - from === last.text.length && text.startsWith(last.text, from)) return last.key;
-  const key = Object.freeze({ family: 'inet' as const, protocol, address: text.slice(from, colon), port: digitsAt(text, colon + 1, blank) });
-  lastService = { text: text.slice(from, blank), protocol, key };
-  return key;
-}
-
-/** The command of a line text[start..end) of one of the shapes above, else undefined. */
-export function parseCommonLine(text: string, start = 0, end = text.length): IpvsCommand | undefined {
-  const c = text.charCodeAt(start + 1);
-  if (c === 65 /* A */ && matchesLine(COMMON_SERVICE, text, start, end)) {
-    const key = serviceAt(text, start + 3);
-    if (key.port === 0 || key.port > 65535) return undefined;
-    const from = text.indexOf(' -s ', start + 3) + 4;
-    if (lastScheduler.length !== end - from || !text.startsWith(lastScheduler, from)) lastScheduler = text.slice(from, end);
-    return { kind: 'add-service', service: { key, scheduler: lastScheduler, flags: 0, timeout: 0, netmask: '255.255.255.255' } };
-  }
-  if (c === 97 /* a */ && matchesLine(COMMON_SERVER, text, start, end)) {
-    const service = serviceAt(text, start + 3);
-    const from = text.indexOf(' -r ', start + 3) + 4;
-    const flag = text.indexOf(' -', from);
-    const colon = text.indexOf(':', from);
-    const hostEnd = colon >= 0 && colon < flag ? colon : flag;
-    const port = hostEnd === colon ? digitsAt(text, colon + 1, flag) : service.port;
-    const weight = digitsAt(text, flag + 7, end);
-    if (service.port > 65535 || port > 65535 || weight > 65535) return undefined;
-    const f = text.charCodeAt(flag + 2);
-    const forward = f === 103 /* g */ ? 'route' : f === 105 /* i */ ? 'tunnel' : 'masq';
-    // direct routing and tunnels always get the service's port
-    const server: RealServer = {
-      key: { family: 'inet', address: text.slice(from, hostEnd), port: forward === 'masq' ? port : service.port },
-      forward,
-      weight,
-      upperThreshold: 0,
-      lowerThreshold: 0,
-    };
-    if (forward === 'tunnel') server.tunnelType = 'ipip';
-    return { kind: 'add-server', service, server };
-  }
-  return undefined;
-}
-
 /** Parses a whole restore input. Throws RestoreError listing every bad line; nothing is applied then. */
 export function parseRestore(text: string): RestoreLine[] {
   const out: RestoreLine[] = [];
@@ -276,12 +132,8 @@ export function parseRestore(text: string): RestoreLine[] {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     try {
-      const common = parseCommonLine(text, start, end);
-      if (common) out.push({ line, command: common });
-      else {
-        const words = splitWords(text.slice(start, end));
-        if (words.length > 0) out.push({ line, command: parseRestoreWords(words) });
-      }
+      const words = splitWords(text.slice(start, end));
+      if (words.length > 0) out.push({ line, command: parseRestoreWords(words) });
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       problems.push({ line, message: err.message });
@@ -292,42 +144,125 @@ export function parseRestore(text: string): RestoreLine[] {
   return out;
 }
 
-/** Raised when the kernel refuses a restore line. */
+/** Raised when the kernel refuses a restore line; by then what the run changed has been undone (or it says what could not be). */
 export class RestoreApplyError extends LvsdError {
-  constructor(message: string, readonly line: number, readonly applied: number, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly line: number,
+    /** commands the kernel had carried out when it refused one */
+    readonly applied: number,
+    /** whether the table was put back as it was before the run */
+    readonly undone: boolean,
+    options?: { cause?: unknown },
+  ) {
     super('LVSD_ERR_RESTORE', message, options);
   }
 }
 
+type RestoreTarget = Pick<Ipvs, 'apply' | 'readTable' | 'readTimeouts'>;
+
+function idOf(key: ServiceKey | RealServerKey): string {
+  if ('fwmark' in key && key.fwmark !== undefined) return `${key.family} fwmark ${key.fwmark}`;
+  return `${key.family} ${'protocol' in key ? key.protocol : ''} ${key.address} ${key.port}`;
+}
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** What a run may change, read before it starts: the services its lines name (all, with a flush) and the timeouts. */
+interface Before {
+  /** the ids of the services the run may change; undefined: every service (a flush) */
+  services?: ReadonlySet<string>;
+  table: Map<string, ServiceEntry>;
+  timeouts?: Timeouts;
+}
+
+async function readBefore(ipvs: RestoreTarget, ops: readonly IpvsOp[]): Promise<Before> {
+  let services: Set<string> | undefined = new Set();
+  let timeouts = false;
+  for (const op of ops) {
+    if (op.kind === 'flush') services = undefined;
+    else if (op.kind === 'set-timeouts') timeouts = true;
+    else if (services && (op.kind === 'add-service' || op.kind === 'edit-service')) services.add(idOf(op.service.key));
+    else if (services && (op.kind === 'delete-service' || op.kind === 'add-server' || op.kind === 'edit-server' || op.kind === 'delete-server')) services.add(idOf(op.service));
+  }
+  const [table, t] = await Promise.all([ipvs.readTable(), timeouts ? ipvs.readTimeouts() : undefined]);
+  const kept = table.filter((e) => !services || services.has(idOf(e.service.key)));
+  return { services, table: new Map(kept.map((e) => [idOf(e.service.key), e])), timeouts: t };
+}
+
+/** The ops that take the services of `before` from what they are now back to what they were. */
+function undoOps(before: Before, now: readonly ServiceEntry[], timeoutsNow: Timeouts | undefined): IpvsOp[] {
+  const ops: IpvsOp[] = [];
+  const seen = new Set<string>();
+  for (const e of now) {
+    const id = idOf(e.service.key);
+    if (before.services && !before.services.has(id)) continue;
+    seen.add(id);
+    const was = before.table.get(id);
+    if (!was) {
+      ops.push({ kind: 'delete-service', service: e.service.key });
+      continue;
+    }
+    if (!same(was.service, e.service)) ops.push({ kind: 'edit-service', service: was.service });
+    const wasServers = new Map(was.realServers.map((r) => [idOf(r.server.key), r.server]));
+    const nowServers = new Set<string>();
+    for (const r of e.realServers) {
+      const rid = idOf(r.server.key);
+      nowServers.add(rid);
+      const old = wasServers.get(rid);
+      if (!old) ops.push({ kind: 'delete-server', service: e.service.key, server: r.server.key });
+      else if (!same(old, r.server)) ops.push({ kind: 'edit-server', service: e.service.key, server: old });
+    }
+    for (const [rid, old] of wasServers) if (!nowServers.has(rid)) ops.push({ kind: 'add-server', service: e.service.key, server: old });
+  }
+  for (const [id, was] of before.table) {
+    if (seen.has(id)) continue;
+    ops.push({ kind: 'add-service', service: was.service });
+    for (const r of was.realServers) ops.push({ kind: 'add-server', service: was.service.key, server: r.server });
+  }
+  if (before.timeouts && timeoutsNow && !same(before.timeouts, timeoutsNow)) ops.push({ kind: 'set-timeouts', timeouts: before.timeouts });
+  return ops;
+}
+
+/** Puts the services of `before` back; says whether the table read afterwards matches it. */
+async function putBack(ipvs: RestoreTarget, before: Before): Promise<{ undone: boolean; why?: string }> {
+  const read = async () => Promise.all([ipvs.readTable(), before.timeouts ? ipvs.readTimeouts() : undefined] as const);
+  try {
+    const [now, t] = await read();
+    const undo = undoOps(before, now, t);
+    const result = await ipvs.apply(undo);
+    if (result.failed.length > 0) return { undone: false, why: result.failed[0].error.message };
+    const [after, t2] = await read();
+    const left = undoOps(before, after, t2);
+    if (left.length > 0) return { undone: false, why: `${left.length} difference${left.length > 1 ? 's' : ''} remain` };
+    return { undone: true };
+  } catch (err) {
+    return { undone: false, why: err instanceof Error ? err.message : String(err) };
+  }
+}
+
 /**
- * Applies parsed lines in order, in batches (many netlink messages per send). Stops at the first
- * line the kernel refuses and throws RestoreApplyError naming it: lines before it are applied,
- * lines after it that were already sent in the same batch may be too (the error counts them).
+ * Applies parsed lines in order, in batches (many netlink messages per send), as one
+ * transaction. The services the lines name (every service, with a flush) and the timeouts are
+ * read first. At the first line the kernel refuses, nothing more is sent, what this run changed
+ * is undone (added services and servers deleted, edited or deleted ones put back, timeouts
+ * reset), and RestoreApplyError names the line and says whether the table is as before. Counters
+ * zeroed by a line stay zeroed, and services put back start with zero counters.
  */
-export async function applyRestore(
-  client: Pick<IpvsClient, 'apply'>,
-  lines: readonly RestoreLine[],
-  batchSize = 65536,
-): Promise<{ applied: number }> {
+export async function applyRestore(ipvs: RestoreTarget, lines: readonly RestoreLine[], batchSize = 65536): Promise<{ applied: number }> {
+  const ops = lines.map((l) => l.command);
+  const before = await readBefore(ipvs, ops);
   let applied = 0;
   for (let start = 0; start < lines.length; start += batchSize) {
     const batch = lines.slice(start, start + batchSize);
-    const result = await client.apply(
-      batch.map((l) => l.command),
-      { stopOnError: true },
-    );
+    const result = await ipvs.apply(ops.slice(start, start + batchSize), { stopOnError: true });
     applied += result.applied;
     if (result.failed.length > 0) {
       const first = result.failed[0];
       const line = batch[first.index].line;
-      const others = result.failed.length - 1;
-      const more = others > 0 ? `; ${others} more line${others > 1 ? 's' : ''} of the same batch failed` : '';
-      throw new RestoreApplyError(
-        `line ${line}: ${first.error.message} (${applied} of ${lines.length} commands applied${more})`,
-        line,
-        applied,
-        { cause: first.error },
-      );
+      const { undone, why } = await putBack(ipvs, before);
+      const what = `${applied} of ${lines.length} command${lines.length > 1 ? 's' : ''} had been applied`;
+      const outcome = undone ? `nothing applied: ${what} and ${applied === 1 ? 'was' : 'were'} undone, the table is as before` : `${what}; undoing them failed (${why}): the table is NOT as before`;
+      throw new RestoreApplyError(`line ${line}: ${first.error.message} (${outcome})`, line, applied, undone, { cause: first.error });
     }
   }
   return { applied };

@@ -1,7 +1,5 @@
 // Domain types for the IPVS table. Identity and desired settings are kept apart from what the
 // kernel observes (stats, connection counts), so a reconciler can compare only what it owns.
-import type { TableBytes, TableSummary } from './summary';
-import type { ProcTable } from './procfs';
 
 export type Family = 'inet' | 'inet6';
 export type Protocol = 'tcp' | 'udp' | 'sctp';
@@ -125,7 +123,7 @@ export interface TableSummaryEntry {
 }
 
 
-/** One change to the table, for IpvsClient.apply (the same shape as the CLI's IpvsCommand). */
+/** One change to the table, for Ipvs.apply: what a CLI command, a restore line and a reconciler step become. */
 export type IpvsOp =
   | { kind: 'add-service' | 'edit-service'; service: VirtualService }
   | { kind: 'delete-service'; service: ServiceKey }
@@ -149,44 +147,6 @@ export interface ApplyResult {
   failed: { index: number; op: IpvsOp; error: Error }[];
   /** ops not sent because of stopOnError */
   skipped: number;
-}
-
-/**
- * Everything lvsd asks of the kernel's IPVS. The netlink implementation lives in client.ts;
- * tests of pure logic may use a fake.
- */
-export interface IpvsClient {
-  info(): Promise<IpvsInfo>;
-  listServices(): Promise<ObservedService[]>;
-  getService(key: ServiceKey): Promise<ObservedService>;
-  addService(svc: VirtualService): Promise<void>;
-  editService(svc: VirtualService): Promise<void>;
-  deleteService(key: ServiceKey): Promise<void>;
-  listRealServers(key: ServiceKey): Promise<ObservedRealServer[]>;
-  addRealServer(svc: ServiceKey, rs: RealServer): Promise<void>;
-  editRealServer(svc: ServiceKey, rs: RealServer): Promise<void>;
-  deleteRealServer(svc: ServiceKey, rs: RealServerKey): Promise<void>;
-  getTimeouts(): Promise<Timeouts>;
-  /** 0 in a field keeps the current value, as with ipvsadm --set */
-  setTimeouts(t: Timeouts): Promise<void>;
-  listSyncDaemons(): Promise<SyncDaemon[]>;
-  startSyncDaemon(d: SyncDaemon): Promise<void>;
-  stopSyncDaemon(state: SyncDaemonState): Promise<void>;
-  /** zero counters of one service, or of all when key is omitted */
-  zero(key?: ServiceKey): Promise<void>;
-  flush(): Promise<void>;
-  /** every service with its real servers (one service dump, destination dumps pipelined) */
-  listTable(): Promise<TableEntry[]>;
-  /**
-   * every service's settings with its real servers' summaries, for the default listing;
-   * procTable: a read of /proc/net/ip_vs the caller has already started (procfs.ts loadProcTable)
-   */
-  listTableSummary(opts?: { procTable?: Promise<ProcTable | undefined> }): Promise<TableSummary>;
-  /** the table as the kernel's bytes for a counters listing written in C; undefined: list with listTable */
-  readTableBytes(mode: number, exact: boolean): Promise<TableBytes | undefined>;
-  /** applies ops in order, many per send; reports which ops failed and why */
-  apply(ops: readonly IpvsOp[], opts?: ApplyOptions): Promise<ApplyResult>;
-  close(): void;
 }
 
 // ---- The narrow interface (issue 17): what the director and the CLI ask of the kernel ----

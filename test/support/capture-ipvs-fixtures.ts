@@ -7,7 +7,8 @@ import { release } from 'node:os';
 import { GenlSocket, genlMessage } from '../../src/netlink/genl';
 import { Message, HOST_LE } from '../../src/netlink/wire';
 import { Cmd, IPVS_GENL_VERSION, cmdAttrs } from '../../src/ipvs/spec';
-import { serviceAttrsOf, serviceKeyAttrs } from '../../src/ipvs/codec';
+import { serviceKeyRequest } from '../../src/ipvs/codec';
+import { opMessage } from '../../src/ipvs/client';
 import { setUpNamespace } from './ipvs-lab';
 import { TYPED_TABLE, typedTableSaveLines } from './ipvs-typed-table';
 
@@ -44,14 +45,14 @@ async function main(): Promise<void> {
     [23, 'IPv6 fwmark 2 (masq, gre)'],
   ] as const) {
     const e = TYPED_TABLE[i];
-    emit(`ipvs-dump-dests-${i}`, `IPVS_CMD_GET_DEST dump of ${label}`, await sock.dump(msg(Cmd.GET_DEST, { service: serviceKeyAttrs(e.service.key) })));
+    emit(`ipvs-dump-dests-${i}`, `IPVS_CMD_GET_DEST dump of ${label}`, await sock.dump(serviceKeyRequest(fam.id, Cmd.GET_DEST, e.service.key)));
   }
   // the sync daemon refuses to run beside mixed-family real servers: drop that service first
   execFileSync('ipvsadm', ['-D', '-t', '[2001:db8::10]:80']);
   execFileSync('ipvsadm', ['--start-daemon', 'master', '--mcast-interface', 'lab0', '--syncid', '7', '--sync-maxlen', '1400', '--mcast-group', '239.1.2.3', '--mcast-port', '8850', '--mcast-ttl', '3']);
   emit('ipvs-dump-daemons', 'IPVS_CMD_GET_DAEMON dump: master, lab0, syncid 7, maxlen 1400, group 239.1.2.3, port 8850, ttl 3', await sock.dump(msg(Cmd.GET_DAEMON)));
   // An error reply, captured through the raw socket so the NLMSG_ERROR itself is kept.
-  const dup = msg(Cmd.NEW_SERVICE, { service: serviceAttrsOf(TYPED_TABLE[0].service) });
+  const dup = opMessage(fam.id, { kind: 'add-service', service: TYPED_TABLE[0].service });
   const errors: Message[] = [];
   const rawSock = (sock as unknown as { raw: import('netlink/dist/raw').RawNetlinkSocket }).raw;
   const got = new Promise<void>((resolve) => {

@@ -8,10 +8,13 @@ export function counters(over: Partial<CountersView> = {}): CountersView {
 }
 
 const T0 = Date.parse('2026-12-06T10:00:00Z');
-export const iso = (secondsAfterT0: number): string => new Date(T0 + secondsAfterT0 * 1000).toISOString();
 
-/** Two services as an operator would see them: one server down with a reason, one drained. */
-export function sampleStatus(): DirectorStatus {
+/**
+ * Two services as an operator would see them: one server down with a reason, one drained.
+ * Times count from t0 (the director started at t0, the status is about an hour later).
+ */
+export function sampleStatus(t0 = T0): DirectorStatus {
+  const iso = (secondsAfterT0: number): string => new Date(t0 + secondsAfterT0 * 1000).toISOString();
   const server = (name: string, address: string, port: number, over: Partial<ServerView>): ServerView => ({
     name,
     address,
@@ -101,6 +104,7 @@ export function sampleStatus(): DirectorStatus {
     pid: 4242,
     startedAt: iso(0),
     config: { path: '/etc/lvsd/director.yaml', loadedAt: iso(1800) },
+    reloads: { ok: 1, failed: 0 },
     lastReload: { at: iso(1800), ok: true },
     reconcile: { lastAt: iso(3590), opsTotal: 321, lastOps: 0, failuresTotal: 2 },
     services: [mysqlRead, web],

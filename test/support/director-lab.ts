@@ -43,6 +43,8 @@ export class DirectorLab {
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const p = this.proc;
     if (!p) return null;
+    // the daemon's warnings and errors, so a failing run shows what the director said
+    for (const line of p.log) if (/"level":(40|50|60)|^lvsd:/.test(line)) console.log(`# director: ${line}`);
     p.child.kill(signal);
     const code = await p.exited;
     this.proc = undefined;
@@ -61,7 +63,7 @@ export class DirectorLab {
 }
 
 /** Polls `cond` every 20 ms until it holds or `ms` passes; returns the time it took. */
-export async function until(what: string, cond: () => boolean, ms = 15_000): Promise<number> {
+export async function until(what: string, cond: () => boolean, ms = 60_000): Promise<number> {
   const start = Date.now();
   for (;;) {
     if (cond()) return Date.now() - start;

@@ -2,10 +2,11 @@
 // per namespace, so tests can change them freely. Removed after the test, even when it fails,
 // and on process exit as a last resort.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestContext } from 'node:test';
+import { repoForNobody } from './runtime-copy';
 
 /** Repository root (this file runs as dist/test/support/netns.js). */
 export const REPO = resolve(__dirname, '../../..');
@@ -14,7 +15,10 @@ const LVSD = join(REPO, 'bin/lvsd');
 const live = new Set<string>();
 let counter = 0;
 process.on('exit', () => {
-  for (const name of live) spawnSync('ip', ['netns', 'del', name]);
+  for (const name of live) {
+    spawnSync('ip', ['netns', 'del', name]);
+    rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
+  }
 });
 
 export interface RunResult {
@@ -68,9 +72,10 @@ export class Netns {
     return this.run(LVSD, ['realserver', ...args]);
   }
 
-  /** `lvsd realserver ...` as nobody with no capabilities at all. */
+  /** `lvsd realserver ...` as nobody with no capabilities at all (from a copy nobody can read). */
   lvsdUnprivileged(args: string[]): RunResult {
-    return this.run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', LVSD, 'realserver', ...args]);
+    const lvsd = join(repoForNobody(), 'bin/lvsd');
+    return this.run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', lvsd, 'realserver', ...args]);
   }
 
   /** Addresses on a device, as `ip -j addr show dev DEV` reports them. */
@@ -106,20 +111,39 @@ export class Netns {
     return Object.fromEntries(keys.map((k) => [k, this.sysctl(k)]));
   }
 
+  /**
+   * Gives commands run in the namespace their own /etc/NAME (`ip netns exec` bind-mounts
+   * /etc/netns/<namespace>/NAME over it), e.g. a hosts file. Removed with the namespace.
+   */
+  etcFile(file: string, content: string): void {
+    mkdirSync(`/etc/netns/${this.name}`, { recursive: true });
+    writeFileSync(`/etc/netns/${this.name}/${file}`, content);
+  }
+
   destroy(): void {
     spawnSync('ip', ['netns', 'del', this.name]);
     live.delete(this.name);
+    rmSync(`/etc/netns/${this.name}`, { recursive: true, force: true });
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
-/** Creates a namespace with lo up (as on any real host), removed when the test ends. */
-export function netns(t: TestContext): Netns {
+/**
+ * Creates a namespace with lo up (as on any real host), named uniquely for this process; the
+ * caller destroys it (and process exit does, as a last resort).
+ */
+export function makeNetns(): Netns {
   const name = `lvsd-t${process.pid}-${++counter}`;
   execFileSync('ip', ['netns', 'add', name]);
   live.add(name);
   const ns = new Netns(name);
-  t.after(() => ns.destroy());
   ns.must('ip', ['link', 'set', 'lo', 'up']);
+  return ns;
+}
+
+/** Creates a namespace with lo up, removed when the test ends. */
+export function netns(t: TestContext): Netns {
+  const ns = makeNetns();
+  t.after(() => ns.destroy());
   return ns;
 }

@@ -11,12 +11,31 @@ export async function listenLoopback(server: Server): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-/** A port nothing listens on (bound, then released). */
+// Connections that hold the ports closedPort() hands out, for the life of the test process.
+const held: net.Socket[] = [];
+
+/**
+ * A port on 127.0.0.1 that refuses connections and that nothing else can take while this process
+ * runs: the local port of a connection this process keeps open. A listener can bind no port an
+ * open connection holds, and with no listener the kernel answers connects with a reset (refused).
+ * A port bound, released and used later could be taken by another test meanwhile.
+ */
 export async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  const port = await listenLoopback(s);
-  await new Promise((r) => s.close(r));
-  return port;
+  const server = net.createServer();
+  const accepted = once(server, 'connection');
+  await listenLoopback(server);
+  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+  await once(client, 'connect');
+  const [peer] = (await accepted) as [net.Socket];
+  // the listening socket closes now; the server's 'close' waits for the held connection, so no wait
+  server.close();
+  server.unref();
+  for (const s of [client, peer]) {
+    s.on('error', () => {});
+    s.unref();
+    held.push(s);
+  }
+  return client.localPort!;
 }
 
 /** A TCP server whose connections get `onConnection`; sockets are tracked and destroyed on close. */

@@ -30,6 +30,11 @@ const STATE_WORDS: Record<ServerState, string> = {
 };
 
 export function renderStatusPage(status: DirectorStatus, now: number, refreshSeconds = 5): string {
+  return [...statusPageChunks(status, now, refreshSeconds)].join('');
+}
+
+/** The page in pieces: the head, one table per service, the end (the server yields between them). */
+export function* statusPageChunks(status: DirectorStatus, now: number, refreshSeconds = 5): Generator<string> {
   const e = escapeHtml;
   const reload = status.lastReload;
   const rec = status.reconcile;
@@ -48,7 +53,7 @@ export function renderStatusPage(status: DirectorStatus, now: number, refreshSec
   const legend = (Object.keys(STATE_COLOURS) as ServerState[])
     .map((s) => `<span class="legend" style="background:${STATE_COLOURS[s]}">${e(STATE_WORDS[s])}</span>`)
     .join(' ');
-  return `<!DOCTYPE html>
+  yield `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -61,10 +66,10 @@ export function renderStatusPage(status: DirectorStatus, now: number, refreshSec
 <h1>lvsd director status</h1>
 <table class="info">${head}</table>
 <p class="legend-line">${legend} &middot; refreshes every ${refreshSeconds} s &middot; <a href="status.json">JSON</a> &middot; <a href="metrics">metrics</a></p>
-${status.services.length === 0 ? '<p>No virtual service is configured.</p>' : status.services.map((svc) => serviceTable(svc, now)).join('\n')}
-</body>
-</html>
 `;
+  if (status.services.length === 0) yield '<p>No virtual service is configured.</p>\n';
+  for (const svc of status.services) yield `${serviceTable(svc, now)}\n`;
+  yield '</body>\n</html>\n';
 }
 
 function serviceTable(svc: ServiceView, now: number): string {
@@ -123,6 +128,8 @@ table.svc caption { text-align: left; background: #20406a; color: #fff; padding:
 .svc-name { font-weight: bold; font-size: 14px; }
 .svc-addr { margin-left: 8px; font-family: monospace; }
 .svc-meta { margin-left: 8px; }
+caption .ok { color: #a0ffa0; font-weight: bold; }
+caption .bad { color: #ffc0c0; }
 .svc-error { background: #ff9a9a; color: #000; padding: 2px 4px; margin-top: 4px; }
 table.svc th { background: #b0c4de; border: 1px solid #888; padding: 2px 4px; font-weight: normal; }
 table.svc td { border: 1px solid #aaa; padding: 2px 4px; text-align: right; }

@@ -2,7 +2,6 @@
 // C integer arithmetic (unsigned differences read back as int), sorted by the same top-down merge
 // sort glibc's qsort uses, so that even the comparators' odd corners order entries as ipvsadm does.
 import type { Family, RealServerKey, ServiceKey } from '../types';
-import type { RealServerColumns } from '../summary';
 import { addressWords } from '../address';
 import { PROTOCOL_NUMBER } from './fields';
 
@@ -12,21 +11,6 @@ const AF: Record<Family, number> = { inet: 2, inet6: 10 };
 function unsignedDiff(a: number, b: number): number {
   return (a - b) | 0;
 }
-
-// What the comparators look at, as columns indexed by the entry's place in the input, refilled
-// by every sort: a listing sorts 10,000 short lists of real servers, and a key object per entry
-// cost more than the sorting itself (under emulation, where the lab measures).
-const col = {
-  fwmark: [] as number[],
-  af: [] as number[],
-  protocol: [] as number[],
-  // the address as libipvs's four host-order words (IPv4: first word only)
-  w0: [] as number[],
-  w1: [] as number[],
-  w2: [] as number[],
-  w3: [] as number[],
-  port: [] as number[],
-};
 
 /** Dotted-quad text as one 32-bit word, 0 if it is not one (as addressWords); no allocation. */
 function ipv4Word(text: string): number {
@@ -49,102 +33,77 @@ function ipv4Word(text: string): number {
   return parts === 4 ? word : 0;
 }
 
-function setKey(i: number, fwmark: number, family: Family, protocol: number, address: string | undefined, port: number): void {
-  col.fwmark[i] = fwmark;
-  col.af[i] = AF[family];
-  col.protocol[i] = protocol;
-  col.port[i] = port;
-  if (family === 'inet' || address === undefined) {
-    col.w0[i] = address === undefined ? 0 : ipv4Word(address);
-    col.w1[i] = col.w2[i] = col.w3[i] = 0;
-  } else {
-    [col.w0[i], col.w1[i], col.w2[i], col.w3[i]] = addressWords(address);
-  }
+// What the comparators look at, KEY words per entry in one array made per sort (a listing sorts
+// 10,000 short lists of real servers: an object per entry cost more than the sorting itself):
+// fwmark, af, protocol, the address as libipvs's four host-order words (IPv4: the first), port.
+const KEY = 8;
+
+function setKey(keys: Uint32Array, i: number, fwmark: number, family: Family, protocol: number, address: string | undefined, port: number): void {
+  const k = i * KEY;
+  keys[k] = fwmark;
+  keys[k + 1] = AF[family];
+  keys[k + 2] = protocol;
+  if (family === 'inet' || address === undefined) keys[k + 3] = address === undefined ? 0 : ipv4Word(address);
+  else keys.set(addressWords(address), k + 3);
+  keys[k + 7] = port;
 }
 
-function compareAddressesAt(a: number, b: number): number {
-  let r = unsignedDiff(col.w0[a], col.w0[b]);
-  if (col.af[a] !== AF.inet6 || r !== 0) return r;
-  r = unsignedDiff(col.w1[a], col.w1[b]);
+function compareAddresses(keys: Uint32Array, a: number, b: number): number {
+  let r = unsignedDiff(keys[a + 3], keys[b + 3]);
+  if (keys[a + 1] !== AF.inet6 || r !== 0) return r;
+  r = unsignedDiff(keys[a + 4], keys[b + 4]);
   if (r !== 0) return r;
-  r = unsignedDiff(col.w2[a], col.w2[b]);
+  r = unsignedDiff(keys[a + 5], keys[b + 5]);
   if (r !== 0) return r;
-  return unsignedDiff(col.w3[a], col.w3[b]);
-}
-
-function compareServicesAt(a: number, b: number): number {
-  let r = unsignedDiff(col.fwmark[a], col.fwmark[b]);
-  if (r !== 0) return r;
-  r = col.af[a] - col.af[b];
-  if (r !== 0) return r;
-  r = col.protocol[a] - col.protocol[b];
-  if (r !== 0) return r;
-  r = compareAddressesAt(a, b);
-  if (r !== 0) return r;
-  return col.port[a] - col.port[b];
-}
-
-function compareRealServersAt(a: number, b: number): number {
-  const r = compareAddressesAt(a, b);
-  if (r !== 0) return r;
-  return col.port[a] - col.port[b];
-}
-
-function indexes(n: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) out.push(i);
-  return out;
+  return unsignedDiff(keys[a + 6], keys[b + 6]);
 }
 
 /** Services in ipvs_cmp_services order. */
 export function sortServices<T>(items: readonly T[], keyOf: (item: T) => ServiceKey): T[] {
+  const keys = new Uint32Array(items.length * KEY);
   for (let i = 0; i < items.length; i++) {
     const k = keyOf(items[i]);
-    setKey(i, k.fwmark ?? 0, k.family, k.protocol ? PROTOCOL_NUMBER[k.protocol] : 0, k.address, k.port ?? 0);
+    setKey(keys, i, k.fwmark ?? 0, k.family, k.protocol ? PROTOCOL_NUMBER[k.protocol] : 0, k.address, k.port ?? 0);
   }
-  return glibcSort(indexes(items.length), compareServicesAt).map((i) => items[i]);
+  return sortedBy(items, (i, j) => {
+    const a = i * KEY;
+    const b = j * KEY;
+    let r = unsignedDiff(keys[a], keys[b]);
+    if (r !== 0) return r;
+    r = keys[a + 1] - keys[b + 1];
+    if (r !== 0) return r;
+    r = keys[a + 2] - keys[b + 2];
+    if (r !== 0) return r;
+    r = compareAddresses(keys, a, b);
+    if (r !== 0) return r;
+    return keys[a + 7] - keys[b + 7];
+  });
 }
 
 /** Real servers in ipvs_cmp_dests order. */
 export function sortRealServers<T extends { key: RealServerKey }>(items: readonly T[]): T[] {
   if (items.length < 2) return items.slice();
-  for (let i = 0; i < items.length; i++) setKey(i, 0, items[i].key.family, 0, items[i].key.address, items[i].key.port);
-  return glibcSort(indexes(items.length), compareRealServersAt).map((i) => items[i]);
+  const keys = new Uint32Array(items.length * KEY);
+  for (let i = 0; i < items.length; i++) setKey(keys, i, 0, items[i].key.family, 0, items[i].key.address, items[i].key.port);
+  return sortedBy(items, (i, j) => {
+    const r = compareAddresses(keys, i * KEY, j * KEY);
+    return r !== 0 ? r : keys[i * KEY + 7] - keys[j * KEY + 7];
+  });
 }
 
-/**
- * Real servers order[first .. first + count) of a RealServerColumns, sorted in place in
- * ipvs_cmp_dests order (tmp: scratch space of at least count entries).
- */
-export function sortRealServerRange(servers: RealServerColumns, order: Uint32Array, first: number, count: number, tmp: Uint32Array): void {
-  if (count < 2) return;
-  columns = servers;
-  mergeSort(order, first, count, compareServerColumns, tmp);
-}
-
-// The columns compareServerColumns reads (one comparator for every range: no closure per call).
-let columns: RealServerColumns | undefined;
-
-function compareServerColumns(a: number, b: number): number {
-  const c = columns!;
-  const w = c.words;
-  const wa = a * 4;
-  const wb = b * 4;
-  let r = unsignedDiff(w[wa], w[wb]);
-  if (c.inet6[a] === 1 && r === 0) {
-    r = unsignedDiff(w[wa + 1], w[wb + 1]);
-    if (r === 0) r = unsignedDiff(w[wa + 2], w[wb + 2]);
-    if (r === 0) r = unsignedDiff(w[wa + 3], w[wb + 3]);
-  }
-  return r !== 0 ? r : c.port[a] - c.port[b];
+/** items in glibc msort order of cmp on their indexes. */
+function sortedBy<T>(items: readonly T[], cmp: (a: number, b: number) => number): T[] {
+  const order = new Uint32Array(items.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  mergeSort(order, 0, order.length, cmp, new Uint32Array(items.length));
+  const out: T[] = new Array(items.length);
+  for (let i = 0; i < out.length; i++) out[i] = items[order[i]];
+  return out;
 }
 
 /** glibc msort: split n/2, merge taking the left element while cmp(left, right) <= 0. */
 export function glibcSort<T>(items: readonly T[], cmp: (a: T, b: T) => number): T[] {
-  const order = new Uint32Array(items.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  mergeSort(order, 0, order.length, (a, b) => cmp(items[a], items[b]), new Uint32Array(items.length));
-  return Array.from(order, (i) => items[i]);
+  return sortedBy(items, (a, b) => cmp(items[a], items[b]));
 }
 
 /** glibc msort of order[lo .. lo + n) by cmp on the values held there, in place. */

@@ -1,17 +1,12 @@
 // `ipvsadm -L` listings (ipvsadm.c list_all, list_service, print_title, print_service_entry),
 // reproduced byte for byte, including the trailing spaces of left-aligned last columns.
-import type { ForwardMethod, IpvsInfo, ObservedRealServer, ObservedService, RealServerSummary, TableEntry, TableSummaryEntry, VirtualService } from '../types';
+import type { IpvsInfo, ObservedRealServer, ObservedService, RealServerSummary, TableEntry, TableSummaryEntry, VirtualService } from '../types';
 import { SVC_F_ONEPACKET, SVC_F_PERSISTENT } from '../flags';
 import { FORWARD_NAME, PROTOCOL_NAME, hasSchedulerFlags, persistenceMask, schedulerFlagsText, tunnelInfo } from './fields';
 import type { Namer } from './names';
 import { largeNumber } from './numbers';
 import { left, right } from './printf';
-import { sortRealServerRange, sortRealServers, sortServices } from './sort';
-import { TextSink, putBytes, putIPv4, putInt, putLeftInt, putSpacesTo } from './sink';
-import { summaryOf, type RealServerColumns, type TableBytes, type TableSummary } from '../summary';
-import { FwdMethod } from '../spec';
-import { LISTING_MODE, nativeText } from '../native-text';
-import { DEST_DUMP_TYPES } from '../service-dump';
+import { sortRealServers, sortServices } from './sort';
 
 /** A virtual service with its real servers, as one listing shows it. */
 export type ServiceEntry = TableEntry;
@@ -127,13 +122,9 @@ function realServerName(svc: VirtualService, rs: RealServerSummary, namer: Namer
   return rs.key.family === 'inet6' ? name : name.slice(0, 28);
 }
 
-/** "Masq   " by FwdMethod code: the forwarding column of the default view, padded once */
-const FORWARD_BYTES: Uint8Array[] = [];
-for (const [k, name] of Object.entries(FORWARD_NAME)) FORWARD_BYTES[FwdMethod[k as ForwardMethod]] = Buffer.from(left(name, 7), 'latin1');
-const ARROW = Buffer.from('  -> ', 'latin1');
-
 function realServerLine(svc: VirtualService, rs: RealServerSummary, fmt: ListFormat): string {
   const name = left(realServerName(svc, rs, fmt.namer), 28);
+  if (fmt.mode === 'default') return `  -> ${name} ${left(FORWARD_NAME[rs.forward], 7)} ${left(rs.weight, 6)} ${left(rs.activeConns, 10)} ${left(rs.inactiveConns, 10)}`;
   const d = observedRealServer(rs, fmt.mode);
   const s = d.stats;
   const big = (n: bigint) => largeNumber(n, fmt.exact);
@@ -148,158 +139,87 @@ function realServerLine(svc: VirtualService, rs: RealServerSummary, fmt: ListFor
       return `  -> ${name} ${left(d.weight, 9)} ${left(d.persistentConns, 11)} ${left(d.activeConns, 10)} ${left(d.inactiveConns, 10)}`;
     case 'tun-info':
       return `  -> ${name} ${left(FORWARD_NAME[d.forward], 7)} ${left(tunnelInfo(d) ?? 'n/a', 13)} ${left(d.weight, 6)} ${left(d.activeConns, 10)} ${left(d.inactiveConns, 10)}`;
-    case 'default':
-      throw new Error('the default columns are written by writeSummary');
   }
 }
 
-/** One service line followed by its real servers (sorted unless fmt.sort is false); not the default columns. */
-export function formatServiceEntry(entry: TableSummaryEntry, fmt: ListFormat): string {
+/** One service line followed by its real servers (sorted unless fmt.sort is false), into out. */
+function writeServiceEntry(out: LineSink, entry: TableSummaryEntry, fmt: ListFormat): void {
   const servers = fmt.sort ? sortRealServers(entry.realServers) : entry.realServers;
-  let out = serviceLine(entry.service, fmt) + '\n';
-  for (const rs of servers) out += realServerLine(entry.service, rs, fmt) + '\n';
-  return out;
+  out.line(serviceLine(entry.service, fmt));
+  for (const rs of servers) out.line(realServerLine(entry.service, rs, fmt));
 }
 
 export function orderServices<E extends TableSummaryEntry>(entries: readonly E[], sort: boolean): readonly E[] {
   return sort ? sortServices(entries, (e) => e.service.key) : entries;
 }
 
-/**
- * The default columns (`ipvsadm -L [-n]`) of a summary, as bytes: the header when info is
- * given, the title, every service and its real servers. Real server lines are written from the
- * columns straight into the output (numeric IPv4 addresses never become strings); in numeric
- * mode by native-text.ts's C writer unless fmt.native is false.
- */
-export function writeSummary(
-  info: IpvsInfo | undefined,
-  summary: TableSummary,
-  fmt: Pick<ListFormat, 'sort' | 'namer'> & { native?: boolean },
-): Buffer {
-  const { ranges, servers } = summary;
-  const n = ranges.length;
-  const native = fmt.native !== false ? nativeText() : undefined;
-  const keys = summary.keys;
-  let listed: ArrayLike<number> | undefined;
-  if (!fmt.sort) {
-    listed = new Uint32Array(n);
-    for (let i = 0; i < n; i++) (listed as Uint32Array)[i] = i;
-  } else if (native && keys) listed = native.sortServices(keys.fwmark, keys.af, keys.protocol, keys.words, keys.port);
-  else listed = sortServices(Array.from({ length: n }, (_, i) => i), (k) => summary.services[k].key);
-  if (native && fmt.namer.numeric === true) {
-    // service lines (from the C reader, else written here), then C writes the listing with them
-    const head = new TextSink(512);
-    if (info) head.text(formatHeader(info));
-    head.text(formatTitle('default'));
-    let lines = summary.serviceLines;
-    if (!lines) {
-      const text = new TextSink(4096 + n * 48);
-      const ends = new Uint32Array(n);
-      const lineFormat: ListFormat = { mode: 'default', exact: false, sort: fmt.sort, namer: fmt.namer };
-      for (let i = 0; i < n; i++) {
-        text.text(serviceLine(summary.services[i], lineFormat));
-        text.byte(10);
-        ends[i] = text.length;
-      }
-      lines = { text: text.result(), ends };
-    }
-    const { first, count } = ranges;
-    const order = listed instanceof Uint32Array ? listed : Uint32Array.from(listed);
-    const s = servers;
-    const out = native.writeListing(head.result(), lines.text, lines.ends, order, first, count, fmt.sort, s.inet6, s.words, s.port, s.forward, s.weight, s.activeConns, s.inactiveConns);
-    if (out) return out;
-  }
-  const services = summary.services;
-  const out = new TextSink(4096 + servers.length * 72 + services.length * 48);
-  if (info) out.text(formatHeader(info));
-  out.text(formatTitle('default'));
-  const order = new Uint32Array(servers.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  if (fmt.sort) {
-    const tmp = new Uint32Array(servers.length);
-    for (let i = 0; i < n; i++) sortRealServerRange(servers, order, ranges.first[i], ranges.count[i], tmp);
-  }
-  const lineFormat: ListFormat = { mode: 'default', exact: false, sort: fmt.sort, namer: fmt.namer };
-  const numericIPv4 = fmt.namer.numeric === true;
-  const inet6 = servers.inet6;
-  for (let k = 0; k < listed.length; k++) {
-    const i = listed[k];
-    const svc = services[i];
-    out.text(serviceLine(svc, lineFormat));
-    out.byte(10);
-    const first = ranges.first[i];
-    const count = ranges.count[i];
-    for (let j = first; j < first + count; j++) {
-      const k = order[j];
-      if (numericIPv4 && inet6[k] === 0) writeRealServerLine(out, servers, k, undefined);
-      else {
-        const v6 = inet6[k] === 1;
-        const name = fmt.namer.addrPort(v6 ? 'inet6' : 'inet', servers.addressText(k), servers.port[k], svc.key.protocol);
-        writeRealServerLine(out, servers, k, v6 ? name : name.slice(0, 28));
-      }
-    }
-  }
+/** `ipvsadm -L [-n] [--stats|...]`: header, title, every service, as the bytes to print. */
+export function writeTable(info: IpvsInfo, entries: readonly TableSummaryEntry[], fmt: ListFormat): Buffer {
+  let lines = entries.length;
+  for (const e of entries) lines += e.realServers.length;
+  // room for every line of the widest listing (--stats: 78 bytes a line): no growing
+  const out = new LineSink(1024 + lines * 80);
+  out.text(formatHeader(info) + formatTitle(fmt.mode));
+  for (const e of orderServices(entries, fmt.sort)) writeServiceEntry(out, e, fmt);
   return out.result();
 }
 
-/**
- * "  -> %-28s %-7s %-6d %-10d %-10d\n" for real server k, in one reserve; without a name, its
- * IPv4 address and port are written as numbers straight from the columns.
- */
-function writeRealServerLine(out: TextSink, servers: RealServerColumns, k: number, name: string | undefined): void {
-  const b = out.reserve(128 + (name ? name.length * 3 : 0)); // a name is at most 59 characters
-  const start = out.length;
-  let p = putBytes(b, start, ARROW);
-  if (name === undefined) {
-    p = putIPv4(b, p, servers.words[k * 4]);
-    b[p++] = 58;
-    p = putInt(b, p, servers.port[k]);
-  } else {
-    out.length = p;
-    out.text(name);
-    p = out.length;
-  }
-  p = putSpacesTo(b, p, start + ARROW.length + 28);
-  b[p++] = 32;
-  p = putBytes(b, p, FORWARD_BYTES[servers.forward[k]]);
-  b[p++] = 32;
-  p = putLeftInt(b, p, servers.weight[k], 6);
-  b[p++] = 32;
-  p = putLeftInt(b, p, servers.activeConns[k], 10);
-  b[p++] = 32;
-  p = putLeftInt(b, p, servers.inactiveConns[k], 10);
-  b[p++] = 10;
-  out.length = p;
+/** `ipvsadm -L -t ADDR:PORT`: title and that one service, no version header, as bytes. */
+export function writeOneService(entry: TableSummaryEntry, fmt: ListFormat): Buffer {
+  const out = new LineSink(1024);
+  out.text(formatTitle(fmt.mode));
+  writeServiceEntry(out, entry, fmt);
+  return out.result();
 }
 
-/**
- * A counters listing (`-n` with --stats, --rate, --thresholds or --persistent-conn), written by
- * native-text.ts's C writer from the kernel's bytes; undefined when it declines (formatTable then
- * writes the listing from a table read in JavaScript).
- */
-export function writeCounters(info: IpvsInfo, table: TableBytes, fmt: Pick<ListFormat, 'mode' | 'exact' | 'sort'>): Buffer | undefined {
-  const native = nativeText();
-  const mode = fmt.mode === 'tun-info' ? undefined : LISTING_MODE[fmt.mode];
-  if (!native || !mode) return undefined;
-  const s = table.services;
-  let order: Uint32Array;
-  if (fmt.sort) order = native.sortServices(s.fwmark, s.af, s.protocol, s.words, s.port);
-  else order = Uint32Array.from({ length: s.fwmark.length }, (_, i) => i);
-  const head = Buffer.from(formatHeader(info) + formatTitle(fmt.mode), 'latin1');
-  const { bytes, ends } = table.replies;
-  return native.writeCounters(head, s.lines, s.lineEnds, order, s.af, bytes, ends, DEST_DUMP_TYPES, mode, fmt.exact, fmt.sort);
-}
-
-/** `ipvsadm -L [-n] [--stats|...]`: header, title, every service. */
+/** writeTable as text. */
 export function formatTable(info: IpvsInfo, entries: readonly TableSummaryEntry[], fmt: ListFormat): string {
-  if (fmt.mode === 'default') return writeSummary(info, summaryOf(entries), fmt).toString('utf8');
-  const parts = [formatHeader(info), formatTitle(fmt.mode)];
-  for (const e of orderServices(entries, fmt.sort)) parts.push(formatServiceEntry(e, fmt));
-  return parts.join('');
+  return writeTable(info, entries, fmt).toString('utf8');
 }
 
-/** `ipvsadm -L -t ADDR:PORT`: title and that one service, no version header. */
+/** writeOneService as text. */
 export function formatOneService(entry: TableSummaryEntry, fmt: ListFormat): string {
-  if (fmt.mode === 'default') return writeSummary(undefined, summaryOf([entry]), fmt).toString('utf8');
-  return formatTitle(fmt.mode) + formatServiceEntry(entry, fmt);
+  return writeOneService(entry, fmt).toString('utf8');
+}
+
+/**
+ * Lines written as bytes into one growing buffer as they are made: 50,000 lines kept as strings
+ * until a join cost more in allocation and garbage collection than writing them.
+ */
+class LineSink {
+  private buf: Buffer;
+  private length = 0;
+
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  /** Text; ASCII byte by byte, anything else as UTF-8. */
+  text(s: string): void {
+    if (this.length + s.length * 3 > this.buf.length) {
+      const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.length + s.length * 3));
+      this.buf.copy(next, 0, 0, this.length);
+      this.buf = next;
+    }
+    const b = this.buf;
+    let p = this.length;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        this.length = p + b.write(s.slice(i), p, 'utf8');
+        return;
+      }
+      b[p++] = c;
+    }
+    this.length = p;
+  }
+
+  line(s: string): void {
+    this.text(s);
+    this.text('\n');
+  }
+
+  result(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
 }

@@ -222,6 +222,27 @@ describe('control socket requests', () => {
   });
 });
 
+describe('control socket when the director fails', () => {
+  it('an error inside the director comes back as the director refusing, with its message', async () => {
+    class Failing extends PlainDirector {
+      override async drain(): Promise<never> {
+        throw new Error('state file /var/lib/lvsd/director.json: ENOSPC');
+      }
+    }
+    const p = socketPath();
+    const s = await startControlServer(new Failing(), { path: p });
+    try {
+      await assert.rejects(client.drain({ server: '198.18.0.21' }, { socket: p }), {
+        message: 'the director refused POST /drain: internal error: state file /var/lib/lvsd/director.json: ENOSPC',
+      });
+      // and it keeps serving
+      assert.equal((await client.status({ socket: p })).pid, 4242);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('control client errors', () => {
   it('says no director is running when nothing is at the path', async () => {
     const p = join(dir, 'none.sock');

@@ -65,7 +65,9 @@ test('timeout: SIGTERM then SIGKILL to the whole group, including a grandchild t
   const took = performance.now() - started;
   assert.equal(r.ok, false);
   assert.match(r.reason, /^timeout after 400 ms: process group \d+ killed$/);
-  assert.ok(took < 900, `result took ${took} ms`);
+  // The result does not wait for the grandchild (it would for 300 s): the bound is many times the
+  // nominal 400 ms so a busy shared machine meets it; it is no speed claim.
+  assert.ok(took < 400 + 5000, `result took ${took} ms`);
   const [grandchild, leader] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
   assert.ok(processAlive(grandchild), 'the grandchild ignores SIGTERM');
   const deadline = Date.now() + 3000;

@@ -74,7 +74,8 @@ test('a server that never answers is down at the deadline, waiting for headers',
   const started = performance.now();
   const r = await check({ path: '/silent' }, 300);
   assert.equal(r.reason, 'timeout after 300 ms waiting for the response headers');
-  assert.ok(performance.now() - started < 600);
+  // enforced: a checker that ignored it would wait for good; the bound leaves room for a busy machine
+  assert.ok(performance.now() - started < 300 + 5000);
 });
 
 test('a body that drips without the pattern is down at the deadline', async () => {

@@ -19,7 +19,11 @@ const DEADLINE_MS = 100;
  * not a latency target.
  */
 const LATENESS_MS = 2500;
-const CASE_TIME_LIMIT_MS = 90_000;
+/**
+ * Bounds each load case's loop. No speed claim: a case takes about 20 s on this project's shared
+ * 2-core host under load; the bound is many times that, so a busy CI machine always meets it.
+ */
+const CASE_TIME_LIMIT_MS = 300_000;
 const PASSWORD_ENV = 'LVSD_TEST_FAKE_PW';
 process.env[PASSWORD_ENV] = 'fake-server-pw';
 

@@ -4,42 +4,39 @@
 //
 // MariaDB keeps no host_cache entry for loopback clients (127.0.0.1, ::1), and counts connect
 // errors toward max_connect_errors only for a client address whose reverse DNS is confirmed. So
-// the server runs in a network namespace this test makes, at 198.18.77.2, reached from
-// 198.18.77.1 over a veth pair, with name resolution on and a namespace-private /etc/hosts
-// (`ip netns exec` mounts /etc/netns/NAME/hosts over /etc/hosts) naming the client address.
+// the server runs in a network namespace this test makes, at 198.18.77.2, and the clients run in
+// a second one, at 198.18.77.1, over a veth pair between the two: the host's own namespace gets
+// nothing, and two runs at once do not meet (each has its own namespaces, named per process).
+// The server's namespace has a private /etc/hosts naming the client address (`ip netns exec`
+// mounts /etc/netns/NAME/hosts over /etc/hosts; removed with the namespace).
 // A control run shows the counters do move for a careless client (bare TCP connects; logins
 // dropped without COM_QUIT), so the test can fail.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
-import { runWithDeadline } from '../../../src/health/deadline';
-import { MysqlChecker } from '../../../src/health/mysql';
-import { MysqlProbe } from '../../../src/health/mysql/adapter';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { startMariadb, type MariadbServer } from '../../support/mariadb';
+import type { ChecksOutcome, RunnerJob } from '../../support/mysql-client-runner';
+import { makeNetns, type Netns } from '../../support/netns';
 
 const CHECKS = 2000;
 const CONCURRENCY = 20;
-const NS = `lvsd-my${process.pid}`;
-const HOST_SIDE = `lvm${process.pid % 100000}a`;
-const NS_SIDE = `lvm${process.pid % 100000}b`;
 const CLIENT_IP = '198.18.77.1';
 const SERVER_IP = '198.18.77.2';
 const PASSWORD = 'aborted-check-pw';
 const PASSWORD_ENV = 'LVSD_TEST_ABORTED_PW';
+const RUNNER = join(__dirname, '../../support/mysql-client-runner.js');
 let db: MariadbServer;
+let clientNs: Netns | undefined;
+let serverNs: Netns | undefined;
 
-function ip(...args: string[]): void {
-  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-}
-
-const NS_ETC = `/etc/netns/${NS}`;
-
-function removeNetns(): void {
-  spawnSync('ip', ['netns', 'del', NS]); // takes the veth pair with it
-  spawnSync('ip', ['link', 'del', HOST_SIDE]);
-  rmSync(NS_ETC, { recursive: true, force: true });
+/** Runs MySQL clients inside the client namespace (test/support/mysql-client-runner.ts). */
+function fromClientNs<T>(job: RunnerJob): Promise<T> {
+  return new Promise((resolve, reject) => {
+    execFile('ip', ['netns', 'exec', clientNs!.name, process.execPath, RUNNER, JSON.stringify(job)], { timeout: 150_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`client runner failed: ${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as T),
+    );
+  });
 }
 
 interface Counters {
@@ -73,34 +70,31 @@ async function serverIdle(): Promise<void> {
 }
 
 before(async () => {
-  removeNetns();
-  ip('netns', 'add', NS);
-  ip('link', 'add', HOST_SIDE, 'type', 'veth', 'peer', 'name', NS_SIDE);
-  ip('link', 'set', NS_SIDE, 'netns', NS);
-  ip('addr', 'add', `${CLIENT_IP}/30`, 'dev', HOST_SIDE);
-  ip('link', 'set', HOST_SIDE, 'up');
-  ip('-n', NS, 'addr', 'add', `${SERVER_IP}/30`, 'dev', NS_SIDE);
-  ip('-n', NS, 'link', 'set', NS_SIDE, 'up');
-  ip('-n', NS, 'link', 'set', 'lo', 'up');
-  mkdirSync(NS_ETC, { recursive: true });
-  writeFileSync(`${NS_ETC}/hosts`, `127.0.0.1 localhost\n${CLIENT_IP} director.lvsd.test\n${SERVER_IP} db.lvsd.test\n`);
+  clientNs = makeNetns();
+  serverNs = makeNetns();
+  // each end is born in its own namespace, so fixed names cannot clash with anything
+  clientNs.must('ip', ['link', 'add', 'to-server', 'type', 'veth', 'peer', 'name', 'to-client', 'netns', serverNs.name]);
+  clientNs.must('ip', ['addr', 'add', `${CLIENT_IP}/30`, 'dev', 'to-server']);
+  clientNs.must('ip', ['link', 'set', 'to-server', 'up']);
+  serverNs.must('ip', ['addr', 'add', `${SERVER_IP}/30`, 'dev', 'to-client']);
+  serverNs.must('ip', ['link', 'set', 'to-client', 'up']);
+  serverNs.etcFile('hosts', `127.0.0.1 localhost\n${CLIENT_IP} director.lvsd.test\n${SERVER_IP} db.lvsd.test\n`);
   process.env[PASSWORD_ENV] = PASSWORD;
-  db = await startMariadb({ netns: NS, bindAddress: SERVER_IP, args: ['--performance-schema=ON', '--skip-name-resolve=OFF'] });
+  db = await startMariadb({ netns: serverNs.name, bindAddress: SERVER_IP, args: ['--performance-schema=ON', '--skip-name-resolve=OFF'] });
   await db.sql(`CREATE USER 'lvs_check'@'${CLIENT_IP}' IDENTIFIED BY '${PASSWORD}'`);
 });
 
 after(async () => {
   delete process.env[PASSWORD_ENV];
   await db?.stop();
-  removeNetns();
+  clientNs?.destroy();
+  serverNs?.destroy();
 });
 
 test(`${CHECKS} checks: Aborted_connects, Aborted_clients and host_cache connect/handshake errors unchanged`, { timeout: 120_000 }, async () => {
-  const checkers = (['any', 'writer'] as const).map(
-    (role) => new MysqlChecker({ host: SERVER_IP, port: db.port, user: 'lvs_check', password: { env: PASSWORD_ENV }, role }),
-  );
-  const first = await runWithDeadline(checkers[0], 5000);
-  assert.equal(first.ok, true, first.reason);
+  const job = { kind: 'checks', host: SERVER_IP, port: db.port, user: 'lvs_check', passwordEnv: PASSWORD_ENV, roles: ['any', 'writer'], timeLimitMs: 100_000 } as const;
+  const first = await fromClientNs<ChecksOutcome>({ ...job, checks: 1, concurrency: 1 });
+  assert.deepEqual(first, { done: 1, failed: 0, reasons: [] });
   await serverIdle();
   const before = await counters();
   // the address is in the host cache and validated, so its connect errors would be counted
@@ -108,20 +102,9 @@ test(`${CHECKS} checks: Aborted_connects, Aborted_clients and host_cache connect
   const [entry] = await db.sql('SELECT HOST, HOST_VALIDATED FROM performance_schema.host_cache WHERE IP = ?', [CLIENT_IP]);
   assert.deepEqual(entry, { HOST: 'director.lvsd.test', HOST_VALIDATED: 'YES' });
 
-  let done = 0;
-  const failures: string[] = [];
-  const started = Date.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async (_, i) => {
-      while (done < CHECKS && Date.now() - started < 100_000) {
-        done++;
-        const r = await runWithDeadline(checkers[i % 2], 5000);
-        if (!r.ok) failures.push(r.reason);
-      }
-    }),
-  );
-  assert.equal(done, CHECKS);
-  assert.deepEqual(failures.slice(0, 3), [], `${failures.length} checks failed`);
+  const run = await fromClientNs<ChecksOutcome>({ ...job, checks: CHECKS, concurrency: CONCURRENCY });
+  assert.equal(run.done, CHECKS);
+  assert.deepEqual(run.reasons, [], `${run.failed} checks failed`);
   await serverIdle();
   assert.deepEqual(await counters(), before);
 });
@@ -129,22 +112,10 @@ test(`${CHECKS} checks: Aborted_connects, Aborted_clients and host_cache connect
 test('control: a careless client does move these counters (the test above can fail)', async () => {
   await serverIdle();
   const before = await counters();
-  // logins dropped without COM_QUIT (first: a successful login resets SUM_CONNECT_ERRORS)
-  for (let i = 0; i < 2; i++) {
-    const probe = new MysqlProbe();
-    await probe.login({ host: SERVER_IP, port: db.port, user: 'lvs_check', password: PASSWORD });
-    probe.destroy();
-  }
+  // logins dropped without COM_QUIT (first: a successful login resets SUM_CONNECT_ERRORS), then
   // bare TCP connects, closed before the handshake: what a TCP check does to MySQL
-  for (let i = 0; i < 3; i++) {
-    await new Promise<void>((resolve, reject) => {
-      const s = connect({ host: SERVER_IP, port: db.port }, () => {
-        s.destroy();
-        resolve();
-      });
-      s.once('error', reject);
-    });
-  }
+  const done = await fromClientNs({ kind: 'careless', host: SERVER_IP, port: db.port, user: 'lvs_check', password: PASSWORD, logins: 2, connects: 3 });
+  assert.deepEqual(done, { logins: 2, connects: 3 });
   await serverIdle();
   const end = Date.now() + 5000;
   let now = await counters();

@@ -84,7 +84,15 @@ test('a server asking for the cleartext PAM "dialog" plugin never receives the p
   try {
     const r = await run(checker({ port: fake.port }));
     assert.equal(r.configError, true);
-    await new Promise((res) => setTimeout(res, 50));
+    // Everything the client sent is in once the server has seen its side of the connection close
+    // (data always arrives before the FIN or reset that ends it).
+    const deadline = Date.now() + 5000;
+    let stats = await fake.stats();
+    while ((stats.accepted === 0 || stats.open > 0) && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 10));
+      stats = await fake.stats();
+    }
+    assert.deepEqual(stats, { accepted: 1, open: 0 }, 'the client logged in once and closed its connection');
     const sent = fake.received();
     assert.ok(sent.length > 0, 'the client did send its login');
     assert.equal(sent.includes(Buffer.from(CANARY)), false, 'password bytes reached the server in clear');
@@ -93,25 +101,51 @@ test('a server asking for the cleartext PAM "dialog" plugin never receives the p
   }
 });
 
-function lvsd(args: string[]): Promise<string> {
+interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function lvsd(args: string[]): Promise<CliRun> {
   return new Promise((done) => {
-    execFile(LVSD, args, { env: { ...process.env, LVSD_LOG_LEVEL: 'trace' }, timeout: 20_000 }, (_err, stdout, stderr) => done(stdout + stderr));
+    const child = execFile(LVSD, args, { env: { ...process.env, LVSD_LOG_LEVEL: 'trace' }, timeout: 20_000 }, (_err, stdout, stderr) =>
+      done({ status: child.exitCode, stdout, stderr }),
+    );
   });
+}
+
+/** The --json verdict line among the log lines (the logger writes to stdout too). */
+function jsonVerdict(stdout: string): { verdict: string; reason: string } {
+  const line = stdout.split('\n').find((l) => l.startsWith('{"verdict":'));
+  assert.ok(line, `no verdict line in ${stdout}`);
+  return JSON.parse(line) as { verdict: string; reason: string };
 }
 
 test('CLI at trace log level, text and JSON, up and failing: the canary is not in the output', async () => {
   const target = `127.0.0.1:${db.port}`;
-  const outputs = [
+  const runs = [
     await lvsd(['check', 'mysql', target, '--user', 'lvs_canary', '--password-env', CANARY_ENV]),
     await lvsd(['check', 'mysql', target, '--user', 'lvs_canary', '--password-file', canaryFile, '--json']),
     await lvsd(['check', 'mysql', target, '--user', 'lvs_other', '--password-env', CANARY_ENV]),
     await lvsd(['check', 'mysql', target, '--user', 'lvs_canary', '--password-env', CANARY_ENV, '--role', 'galera', '--json']),
     await lvsd(['check', 'mysql', '127.0.0.1:1', '--user', 'lvs_canary', '--password-env', CANARY_ENV, '--tls']),
   ];
-  assert.match(outputs[0], /^up: /m);
-  assert.match(outputs[2], /^config-error: ERR 1045 /m);
-  assert.match(outputs[2], /"component":"health\.mysql"/, 'debug logging was on in the CLI');
-  for (const out of outputs) assert.equal(out.includes(CANARY), false, out);
+  // exit status: 0 up, 1 down, 2 configuration error (src/cli/check-common.ts)
+  assert.deepEqual(
+    runs.map((r) => r.status),
+    [0, 0, 2, 1, 1],
+    JSON.stringify(runs.map((r) => r.stdout)),
+  );
+  assert.match(runs[0].stdout, /^up: /m);
+  assert.equal(jsonVerdict(runs[1].stdout).verdict, 'up');
+  assert.match(runs[2].stdout, /^config-error: ERR 1045 /m);
+  assert.match(runs[2].stderr + runs[2].stdout, /"component":"health\.mysql"/, 'debug logging was on in the CLI');
+  const galera = jsonVerdict(runs[3].stdout);
+  assert.equal(galera.verdict, 'down');
+  assert.match(galera.reason, /not a Galera node/);
+  assert.match(runs[4].stdout, /^down: .*refused/m);
+  for (const r of runs) assert.equal(r.stdout.includes(CANARY) || r.stderr.includes(CANARY), false, r.stdout + r.stderr);
 });
 
 test('everything collected: logs were written, and none of it holds the canary', () => {

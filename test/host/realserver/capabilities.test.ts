@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO, netns } from '../../support/netns';
+import { repoForNobody } from '../../support/runtime-copy';
 
-const LVSD = join(REPO, 'bin/lvsd');
 
 for (const who of ['root', 'nobody'] as const) {
   test(`up and down work with CAP_NET_ADMIN only (${who})`, (t) => {
@@ -15,7 +15,9 @@ for (const who of ['root', 'nobody'] as const) {
     const state = join(ns.dir, 'state.json');
     const user = who === 'nobody' ? ['--reuid=65534', '--regid=65534', '--clear-groups'] : [];
     const caps = ['--inh-caps=-all,+net_admin', '--ambient-caps=-all,+net_admin', '--bounding-set=-all,+net_admin'];
-    const lvsd = (args: string[]) => ns.run('setpriv', [...user, ...caps, LVSD, 'realserver', ...args]);
+    // nobody runs a copy it can read wherever the checkout sits (e.g. under a 0700 directory)
+    const bin = join(who === 'nobody' ? repoForNobody() : REPO, 'bin/lvsd');
+    const lvsd = (args: string[]) => ns.run('setpriv', [...user, ...caps, bin, 'realserver', ...args]);
 
     const probe = ns.run('setpriv', [...user, ...caps, 'grep', '^CapEff', '/proc/self/status']);
     assert.match(probe.stdout, /^CapEff:\s*0000000000001000$/m, 'exactly CAP_NET_ADMIN (bit 12)');

@@ -65,9 +65,9 @@ test('an invalid address is refused naming the flag, or the config file with lin
   writeFileSync(file, 'mode: dr\nvips:\n  - 198.18.0.10\n  - 2001:db8::zz\n  - 127.0.0.2\nstate: /tmp/x.json\ncolour: blue\n');
   const config = ns.lvsd(['up', '--config', file, '--state', state]);
   assert.equal(config.status, 1);
-  assert.ok(config.stderr.includes(`${file}:4:5: "2001:db8::zz" is not an IPv4 or IPv6 address`), config.stderr);
-  assert.ok(config.stderr.includes(`${file}:5:5: VIP 127.0.0.2 is a loopback address`), config.stderr);
-  assert.ok(config.stderr.includes(`${file}:7:1: unknown key "colour"`), config.stderr);
+  assert.ok(config.stderr.includes(`${file}:4:5: vips[1]: "2001:db8::zz" is not an IPv4 or IPv6 address`), config.stderr);
+  assert.ok(config.stderr.includes(`${file}:5:5: vips[2]: VIP 127.0.0.2 is a loopback address`), config.stderr);
+  assert.ok(config.stderr.includes(`${file}:7:1: colour: unknown key (known: mode, vips, tunnel, state)`), config.stderr);
   assertUntouched(ns, state);
 });
 

@@ -21,7 +21,7 @@ services:
     port: ${opts.port ?? 3306}
     scheduler: wrr
     forward: dr
-    check_defaults: { interval: 200ms, timeout: 100ms, rise: 1, fall: 2 }
+    check_defaults: { interval: 500ms, timeout: 1s, rise: 1, fall: 2 }
     servers:
       - address: 198.18.1.21
         weight: ${opts.weight21 ?? 2}
@@ -71,7 +71,8 @@ test('the config is programmed as written; the service it does not own is left a
   assert.equal(ipvsadm(['-L', '--timeout']), 'Timeout (tcp tcpfin udp): 900 120 2\n');
 });
 
-test('an identical reload makes zero writes', () => {
+test('an identical reload makes zero writes', async () => {
+  await until('settled', () => lab.status().services.every((s) => s.servers.every((x) => x.state === 'up')));
   const before = saved();
   const ops = lab.status().reconcile.opsTotal;
   const r = lab.ctl(['reload']);
@@ -103,13 +104,17 @@ test('an invalid reload is rejected with file:line:column and the table keeps se
 test('a failing check sets weight 0 within interval × fall + timeout; rise restores it', async () => {
   listeners.get(7022)!.close();
   listeners.delete(7022);
-  const down = await until('weight 0', () => /198\.18\.1\.22:3306 -g -w 0/.test(saved()), 10_000);
-  console.log(`# detection: weight 0 ${down} ms after the listener closed (interval 200 ms × fall 2 + timeout 100 ms = 500 ms; lab is emulated)`);
+  const down = await until('weight 0', () => /198\.18\.1\.22:3306 -g -w 0/.test(saved()), 30_000);
+  console.log(`# detection: weight 0 ${down} ms after the listener closed (interval 500 ms × fall 2 + timeout 1 s = 2 s; lab is emulated)`);
   assert.match(saved(), /198\.18\.1\.21:3306 -g -w 5/, 'the other server keeps its weight');
-  const st = lab.status().services[0].servers.find((s) => s.address === '198.18.1.22')!;
+  const status = lab.status() as ReturnType<DirectorLab['status']> & { reconcile: { transitionToKernelMs?: { last: number; max: number } } };
+  const st = status.services[0].servers.find((s) => s.address === '198.18.1.22')!;
   assert.equal(st.state, 'down');
+  const latency = status.reconcile.transitionToKernelMs!;
+  console.log(`# verdict to kernel: ${latency.last} ms (most so far ${latency.max} ms; emulated lab)`);
+  assert.ok(latency.last > 0, 'the transition was measured');
   listeners.set(7022, await listener('127.0.0.1', 7022));
-  const up = await until('weight back', () => /198\.18\.1\.22:3306 -g -w 1/.test(saved()), 10_000);
+  const up = await until('weight back', () => /198\.18\.1\.22:3306 -g -w 1/.test(saved()), 30_000);
   console.log(`# recovery: weight back ${up} ms after the listener reopened (rise 1)`);
 });
 
@@ -138,20 +143,25 @@ test('drain and enable from the CLI, without a reload', () => {
 });
 
 test('a server removed from the config keeps weight 0 while it has connections, then is deleted', async () => {
-  // two UDP "connections", one per real server (rr); the udp timeout is 2 s
-  const sock = createSocket('udp4');
-  await new Promise<void>((resolve) => sock.bind(0, '198.18.0.1', () => resolve()));
-  const other = createSocket('udp4');
-  await new Promise<void>((resolve) => other.bind(0, '198.18.0.1', () => resolve()));
-  for (const s of [sock, other]) await new Promise<void>((resolve) => s.send(Buffer.from('q'), 53, '198.18.0.11', () => resolve()));
-  sock.close();
-  other.close();
-  await until('connections counted', () => /198\.18\.1\.32:53\s+Masq\s+1\s+0\s+1/.test(ipvsadm(['-L', '-n'])), 5_000);
-  lab.write(config({ weight21: 5, udpServers: ['198.18.1.31'] }));
-  assert.equal(lab.ctl(['reload']).status, 0);
-  assert.match(saved(), /198\.18\.1\.32:53 -m -w 0/, 'drained, not deleted, while its connection lives');
-  const took = await until('deleted', () => !/198\.18\.1\.32/.test(saved()), 15_000);
-  console.log(`# drained server deleted ${took} ms after the reload (its UDP connection expires after 2 s)`);
+  // two UDP "connections", one per real server (rr), kept alive until the reload has been applied
+  const socks = [createSocket('udp4'), createSocket('udp4')];
+  for (const s of socks) await new Promise<void>((resolve) => s.bind(0, '198.18.0.1', () => resolve()));
+  const send = () => Promise.all(socks.map((s) => new Promise<void>((resolve) => s.send(Buffer.from('q'), 53, '198.18.0.11', () => resolve()))));
+  await send();
+  const keepAlive = setInterval(() => void send(), 300);
+  try {
+    await until('connections counted', () => /198\.18\.1\.32:53\s+Masq\s+1\s+0\s+1/.test(ipvsadm(['-L', '-n'])), 30_000);
+    lab.write(config({ weight21: 5, udpServers: ['198.18.1.31'] }));
+    assert.equal(lab.ctl(['reload']).status, 0);
+    assert.match(saved(), /198\.18\.1\.32:53 -m -w 0/, 'drained, not deleted, while its connection lives');
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.match(saved(), /198\.18\.1\.32:53 -m -w 0/, 'still there while the connection lives');
+  } finally {
+    clearInterval(keepAlive);
+    for (const s of socks) s.close();
+  }
+  const took = await until('deleted', () => !/198\.18\.1\.32/.test(saved()), 60_000);
+  console.log(`# drained server deleted ${took} ms after its last datagram (the UDP connection expires after 2 s)`);
 });
 
 test('SIGKILL leaves the table; a restart adopts it with zero writes', async () => {
@@ -163,6 +173,18 @@ test('SIGKILL leaves the table; a restart adopts it with zero writes', async () 
   await new Promise((r) => setTimeout(r, 1500)); // checks run, a resync happens
   assert.equal(lab.status().reconcile.opsTotal, 0, 'no write at restart');
   assert.equal(saved(), before);
+});
+
+test('plan prints what a start would apply now, and applies nothing', () => {
+  let r = lvsdRun(['director', 'plan', '-c', lab.config]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, '# nothing to do: the kernel already matches the config\n');
+  const before = saved();
+  lab.write(config({ weight21: 8, udpServers: ['198.18.1.31'] }));
+  r = lvsdRun(['director', 'plan', '-c', lab.config]);
+  assert.equal(r.stdout, '-e -t 198.18.0.10:3306 -r 198.18.1.21:3306 -g -w 8\n');
+  assert.equal(saved(), before, 'nothing applied');
+  lab.write(config({ weight21: 5, udpServers: ['198.18.1.31'] }));
 });
 
 test('a second director on the same host is refused', async () => {

@@ -23,7 +23,7 @@ before(async () => {
   setUpNamespace();
   for (const port of [7101, 7201, 7202, 7203]) await open(port);
   lab.write(`${lab.global()}
-check_defaults: { interval: 200ms, timeout: 100ms, rise: 1, fall: 1 }
+check_defaults: { interval: 500ms, timeout: 1s, rise: 1, fall: 1 }
 services:
   - name: ramp
     address: 198.18.0.30

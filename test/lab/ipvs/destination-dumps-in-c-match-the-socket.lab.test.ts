@@ -4,9 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openIpvs, NetlinkIpvsClient } from '../../../src/ipvs/client';
-import { serviceKeyAttrs } from '../../../src/ipvs/codec';
-import { Cmd, IPVS_GENL_VERSION, cmdAttrs } from '../../../src/ipvs/spec';
-import { GenlSocket, writeGenl } from '../../../src/netlink/genl';
+import { serviceKeyRequest } from '../../../src/ipvs/codec';
+import { Cmd } from '../../../src/ipvs/spec';
+import { GenlSocket } from '../../../src/netlink/genl';
 import { dumpEach, type DumpOutcome } from '../../../src/netlink/dumps';
 import { NETLINK_GENERIC, Writer, parseMessages } from '../../../src/netlink/wire';
 import { NetlinkError } from '../../../src/errors';
@@ -35,7 +35,7 @@ async function withoutNative<T>(f: () => Promise<T>): Promise<T> {
 function requests(keys: readonly ServiceKey[]): { buf: Buffer; ends: number[] } {
   const w = new Writer();
   const ends = keys.map((key) => {
-    writeGenl(w, client.familyId, Cmd.GET_DEST, IPVS_GENL_VERSION, cmdAttrs, { service: serviceKeyAttrs(key) });
+    w.bytes(serviceKeyRequest(client.familyId, Cmd.GET_DEST, key));
     return w.length;
   });
   return { buf: w.view(), ends };

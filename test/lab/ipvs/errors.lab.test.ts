@@ -6,8 +6,10 @@ import { spawnSync, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { IpvsError, PermissionError } from '../../../src/errors';
 import { openIpvs, NetlinkIpvsClient } from '../../../src/ipvs/client';
-import type { RealServer, VirtualService } from '../../../src/ipvs/types';
+import { applyOne } from '../../../src/ipvs/helpers';
+import type { IpvsOp, RealServer, VirtualService } from '../../../src/ipvs/types';
 import { setUpNamespace } from '../../support/ipvs-lab';
+import { repoForNobody } from '../../support/runtime-copy';
 
 let client: NetlinkIpvsClient;
 before(async () => {
@@ -15,6 +17,9 @@ before(async () => {
   client = await openIpvs();
 });
 after(() => client?.close());
+
+/** One change, sent as every change is (apply); rejects with the kernel's refusal in words. */
+const one = (op: IpvsOp) => applyOne(client, op);
 
 const svc: VirtualService = { key: { family: 'inet', protocol: 'tcp', address: '198.18.0.10', port: 3306 }, scheduler: 'wrr', flags: 0, timeout: 0, netmask: '255.255.255.255' };
 const rs = (address: string, forward: RealServer['forward'] = 'route'): RealServer => ({
@@ -41,32 +46,32 @@ const ipvsadmFails = (...args: string[]) => {
 };
 
 test('EEXIST: the service already exists', async () => {
-  await client.addService(svc);
-  assert.deepEqual(await refusal(client.addService(svc)), { cls: 'IpvsError', message: 'service 198.18.0.10:3306 already exists', errno: 17 });
+  await one({ kind: 'add-service', service: svc });
+  assert.deepEqual(await refusal(one({ kind: 'add-service', service: svc })), { cls: 'IpvsError', message: 'service 198.18.0.10:3306 already exists', errno: 17 });
   assert.match(ipvsadmFails('-A', '-t', '198.18.0.10:3306', '-s', 'wrr'), /Service already exists/);
 });
 
 test('ESRCH: no such service (delete, edit, add a real server, zero)', async () => {
   const missing = { family: 'inet' as const, protocol: 'tcp' as const, address: '198.18.0.99', port: 1 };
   const words = { cls: 'IpvsError', message: 'no such service 198.18.0.99:1', errno: 3 };
-  assert.deepEqual(await refusal(client.deleteService(missing)), words);
-  assert.deepEqual(await refusal(client.editService({ ...svc, key: missing })), words);
-  assert.deepEqual(await refusal(client.addRealServer(missing, rs('198.18.1.1'))), words);
-  assert.deepEqual(await refusal(client.zero(missing)), words);
-  assert.deepEqual(await refusal(client.getService(missing)), words);
+  assert.deepEqual(await refusal(one({ kind: 'delete-service', service: missing })), words);
+  assert.deepEqual(await refusal(one({ kind: 'edit-service', service: { ...svc, key: missing } })), words);
+  assert.deepEqual(await refusal(one({ kind: 'add-server', service: missing, server: rs('198.18.1.1') })), words);
+  assert.deepEqual(await refusal(one({ kind: 'zero', service: missing })), words);
+  assert.deepEqual(await refusal(client.listService(missing)), words);
   assert.match(ipvsadmFails('-D', '-t', '198.18.0.99:1'), /No such service/);
 });
 
 test('ENOENT on real server operations: no such real server', async () => {
   const words = { cls: 'IpvsError', message: 'no such real server 198.18.9.9:3306 in service 198.18.0.10:3306', errno: 2 };
-  assert.deepEqual(await refusal(client.deleteRealServer(svc.key, rs('198.18.9.9').key)), words);
-  assert.deepEqual(await refusal(client.editRealServer(svc.key, rs('198.18.9.9'))), words);
+  assert.deepEqual(await refusal(one({ kind: 'delete-server', service: svc.key, server: rs('198.18.9.9').key })), words);
+  assert.deepEqual(await refusal(one({ kind: 'edit-server', service: svc.key, server: rs('198.18.9.9') })), words);
   assert.match(ipvsadmFails('-d', '-t', '198.18.0.10:3306', '-r', '198.18.9.9:3306'), /No such destination/);
 });
 
 test('EEXIST on a real server added twice', async () => {
-  await client.addRealServer(svc.key, rs('198.18.1.1'));
-  assert.deepEqual(await refusal(client.addRealServer(svc.key, rs('198.18.1.1'))), {
+  await one({ kind: 'add-server', service: svc.key, server: rs('198.18.1.1') });
+  assert.deepEqual(await refusal(one({ kind: 'add-server', service: svc.key, server: rs('198.18.1.1') })), {
     cls: 'IpvsError',
     message: 'real server 198.18.1.1:3306 already exists in service 198.18.0.10:3306',
     errno: 17,
@@ -75,12 +80,12 @@ test('EEXIST on a real server added twice', async () => {
 
 test('ENOENT on NEW_SERVICE: the scheduler or persistence engine module cannot be loaded', async () => {
   const other = { family: 'inet' as const, protocol: 'tcp' as const, address: '198.18.0.10', port: 3307 };
-  assert.deepEqual(await refusal(client.addService({ ...svc, key: other, scheduler: 'xyz' })), {
+  assert.deepEqual(await refusal(one({ kind: 'add-service', service: { ...svc, key: other, scheduler: 'xyz' } })), {
     cls: 'IpvsError',
     message: "scheduler 'xyz' is not available: its kernel module could not be loaded",
     errno: 2,
   });
-  assert.deepEqual(await refusal(client.addService({ ...svc, key: other, flags: 1, timeout: 60, persistenceEngine: 'nope' })), {
+  assert.deepEqual(await refusal(one({ kind: 'add-service', service: { ...svc, key: other, flags: 1, timeout: 60, persistenceEngine: 'nope' } })), {
     cls: 'IpvsError',
     message: "persistence engine 'nope' is not available: its kernel module could not be loaded",
     errno: 2,
@@ -91,7 +96,7 @@ test('ENOENT on NEW_SERVICE: the scheduler or persistence engine module cannot b
 test('EINVAL on adding a real server whose address is not unicast here (DR and tunnel)', async () => {
   // 198.19.255.255 is the broadcast address of the namespace's 198.18.0.1/15
   for (const forward of ['route', 'tunnel'] as const) {
-    const r = await refusal(client.addRealServer(svc.key, rs('198.19.255.255', forward)));
+    const r = await refusal(one({ kind: 'add-server', service: svc.key, server: rs('198.19.255.255', forward) }));
     assert.equal(r.errno, 22);
     assert.equal(r.cls, 'IpvsError');
     assert.match(r.message, new RegExp(`^real server 198\\.19\\.255\\.255:3306 is not routable for this forwarding method \\(${forward}\\)`));
@@ -100,40 +105,41 @@ test('EINVAL on adding a real server whose address is not unicast here (DR and t
 });
 
 test('EINVAL on a real server of another family without a tunnel', async () => {
-  const r = await refusal(client.addRealServer(svc.key, rs('2001:db8::20', 'route')));
+  const r = await refusal(one({ kind: 'add-server', service: svc.key, server: rs('2001:db8::20', 'route') }));
   assert.equal(r.errno, 22);
   assert.match(r.message, /^real server \[2001:db8::20\]:3306 is not of the family of service 198\.18\.0\.10:3306: mixed families need the tunnel forwarding method$/);
 });
 
 test('sync daemon: already running, and stopping one that is not', async () => {
-  await client.startSyncDaemon({ state: 'master', mcastInterface: 'lab0', syncId: 1 });
-  assert.deepEqual(await refusal(client.startSyncDaemon({ state: 'master', mcastInterface: 'lab0', syncId: 1 })), {
+  await one({ kind: 'start-daemon', daemon: { state: 'master', mcastInterface: 'lab0', syncId: 1 } });
+  assert.deepEqual(await refusal(one({ kind: 'start-daemon', daemon: { state: 'master', mcastInterface: 'lab0', syncId: 1 } })), {
     cls: 'IpvsError',
     message: 'a master sync daemon is already running',
     errno: 17,
   });
-  await client.stopSyncDaemon('master');
-  const r = await refusal(client.stopSyncDaemon('backup'));
+  await one({ kind: 'stop-daemon', state: 'master' });
+  const r = await refusal(one({ kind: 'stop-daemon', state: 'backup' }));
   assert.equal(r.message, 'no backup sync daemon is running');
 });
 
 test('EINVAL on starting a sync daemon while a mixed-family tunnel real server exists', async () => {
   const v6 = { family: 'inet6' as const, protocol: 'tcp' as const, address: '2001:db8::10', port: 3306 };
-  await client.addService({ ...svc, key: v6, netmask: 128 });
+  await one({ kind: 'add-service', service: { ...svc, key: v6, netmask: 128 } });
   try {
-    await client.addRealServer(v6, { ...rs('198.18.0.40', 'tunnel'), tunnelType: 'ipip' });
-    const r = await refusal(client.startSyncDaemon({ state: 'backup', mcastInterface: 'lab0', syncId: 2 }));
+    await one({ kind: 'add-server', service: v6, server: { ...rs('198.18.0.40', 'tunnel'), tunnelType: 'ipip' } });
+    const r = await refusal(one({ kind: 'start-daemon', daemon: { state: 'backup', mcastInterface: 'lab0', syncId: 2 } }));
     assert.equal(r.errno, 22);
     assert.match(r.message, /^the kernel refused the backup sync daemon: .*address family differs from its service's/);
     assert.match(ipvsadmFails('--start-daemon', 'backup', '--mcast-interface', 'lab0'), /Invalid/i);
   } finally {
-    await client.deleteService(v6);
+    await one({ kind: 'delete-service', service: v6 });
   }
 });
 
 test('EPERM without CAP_NET_ADMIN: permission denied in words', () => {
-  // a child that is not root: its netlink requests are refused by GENL_ADMIN_PERM
-  const script = `require(${JSON.stringify(join(__dirname, '..', '..', '..', 'src', 'ipvs', 'client.js'))}).openIpvs()
+  // a child that is not root: its netlink requests are refused by GENL_ADMIN_PERM; it loads the
+  // client from a copy it can read wherever the checkout sits
+  const script = `require(${JSON.stringify(join(repoForNobody(), 'dist', 'src', 'ipvs', 'client.js'))}).openIpvs()
     .then(c => c.flush()).then(() => console.log('accepted'), e => console.log(JSON.stringify([e.constructor.name, e.message, e.errno])))`;
   const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], { encoding: 'utf8' });
   assert.deepEqual(JSON.parse(out), ['PermissionError', 'permission denied: needs CAP_NET_ADMIN', 1]);

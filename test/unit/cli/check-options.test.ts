@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { exitCodeFor, parseEscapes, parseIntFlag, parseRegexFlag, parseTarget } from '../../../src/cli/check-common';
+import { checkerFromFlags, exitCodeFor, parseEscapes, parseIntFlag, parseRegexFlag, parseTarget } from '../../../src/cli/check-common';
+import type { ConfigError } from '../../../src/errors';
 
 test('TARGET: IPv4, names, bracketed IPv6, default ports', () => {
   assert.deepEqual(parseTarget('198.18.0.11:3306'), { host: '198.18.0.11', port: 3306 });
@@ -32,4 +33,32 @@ test('exit status: 0 up, 1 down, 2 configuration error (even if a buggy checker 
   assert.equal(exitCodeFor({ ok: false, reason: '', latencyMs: 0 }), 1);
   assert.equal(exitCodeFor({ ok: false, configError: true, reason: '', latencyMs: 0 }), 2);
   assert.equal(exitCodeFor({ ok: true, configError: true, reason: '', latencyMs: 0 }), 2);
+});
+
+test('check flags go through the config schema: every problem at once, each naming its flag', () => {
+  const flagOf = { expect_regex: '--expect-regex', max_read_bytes: '--max-read' };
+  assert.throws(
+    () => checkerFromFlags('tcp', { host: '198.18.0.11', port: 80 }, { expect_regex: '(', max_read_bytes: '0' }, flagOf, { checkFiles: true }),
+    (err: ConfigError) => {
+      assert.deepEqual(err.errors, [
+        '--max-read: 0 is out of range (1..1048576)',
+        '--expect-regex: not a valid regular expression: Invalid regular expression: /(/: Unterminated group',
+      ]);
+      return true;
+    },
+  );
+  assert.throws(
+    () => checkerFromFlags('http', { host: '198.18.0.11', port: 80 }, { method: 'BREW', path: 'x', expect_status: ['2xx'] }, {}, { checkFiles: true }),
+    (err: ConfigError) => {
+      assert.deepEqual(err.errors.slice(0, 2), ['--path: must start with / and hold no spaces or control characters, got "x"', '--method: must be one of GET, HEAD, POST, OPTIONS, got "BREW"']);
+      return true;
+    },
+  );
+  assert.throws(
+    () => checkerFromFlags('http', { host: '198.18.0.11', port: 80 }, { expect_status: ['2xx'], body_regex: '[' }, {}, { checkFiles: true }),
+    (err: ConfigError) => err.errors.length === 2 && err.errors[0].startsWith('--expect-status: "2xx" is not a status code') && err.errors[1].startsWith('--body-regex: not a valid regular expression'),
+  );
+  const checker = checkerFromFlags('tcp', { host: '198.18.0.11', port: 6379 }, { send: 'PING\r\n', expect: '+PONG', max_read_bytes: '64' }, flagOf, { checkFiles: true });
+  assert.equal(checker.kind, 'tcp');
+  assert.match(checker.key, /^tcp:198\.18\.0\.11:6379:/);
 });

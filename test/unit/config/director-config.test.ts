@@ -127,6 +127,47 @@ test('a MySQL check carries the password source, never the password; describe na
   assert.ok(!JSON.stringify(config).includes('hunter2'));
 });
 
+test('exec checks (dynamic weight, env, kill grace) and MySQL TLS / credential sources reach the CheckSpec', () => {
+  const text = service(
+    '',
+    `      - address: 198.18.0.21
+        checks:
+          - type: exec
+            path: /usr/local/bin/check-db
+            args: [--fast]
+            env: { MODE: ro }
+            dynamic_weight: true
+            user: nobody
+            kill_grace: 500ms
+            port: 9200
+          - type: mysql
+            user: lvs_check
+            password_credential: mysql-check
+            role: galera
+            accept_donor: true
+            tls: { servername: db.example.test }
+          - { type: mysql, user: lvs_check, password_env: LVS_CHECK_PW, tls: true }
+`,
+  );
+  const config = parseDirectorConfig(text, 'd.yaml');
+  const [svc] = config.services;
+  const [exec, galera, plain] = checksOf(svc, svc.servers[0]);
+  assert.deepEqual(exec.spec, {
+    kind: 'exec',
+    options: { host: '198.18.0.21', port: 9200, path: '/usr/local/bin/check-db', args: ['--fast'], env: { MODE: 'ro' }, dynamicWeight: true, user: 'nobody', killGraceMs: 500 },
+  });
+  assert.equal(exec.describe, 'exec /usr/local/bin/check-db 198.18.0.21:9200');
+  assert.deepEqual(galera.spec, {
+    kind: 'mysql',
+    options: { host: '198.18.0.21', port: 3306, user: 'lvs_check', password: { credential: 'mysql-check' }, role: 'galera', acceptDonor: true, tls: { servername: 'db.example.test' } },
+  });
+  assert.deepEqual(plain.spec.kind === 'mysql' && [plain.spec.options.password, plain.spec.options.tls], [{ env: 'LVS_CHECK_PW' }, {}]);
+  assert.deepEqual(refusal(service('', '      - address: 198.18.0.21\n        checks: [{ type: mysql, user: u, password_env: A, password_file: /x, max_lag: 3 }]\n')), [
+    'd.yaml:6:56: services[0].servers[0].checks[0].password_env: give one of password_file, password_env, not several',
+    'd.yaml:6:87: services[0].servers[0].checks[0].max_lag: only meaningful with role: replica (role is any)',
+  ]);
+});
+
 function loadDirectorConfigFromText(text: string) {
   const path = join(dir, `c-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(path, text);
@@ -139,7 +180,7 @@ test('refused with the exact message naming the place: address, port 0, weight, 
     [
       'd.yaml:2:14: services[0].address: "198.18.0.300" is not an IPv4 or IPv6 address',
       'd.yaml:3:11: services[0].port: 0 is out of range (1..65535)',
-      'd.yaml:4:16: services[0].scheduler: "fastest" is not one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh',
+      'd.yaml:4:16: services[0].scheduler: must be one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, got "fastest"',
       'd.yaml:5:5: services[0].colour: unknown key (known: name, protocol, address, port, fwmark, family, scheduler, scheduler_flags, persistence, one_packet, persistence_engine, forward, tunnel, checks, check_defaults, on_failure, quorum, sorry_server, all_down, slow_start, drain_deadline, maintenance, servers)',
       'd.yaml:8:17: services[0].servers[0].weight: 70000 is out of range (0..65535)',
     ],
@@ -235,6 +276,22 @@ test('refused: an invalid cron expression, a persistence netmask of the wrong fa
   assert.deepEqual(refusal(service('    persistence: { timeout: 300, netmask: 255.0.255.0 }\n')), [
     'd.yaml:4:43: services[0].persistence.netmask: "255.0.255.0" is not an IPv4 netmask (contiguous, like 255.255.255.0)',
   ]);
+});
+
+test('check-config lists every problem without throwing; a good file is ok', () => {
+  const bad = join(dir, 'bad.yaml');
+  writeFileSync(bad, 'global:\n  status: { listen: true }\n  timeouts: { tcp: 1.5 }\nservices:\n  - { address: 198.18.0.10, port: 80, servers: [], one_packet: true }\n');
+  assert.deepEqual(checkConfig(bad), {
+    ok: false,
+    errors: [
+      `${bad}:2:21: global.status.listen: must be ADDRESS:PORT ([IPv6]:PORT), "" or false, got true`,
+      `${bad}:3:20: global.timeouts.tcp: 1.5 must be a whole number of seconds (IPVS counts in seconds)`,
+      `${bad}:5:64: services[0].one_packet: is for UDP services (protocol is tcp)`,
+    ],
+  });
+  const good = join(dir, 'good.yaml');
+  writeFileSync(good, 'services:\n  - { protocol: udp, address: 198.18.0.53, port: 53, one_packet: true, servers: [{ address: 198.18.0.54 }] }\n');
+  assert.deepEqual(checkConfig(good), { ok: true, errors: [] });
 });
 
 test('YAML syntax errors and an unreadable file are refused with their place', () => {

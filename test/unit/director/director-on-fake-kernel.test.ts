@@ -155,6 +155,11 @@ test('drain, weight and enable from the operator persist across a restart', asyn
   r = await d.setWeight({ server: '198.18.0.22:3306' }, 7);
   assert.equal((await f.weights())['198.18.0.22'], 7);
   assert.equal((await d.drain({ server: '198.18.0.99' })).ok, false);
+  // enable in the same run gives the configured weight back at once
+  await d.enable({ server: '198.18.0.21' });
+  assert.equal((await f.weights())['198.18.0.21'], 2);
+  await d.drain({ server: '198.18.0.21' });
+  assert.equal((await f.weights())['198.18.0.21'], 0);
   await d.stop();
   const again = f.make();
   await again.start();
@@ -165,4 +170,36 @@ test('drain, weight and enable from the operator persist across a restart', asyn
   await again.enable({ server: '198.18.0.22' });
   assert.deepEqual(await f.weights(), { '198.18.0.21': 2, '198.18.0.22': 1 });
   await again.stop();
+});
+
+test('a maintenance window drains its servers for the duration, then gives them back', async (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const base = f.config();
+  f.setConfig(() => ({
+    ...base,
+    // fires once, two seconds from now (then not for a minute)
+    services: base.services.map((s) => ({ ...s, maintenance: [{ servers: [s.servers[0].id], schedule: `${(new Date().getSeconds() + 2) % 60} * * * * *`, durationMs: 1000 }] })),
+  }));
+  const d = f.make();
+  await d.start();
+  await until('in maintenance', async () => (await f.weights())['198.18.0.21'] === 0 && d.status().services[0].servers[0].state === 'maintenance', 4000);
+  assert.equal((await f.weights())['198.18.0.22'], 1, 'only the window\'s servers');
+  await until('out of maintenance', async () => (await f.weights())['198.18.0.21'] === 2, 3000);
+  assert.equal(d.status().services[0].servers[0].state, 'up');
+  await d.stop();
+});
+
+test('flush_on_exit deletes the services it owns on stop, and nothing else', async (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const other = service('198.18.5.5', 22, [server('198.18.5.6', 22)]);
+  await f.ipvs.apply([{ kind: 'add-service', service: other.service }]);
+  const base = f.config();
+  f.setConfig(() => ({ ...base, settings: { ...base.settings, flushOnExit: true } }));
+  const d = f.make();
+  await d.start();
+  assert.equal((await f.ipvs.readTable()).length, 2);
+  await d.stop();
+  assert.deepEqual((await f.ipvs.readTable()).map((e) => e.service.key.address), ['198.18.5.5']);
 });

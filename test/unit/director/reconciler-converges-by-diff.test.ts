@@ -91,14 +91,6 @@ test('a configured service already in the kernel is adopted without a write', as
   assert.ok(r.ownedServices().has(spec.id));
 });
 
-test('a DR server on a local address reads back as Local and causes no endless edits', async () => {
-  const ipvs = new FakeIpvs({ localAddresses: ['198.18.0.21'] });
-  const { r } = setup(() => [service('198.18.0.10', 80, [server('198.18.0.21', 80)])], { ipvs });
-  await r.pass({ observe: true });
-  assert.equal((await ipvs.readTable())[0].realServers[0].server.forward, 'local');
-  assert.equal((await r.pass({ observe: true })).ops.length, 0);
-});
-
 test('manual edits to an owned service are repaired on the next read', async () => {
   const spec = service('198.18.0.10', 80, [server('198.18.0.21', 80, 4)]);
   const { ipvs, r } = setup(() => [spec]);

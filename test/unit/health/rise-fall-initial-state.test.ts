@@ -49,17 +49,65 @@ test('initial state up: the first failure takes it down; fully-up waits for fall
   );
 });
 
-test('a watch that never gets a result stays in its initial state and emits nothing', async () => {
-  const clock = new FakeClock();
-  const monitor = new HealthMonitor({ clock, log: false });
-  let events = 0;
-  monitor.on('transition', () => events++);
-  const watch = monitor.watch('rs1', new FakeChecker('k', clock, ['hang']), { intervalMs: 1000, timeoutMs: 900, rise: 1 });
-  await clock.advance(500);
-  await monitor.stop();
-  assert.equal(watch.state, 'down');
-  assert.equal(events, 0);
-});
+/** Advances 1 ms at a time until `cond` holds; fails after `limitMs` of virtual time. */
+async function advanceUntil(clock: FakeClock, cond: () => boolean, limitMs: number): Promise<void> {
+  for (let i = 0; i < limitMs && !cond(); i++) await clock.advance(1);
+  assert.ok(cond(), `not reached within ${limitMs} ms of virtual time`);
+}
+
+// A probe that hangs gives no result until its deadline: the watch keeps its initial state while
+// it hangs, then the timeout counts as one failure, which moves each initial state its own way.
+const hangCases: Array<{ initialState: WatchOptions['initialState']; script: Verdict[]; whileHanging: string; after: string[]; transitions: string[] }> = [
+  // down is one pass from up, but the timeout resets that: two passes are then needed
+  { initialState: 'down', script: ['hang', 'pass', 'pass'], whileHanging: 'down', after: ['down', 'down', 'up'], transitions: ['down->up'] },
+  { initialState: 'fully-down', script: ['hang', 'pass', 'pass'], whileHanging: 'down', after: ['down', 'down', 'up'], transitions: ['down->up'] },
+  // up is one failure from down: the timeout is that failure
+  { initialState: 'up', script: ['hang', 'pass', 'pass'], whileHanging: 'up', after: ['down', 'down', 'up'], transitions: ['up->down', 'down->up'] },
+  // fully-up needs fall (2) failures: the first timeout is not enough, the second is
+  { initialState: 'fully-up', script: ['hang', 'hang', 'pass'], whileHanging: 'up', after: ['up', 'down', 'down'], transitions: ['up->down'] },
+];
+
+for (const c of hangCases) {
+  test(`initial state ${c.initialState}: a hanging probe changes nothing until its deadline, then counts as a failure`, async () => {
+    const clock = new FakeClock();
+    const monitor = new HealthMonitor({ clock, log: false });
+    const transitions: Transition[] = [];
+    monitor.on('transition', (t: Transition) => transitions.push(t));
+    const checker = new FakeChecker('k', clock, c.script);
+    const watch = monitor.watch('rs1', checker, { intervalMs: 1000, timeoutMs: 900, jitter: 0, rise: 2, fall: 2, initialState: c.initialState });
+    await advanceUntil(clock, () => checker.runsAt.length === 1, 1000);
+    const startedAt = checker.runsAt[0];
+    const last = () => watch.lastResult; // read afresh each time (the compiler would narrow a field)
+    await clock.advance(startedAt + 899 - clock.now()); // 1 ms before the deadline: still hanging
+    assert.equal(last(), undefined, 'no result while the probe hangs');
+    assert.equal(watch.state, c.whileHanging);
+    assert.equal(transitions.length, 0);
+    assert.equal(checker.runsAt.length, 1, 'no second probe while one is in flight');
+
+    // jitter 0 keeps the rate: probe k starts at startedAt + 1000 (k - 1); a pass answers at
+    // once, a hang at its 900 ms deadline. Look 1 ms after each answer.
+    const states: string[] = [];
+    const reasons: string[] = [];
+    let previous = last();
+    for (let k = 0; k < c.script.length; k++) {
+      const answerAt = startedAt + 1000 * k + (c.script[k] === 'hang' ? 900 : 0);
+      await clock.advance(answerAt + 1 - clock.now());
+      assert.notEqual(last(), previous, `probe ${k + 1} answered by ${answerAt}`);
+      previous = last();
+      reasons.push(last()?.reason ?? '');
+      states.push(watch.state);
+    }
+    assert.deepEqual(
+      reasons,
+      c.script.map((v) => (v === 'hang' ? 'timeout after 900 ms' : v)),
+    );
+    assert.deepEqual(states, c.after);
+    assert.deepEqual(transitions.map((t) => `${t.from}->${t.to}`), c.transitions);
+    // a timeout decides a fall, a pass decides a rise
+    for (const t of transitions) assert.equal(t.result.reason, t.to === 'down' ? 'timeout after 900 ms' : 'pass');
+    await monitor.stop();
+  });
+}
 
 test('transition events carry the watch, both states and the deciding result', async () => {
   const clock = new FakeClock();

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addressWords, canonicalAddress, formatIPv6, parseIPv6 } from '../../../src/ipvs/address';
-import { formatTable } from '../../../src/ipvs/format/table';
+import { formatTable, writeTable } from '../../../src/ipvs/format/table';
 import { formatSave } from '../../../src/ipvs/format/save';
 import { namerFrom, numericNamer } from '../../../src/ipvs/format/names';
 import { sortRealServers, sortServices, glibcSort } from '../../../src/ipvs/format/sort';
@@ -104,6 +104,26 @@ test('resolved names: IPv4 service names cut at 33 characters, real servers at 2
       '-a -t a-very-long-virtual-host-name.example.test:http -r a-very-long-real-server-name.example.test:http -g -w 1\n' +
       '-A -t [v6-virtual.example.test]:8080 -s wlc\n' +
       '-a -t [v6-virtual.example.test]:8080 -r [v6-real-server-with-long-name.example.test]:8080 -g -w 1\n',
+  );
+});
+
+test('a name outside ASCII is written as UTF-8, and the lines after it are whole', () => {
+  const namer = namerFrom((_f, a) => (a === '198.18.1.1' ? 'bücher.example' : undefined), () => undefined);
+  const entries: TableEntry[] = [
+    { service: svc({ family: 'inet', protocol: 'tcp', address: '198.18.0.10', port: 80 }), realServers: [rs('inet', '198.18.1.1', 80), rs('inet', '198.18.1.2', 80)] },
+  ];
+  const bytes = writeTable(INFO, entries, { mode: 'default', exact: false, sort: true, namer });
+  assert.deepEqual(
+    bytes,
+    Buffer.from(
+      'IP Virtual Server version 1.2.1 (size=4096)\n' +
+        'Prot LocalAddress:Port Scheduler Flags\n' +
+        '  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n' +
+        'TCP  198.18.0.10:80 wlc\n' +
+        '  -> bücher.example:80            Route   1      0          0         \n' +
+        '  -> 198.18.1.2:80                Route   1      0          0         \n',
+      'utf8',
+    ),
   );
 });
 

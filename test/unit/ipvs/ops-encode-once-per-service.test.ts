@@ -1,15 +1,78 @@
-// IpvsClient.apply writes all ops into one buffer and encodes a service named by several ops in a
-// row once: the bytes are exactly those of each op's message encoded on its own.
+// writeOps (what Ipvs.apply sends) writes all ops into one buffer and encodes a service named by
+// several ops in a row once: the bytes are exactly those of each op's message encoded on its own
+// by the generic schema encoder from attribute objects written out here, a judge independent of
+// codec.ts's writers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { InputError, MalformedMessageError } from '../../../src/errors';
-import { writeOps } from '../../../src/ipvs/client';
-import { realServerAttrsOf, realServerKeyAttrs, serviceAttrsOf, serviceKeyAttrs } from '../../../src/ipvs/codec';
-import { Cmd, cmdAttrs } from '../../../src/ipvs/spec';
-import type { IpvsOp, RealServer, ServiceKey, VirtualService } from '../../../src/ipvs/types';
+import { addrBytes, writeOps } from '../../../src/ipvs/codec';
+import { AF_INET, AF_INET6, Cmd, DaemonState, FwdMethod, IPPROTO_SCTP, IPPROTO_TCP, IPPROTO_UDP, SvcFlag, TunnelFlag, TunnelTypeNum, cmdAttrs } from '../../../src/ipvs/spec';
+import { parseAddress, parseIPv4 } from '../../../src/ipvs/address';
+import { HOST_LE } from '../../../src/netlink/wire';
+import type { IpvsOp, RealServer, RealServerKey, ServiceKey, SyncDaemon, VirtualService } from '../../../src/ipvs/types';
 import { genlMessage } from '../../../src/netlink/genl';
 import { encodeToBuffer } from '../../../src/netlink/schema';
+
+// ---- the reference: each op's attributes as objects, for the generic encoder ----
+const AF = { inet: AF_INET, inet6: AF_INET6 };
+const PROTO = { tcp: IPPROTO_TCP, udp: IPPROTO_UDP, sctp: IPPROTO_SCTP };
+function serviceKeyAttrs(k: ServiceKey) {
+  if (k.fwmark !== undefined) return { af: AF[k.family], fwmark: k.fwmark };
+  return { af: AF[k.family], protocol: PROTO[k.protocol], addr: addrBytes(k.family, k.address, 'virtual service address'), port: k.port };
+}
+function netmaskOf(family: 'inet' | 'inet6', mask: string | number): Buffer {
+  const out = Buffer.alloc(4);
+  if (family === 'inet') {
+    const b = parseIPv4(String(mask));
+    if (!b) throw new InputError(`persistence netmask "${mask}" is not a dotted IPv4 mask`);
+    out.set(b);
+  } else {
+    const n = Number(mask);
+    if (!Number.isInteger(n) || n < 1 || n > 128) throw new InputError(`persistence prefix length "${mask}" is not 1..128`);
+    if (HOST_LE) out.writeUInt32LE(n);
+    else out.writeUInt32BE(n);
+  }
+  return out;
+}
+function serviceAttrsOf(s: VirtualService) {
+  const a: Record<string, unknown> = serviceKeyAttrs(s.key);
+  a.schedName = s.scheduler;
+  a.flags = { flags: s.flags & ~SvcFlag.HASHED, mask: 0xffffffff };
+  a.timeout = s.timeout;
+  a.netmask = netmaskOf(s.key.family, s.netmask);
+  if (s.persistenceEngine) a.peName = s.persistenceEngine;
+  return a;
+}
+function realServerKeyAttrs(k: RealServerKey): Record<string, unknown> {
+  return { addr: addrBytes(k.family, k.address, 'real server address'), port: k.port, addrFamily: AF[k.family] };
+}
+function realServerAttrsOf(r: RealServer) {
+  const a = realServerKeyAttrs(r.key);
+  a.fwdMethod = FwdMethod[r.forward];
+  a.weight = r.weight;
+  a.uThresh = r.upperThreshold;
+  a.lThresh = r.lowerThreshold;
+  if (r.forward === 'tunnel') {
+    const type = r.tunnelType ?? 'ipip';
+    a.tunType = TunnelTypeNum[type];
+    if (type === 'gue') a.tunPort = r.tunnelPort ?? 0;
+    if (type !== 'ipip') a.tunFlags = TunnelFlag[r.tunnelChecksum ?? 'nocsum'];
+  }
+  return a;
+}
+function daemonAttrsOf(d: SyncDaemon) {
+  const a: Record<string, unknown> = { state: DaemonState[d.state], mcastIfn: d.mcastInterface, syncId: d.syncId };
+  if (d.maxLength) a.syncMaxLen = d.maxLength;
+  if (d.mcastGroup) {
+    const g = parseAddress(d.mcastGroup)!;
+    if (g.family === 'inet') a.mcastGroup = Buffer.from(g.bytes);
+    else a.mcastGroup6 = Buffer.from(g.bytes);
+  }
+  if (d.mcastPort) a.mcastPort = d.mcastPort;
+  if (d.mcastTtl) a.mcastTtl = d.mcastTtl;
+  return a;
+}
 
 const key = (address: string, port: number): ServiceKey => ({ family: 'inet', protocol: 'tcp', address, port });
 const svc = (k: ServiceKey): VirtualService => ({ key: k, scheduler: 'wrr', flags: 0, timeout: 0, netmask: '255.255.255.255' });
@@ -87,6 +150,10 @@ function ownMessage(op: IpvsOp): Buffer {
         return {};
       case 'set-timeouts':
         return { timeoutTcp: op.timeouts.tcp, timeoutTcpFin: op.timeouts.tcpFin, timeoutUdp: op.timeouts.udp };
+      case 'start-daemon':
+        return { daemon: daemonAttrsOf(op.daemon) };
+      case 'stop-daemon':
+        return { daemon: { state: DaemonState[op.state] } };
     }
   })();
   return genlMessage(0x30, CMD[op.kind], 1, cmdAttrs, attrs);
@@ -149,7 +216,18 @@ const op: fc.Arbitrary<IpvsOp> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constantFrom('add-server' as const, 'edit-server' as const), service: serviceKey, server }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete-server' as const), service: serviceKey, server: serverKey }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete-service' as const), service: serviceKey }) },
-  { weight: 1, arbitrary: fc.constantFrom<IpvsOp>({ kind: 'zero' }, { kind: 'flush' }, { kind: 'set-timeouts', timeouts: { tcp: 900, tcpFin: 120, udp: 300 } }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<IpvsOp>(
+      { kind: 'zero' },
+      { kind: 'flush' },
+      { kind: 'set-timeouts', timeouts: { tcp: 900, tcpFin: 0, udp: 300 } },
+      { kind: 'start-daemon', daemon: { state: 'master', mcastInterface: 'lab0', syncId: 7 } },
+      { kind: 'start-daemon', daemon: { state: 'backup', mcastInterface: 'lab0', syncId: 9, maxLength: 1400, mcastGroup: 'ff15::1:3', mcastPort: 8849, mcastTtl: 3 } },
+      { kind: 'start-daemon', daemon: { state: 'backup', mcastInterface: 'a-name-too-long-for-the-kernel', syncId: 1 } },
+      { kind: 'stop-daemon', state: 'backup' },
+    ),
+  },
 );
 
 test('random ops in one buffer: each message is the op encoded on its own, or writeOps refuses with the same error', () => {

@@ -6,7 +6,8 @@ import { applyRestore, parseRestore, RestoreApplyError, RestoreError } from '../
 import { formatSave } from '../../../src/ipvs/format/save';
 import { numericNamer } from '../../../src/ipvs/format/names';
 import { canonicalAddress } from '../../../src/ipvs/address';
-import type { ApplyResult, IpvsOp, RealServer, VirtualService } from '../../../src/ipvs/types';
+import type { ApplyOptions, IpvsOp, RealServer, VirtualService } from '../../../src/ipvs/types';
+import { FakeIpvs } from '../../../src/ipvs/fake';
 import { loadExpectedListings, loadFixtureTable } from '../../support/ipvs-table';
 
 function settings(s: VirtualService) {
@@ -142,43 +143,42 @@ test('every bad line is reported, not just the first', () => {
   );
 });
 
-/** A fake kernel for applyRestore: refuses the ops it is told to, records what it was sent. */
-class FakeKernel {
-  sent: IpvsOp[][] = [];
-  constructor(private readonly refuse: (op: IpvsOp) => string | undefined = () => undefined) {}
-  async apply(ops: readonly IpvsOp[], opts?: { stopOnError?: boolean }): Promise<ApplyResult> {
-    this.sent.push([...ops]);
-    const failed: ApplyResult['failed'] = [];
-    let applied = 0;
-    for (let i = 0; i < ops.length; i++) {
-      const why = this.refuse(ops[i]);
-      if (why) {
-        failed.push({ index: i, op: ops[i], error: new Error(why) });
-        if (opts?.stopOnError) return { applied, failed, skipped: ops.length - i - 1 };
-      } else applied++;
-    }
-    return { applied, failed, skipped: 0 };
-  }
+/** FakeIpvs, with the batches it was sent recorded. */
+function recording(fake = new FakeIpvs()) {
+  const sent: IpvsOp[][] = [];
+  return {
+    sent,
+    fake,
+    apply: (ops: readonly IpvsOp[], opts?: ApplyOptions) => {
+      sent.push([...ops]);
+      return fake.apply(ops, opts);
+    },
+    readTable: () => fake.readTable(),
+    readTimeouts: () => fake.readTimeouts(),
+  };
 }
 
 test('a bad restore input applies nothing: validation fails before anything is sent', async () => {
-  const kernel = new FakeKernel();
+  const kernel = recording();
   await assert.rejects(async () => applyRestore(kernel, parseRestore('-A -t 198.18.0.1:80\n-a -t 198.18.0.1:80 -r 198.18.1.1 -w 70000\n')), RestoreError);
   assert.equal(kernel.sent.length, 0);
 });
 
 test('restore applies in batches, in order, and names the line the kernel refused', async () => {
   const text = Array.from({ length: 10 }, (_, i) => `-A -t 198.18.0.${i + 1}:80`).join('\n');
-  const ok = new FakeKernel();
+  const ok = recording();
   assert.deepEqual(await applyRestore(ok, parseRestore(text), 4), { applied: 10 });
   assert.deepEqual(ok.sent.map((b) => b.length), [4, 4, 2]);
   assert.deepEqual(ok.sent.flat().map((op) => (op.kind === 'add-service' ? op.service.key.address : '')), Array.from({ length: 10 }, (_, i) => `198.18.0.${i + 1}`));
-  const refusing = new FakeKernel((op) => (op.kind === 'add-service' && op.service.key.address === '198.18.0.6' ? 'service 198.18.0.6:80 already exists' : undefined));
+  const refusing = recording();
+  await refusing.fake.apply(parseRestore('-A -t 198.18.0.6:80 -s rr').map((l) => l.command));
   await assert.rejects(applyRestore(refusing, parseRestore('# header\n' + text), 4), (err: unknown) => {
     assert.ok(err instanceof RestoreApplyError);
     assert.equal(err.line, 7);
-    assert.equal(err.message, 'line 7: service 198.18.0.6:80 already exists (5 of 10 commands applied)');
+    assert.equal(err.message, 'line 7: service 198.18.0.6:80 already exists (nothing applied: 5 of 10 commands had been applied and were undone, the table is as before)');
+    assert.deepEqual([err.applied, err.undone], [5, true]);
     return true;
   });
-  assert.equal(refusing.sent.length, 2, 'no batch is sent after the failure');
+  assert.deepEqual(refusing.sent.map((b) => b.length), [4, 4, 5], 'two batches, then the undo; nothing after the refusal');
+  assert.deepEqual((await refusing.fake.readTable()).map((e) => [e.service.key.address, e.service.scheduler]), [['198.18.0.6', 'rr']]);
 });
