@@ -152,33 +152,66 @@ export class LabTopology {
   async build(): Promise<void> {
     for (const mod of ['ip_vs', 'ip_vs_rr', 'ip_vs_wrr', 'ipip', 'veth', 'bridge']) spawnSync('modprobe', [mod]);
     let t = Date.now();
-    this.bridge(this.br0, [`${CLIENT}/24`, `${CLIENT6}/64`]);
-    this.addNs(this.directorNs);
-    this.plug(this.directorNs, this.br0, 'eth0', [`${DIRECTOR}/24`, `${DIRECTOR6}/64`]);
-    for (const vip of this.opts.vips) this.inNs(this.directorNs, 'ip', ['addr', 'add', vip.includes(':') ? `${vip}/128` : `${vip}/32`, 'dev', 'eth0', ...(vip.includes(':') ? ['nodad'] : [])]);
+    // `ip -batch`: one process for this namespace's side and one per namespace (a process start
+    // costs about a second under emulation)
+    const root: string[] = [];
+    const inside = new Map<string, string[]>();
+    const addr = (a: string, dev: string) => `addr add ${a} dev ${dev}${a.includes(':') ? ' nodad' : ''}`;
+    const addNs = (ns: string) => {
+      spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }); // a leftover of a crashed run
+      root.push(`netns add ${ns}`);
+      this.namespaces.push(ns);
+      inside.set(ns, ['link set lo up']);
+    };
+    const bridge = (name: string, addrs: string[]) => {
+      root.push(`link add ${name} type bridge forward_delay 0`, ...addrs.map((a) => addr(a, name)), `link set ${name} up`);
+      this.links.push(name);
+    };
+    const plug = (ns: string, br: string, ifname: string, addrs: string[]) => {
+      const outside = `e${this.id}v${this.links.length}`;
+      this.links.push(outside);
+      root.push(`link add ${outside} type veth peer name ${ifname} netns ${ns}`, `link set ${outside} master ${br} up`);
+      inside.get(ns)!.push(...addrs.map((a) => addr(a, ifname)), `link set ${ifname} up`);
+    };
+
+    addNs(this.directorNs);
+    bridge(this.br0, [`${CLIENT}/24`, `${CLIENT6}/64`]);
+    plug(this.directorNs, this.br0, 'eth0', [`${DIRECTOR}/24`, `${DIRECTOR6}/64`]);
+    inside.get(this.directorNs)!.push(...this.opts.vips.map((vip) => addr(vip.includes(':') ? `${vip}/128` : `${vip}/32`, 'eth0')));
     if (this.opts.method === 'nat') {
-      this.bridge(this.br1, []);
-      this.plug(this.directorNs, this.br1, 'eth1', [`${NAT_GATEWAY}/24`]);
-      this.inNs(this.directorNs, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+      bridge(this.br1, []);
+      plug(this.directorNs, this.br1, 'eth1', [`${NAT_GATEWAY}/24`]);
     }
-    // a long-lived process in the director's namespace: its /proc/PID/net/ip_vs is the table
-    this.holder = this.spawnTracked('ip', ['netns', 'exec', this.directorNs, 'sleep', '3600']);
     for (let i = 1; i <= this.opts.servers; i++) {
       const name = `rs${i}`;
       const ns = `${this.prefix}-${name}`;
       const node: RealServerNode = { name, ns, address: this.serverAddress(i), dir: join(this.dir, name) };
       mkdirSync(node.dir);
-      this.addNs(ns);
+      addNs(ns);
       if (this.opts.method === 'nat') {
-        this.plug(ns, this.br1, 'eth0', [`${node.address}/24`]);
-        this.inNs(ns, 'ip', ['route', 'add', 'default', 'via', NAT_GATEWAY]);
+        plug(ns, this.br1, 'eth0', [`${node.address}/24`]);
+        inside.get(ns)!.push(`route add default via ${NAT_GATEWAY}`);
       } else {
         node.address6 = this.serverAddress6(i);
-        this.plug(ns, this.br0, 'eth0', [`${node.address}/24`, `${node.address6}/64`]);
-        const vips = this.opts.method === 'tun' ? this.opts.vips.filter((v) => !v.includes(':')) : this.opts.vips;
-        this.inNs(ns, LVSD, ['realserver', 'up', '--mode', this.opts.method, ...vips.flatMap((v) => ['--vip', v]), '--state', join(node.dir, 'realserver.json')]);
+        plug(ns, this.br0, 'eth0', [`${node.address}/24`, `${node.address6}/64`]);
       }
       this.servers.push(node);
+    }
+    sh('ip', ['-batch', '-'], root.join('\n') + '\n');
+    for (const [ns, lines] of inside) sh('ip', ['-n', ns, '-batch', '-'], lines.join('\n') + '\n');
+    if (this.opts.method === 'nat') this.inNs(this.directorNs, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+    // a long-lived process in the director's namespace: its /proc/PID/net/ip_vs is the table
+    this.holder = this.spawnTracked('ip', ['netns', 'exec', this.directorNs, 'sleep', '3600']);
+    if (this.opts.method !== 'nat') {
+      const vips = this.opts.method === 'tun' ? this.opts.vips.filter((v) => !v.includes(':')) : this.opts.vips;
+      const results = await Promise.all(
+        this.servers.map((node) =>
+          runAsync('ip', ['netns', 'exec', node.ns, LVSD, 'realserver', 'up', '--mode', this.opts.method, ...vips.flatMap((v) => ['--vip', v]), '--state', join(node.dir, 'realserver.json')]),
+        ),
+      );
+      results.forEach((r, i) => {
+        if (r.status !== 0) throw new Error(`lvsd realserver up on ${this.servers[i].name} exited ${r.status}: ${r.stderr.trim()}`);
+      });
     }
     this.timings.network = Date.now() - t;
     t = Date.now();
@@ -192,30 +225,6 @@ export class LabTopology {
       await Promise.all(this.servers.map((s) => this.startBackend(s, true)));
       this.timings.httpStart = Date.now() - t;
     }
-  }
-
-  private bridge(name: string, addrs: string[]): void {
-    sh('ip', ['link', 'add', name, 'type', 'bridge', 'forward_delay', '0']);
-    this.links.push(name);
-    for (const a of addrs) sh('ip', ['addr', 'add', a, 'dev', name, ...(a.includes(':') ? ['nodad'] : [])]);
-    sh('ip', ['link', 'set', name, 'up']);
-  }
-
-  private addNs(ns: string): void {
-    spawnSync('ip', ['netns', 'del', ns]); // a leftover of a crashed run
-    sh('ip', ['netns', 'add', ns]);
-    this.namespaces.push(ns);
-    this.inNs(ns, 'ip', ['link', 'set', 'lo', 'up']);
-  }
-
-  /** A veth from the bridge into `ns`, named `ifname` there, with `addrs`. */
-  private plug(ns: string, bridge: string, ifname: string, addrs: string[]): void {
-    const outside = `e${this.id}v${this.links.length}`;
-    sh('ip', ['link', 'add', outside, 'type', 'veth', 'peer', 'name', ifname, 'netns', ns]);
-    this.links.push(outside);
-    sh('ip', ['link', 'set', outside, 'master', bridge, 'up']);
-    for (const a of addrs) this.inNs(ns, 'ip', ['addr', 'add', a, 'dev', ifname, ...(a.includes(':') ? ['nodad'] : [])]);
-    this.inNs(ns, 'ip', ['link', 'set', ifname, 'up']);
   }
 
   /** Runs a command in a namespace; throws with its stderr on failure. */
@@ -438,6 +447,22 @@ export class LabTopology {
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
+  /**
+   * The same, without blocking this process: a client load running beside it keeps its timing
+   * (a spawnSync under emulation stops the event loop for seconds, and the load's connect
+   * timers would then fire late and count as failures that never happened on the wire).
+   */
+  ctlAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return runAsync(LVSD, ['director', ...args, '-s', this.socket]);
+  }
+
+  /** ipvsadm in the director's namespace, without blocking this process. */
+  async ipvsadmAsync(args: string[]): Promise<string> {
+    const r = await runAsync('ip', ['netns', 'exec', this.directorNs, 'ipvsadm', ...args]);
+    if (r.status !== 0) throw new Error(`ipvsadm ${args.join(' ')} exited ${r.status}: ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
   status(): any {
     const r = this.ctl(['status', '--json']);
     if (r.status !== 0) throw new Error(`director status exited ${r.status}: ${r.stderr}`);
@@ -445,11 +470,11 @@ export class LabTopology {
   }
 
   async directorReady(ms = 60_000): Promise<number> {
-    return waitFor('the director to answer on its control socket', () => {
+    return waitFor('the director to answer on its control socket', async () => {
       if (this.directorProc?.exitCode !== null && this.directorProc?.exitCode !== undefined) {
         throw new Error(`director exited ${this.directorProc.exitCode}:\n${this.directorLog.slice(-15).join('\n')}`);
       }
-      return this.ctl(['status', '--json']).status === 0;
+      return (await this.ctlAsync(['status', '--json'])).status === 0;
     }, ms, 200);
   }
 
@@ -477,6 +502,18 @@ export class LabTopology {
     for (const l of this.links.reverse()) spawnSync('ip', ['link', 'del', l], { stdio: 'ignore' });
     rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
   }
+}
+
+function runAsync(cmd: string, args: string[], timeoutMs = 60_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 function mysqlUser(): { uid: number; gid: number } {

@@ -99,19 +99,19 @@ test('reload under load: add a server, change a weight, remove a server, reject 
     doc.services[0].servers = list.map((a) => ({ address: a, ...(weights[a] ? { weight: weights[a] } : {}) }));
     doc.services[0].drain_deadline = '5s';
   };
-  const reload = (edit: (doc: Record<string, any>) => void) => {
+  const reload = async (edit: (doc: Record<string, any>) => void) => {
     topo.writeConfig(EXAMPLE, edit);
-    const r = topo.ctl(['reload']);
+    const r = await topo.ctlAsync(['reload']);
     assert.equal(r.status, 0, r.stderr);
     return r.stdout.trim();
   };
   const load = new ClientLoad({ vip: VIP, rate: 10, concurrency: 4, maxMs: 60_000 });
   const steps: string[] = [];
   await new Promise((r) => setTimeout(r, 1000));
-  steps.push(`add rs3: ${reload(servers(['198.18.0.21', '198.18.0.22', '198.18.0.23']))}`);
+  steps.push(`add rs3: ${await reload(servers(['198.18.0.21', '198.18.0.22', '198.18.0.23']))}`);
   const added = await waitFor('rs3 at weight 1', () => weightOf('198.18.0.23') === 1, 20_000);
   steps.push(`rs3 up ${added} ms later`);
-  steps.push(`weight rs1 2: ${reload(servers(['198.18.0.21', '198.18.0.22', '198.18.0.23'], { '198.18.0.21': 2 }))}`);
+  steps.push(`weight rs1 2: ${await reload(servers(['198.18.0.21', '198.18.0.22', '198.18.0.23'], { '198.18.0.21': 2 }))}`);
   assert.equal(weightOf('198.18.0.21'), 2);
 
   // an established connection to the server about to be removed
@@ -124,7 +124,7 @@ test('reload under load: add a server, change a weight, remove a server, reject 
   }
   assert.ok(held, 'a connection on rs2');
   const removedAt = Date.now();
-  steps.push(`remove rs2: ${reload(servers(['198.18.0.21', '198.18.0.23'], { '198.18.0.21': 2 }))}`);
+  steps.push(`remove rs2: ${await reload(servers(['198.18.0.21', '198.18.0.23'], { '198.18.0.21': 2 }))}`);
   assert.equal(weightOf('198.18.0.22'), 0, 'drained first, not deleted while it has connections');
   const [still] = (await held.query('SELECT @@hostname AS h')) as { h: string }[];
   assert.equal(still.h, 'rs2', 'the established connection still works');
@@ -132,15 +132,15 @@ test('reload under load: add a server, change a weight, remove a server, reject 
   const deleted = await waitFor('rs2 deleted', () => !topo.weights().has('198.18.0.22:3306'), 30_000, 50);
   steps.push(`rs2 deleted ${Date.now() - removedAt} ms after its removal (${deleted} ms after its last connection closed; drain_deadline 5 s)`);
 
-  const before = topo.ipvsadm(['-S', '-n']);
+  const before = await topo.ipvsadmAsync(['-S', '-n']);
   topo.writeConfig(EXAMPLE, (doc) => (doc.services[0].port = 0));
-  const bad = topo.ctl(['reload']);
+  const bad = await topo.ctlAsync(['reload']);
   assert.notEqual(bad.status, 0);
   assert.match(bad.stderr, /services\[0\]\.port/);
-  assert.equal(topo.ipvsadm(['-S', '-n']), before, 'a rejected reload changes nothing');
+  assert.equal(await topo.ipvsadmAsync(['-S', '-n']), before, 'a rejected reload changes nothing');
   steps.push('invalid config: rejected, table unchanged');
   // the running config again, on disk too (the kill -9 test restarts from it)
-  reload(servers(['198.18.0.21', '198.18.0.23'], { '198.18.0.21': 2 }));
+  await reload(servers(['198.18.0.21', '198.18.0.23'], { '198.18.0.21': 2 }));
   await new Promise((r) => setTimeout(r, 1000));
   const attempts = await load.stop();
   console.log(`# reload under load: ${steps.join('; ')}`);
@@ -152,10 +152,10 @@ test('reload under load: add a server, change a weight, remove a server, reject 
 test('kill -9 of the director under load, then a restart: no failed connection, zero writes at restart', async () => {
   const load = new ClientLoad({ vip: VIP, rate: 10, concurrency: 4, maxMs: 60_000 });
   await new Promise((r) => setTimeout(r, 1000));
-  const table = topo.ipvsadm(['-S', '-n']);
+  const table = await topo.ipvsadmAsync(['-S', '-n']);
   await topo.stopDirector('SIGKILL');
   await new Promise((r) => setTimeout(r, 1500));
-  assert.equal(topo.ipvsadm(['-S', '-n']), table, 'the table stays while no director runs');
+  assert.equal(await topo.ipvsadmAsync(['-S', '-n']), table, 'the table stays while no director runs');
   const restartAt = Date.now();
   topo.startDirector();
   const ready = await topo.directorReady();

@@ -26,8 +26,10 @@ async function bring(topo: LabTopology): Promise<LabTopology> {
   });
   topo.startDirector();
   await topo.directorReady();
-  const addrs = topo.servers.map((s) => `${s.address}:80`);
-  await waitFor('both servers weighted', () => addrs.every((a) => topo.weights().get(a) === 1), 30_000);
+  const addrs = topo.servers.flatMap((s) => [`${s.address}:80`, ...(method === 'dr' ? [`[${s.address6}]:80`] : [])]);
+  await waitFor(`every server weighted (${addrs.join(', ')})`, () => addrs.every((a) => topo.weights().get(a) === 1), 30_000).catch((err: Error) => {
+    throw new Error(`${err.message}\n${topo.procIpvs()}\n${topo.directorLog.filter((l) => /"component":"(health|director)"/.test(l)).slice(-12).join('\n')}`);
+  });
   console.log(`# ${method}: topology, director and both servers up in ${Date.now() - began} ms`);
   return topo;
 }
