@@ -43,8 +43,9 @@ test('stopping mysqld on one master sends every new connection to the other', as
   const t0 = Date.now();
   await topo.killBackend(topo.servers[0], 'SIGTERM');
   const stopped = Date.now() - t0;
-  const detection = await waitFor('rs1 at weight 0', () => weightOf('198.18.0.21') === 0, 15_000, 10);
-  const t1 = t0 + detection;
+  await waitFor('rs1 at weight 0', () => weightOf('198.18.0.21') === 0, 15_000, 10);
+  const t1 = Date.now();
+  const detection = t1 - t0;
   const hosts = [];
   for (let i = 0; i < 4; i++) hosts.push((await askThrough(VIP)).host);
   await new Promise((r) => setTimeout(r, 1000));
