@@ -34,7 +34,7 @@ async function main(): Promise<string> {
   try {
     step(1, 'the network: a client, a director and two replicas, each in its own namespace');
     await topo.build();
-    say(indent(`client    198.18.0.100 (this namespace, on bridge e2e-br0)
+    say(indent(`client    198.18.0.100 (this namespace, on a bridge)
 director  198.18.0.2, VIP ${VIP} on eth0           runs: lvsd director run -c director.yaml
 rs1       ${RS1}, VIP on lo (lvsd realserver up)  runs: mariadbd (hostname rs1)
 rs2       ${RS2}, VIP on lo (lvsd realserver up)  runs: mariadbd (hostname rs2)
@@ -44,6 +44,7 @@ set-up: network ${topo.timings.network} ms, mariadb-install-db ${topo.timings.ma
     say(indent(readFileSync(EXAMPLE, 'utf8')));
     topo.writeConfig(EXAMPLE);
     say('    (run as written; only the state file, control socket and password file live in a temp dir)');
+    say('    director sysctl: net.ipv4.vs.expire_nodest_conn=1 (a client reusing a source port is not sent to a drained server)');
 
     step(3, 'start the director; its checks log in to each replica');
     const started = Date.now();
