@@ -296,7 +296,10 @@ export class LabTopology {
     if (this.opts.backend === 'http') return this.startHttp(s);
     const datadir = join(s.dir, 'data');
     const { uid, gid } = mysqlUser();
+    const tmp = join(s.dir, 'tmp');
     if (fresh) {
+      mkdirSync(tmp);
+      chownSync(tmp, uid, gid);
       cpSync(this.template, datadir, { recursive: true });
       chownTree(datadir, uid, gid);
       chownSync(s.dir, uid, gid);
@@ -311,6 +314,10 @@ export class LabTopology {
       `--pid-file=${join(s.dir, 'mysqld.pid')}`,
       `--log-error=${join(s.dir, 'error.log')}`,
       `--init-file=${join(this.dir, 'init.sql')}`,
+      // its own tmpdir: a mariadbd starting up deletes #sql* files in its tmpdir, and the servers
+      // share one /tmp (seen: a query on rs2 failed "Error on delete of '/tmp/#sql-temptable-...'"
+      // when rs1 restarted)
+      `--tmpdir=${tmp}`,
       `--server-id=${s.name.slice(2)}`,
       '--skip-name-resolve',
       '--innodb-buffer-pool-size=16M',
