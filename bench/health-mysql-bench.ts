@@ -14,8 +14,8 @@ import { cpus, loadavg } from 'node:os';
 import * as mariadb from 'mariadb';
 import { runWithDeadline } from '../src/health/deadline';
 import { MysqlChecker } from '../src/health/mysql';
-import { giveToServerUser, makeServerDir, startMariadb, type MariadbServer } from '../test/support/mariadb';
-import { makeCertificates } from '../test/support/mariadb-tls';
+import { giveToServerUser, makeServerDir, startMariadb, type MariadbServer } from './support/mariadb';
+import { makeCertificates } from './support/mariadb-tls';
 
 const HARD_LIMIT_MS = 300_000;
 const started = Date.now();

@@ -55,7 +55,7 @@ export function reportError(err: unknown, exitCode = 1): void {
   // a config's problems, one line each, every one with its place
   if (err instanceof ConfigError) {
     for (const e of err.errors) process.stderr.write(`lvsd: ${e}\n`);
-    process.exitCode = 2;
+    process.exitCode = exitCode;
     return;
   }
   const message = err instanceof LvsdError || err instanceof Error ? err.message : String(err);

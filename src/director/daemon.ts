@@ -23,26 +23,13 @@ import type {
   ServiceView,
 } from './api';
 import { decideService, nextRampAt, type Override, type ServerRuntime, type ServiceDecision } from './desired';
-import type { CheckDef, ServerSpec, ServiceSpec } from './model';
+import type { CheckDef, DirectorSettings, LoadedConfig, ServerSpec, ServiceSpec } from './model';
 import { RecordingIpvs } from './plan';
 import { sameServiceSpec } from './spec';
 import { Reconciler, type DesiredService } from './reconciler';
 import { emptyState, readState, writeState, type DirectorState } from './state';
 
-/** Global settings of a loaded config. */
-export interface DirectorSettings {
-  timeouts?: Partial<Timeouts>;
-  syncDaemon?: SyncDaemon;
-  stateFile: string;
-  /** node-cron expression of the full resync */
-  resync: string;
-  flushOnExit: boolean;
-}
-
-export interface LoadedConfig {
-  settings: DirectorSettings;
-  services: ServiceSpec[];
-}
+export type { DirectorSettings, LoadedConfig } from './model';
 
 export interface DirectorOptions {
   ipvs: Ipvs;

@@ -3,7 +3,7 @@
 import { describeRealServer, describeService } from '../ipvs/errors';
 import type { CheckSpec } from '../health/spec';
 import type { WatchOptions } from '../health/core';
-import type { RealServer, RealServerKey, ServiceKey, VirtualService } from '../ipvs/types';
+import type { RealServer, RealServerKey, ServiceKey, SyncDaemon, Timeouts, VirtualService } from '../ipvs/types';
 
 export type FailurePolicy = 'weight-0' | 'remove';
 export type AllDownPolicy = 'keep-last' | 'sorry' | 'empty';
@@ -60,3 +60,18 @@ export function serverId(key: RealServerKey): string {
 
 export const serviceName = describeService;
 export const serverName = describeRealServer;
+
+/** Global settings of a loaded config. */
+export interface DirectorSettings {
+  timeouts?: Partial<Timeouts>;
+  syncDaemon?: SyncDaemon;
+  stateFile: string;
+  /** node-cron expression of the full resync */
+  resync: string;
+  flushOnExit: boolean;
+}
+
+export interface LoadedConfig {
+  settings: DirectorSettings;
+  services: ServiceSpec[];
+}

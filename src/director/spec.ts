@@ -4,8 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { checksOf, type DirectorConfig, type ServerConfig, type ServiceConfig } from '../config/director';
 import { SVC_F_ONEPACKET, SVC_F_PERSISTENT, SVC_F_SCHED1, SVC_F_SCHED2, SVC_F_SCHED3 } from '../ipvs/flags';
 import type { RealServer, ServiceKey, VirtualService } from '../ipvs/types';
-import type { DirectorSettings, LoadedConfig } from './daemon';
-import { serverId, serviceId, type ServerSpec, type ServiceSpec } from './model';
+import { serverId, serviceId, type DirectorSettings, type LoadedConfig, type ServerSpec, type ServiceSpec } from './model';
 
 const FLAG_BITS: Record<string, number> = {
   'sh-fallback': SVC_F_SCHED1,

@@ -2,7 +2,7 @@
 // They do what the generic code in schema.ts does (which they call for the rarer kinds), but
 // with one switch per set and constant property names: decoding a 50,000-entry IPVS dump or
 // encoding a restore of that size is the hot path, and generic keyed access was 5x slower.
-import type { AttrSet, AttrSpec } from './schema';
+import type { AttrSet, AttrSpec } from './attr-types';
 import type { RawAttr, Writer } from './wire';
 import { HOST_LE, NLA_F_NET_BYTEORDER, NLA_TYPE_MASK } from './wire';
 

@@ -7,7 +7,7 @@ import { HealthMonitor, type Transition } from '../../../src/health/core';
 import { runWithDeadline } from '../../../src/health/deadline';
 import { MysqlChecker } from '../../../src/health/mysql';
 import type { Checker, CheckResult } from '../../../src/health/types';
-import { startMariadb, type MariadbServer } from '../../support/mariadb';
+import { startMariadb, type MariadbServer } from '../../../bench/support/mariadb';
 
 const PASSWORD_ENV = 'LVSD_TEST_GALERA_PW';
 let node: MariadbServer;

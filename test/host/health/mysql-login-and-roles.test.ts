@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import { runWithDeadline } from '../../../src/health/deadline';
 import { MysqlChecker, type MysqlCheckOptions } from '../../../src/health/mysql';
 import type { CheckResult } from '../../../src/health/types';
-import { giveToServerUser, makeServerDir, startMariadb, type MariadbServer } from '../../support/mariadb';
-import { makeCertificates, type TestCertificates } from '../../support/mariadb-tls';
+import { giveToServerUser, makeServerDir, startMariadb, type MariadbServer } from '../../../bench/support/mariadb';
+import { makeCertificates, type TestCertificates } from '../../../bench/support/mariadb-tls';
 
 const LVSD = resolve(__dirname, '../../../../bin/lvsd');
 let db: MariadbServer;

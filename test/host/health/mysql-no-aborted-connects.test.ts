@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { startMariadb, type MariadbServer } from '../../support/mariadb';
+import { startMariadb, type MariadbServer } from '../../../bench/support/mariadb';
 import type { ChecksOutcome, RunnerJob } from '../../support/mysql-client-runner';
 import { makeNetns, type Netns } from '../../support/netns';
 

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { runWithDeadline } from '../../../src/health/deadline';
 import { MysqlChecker } from '../../../src/health/mysql';
 import type { CheckResult } from '../../../src/health/types';
-import { startMariadb, type MariadbServer } from '../../support/mariadb';
+import { startMariadb, type MariadbServer } from '../../../bench/support/mariadb';
 
 const PASSWORD_ENV = 'LVSD_TEST_REPLICA_MON_PW';
 let source: MariadbServer;

@@ -12,7 +12,7 @@ import pino from 'pino';
 import { runWithDeadline } from '../../../src/health/deadline';
 import { MysqlChecker, type MysqlCheckOptions } from '../../../src/health/mysql';
 import { startFakeMysql, type FakeBehaviour } from '../../support/fake-mysql';
-import { startMariadb, type MariadbServer } from '../../support/mariadb';
+import { startMariadb, type MariadbServer } from '../../../bench/support/mariadb';
 
 const CANARY = `lvsd-canary-${randomBytes(8).toString('hex')}`;
 const CANARY_ENV = 'LVSD_TEST_CANARY_PW';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { ShardedHealthMonitor, shardOf, type ShardedTransition } from '../../../src/health/shards';
 import { closedPort, tcpServer } from '../../support/servers';
-import { startMariadb } from '../../support/mariadb';
+import { startMariadb } from '../../../bench/support/mariadb';
 
 test('transitions from real probes in 2 shards reach the caller; stop ends them', { timeout: 30_000 }, async () => {
   const srv = await tcpServer(() => {});

@@ -14,6 +14,8 @@
 //   ipvs: director -> reconciler -> ipvs.
 // - src/cli may import realserver/: `lvsd realserver` is dispatched from the one command line.
 //   Nothing else in src/ may.
+// - src/cli/warm-up.ts may import netlink: it plays the kernel's side of a netlink exchange while
+//   the start-up snapshot is built (build time only), so that the snapshot holds the codecs warm.
 // - bench/ may import src/ and realserver/ (it measures them), never test/; neither may src/.
 // - folders that do not exist yet (src/director, src/config) are governed all the same; a new
 //   folder or top-level file in src/ is in no component until it is given one here.
@@ -153,10 +155,14 @@ export function ruleBroken(imp: Import): string | undefined {
 }
 
 /** Every broken rule among the imports of the given files (path -> source). */
+/** The written-down exceptions above, file by file. */
+const EXCEPTIONS: readonly { from: string; to: string }[] = [{ from: 'src/cli/warm-up.ts', to: 'src/netlink/' }];
+
 export function violations(files: Map<string, string>): Violation[] {
   const out: Violation[] = [];
   for (const [path, source] of files) {
     for (const imp of importsOf(path, source)) {
+      if (EXCEPTIONS.some((a) => a.from === imp.from && imp.to.startsWith(a.to))) continue;
       const rule = ruleBroken(imp);
       if (rule) out.push({ from: imp.from, line: imp.line, specifier: imp.specifier, rule });
     }

@@ -50,7 +50,7 @@ test('a minimal config gets every default, in the normalised shape', () => {
   assert.equal(svc.scheduler, 'wlc');
   assert.equal(svc.forward, 'route');
   assert.equal(svc.onFailure, 'weight-0');
-  assert.equal(svc.allDown, 'keep-last');
+  assert.equal(svc.allDown, 'empty');
   assert.equal(svc.drainDeadlineMs, 300_000);
   assert.equal(svc.slowStartMs, 0);
   assert.deepEqual(svc.checkDefaults, { intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 3, initialState: 'down', jitter: 0.1, backoffMaxMs: 60_000 });

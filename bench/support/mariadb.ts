@@ -1,3 +1,4 @@
+// Shared by the MySQL checker tests (test/host/health) and the MySQL check benchmark.
 // A throw-away MariaDB server for host tests: mariadb-install-db into a temp datadir, mariadbd on
 // a free 127.0.0.1 port with its own socket, readiness wait, and a teardown that stops it and
 // removes the datadir. Admin SQL runs as root over the unix socket (unix_socket auth).
