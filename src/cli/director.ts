@@ -3,20 +3,23 @@
 // control socket (./director-control) and never open netlink.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import pino from 'pino';
 import { ConfigError, LvsdError } from '../errors';
-import { checkConfig, DEFAULT_DIRECTOR_CONFIG_PATH, loadDirectorConfig, type DirectorConfig } from '../config/director';
-import { Director } from '../director/daemon';
-import { formatImportProblem, importKeepalivedFile, KeepalivedSyntaxError } from '../config/keepalived';
-import { parseDirectorConfig } from '../config/director';
-import { formatPlan } from '../director/plan';
-import { loadedConfigOf } from '../director/spec';
-import { startControlServer, type ControlServer } from '../director/control';
-import { startStatusServer, type StatusServer } from '../director/status-http';
+import type { DirectorConfig } from '../config/director';
+import type { ControlServer } from '../director/control';
+import type { StatusServer } from '../director/status-http';
 import { registerControlCommands } from './director-control';
-import { openIpvs } from '../ipvs/client';
-import { logger, rootLogger } from '../log';
 import { writeOut } from './output';
+
+// The config schema (ajv compiles it), the daemon, prom-client and netlink load only in the
+// commands that use them: `lvsd director status` and its kind start with none of them.
+const configLib = () => require('../config/director') as typeof import('../config/director');
+const keepalivedLib = () => require('../config/keepalived') as typeof import('../config/keepalived');
+const daemonLib = () => require('../director/daemon') as typeof import('../director/daemon');
+const specLib = () => require('../director/spec') as typeof import('../director/spec');
+const ipvsLib = () => require('../ipvs/client') as typeof import('../ipvs/client');
+const logLib = () => require('../log') as typeof import('../log');
+const directorLib = () => ({ ...daemonLib(), ...(require('../director/plan') as typeof import('../director/plan')), ...(require('../director/control') as typeof import('../director/control')), ...(require('../director/status-http') as typeof import('../director/status-http')) });
+const DEFAULT_CONFIG = '/etc/lvsd/director.yaml'; // config/director.ts DEFAULT_DIRECTOR_CONFIG_PATH
 
 const EXIT_CONFIG = 2;
 const EXIT_IMPORT_PARTIAL = 3;
@@ -24,7 +27,7 @@ const EXIT_IMPORT_INVALID = 4;
 
 export function register(program: Command): void {
   const director = program.command('director').description('the IPVS director daemon and its controls');
-  const configOption = () => new Option('-c, --config <file>', 'director config (YAML)').default(DEFAULT_DIRECTOR_CONFIG_PATH);
+  const configOption = () => new Option('-c, --config <file>', 'director config (YAML)').default(DEFAULT_CONFIG);
 
   director
     .command('run')
@@ -40,7 +43,7 @@ export function register(program: Command): void {
     .addOption(configOption())
     .option('--no-check-files', 'do not check the files the config names (password files, CA files)')
     .action((o: { config: string; checkFiles: boolean }) => {
-      const res = checkConfig(o.config, { checkFiles: o.checkFiles });
+      const res = configLib().checkConfig(o.config, { checkFiles: o.checkFiles });
       if (res.ok) writeOut(`${o.config}: valid\n`);
       else {
         for (const e of res.errors) process.stderr.write(`${e}\n`);
@@ -57,13 +60,14 @@ export function register(program: Command): void {
     .action(async (o: { config: string; json?: boolean }) => {
       const config = loadOrExit(o.config);
       if (!config) return;
-      const ipvs = await openIpvs();
+      const ipvs = await ipvsLib().openIpvs();
       try {
         // the plan is the output: the director's own words go to stderr, warnings only
+        const pino = require('pino') as typeof import('pino');
         const log = pino({ level: 'warn', base: { component: 'director' } }, pino.destination(2));
-        const d = new Director({ ipvs, load: () => loadedConfigOf(config), configPath: o.config, log, dryRun: true });
+        const d = new (daemonLib().Director)({ ipvs, load: () => specLib().loadedConfigOf(config), configPath: o.config, log, dryRun: true });
         const ops = await d.plan();
-        writeOut(o.json ? JSON.stringify(ops, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n' : formatPlan(ops));
+        writeOut(o.json ? JSON.stringify(ops, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n' : directorLib().formatPlan(ops));
       } finally {
         ipvs.close();
       }
@@ -79,17 +83,17 @@ export function register(program: Command): void {
     .action((file: string) => {
       let result;
       try {
-        result = importKeepalivedFile(file);
+        result = keepalivedLib().importKeepalivedFile(file);
       } catch (err) {
-        if (!(err instanceof KeepalivedSyntaxError)) throw err;
+        if (!(err instanceof keepalivedLib().KeepalivedSyntaxError)) throw err;
         process.stderr.write(`${err.message}\n`);
         process.exitCode = EXIT_CONFIG;
         return;
       }
       writeOut(result.yaml);
-      for (const p of result.problems) process.stderr.write(`${formatImportProblem(p)}\n`);
+      for (const p of result.problems) process.stderr.write(`${keepalivedLib().formatImportProblem(p)}\n`);
       try {
-        parseDirectorConfig(result.yaml, '<import>', { checkFiles: false });
+        configLib().parseDirectorConfig(result.yaml, '<import>', { checkFiles: false });
       } catch (err) {
         if (!(err instanceof ConfigError)) throw err;
         for (const e of err.errors) process.stderr.write(`${e}\n`);
@@ -108,7 +112,7 @@ export function register(program: Command): void {
 
 function loadOrExit(path: string): DirectorConfig | undefined {
   try {
-    return loadDirectorConfig(path);
+    return configLib().loadDirectorConfig(path);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const e of err.errors) process.stderr.write(`${e}\n`);
@@ -121,13 +125,13 @@ function loadOrExit(path: string): DirectorConfig | undefined {
 async function run(path: string): Promise<void> {
   const config = loadOrExit(path);
   if (!config) return;
-  rootLogger().level = config.global.logLevel;
-  const log = logger('director');
+  logLib().rootLogger().level = config.global.logLevel;
+  const log = logLib().logger('director');
   const version = (require('../../../package.json') as { version: string }).version;
-  const ipvs = await openIpvs();
-  const director = new Director({
+  const ipvs = await ipvsLib().openIpvs();
+  const director = new (daemonLib().Director)({
     ipvs,
-    load: () => loadedConfigOf(loadDirectorConfig(path)),
+    load: () => specLib().loadedConfigOf(configLib().loadDirectorConfig(path)),
     configPath: path,
     version,
     log,
@@ -146,15 +150,15 @@ async function run(path: string): Promise<void> {
   };
   try {
     // the control socket first: a second director on this host stops here, before touching IPVS
-    control = await startControlServer(director, { path: config.global.control.socket, mode: config.global.control.mode });
+    control = await directorLib().startControlServer(director, { path: config.global.control.socket, mode: config.global.control.mode });
     await director.start();
     const listen = config.global.status.listen;
     if (listen) {
       const auth = config.global.status.auth;
-      status = await startStatusServer(director, {
+      status = await directorLib().startStatusServer(director, {
         listen: listen.family === 'inet6' ? `[${listen.address}]:${listen.port}` : `${listen.address}:${listen.port}`,
         auth: auth && { user: auth.user, password: readFileSync(auth.passwordFile, 'utf8').replace(/\r?\n$/, '') },
-        log: logger('status'),
+        log: logLib().logger('status'),
       });
       log.info({ status: status.address }, `status page on http://${status.address}/`);
     }
