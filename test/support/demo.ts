@@ -1,6 +1,6 @@
 // `npm run demo`: the seed-002 story told step by step on a real IPVS kernel (scripts/demo.sh
 // starts this inside the lab guest, or in a namespace on a host whose kernel has IPVS).
-// Two MariaDB read replicas behind LVS-DR, round robin, config/mysql-read-replicas-dr.yaml;
+// Two MariaDB read replicas behind LVS-DR, round robin, config/lab/mysql-read-replicas-dr.yaml;
 // `lvsd director run` and `lvsd realserver up` do all the LVS work. Ends with one verdict line
 // and exit 0 (OK) or 1 (FAILED).
 import { readFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { LVSD } from './ipvs-lab';
 import { ClientLoad, LabTopology, askThrough, summary, waitFor } from './lab-topology';
 import { REPO } from './netns';
 
-const EXAMPLE = join(REPO, 'config', 'mysql-read-replicas-dr.yaml');
+const EXAMPLE = join(REPO, 'config', 'lab', 'mysql-read-replicas-dr.yaml');
 const VIP = '198.18.0.10';
 const RS1 = '198.18.0.21';
 const RS2 = '198.18.0.22';

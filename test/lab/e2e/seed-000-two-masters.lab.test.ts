@@ -1,4 +1,4 @@
-// Seed 000 end to end on the real kernel, config/mysql-two-masters-dr.yaml as written: two MariaDB
+// Seed 000 end to end on the real kernel, config/lab/mysql-two-masters-dr.yaml as written: two MariaDB
 // masters behind one VIP, checked by an authenticated login (no password-less account anywhere).
 // Stopping mysqld on one (a clean shutdown) sends every new connection to the other.
 import assert from 'node:assert/strict';
@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { CHECK_PASSWORD, CHECK_USER, ClientLoad, LabTopology, askThrough, summary, waitFor } from '../../support/lab-topology';
 import { REPO } from '../../support/netns';
 
-const EXAMPLE = join(REPO, 'config', 'mysql-two-masters-dr.yaml');
+const EXAMPLE = join(REPO, 'config', 'lab', 'mysql-two-masters-dr.yaml');
 const VIP = '198.18.0.13';
 const topo = new LabTopology({ method: 'dr', servers: 2, vips: [VIP], backend: 'mariadb' });
 const weightOf = (addr: string) => topo.weights().get(`${addr}:3306`);

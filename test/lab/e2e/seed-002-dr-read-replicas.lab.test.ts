@@ -1,5 +1,5 @@
 // Seed 002 end to end on the real kernel: two MariaDB read replicas behind LVS-DR, round robin,
-// config/mysql-read-replicas-dr.yaml as written (only file locations moved into the lab's temp
+// config/lab/mysql-read-replicas-dr.yaml as written (only file locations moved into the lab's temp
 // dir), `lvsd director run` in the director's namespace and `lvsd realserver up` on each replica
 // doing all the LVS work. The client is this test's own namespace (198.18.0.100 on the bridge).
 // ipvsadm only judges.
@@ -10,7 +10,7 @@ import * as mariadb from 'mariadb';
 import { REPO } from '../../support/netns';
 import { APP_PASSWORD, APP_USER, CLIENT, ClientLoad, LabTopology, askThrough, summary, waitFor } from '../../support/lab-topology';
 
-const EXAMPLE = join(REPO, 'config', 'mysql-read-replicas-dr.yaml');
+const EXAMPLE = join(REPO, 'config', 'lab', 'mysql-read-replicas-dr.yaml');
 const VIP = '198.18.0.10';
 // from the example: interval 1 s, fall 2, timeout 500 ms
 const DETECTION_GOAL_MS = 1000 * 2 + 500 + 100;

@@ -1,4 +1,4 @@
-// Seed 002's MHA side end to end on the real kernel, config/mysql-mha-writer-dr.yaml as written:
+// Seed 002's MHA side end to end on the real kernel, config/lab/mysql-mha-writer-dr.yaml as written:
 // three MariaDB nodes, the writer VIP through LVS-DR, the writer-role check (read_only=OFF).
 // Promoting rs2 as MHA does (read_only ON on rs1, then OFF on rs2) moves every new connection to
 // rs2, and the pool never holds two writers at once. ipvsadm only judges.
@@ -9,7 +9,7 @@ import * as mariadb from 'mariadb';
 import { APP_PASSWORD, APP_USER, LabTopology, waitFor } from '../../support/lab-topology';
 import { REPO } from '../../support/netns';
 
-const EXAMPLE = join(REPO, 'config', 'mysql-mha-writer-dr.yaml');
+const EXAMPLE = join(REPO, 'config', 'lab', 'mysql-mha-writer-dr.yaml');
 const VIP = '198.18.0.12';
 const ADDRS = ['198.18.0.21', '198.18.0.22', '198.18.0.23'];
 // interval 1 s × fall 1 + timeout 500 ms + 100 ms

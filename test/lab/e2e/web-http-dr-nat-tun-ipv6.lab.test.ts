@@ -1,4 +1,4 @@
-// Seed 004's web tier end to end on the real kernel, config/web-servers-http.yaml: node HTTP
+// Seed 004's web tier end to end on the real kernel, config/lab/web-servers-http.yaml: node HTTP
 // servers whose body names them and the client address they saw, HTTP checks of /health,
 // `lvsd director run` doing the LVS work. The same round robin over LVS-DR (IPv4 and IPv6),
 // LVS-NAT (the director as the servers' gateway) and LVS-TUN (ipip); a server answering 500 on
@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test';
 import { CLIENT, CLIENT6, LabTopology, type Method, httpThrough, waitFor } from '../../support/lab-topology';
 import { REPO } from '../../support/netns';
 
-const EXAMPLE = join(REPO, 'config', 'web-servers-http.yaml');
+const EXAMPLE = join(REPO, 'config', 'lab', 'web-servers-http.yaml');
 const VIP = '198.18.0.11';
 const VIP6 = '2001:db8::11';
 
