@@ -1,6 +1,6 @@
 // Small helpers for host tests that start their own servers on loopback.
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:net';
 import * as net from 'node:net';
 
@@ -11,31 +11,27 @@ export async function listenLoopback(server: Server): Promise<number> {
   return (server.address() as net.AddressInfo).port;
 }
 
-// Connections that hold the ports closedPort() hands out, for the life of the test process.
-const held: net.Socket[] = [];
-
 /**
- * A port on 127.0.0.1 that refuses connections and that nothing else can take while this process
- * runs: the local port of a connection this process keeps open. A listener can bind no port an
- * open connection holds, and with no listener the kernel answers connects with a reset (refused).
- * A port bound, released and used later could be taken by another test meanwhile.
+ * A port on 127.0.0.1 that refuses connections: one below the kernel's ephemeral range with no
+ * listener. Below that range no connect picks it as a source port (a connect from the port to
+ * itself would open, simultaneously, instead of being refused: seen once in 10,000 probes when
+ * this was an ephemeral port), and no listen(0) of another test gets it.
  */
 export async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  const accepted = once(server, 'connection');
-  await listenLoopback(server);
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  await once(client, 'connect');
-  const [peer] = (await accepted) as [net.Socket];
-  // the listening socket closes now; the server's 'close' waits for the held connection, so no wait
-  server.close();
-  server.unref();
-  for (const s of [client, peer]) {
-    s.on('error', () => {});
-    s.unref();
-    held.push(s);
+  const [low] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 1024 + Math.floor(Math.random() * (low - 1024));
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.once('connect', () => {
+        s.destroy();
+        resolve(false);
+      });
+      s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+    });
+    if (refused) return port;
   }
-  return client.localPort!;
+  throw new Error('no closed port found below the ephemeral range in 50 tries');
 }
 
 /** A TCP server whose connections get `onConnection`; sockets are tracked and destroyed on close. */
