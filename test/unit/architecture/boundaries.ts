@@ -1,7 +1,7 @@
 // The dependency rules of the source tree, and a checker that parses every import, export-from,
 // require() and import() (including `typeof import('x')` types) with the TypeScript parser.
 //
-//   cli -> director -> {ipvs, health, config} -> netlink      realserver -> rtnl -> netlink
+//   cli -> director -> {ipvs, health, config, vrrp -> rtnl} -> netlink      realserver -> rtnl -> netlink
 //   errors, log and native (the loader of dist/native/*.node) are leaves: they import nothing of ours.
 //
 // A layer may import the layers below it (cli may use ipvs for `lvsd ipvs`), never one above or
@@ -29,6 +29,7 @@ export type Component =
   | 'native'
   | 'netlink'
   | 'rtnl'
+  | 'vrrp'
   | 'ipvs'
   | 'health'
   | 'config'
@@ -46,7 +47,7 @@ export function componentOf(path: string): Component | undefined {
   if (path === 'src/errors.ts') return 'errors';
   if (path === 'src/native.ts') return 'native';
   if (path === 'package.json') return 'package.json';
-  const m = /^src\/(log|netlink|rtnl|ipvs|health|config|reconciler|director|cli)(\/|\.ts$)/.exec(path);
+  const m = /^src\/(log|netlink|rtnl|vrrp|ipvs|health|config|reconciler|director|cli)(\/|\.ts$)/.exec(path);
   if (m) return m[1] as Component;
   if (path.startsWith('src/')) return 'src-other';
   if (path.startsWith('realserver/')) return 'realserver';
@@ -66,16 +67,18 @@ export const ALLOWED: Record<Component, readonly Component[]> = {
   native: [],
   netlink: [...LEAVES],
   rtnl: ['netlink', ...LEAVES],
+  // VRRP: the protocol, its raw sockets and the virtual addresses it adds and removes
+  vrrp: ['rtnl', 'netlink', ...LEAVES],
   ipvs: ['netlink', ...LEAVES],
   health: [...LEAVES],
   config: ['health', ...LEAVES],
   reconciler: ['ipvs', ...LEAVES],
-  director: ['reconciler', 'ipvs', 'health', 'config', ...LEAVES],
+  director: ['reconciler', 'ipvs', 'health', 'config', 'vrrp', ...LEAVES],
   cli: [...BELOW_CLI, 'realserver', 'package.json', ...LEAVES],
   realserver: ['rtnl', 'netlink', 'config', ...LEAVES],
-  bench: [...BELOW_CLI, 'cli', 'realserver', 'rtnl', 'netlink', 'package.json', ...LEAVES],
+  bench: [...BELOW_CLI, 'cli', 'realserver', 'vrrp', 'rtnl', 'netlink', 'package.json', ...LEAVES],
   // tests may use anything; they are here so bench/ and src/ importing them is caught
-  test: [...BELOW_CLI, 'cli', 'realserver', 'rtnl', 'netlink', 'bench', 'package.json', ...LEAVES],
+  test: [...BELOW_CLI, 'cli', 'realserver', 'vrrp', 'rtnl', 'netlink', 'bench', 'package.json', ...LEAVES],
   'package.json': [],
   'src-other': [],
 };
