@@ -118,6 +118,14 @@ export function formatStatus(st: DirectorStatus, now: number): string {
   lines.push(
     `reconcile: last ${f.since(r.lastAt, now)} ago, ${r.lastOps} operations (${r.opsTotal} since start), ${r.failuresTotal} failures${r.lastError ? `; last error: ${r.lastError}` : ''}`,
   );
+  for (const v of st.vrrp ?? []) {
+    const prio = v.effectivePriority === v.priority ? `priority ${v.priority}` : `priority ${v.effectivePriority} (configured ${v.priority})`;
+    let line = `vrrp ${v.name}: ${v.state.toUpperCase()} for ${f.since(v.since, now)}, vrid ${v.vrid} on ${v.interface} (VRRPv${v.version}), ${prio}, ${v.addresses.join(' ')}`;
+    if (v.faults.length) line += `; fault: ${v.faults.join(', ')}`;
+    const invalid = Object.entries(v.counters.invalid).map(([k, n]) => `${n} ${k}`).join(', ');
+    line += `; adverts ${v.counters.advertsSent} sent, ${v.counters.received} received${invalid ? `, dropped: ${invalid}` : ''}`;
+    lines.push(line);
+  }
   lines.push('Prot LocalAddress:Port Scheduler Flags');
   lines.push(`  -> ${'RemoteAddress:Port'.padEnd(28)} Forward Weight Cfg    ActiveConn InActConn  ${'State'.padEnd(11)} Health Since   Last check`);
   for (const svc of st.services) {

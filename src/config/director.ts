@@ -36,8 +36,10 @@ import {
   type Path,
 } from './validate';
 import { parseYaml } from './yaml';
+import { VrrpSchema, normaliseVrrp, type VrrpConfig } from './vrrp';
 
 export type { CheckConfig, CheckPlan, LoadOptions } from './checks';
+export type { VrrpConfig, VrrpInstanceConfig, VrrpScriptConfig, VrrpAddressConfig } from './vrrp';
 
 export const DEFAULT_DIRECTOR_CONFIG_PATH = '/etc/lvsd/director.yaml';
 
@@ -158,7 +160,8 @@ const Global = strictObject(
   sync_daemon: Type.Optional(
     strictObject(
       {
-        state: literals(['master', 'backup'] as const),
+        state: Type.Optional(literals(['master', 'backup'] as const, { description: 'a fixed state; or instance' })),
+        instance: Type.Optional(Type.String({ minLength: 1, description: 'a vrrp instance: master daemon while it is MASTER, backup daemon otherwise (keepalived lvs_sync_daemon IFACE INSTANCE)' })),
         interface: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,15}$', errorMessage: 'must be an interface name (1-15 characters of A-Z a-z 0-9 _ . -)' }),
         sync_id: Type.Integer({ minimum: 0, maximum: 255, default: 0 }),
         max_len: Type.Optional(Type.Integer({ minimum: 1, maximum: 65507 })),
@@ -201,6 +204,7 @@ export const DirectorConfigSchema = strictObject(
     global: Global,
     check_defaults: strictObject(TIMING_FIELDS, { default: {}, description: 'default timing of every check' }),
     services: Type.Array(Service),
+    vrrp: Type.Optional(VrrpSchema),
   },
   {
     title: 'lvsd director configuration',
@@ -284,7 +288,8 @@ export interface GlobalConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   /** IPVS timeouts in ms (whole seconds); absent = leave the kernel's */
   timeouts: { tcpMs?: number; tcpfinMs?: number; udpMs?: number };
-  syncDaemon?: { state: 'master' | 'backup'; interface: string; syncId: number; maxLen?: number; group?: string; port?: number; ttl?: number };
+  /** state fixed, or following a VRRP instance's */
+  syncDaemon?: { state?: 'master' | 'backup'; instance?: string; interface: string; syncId: number; maxLen?: number; group?: string; port?: number; ttl?: number };
   status: { listen?: { address: string; family: Family; port: number }; auth?: { user: string; passwordFile: string } };
   control: { socket: string; mode: number };
   stateFile: string;
@@ -299,6 +304,7 @@ export interface DirectorConfig {
   /** global check timing (complete) */
   checkDefaults: WatchOptions;
   services: ServiceConfig[];
+  vrrp?: VrrpConfig;
 }
 
 // Compiled once (tens of ms): a reload must not pay for it. ajv keeps the last call's errors on
@@ -379,7 +385,24 @@ function normalise(file: DirectorConfigFile, problems: Problems, options: LoadOp
       if (!malformed || !(err instanceof TypeError)) throw err; // else: a part the schema reported
     }
   });
-  return { global, checkDefaults, services };
+  let vrrp: VrrpConfig | undefined;
+  if (file.vrrp) {
+    try {
+      vrrp = normaliseVrrp(file.vrrp, new Set(services.map((s) => s.name)), problems);
+    } catch (err) {
+      if (!malformed || !(err instanceof TypeError)) throw err;
+    }
+  }
+  const sync = global.syncDaemon;
+  if (file.global.sync_daemon && sync) {
+    const at = ['global', 'sync_daemon'];
+    if (sync.state === undefined && sync.instance === undefined) problems.add(at, 'needs state (master or backup) or instance (a vrrp instance whose state it follows)');
+    if (sync.state !== undefined && sync.instance !== undefined) problems.add(at, 'state or instance, not both');
+    if (sync.instance !== undefined && !vrrp?.instances.some((i) => i.name === sync.instance)) {
+      problems.add([...at, 'instance'], `"${sync.instance}" is not one of vrrp.instances`);
+    }
+  }
+  return { global, checkDefaults, services, ...defined({ vrrp }) };
 }
 
 function normaliseGlobal(g: DirectorConfigFile['global'], problems: Problems, options: LoadOptions): GlobalConfig {
@@ -400,7 +423,7 @@ function normaliseGlobal(g: DirectorConfigFile['global'], problems: Problems, op
       if (addr && !isMulticast(addr)) problems.add([...at, 'sync_daemon', 'group'], `${addr.address} is not a multicast address`);
       group = addr?.address;
     }
-    syncDaemon = { state: s.state, interface: s.interface, syncId: s.sync_id, ...defined({ maxLen: s.max_len, group, port: s.port, ttl: s.ttl }) };
+    syncDaemon = { interface: s.interface, syncId: s.sync_id, ...defined({ state: s.state, instance: s.instance, maxLen: s.max_len, group, port: s.port, ttl: s.ttl }) };
   }
   const status: GlobalConfig['status'] = {};
   if (typeof g.status.listen === 'string' && g.status.listen !== '') {

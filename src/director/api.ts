@@ -85,6 +85,41 @@ export interface ServiceView {
   servers: ServerView[];
 }
 
+/** One VRRP instance as the director runs it. */
+export interface VrrpInstanceView {
+  name: string;
+  interface: string;
+  vrid: number;
+  version: 2 | 3;
+  family: 4 | 6;
+  /** init, backup, master, fault, stopped */
+  state: string;
+  /** configured, and after tracking (what the adverts carry) */
+  priority: number;
+  effectivePriority: number;
+  /** "198.18.0.10/24" */
+  addresses: string[];
+  /** ISO time of the last state change */
+  since: string;
+  /** why it is in FAULT */
+  faults: string[];
+  /** trackers' contributions to the priority, by tracker ("script chk_mysql": -20) */
+  adjustments: Record<string, number>;
+  counters: {
+    advertsSent: number;
+    advertsReceived: number;
+    transitions: number;
+    becameMaster: number;
+    priorityZeroSent: number;
+    priorityZeroReceived: number;
+    /** adverts for this instance accepted by the checks */
+    received: number;
+    /** adverts dropped by the RFC's checks, by reason (ttl, checksum, ...) */
+    invalid: Record<string, number>;
+    sendErrors: number;
+  };
+}
+
 export interface DirectorStatus {
   version: string;
   pid: number;
@@ -105,6 +140,8 @@ export interface DirectorStatus {
     transitionToKernelMs?: { last: number; max: number };
   };
   services: ServiceView[];
+  /** VRRP instances, when the config has a vrrp section */
+  vrrp?: VrrpInstanceView[];
 }
 
 /**

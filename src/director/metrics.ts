@@ -4,7 +4,7 @@
 // servers took 9 to 20 s of one blocked loop (the health checks run on that loop). prom-client
 // gives the process metrics (collectDefaultMetrics) on a registry of this endpoint's own.
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { CheckView, DirectorControl, DirectorStatus, ServerView, ServiceView } from './api';
+import type { CheckView, DirectorControl, DirectorStatus, ServerView, ServiceView, VrrpInstanceView } from './api';
 
 type Status = DirectorStatus;
 
@@ -31,6 +31,7 @@ interface Family {
 
 const each = (x: Slice, f: (svc: ServiceView, labels: string) => void) => x.services.forEach((svc, i) => f(svc, x.svc[i]));
 const eachServer = (x: Slice, f: (s: ServerView, labels: string) => void) => x.services.forEach((svc, i) => svc.servers.forEach((s, j) => f(s, x.srv[i][j])));
+const eachInstance = (x: Slice, f: (i: VrrpInstanceView, labels: string) => void) => x.st.vrrp?.forEach((i) => f(i, `instance="${labelValue(i.name)}"`));
 const seconds = (iso: string | undefined): number => (iso === undefined ? NaN : Date.parse(iso) / 1000);
 const inOut = (labels: string, put: Put, inValue: number, outValue: number) => {
   put(`${labels},direction="in"`, inValue);
@@ -113,6 +114,25 @@ const FAMILIES: Family[] = [
   },
   { name: 'lvsd_config_last_reload_timestamp_seconds', type: 'gauge', per: 'director', help: 'Time of the last reload.', fill: (x, put) => put('', seconds(x.st.lastReload?.at)) },
   { name: 'lvsd_config_loaded_timestamp_seconds', type: 'gauge', per: 'director', help: 'Time the config in force was loaded.', fill: (x, put) => put('', seconds(x.st.config.loadedAt)) },
+  {
+    name: 'lvsd_vrrp_state',
+    type: 'gauge',
+    per: 'director',
+    help: 'The state a VRRP instance is in (init, backup, master, fault, stopped): 1 for the current one.',
+    fill: (x, put) => eachInstance(x, (i, l) => put(`${l},state="${labelValue(i.state)}"`, 1)),
+  },
+  { name: 'lvsd_vrrp_priority', type: 'gauge', per: 'director', help: 'Priority a VRRP instance advertises (after tracking).', fill: (x, put) => eachInstance(x, (i, l) => put(l, i.effectivePriority)) },
+  { name: 'lvsd_vrrp_transitions_total', type: 'counter', per: 'director', help: 'State changes of a VRRP instance since start.', fill: (x, put) => eachInstance(x, (i, l) => put(l, i.counters.transitions)) },
+  { name: 'lvsd_vrrp_adverts_sent_total', type: 'counter', per: 'director', help: 'Adverts a VRRP instance sent.', fill: (x, put) => eachInstance(x, (i, l) => put(l, i.counters.advertsSent)) },
+  { name: 'lvsd_vrrp_adverts_received_total', type: 'counter', per: 'director', help: 'Adverts for a VRRP instance that passed the checks.', fill: (x, put) => eachInstance(x, (i, l) => put(l, i.counters.received)) },
+  {
+    name: 'lvsd_vrrp_adverts_invalid_total',
+    type: 'counter',
+    per: 'director',
+    help: 'Adverts dropped by the checks, by reason (ttl, version, checksum, ...).',
+    fill: (x, put) => eachInstance(x, (i, l) => Object.entries(i.counters.invalid).forEach(([reason, n]) => put(`${l},reason="${labelValue(reason)}"`, n))),
+  },
+  { name: 'lvsd_vrrp_send_errors_total', type: 'counter', per: 'director', help: 'Adverts and announcements a VRRP instance could not send.', fill: (x, put) => eachInstance(x, (i, l) => put(l, i.counters.sendErrors)) },
 ];
 
 /** Services per piece: a piece of 40,000 servers' lines blocked the loop for over a second. */

@@ -4,6 +4,7 @@ import { describeRealServer, describeService } from '../ipvs/errors';
 import type { CheckSpec } from '../health/spec';
 import type { WatchOptions } from '../health/core';
 import type { RealServer, RealServerKey, ServiceKey, SyncDaemon, Timeouts, VirtualService } from '../ipvs/types';
+import type { VrrpConfig } from '../config/director';
 
 export type FailurePolicy = 'weight-0' | 'remove';
 export type AllDownPolicy = 'keep-last' | 'sorry' | 'empty';
@@ -65,6 +66,8 @@ export const serverName = describeRealServer;
 export interface DirectorSettings {
   timeouts?: Partial<Timeouts>;
   syncDaemon?: SyncDaemon;
+  /** a VRRP instance the sync daemon's state follows (master while it is MASTER, else backup) */
+  syncDaemonFollows?: string;
   stateFile: string;
   /** node-cron expression of the full resync */
   resync: string;
@@ -74,4 +77,6 @@ export interface DirectorSettings {
 export interface LoadedConfig {
   settings: DirectorSettings;
   services: ServiceSpec[];
+  /** director failover; absent: no VRRP */
+  vrrp?: VrrpConfig;
 }

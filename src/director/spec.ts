@@ -22,7 +22,8 @@ export function loadedConfigOf(config: DirectorConfig): LoadedConfig {
   const settings: DirectorSettings = {
     timeouts: g.timeouts.tcpMs === undefined && g.timeouts.tcpfinMs === undefined && g.timeouts.udpMs === undefined ? undefined : { tcp: seconds(g.timeouts.tcpMs), tcpFin: seconds(g.timeouts.tcpfinMs), udp: seconds(g.timeouts.udpMs) },
     syncDaemon: g.syncDaemon && {
-      state: g.syncDaemon.state,
+      // following an instance: backup until VRRP says otherwise
+      state: g.syncDaemon.state ?? 'backup',
       mcastInterface: g.syncDaemon.interface,
       syncId: g.syncDaemon.syncId,
       maxLength: g.syncDaemon.maxLen,
@@ -30,11 +31,12 @@ export function loadedConfigOf(config: DirectorConfig): LoadedConfig {
       mcastPort: g.syncDaemon.port,
       mcastTtl: g.syncDaemon.ttl,
     },
+    ...(g.syncDaemon?.instance ? { syncDaemonFollows: g.syncDaemon.instance } : {}),
     stateFile: g.stateFile,
     resync: g.resync,
     flushOnExit: g.flushOnExit,
   };
-  return { settings, services: config.services.map(serviceSpecOf) };
+  return { settings, services: config.services.map(serviceSpecOf), ...(config.vrrp ? { vrrp: config.vrrp } : {}) };
 }
 
 export function serviceSpecOf(svc: ServiceConfig): ServiceSpec {

@@ -49,6 +49,12 @@ export function* statusPageChunks(status: DirectorStatus, now: number, refreshSe
     `<tr><th>Reconcile</th><td>last ${e(since(rec.lastAt, now))} ago, ${e(rec.lastOps)} operations (${e(rec.opsTotal)} since start), ${e(rec.failuresTotal)} failures${
       rec.lastError ? `; last error: <span class="bad">${e(rec.lastError)}</span>` : ''
     }</td></tr>`,
+    ...(status.vrrp ?? []).map(
+      (v) =>
+        `<tr><th>VRRP ${e(v.name)}</th><td><span class="${v.state === 'master' ? 'ok' : v.state === 'fault' ? 'bad' : ''}">${e(v.state.toUpperCase())}</span> for ${e(since(v.since, now))}, vrid ${e(v.vrid)} on ${e(v.interface)} (VRRPv${e(v.version)}), priority ${e(v.effectivePriority)}${
+          v.effectivePriority !== v.priority ? ` (configured ${e(v.priority)})` : ''
+        }, ${e(v.addresses.join(' '))}${v.faults.length ? `; fault: <span class="bad">${e(v.faults.join(', '))}</span>` : ''}; adverts ${e(v.counters.advertsSent)} sent, ${e(v.counters.received)} received</td></tr>`,
+    ),
   ].join('');
   const legend = (Object.keys(STATE_COLOURS) as ServerState[])
     .map((s) => `<span class="legend" style="background:${STATE_COLOURS[s]}">${e(STATE_WORDS[s])}</span>`)

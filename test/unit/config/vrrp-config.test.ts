@@ -1,0 +1,159 @@
+// The director config's vrrp section: keepalived's defaults written out, the normalised shape, and
+// the mistakes an operator makes with a VRRP pair refused with their place.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '../../../src/errors';
+import { parseDirectorConfig } from '../../../src/config/director';
+import { splitCommand } from '../../../src/config/vrrp';
+
+const SERVICES = `services:
+  - name: mysql-writer
+    address: 198.18.0.10
+    port: 3306
+    servers:
+      - address: 198.18.0.21
+`;
+
+function refusal(text: string): string[] {
+  try {
+    parseDirectorConfig(text, 'd.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return [...err.errors];
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('an instance with only the required keys gets keepalived defaults (priority 100, 1 s, VRRPv2, preempt)', () => {
+  const config = parseDirectorConfig(`${SERVICES}vrrp:\n  instances:\n    - { name: VI_1, interface: eth0, vrid: 51, addresses: [198.18.0.10/24] }\n`, 'd.yaml');
+  assert.deepEqual(config.vrrp, {
+    scripts: [],
+    instances: [
+      {
+        name: 'VI_1',
+        interface: 'eth0',
+        vrid: 51,
+        priority: 100,
+        advertIntervalMs: 1000,
+        version: 2,
+        family: 4,
+        initialState: 'backup',
+        preempt: true,
+        preemptDelayMs: 0,
+        addresses: [{ address: '198.18.0.10', family: 4, prefix: 24 }],
+        unicastPeers: [],
+        trackInterfaces: [],
+        trackScripts: [],
+        trackServices: [],
+      },
+    ],
+    syncGroups: [],
+  });
+});
+
+test('IPv6 addresses make a VRRPv3 instance; tracking, unicast peers, scripts and groups are carried', () => {
+  const config = parseDirectorConfig(
+    `${SERVICES}global:
+  sync_daemon: { interface: eth0, sync_id: 51, instance: VI_1 }
+vrrp:
+  scripts:
+    chk_mysql: { exec: '/usr/local/bin/chk --port 3306 "a b"', interval: 2s, weight: -20, fall: 2 }
+  instances:
+    - name: VI_1
+      interface: eth0
+      vrid: 51
+      priority: 150
+      advert_interval: 500ms
+      version: 3
+      preempt_delay: 30s
+      addresses: [{ address: 198.18.0.10, prefix: 32, label: "eth0:vip" }]
+      unicast_source: 198.18.1.1
+      unicast_peers: [198.18.1.2]
+      track_interfaces: [eth1, { name: eth2, weight: -10 }]
+      track_scripts: [chk_mysql]
+      track_services: [{ service: mysql-writer, weight: 0 }]
+      notify: /etc/lvsd/notify.sh
+    - name: VI_6
+      interface: eth0
+      vrid: 51
+      addresses: ["2001:DB8::10/64"]
+  sync_groups:
+    - { name: G1, instances: [VI_1, VI_6] }
+`,
+    'd.yaml',
+  );
+  const [v4, v6] = config.vrrp!.instances;
+  assert.equal(v4.version, 3);
+  assert.equal(v4.advertIntervalMs, 500);
+  assert.equal(v4.preemptDelayMs, 30_000);
+  assert.deepEqual(v4.addresses, [{ address: '198.18.0.10', family: 4, prefix: 32, label: 'eth0:vip' }]);
+  assert.equal(v4.unicastSource, '198.18.1.1');
+  assert.deepEqual(v4.unicastPeers, ['198.18.1.2']);
+  assert.deepEqual(v4.trackInterfaces, [{ name: 'eth1', weight: 0 }, { name: 'eth2', weight: -10 }]);
+  assert.deepEqual(v4.trackScripts, [{ name: 'chk_mysql', weight: -20 }], "the script's weight when the instance gives none");
+  assert.deepEqual(v4.trackServices, [{ service: 'mysql-writer', weight: 0 }]);
+  assert.equal(v4.notify, '/etc/lvsd/notify.sh');
+  assert.deepEqual({ family: v6.family, version: v6.version, addresses: v6.addresses }, { family: 6, version: 3, addresses: [{ address: '2001:db8::10', family: 6, prefix: 64 }] });
+  assert.deepEqual(config.vrrp!.scripts, [{ name: 'chk_mysql', path: '/usr/local/bin/chk', args: ['--port', '3306', 'a b'], intervalMs: 2000, timeoutMs: 2000, weight: -20, rise: 1, fall: 2 }]);
+  assert.deepEqual(config.vrrp!.syncGroups, [{ name: 'G1', instances: ['VI_1', 'VI_6'] }]);
+  assert.equal(config.global.syncDaemon?.instance, 'VI_1');
+  assert.equal(config.global.syncDaemon?.state, undefined);
+});
+
+test('mistakes in a vrrp section are all named by their place', () => {
+  const errors = refusal(`${SERVICES}global:
+  sync_daemon: { interface: eth0, instance: VI_9 }
+vrrp:
+  instances:
+    - name: VI_1
+      interface: eth0
+      vrid: 51
+      advert_interval: 1500ms
+      preempt: false
+      state: master
+      addresses: [198.18.0.10/33, 198.18.0.12, "2001:db8::1"]
+      track_scripts: [chk_nothing]
+      track_services: [{ service: no-such, weight: -10 }]
+    - { name: VI_1, interface: eth0, vrid: 51, version: 2, addresses: ["2001:db8::2"] }
+    - { name: VI_3, interface: eth0, vrid: 0, addresses: [198.18.0.11], bogus: 1 }
+  sync_groups:
+    - { name: G1, instances: [VI_1, VI_7] }
+`);
+  const text = errors.join('\n');
+  const expect = [
+    /d\.yaml:\d+:\d+: global\.sync_daemon\.instance: "VI_9" is not one of vrrp\.instances/,
+    /vrrp\.instances\[0\]\.advert_interval: VRRPv2 counts whole seconds/,
+    /vrrp\.instances\[0\]\.state: state: master with preempt: false/,
+    /vrrp\.instances\[0\]\.addresses\[0\]: prefix \/33 is longer than an IPv4 address/,
+    /vrrp\.instances\[0\]\.track_scripts\[0\]: "chk_nothing" is not one of vrrp\.scripts/,
+    /vrrp\.instances\[0\]\.track_services\[0\]\.service: "no-such" is not the name of a service/,
+    /vrrp\.instances\[0\]\.addresses: mixes IPv4 and IPv6/,
+    /vrrp\.instances\[1\]\.name: duplicate instance name "VI_1"/,
+    /vrrp\.instances\[1\]\.version: VRRPv2 is IPv4 only/,
+    /vrrp\.instances\[2\]\.vrid: 0 is out of range \(1\.\.255\)/,
+    /vrrp\.instances\[2\]\.bogus: unknown key/,
+    /vrrp\.sync_groups\[0\]\.instances\[1\]: "VI_7" is not one of vrrp\.instances/,
+  ];
+  for (const re of expect) assert.match(text, re);
+});
+
+test('the same vrid twice on one interface and family is refused; on another interface it is fine', () => {
+  const twice = refusal(`${SERVICES}vrrp:\n  instances:\n    - { name: A, interface: eth0, vrid: 7, addresses: [198.18.0.10] }\n    - { name: B, interface: eth0, vrid: 7, addresses: [198.18.0.11] }\n`);
+  assert.match(twice.join('\n'), /vrrp\.instances\[1\]\.vrid: vrid 7 on eth0 \(IPv4\) is also vrrp\.instances\[0\]/);
+  const config = parseDirectorConfig(`${SERVICES}vrrp:\n  instances:\n    - { name: A, interface: eth0, vrid: 7, addresses: [198.18.0.10] }\n    - { name: B, interface: eth1, vrid: 7, addresses: [198.18.0.11] }\n`, 'd.yaml');
+  assert.equal(config.vrrp!.instances.length, 2);
+});
+
+test('a sync daemon needs a fixed state or an instance to follow, not both', () => {
+  assert.match(refusal(`${SERVICES}global:\n  sync_daemon: { interface: eth0 }\n`).join('\n'), /global\.sync_daemon: needs state \(master or backup\) or instance/);
+  assert.match(
+    refusal(`${SERVICES}global:\n  sync_daemon: { interface: eth0, state: master, instance: VI_1 }\nvrrp:\n  instances:\n    - { name: VI_1, interface: eth0, vrid: 1, addresses: [198.18.0.10] }\n`).join('\n'),
+    /global\.sync_daemon: state or instance, not both/,
+  );
+});
+
+test('script command lines split at spaces, quotes keep them, and a relative program is refused', () => {
+  assert.deepEqual(splitCommand('/bin/check  -x "two words" y'), ['/bin/check', '-x', 'two words', 'y']);
+  assert.equal(splitCommand('check -x'), 'must start with an absolute path');
+  assert.equal(splitCommand('/bin/check "open'), 'has an unmatched "');
+});
