@@ -28,9 +28,9 @@ test('everything translated: exit 0, the YAML on stdout, nothing on stderr', () 
 });
 
 test('lines left out: exit 3, each named on stderr as file:line: keyword: why, the YAML still valid', () => {
-  const r = importConf(`vrrp_instance VI_1 {\n  state MASTER\n}\n${CLEAN}`, 'partial.conf');
+  const r = importConf(`global_defs {\n  router_id LVS_1\n}\n${CLEAN}`, 'partial.conf');
   assert.equal(r.status, 3, r.stderr);
-  assert.match(r.stderr, new RegExp(`^${r.path}:1: vrrp_instance: VRRP is not translated`, 'm'));
+  assert.match(r.stderr, new RegExp(`^${r.path}:2: router_id: not about IPVS`, 'm'));
   assert.match(r.stderr, /1 line not translated/);
   assert.equal(parseDirectorConfig(r.stdout, 'out.yaml', { checkFiles: false }).services.length, 1);
 });
