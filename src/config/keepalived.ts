@@ -301,6 +301,7 @@ const ROOT_KEYWORDS_NOT_TRANSLATED: Record<string, string> = {
   use_pid_dir: 'lvsd writes no pid file',
   linkbeat_use_polling: 'lvsd follows link state through rtnetlink only',
   child_wait_time: 'lvsd is one process',
+  SSL: "keepalived's client certificate for SSL_GET is not translated (lvsd's http check verifies the server with ca_file)",
 };
 
 function rootWhy(s: KaStatement): string {
@@ -1021,7 +1022,7 @@ class Translator {
     family ??= 4;
     let ver = version?.value ?? ctx.version;
     if (family === 6) {
-      if (version?.value === 2) this.skip(version.at, 'an IPv6 instance runs VRRPv3: keepalived ignores version 2 for it');
+      if (version?.value === 2) this.skip(version.at, 'an IPv6 instance runs VRRPv3 in lvsd (VRRPv2 is IPv4 only, RFC 3768)');
       ver = 3;
     }
     if (!addresses.items.length) {
