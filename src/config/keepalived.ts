@@ -304,9 +304,31 @@ const ROOT_KEYWORDS_NOT_TRANSLATED: Record<string, string> = {
   SSL: "keepalived's client certificate for SSL_GET is not translated (lvsd's http check verifies the server with ca_file)",
 };
 
+const ROOT_KEYWORDS = ['global_defs', 'virtual_server', 'virtual_server_group', 'vrrp_instance', 'vrrp_script', 'vrrp_sync_group', ...Object.keys(ROOT_KEYWORDS_NOT_TRANSLATED)];
+
 function rootWhy(s: KaStatement): string {
-  if (ROOT_KEYWORDS_NOT_TRANSLATED[s.keyword]) return ROOT_KEYWORDS_NOT_TRANSLATED[s.keyword];
-  return `not a keepalived.conf block or keyword (mistyped?)`;
+  return ROOT_KEYWORDS_NOT_TRANSLATED[s.keyword] ?? unknown('keepalived.conf block or keyword', s.keyword, ROOT_KEYWORDS);
+}
+
+/** "not a KIND keyword keepalived knows", with the known keyword it most likely meant. */
+function unknown(kind: string, word: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = 3; // more than 2 edits away is not a typo
+  for (const k of known) {
+    const d = editDistance(word.toLowerCase(), k.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  return `not a ${kind} keepalived knows (${best ? `did you mean ${best}?` : 'mistyped?'})`;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
 }
 
 /** Why a global_defs VRRP keyword is left out. */
@@ -374,6 +396,19 @@ const INSTANCE_WHY: Record<string, string> = {
   vrf: 'no VRF support in lvsd',
   no_virtual_ipaddress: 'lvsd instances have addresses',
 };
+
+const INSTANCE_KEYWORDS = [
+  'state', 'interface', 'virtual_router_id', 'priority', 'advert_int', 'version', 'nopreempt', 'preempt', 'preempt_delay', 'native_ipv6',
+  'virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_src_ip', 'mcast_src_ip', 'unicast_peer', 'track_interface', 'track_script',
+  'notify', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'authentication', ...Object.keys(INSTANCE_WHY),
+];
+/** vrrp_instance and vrrp_sync_group keywords whose values are in a { } block */
+const BLOCK_KEYWORDS = new Set(['virtual_ipaddress', 'virtual_ipaddress_excluded', 'unicast_peer', 'track_interface', 'track_script', 'authentication', 'group']);
+const SCRIPT_KEYWORDS = ['script', 'interval', 'timeout', 'weight', 'rise', 'fall', 'user', 'init_fail'];
+const SYNC_GROUP_KEYWORDS = [
+  'group', 'track_interface', 'track_script', 'notify', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop',
+  'sync_group_tracking_weight', 'global_tracking', 'smtp_alert', 'notify_priority_changes', 'track_file', 'track_process', 'track_bfd',
+];
 
 /** Seconds as a duration: "1s", "1500ms". */
 function duration(seconds: number): string {
@@ -779,7 +814,7 @@ class Translator {
           this.skip(s, 'lvsd has no initial-failure setting for scripts');
           break;
         default:
-          this.skip(s, 'not a vrrp_script keyword keepalived knows (mistyped?)');
+          this.skip(s, unknown('vrrp_script keyword', s.keyword, SCRIPT_KEYWORDS));
       }
     }
     if (!exec?.args.length) {
@@ -810,7 +845,7 @@ class Translator {
 
   /** The names in a sync group's group { } block. */
   private groupMemberNames(g: KaStatement): { name: string; at: KaStatement }[] {
-    const blocks = (g.block ?? []).filter((c) => c.keyword === 'group');
+    const blocks = (g.block ?? []).filter((c) => c.keyword === 'group' && c.block);
     if (!blocks.length) this.skip(g, 'no group { } of instances: keepalived ignores it');
     return blocks.flatMap((b) => (b.block ?? []).flatMap((c) => [c.keyword, ...c.args].map((name) => ({ name, at: c }))));
   }
@@ -914,6 +949,10 @@ class Translator {
     const trackIfs: KaStatement[] = [];
     const trackScripts: KaStatement[] = [];
     for (const s of vi.block ?? []) {
+      if (BLOCK_KEYWORDS.has(s.keyword) && !s.block) {
+        this.skip(s, 'needs a { } block: keepalived reads nothing from this line');
+        continue;
+      }
       switch (s.keyword) {
         case 'state':
           state = s;
@@ -927,8 +966,9 @@ class Translator {
           break;
         }
         case 'priority': {
-          const v = this.int(s, 0, 1, 255);
-          if (v !== undefined) priority = { value: v, at: s };
+          const ok = /^\d+$/.test(s.args[0] ?? '') && Number(s.args[0]) >= 1 && Number(s.args[0]) <= 255;
+          if (!ok) this.skip(s, `"${s.args[0] ?? ''}" is not a priority in 1..255: keepalived uses 100`);
+          priority = { value: ok ? Number(s.args[0]) : KA_VRRP.priority, at: s };
           break;
         }
         case 'advert_int': {
@@ -989,7 +1029,7 @@ class Translator {
           auth = s;
           break;
         default:
-          this.skip(s, INSTANCE_WHY[s.keyword] ?? 'not a vrrp_instance keyword keepalived knows (mistyped?)');
+          this.skip(s, INSTANCE_WHY[s.keyword] ?? unknown('vrrp_instance keyword', s.keyword, INSTANCE_KEYWORDS));
       }
     }
     if (!iface?.args[0]) {
@@ -1179,7 +1219,7 @@ class Translator {
       } else if (flags.has(word)) {
         ignored.push(word);
       } else {
-        this.skip(c, `"${word}" is not a virtual_ipaddress option keepalived knows (mistyped?)`);
+        this.skip(c, `"${word}": ${unknown('virtual_ipaddress option', word, ['dev', 'label', 'scope', ...withValue, ...flags])}`);
         return undefined;
       }
     }
@@ -1193,7 +1233,7 @@ class Translator {
     let type: string | undefined;
     for (const c of s.block ?? []) {
       if (c.keyword === 'auth_type') type = c.args[0];
-      else if (c.keyword !== 'auth_pass') this.skip(c, 'not an authentication keyword keepalived knows (mistyped?)');
+      else if (c.keyword !== 'auth_pass') this.skip(c, unknown('authentication keyword', c.keyword, ['auth_type', 'auth_pass']));
     }
     if (version === 3) return; // keepalived ignores authentication with VRRPv3 as well
     if (type === 'AH') {
@@ -1217,6 +1257,7 @@ class Translator {
         case 'group':
         case 'track_interface':
         case 'track_script':
+          if (!s.block) this.skip(s, 'needs a { } block: keepalived reads nothing from this line');
           break; // read before the instances
         case 'notify':
           notify = s;
@@ -1239,7 +1280,7 @@ class Translator {
           this.skip(s, INSTANCE_WHY[s.keyword]);
           break;
         default:
-          this.skip(s, 'not a vrrp_sync_group keyword keepalived knows (mistyped?)');
+          this.skip(s, unknown('vrrp_sync_group keyword', s.keyword, SYNC_GROUP_KEYWORDS));
       }
     }
     if (!members.length) {

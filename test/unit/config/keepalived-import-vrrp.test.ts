@@ -179,7 +179,7 @@ test('IPv6 addresses make a VRRPv3 instance (a bare one is a /128); an IPv4 one 
   assert.match(i.lines[1], /an IPv6 address in an IPv4 instance/);
 });
 
-test("keepalived's derived defaults: MASTER without a priority is 255; no state at 255 is master; neither is backup at 100; VRRPv2 rounds advert_int to seconds", () => {
+test("keepalived's derived defaults: MASTER without a priority is 255; no state at 255 is master; neither is backup at 100; a bad priority is 100; VRRPv2 rounds advert_int to seconds", () => {
   const i = fromText(`
 vrrp_instance OWNER {
   state MASTER
@@ -204,9 +204,18 @@ vrrp_instance PLAIN {
   virtual_ipaddress {
     198.18.3.3
   }
+}
+vrrp_instance BAD_PRIORITY {
+  state MASTER
+  priority 300
+  interface eth0
+  virtual_router_id 4
+  virtual_ipaddress {
+    198.18.3.4
+  }
 }`);
   assert.deepEqual(
-    ['OWNER', 'HIGH', 'PLAIN'].map((n) => {
+    ['OWNER', 'HIGH', 'PLAIN', 'BAD_PRIORITY'].map((n) => {
       const x = instance(i, n);
       return [x.state, x.priority, x.preempt, x.advert_interval, x.preempt_delay];
     }),
@@ -214,12 +223,13 @@ vrrp_instance PLAIN {
       ['master', 255, true, '1s', '0s'],
       ['master', 255, true, '3s', '0s'],
       ['backup', 100, true, '1s', '0s'],
+      ['master', 100, true, '1s', '0s'], // keepalived takes 100 for a bad priority, not the owner's 255
     ],
   );
   assert.match(i.yaml, /priority: 255 # keepalived: state MASTER without a priority is the address owner, 255\n/);
   assert.match(i.yaml, /advert_interval: 3s # k\.conf:14 advert_int 2\.6 \(keepalived rounds it for VRRPv2\)\n/);
   assert.match(i.yaml, /state: backup # keepalived: no state = BACKUP\n/);
-  assert.deepEqual(i.named, []);
+  assert.deepEqual(i.lines, ['k.conf:28: priority: "300" is not a priority in 1..255: keepalived uses 100']);
 });
 
 test('nopreempt and preempt_delay with state MASTER are cleared, as keepalived clears them, and named; preempt_delay on a backup is kept', () => {
@@ -302,11 +312,14 @@ vrrp_sync_group G {
     'k.conf:31: gruop',
   ]);
   const why = (n: string) => i.lines.find((l) => l.startsWith(`${n}: `))!;
-  assert.match(why('k.conf:3: intervall'), /not a vrrp_script keyword keepalived knows \(mistyped\?\)/);
-  assert.match(why('k.conf:5: vrrp_instanse'), /not a keepalived\.conf block or keyword \(mistyped\?\)/);
+  assert.match(why('k.conf:3: intervall'), /not a vrrp_script keyword keepalived knows \(did you mean interval\?\)/);
+  assert.match(why('k.conf:5: vrrp_instanse'), /not a keepalived\.conf block or keyword keepalived knows \(did you mean vrrp_instance\?\)/);
   assert.match(why('k.conf:9: state'), /"backup" is not MASTER or BACKUP \(upper case\): keepalived runs it as BACKUP/);
-  assert.match(why('k.conf:12: priorty'), /not a vrrp_instance keyword keepalived knows \(mistyped\?\)/);
-  assert.match(why('k.conf:15: 198.18.5.1/24'), /"lable" is not a virtual_ipaddress option/);
+  assert.match(why('k.conf:12: priorty'), /not a vrrp_instance keyword keepalived knows \(did you mean priority\?\)/);
+  assert.match(why('k.conf:13: nopreemt'), /did you mean nopreempt\?/);
+  assert.match(why('k.conf:15: 198.18.5.1/24'), /"lable": not a virtual_ipaddress option keepalived knows \(did you mean label\?\)/);
+  assert.match(why('k.conf:25: virtual_router_idd'), /did you mean virtual_router_id\?/);
+  assert.match(why('k.conf:31: gruop'), /did you mean group\?/);
   assert.match(why('k.conf:23: vrrp_instance'), /no valid virtual_router_id/);
   // what is left of VI_1: defaults where the mistyped lines were, the good address and tracker
   const vi1 = instance(i, 'VI_1');
@@ -381,4 +394,17 @@ vrrp_script chk {
   assert.deepEqual(i.named, ['k.conf:2: vrrp_version', 'k.conf:3: lvs_sync_daemon', 'k.conf:5: vrrp_script']);
   assert.match(i.lines[1], /no vrrp_instance VI_GONE was translated/);
   assert.match(i.lines[2], /no vrrp_instance in the file/);
+});
+
+test('a list keyword without its { } block is named, as keepalived reads nothing from it', () => {
+  const i = fromText(`vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 9
+  unicast_peer 198.18.7.2
+  virtual_ipaddress {
+    198.18.7.1
+  }
+}`);
+  assert.deepEqual(i.lines, ['k.conf:4: unicast_peer: needs a { } block: keepalived reads nothing from this line']);
+  assert.equal(instance(i, 'VI_1').unicast_peers, undefined);
 });
