@@ -777,6 +777,7 @@ class Translator {
     let weight: Num | undefined;
     let rise: Num | undefined;
     let fall: Num | undefined;
+    let reverse = false;
     for (const s of vs.block ?? []) {
       switch (s.keyword) {
         case 'script':
@@ -794,8 +795,10 @@ class Translator {
         case 'weight': {
           const w = this.signedInt(s, 0, -253, 253);
           if (w !== undefined) weight = { value: w, at: s };
-          if (s.args[1] === 'reverse') this.skip(s, 'reverse: lvsd adds a positive weight while the script succeeds and a negative one while it fails, never the other way round');
-          else if (s.args.length > 1) this.skip(s, `"${s.args.slice(1).join(' ')}" is not reverse`);
+          if (s.args[1] === 'reverse') {
+            this.skip(s, 'reverse: lvsd adds a positive weight while the script succeeds and a negative one while it fails, never the other way round; script left out');
+            reverse = true;
+          } else if (s.args.length > 1) this.skip(s, `"${s.args.slice(1).join(' ')}" is not reverse`);
           break;
         }
         case 'rise':
@@ -821,6 +824,7 @@ class Translator {
       this.skip(vs, 'no script: keepalived drops this vrrp_script too');
       return undefined;
     }
+    if (reverse) return undefined;
     const m = new YAMLMap();
     m.commentBefore = ` ${this.where(vs)}`;
     // keepalived splits the command line into words itself (no shell); the same line is kept
@@ -881,7 +885,8 @@ class Translator {
   private trackScript(c: KaStatement, ctx: VrrpContext): { node: YamlNode; weight: number } | undefined {
     const scriptWeight = ctx.scripts.get(c.keyword);
     if (scriptWeight === undefined) {
-      this.skip(c, `no vrrp_script ${c.keyword} was translated: keepalived ignores a track_script it cannot find too`);
+      const defined = this.statements.some((s) => s.keyword === 'vrrp_script' && s.args[0] === c.keyword);
+      this.skip(c, defined ? `vrrp_script ${c.keyword} is left out (named at its line), so is this tracker` : `no vrrp_script ${c.keyword}: keepalived ignores a track_script it cannot find too`);
       return undefined;
     }
     const weight = this.trackWeight(c);

@@ -318,6 +318,7 @@ vrrp_sync_group G {
   assert.match(why('k.conf:12: priorty'), /not a vrrp_instance keyword keepalived knows \(did you mean priority\?\)/);
   assert.match(why('k.conf:13: nopreemt'), /did you mean nopreempt\?/);
   assert.match(why('k.conf:15: 198.18.5.1/24'), /"lable": not a virtual_ipaddress option keepalived knows \(did you mean label\?\)/);
+  assert.match(why('k.conf:20: chk_missing'), /no vrrp_script chk_missing: keepalived ignores a track_script it cannot find too/);
   assert.match(why('k.conf:25: virtual_router_idd'), /did you mean virtual_router_id\?/);
   assert.match(why('k.conf:31: gruop'), /did you mean group\?/);
   assert.match(why('k.conf:23: vrrp_instance'), /no valid virtual_router_id/);
@@ -331,8 +332,12 @@ vrrp_sync_group G {
 test('what VRRP.md cannot express is left out and named: excluded addresses, an address on another dev, reverse weights, AH, vmac, notify_stop, a user', () => {
   const i = fromText(`vrrp_script chk {
   script "/usr/local/bin/chk web"
-  weight 5 reverse
+  weight 5
   user nobody
+}
+vrrp_script chk_rev {
+  script /usr/local/bin/standby-wanted
+  weight 0 reverse
 }
 vrrp_instance VI_1 {
   interface eth0
@@ -355,27 +360,31 @@ vrrp_instance VI_1 {
   }
   track_script {
     chk weight -5
+    chk_rev
   }
   notify /etc/keepalived/notify.sh keepalived_script
   notify_stop /etc/keepalived/stop.sh
 }`);
   const why = (n: string) => i.lines.find((l) => l.startsWith(`${n}: `)) ?? assert.fail(`${n} in\n${i.lines.join('\n')}`);
-  assert.match(why('k.conf:3: weight'), /reverse/);
   assert.match(why('k.conf:4: user'), /run as lvsd's user/);
-  assert.match(why('k.conf:9: use_vmac'), /no VRRP virtual MAC/);
-  assert.match(why('k.conf:10: authentication'), /auth_type AH .* deprecated .* not carried over/);
-  assert.match(why('k.conf:15: 198.18.6.1/24'), /brd 198\.18\.6\.255: lvsd adds the address with its prefix and label only .*; the address is kept/);
-  assert.match(why('k.conf:16: 198.18.6.2/24'), /dev eth1: lvsd adds an instance's addresses on its interface \(eth0\) only; address left out/);
-  assert.match(why('k.conf:19: 198.18.6.3'), /no addresses left out of the adverts/);
-  assert.match(why('k.conf:22: eth0'), /own interface/);
-  assert.match(why('k.conf:23: eth3'), /reverse/);
-  assert.match(why('k.conf:28: notify'), /user "keepalived_script": lvsd runs the notify program as its own user/);
-  assert.match(why('k.conf:29: notify_stop'), /state changes only/);
+  assert.match(why('k.conf:8: weight'), /reverse: .*script left out/);
+  assert.match(why('k.conf:13: use_vmac'), /no VRRP virtual MAC/);
+  assert.match(why('k.conf:14: authentication'), /auth_type AH .* deprecated .* not carried over/);
+  assert.match(why('k.conf:19: 198.18.6.1/24'), /brd 198\.18\.6\.255: lvsd adds the address with its prefix and label only .*; the address is kept/);
+  assert.match(why('k.conf:20: 198.18.6.2/24'), /dev eth1: lvsd adds an instance's addresses on its interface \(eth0\) only; address left out/);
+  assert.match(why('k.conf:23: 198.18.6.3'), /no addresses left out of the adverts/);
+  assert.match(why('k.conf:26: eth0'), /own interface/);
+  assert.match(why('k.conf:27: eth3'), /reverse/);
+  assert.match(why('k.conf:31: chk_rev'), /vrrp_script chk_rev is left out \(named at its line\), so is this tracker/);
+  assert.match(why('k.conf:33: notify'), /user "keepalived_script": lvsd runs the notify program as its own user/);
+  assert.match(why('k.conf:34: notify_stop'), /state changes only/);
+  assert.equal(i.lines.length, 12, i.lines.join('\n'));
   const vi = instance(i, 'VI_1');
   assert.deepEqual(vi.addresses, ['198.18.6.1/24']);
   assert.equal(vi.track_interfaces, undefined);
   assert.deepEqual(vi.track_scripts, [{ name: 'chk', weight: -5 }]);
   assert.equal(vi.notify, '/etc/keepalived/notify.sh');
+  assert.deepEqual(Object.keys(i.doc.vrrp!.scripts), ['chk']);
   assert.equal(i.doc.vrrp!.scripts.chk.exec, '/usr/local/bin/chk web');
   assert.equal(i.doc.vrrp!.scripts.chk.weight, 5);
   assert.ok(!i.yaml.includes('s3cret99') && !i.lines.some((l) => l.includes('s3cret99')));
