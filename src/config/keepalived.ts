@@ -1228,7 +1228,11 @@ class Translator {
         return undefined;
       }
     }
-    if (ignored.length) this.skip(c, `${ignored.join(', ')}: lvsd adds the address with its prefix and label only (scope global); the address is kept`);
+    if (label !== undefined && family === 6) {
+      ignored.push(`label ${label}`); // IPv6 addresses have no labels in Linux
+      label = undefined;
+    }
+    if (ignored.length) this.skip(c, `${ignored.join(', ')}: lvsd adds the address with its prefix and label only (scope global; no label on IPv6); the address is kept`);
     const node = label === undefined ? `${a.address}/${prefix}` : { address: a.address, prefix, label };
     return { node, family };
   }

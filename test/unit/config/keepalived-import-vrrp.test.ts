@@ -417,3 +417,36 @@ test('a list keyword without its { } block is named, as keepalived reads nothing
   assert.deepEqual(i.lines, ['k.conf:4: unicast_peer: needs a { } block: keepalived reads nothing from this line']);
   assert.equal(instance(i, 'VI_1').unicast_peers, undefined);
 });
+
+test("a sync group's weighted tracker is named; with sync_group_tracking_weight the members keep their weights; an IPv6 label is dropped and named", () => {
+  const i = fromText(`vrrp_script chk {
+  script /usr/local/bin/chk
+  weight -30
+}
+vrrp_sync_group G {
+  group {
+    A
+  }
+  sync_group_tracking_weight
+  track_interface {
+    eth5 weight -10
+  }
+}
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 20
+  virtual_ipaddress {
+    2001:db8::20/64 label eth0:v6
+  }
+  track_script {
+    chk
+  }
+}`);
+  const a = instance(i, 'A');
+  assert.deepEqual(a.track_scripts, ['chk']); // its -30 applies: the group allows weights
+  assert.equal(a.track_interfaces, undefined);
+  assert.deepEqual(a.addresses, ['2001:db8::20/64']);
+  assert.deepEqual(i.named, ['k.conf:9: sync_group_tracking_weight', 'k.conf:11: eth5', 'k.conf:18: 2001:db8::20/64']);
+  assert.match(i.lines[1], /a weighted tracker of sync group G: lvsd's sync groups have no trackers of their own/);
+  assert.match(i.lines[2], /label eth0:v6: .*no label on IPv6/);
+});
