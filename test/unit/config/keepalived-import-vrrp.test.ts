@@ -1,8 +1,8 @@
 // `lvsd director import-keepalived`, VRRP part: keepalived.conf's vrrp_instance, vrrp_script,
-// vrrp_sync_group and global_defs vrrp_version / lvs_sync_daemon become the `vrrp:` section of
-// VRRP.md, with keepalived's own defaults written out (and derived as keepalived derives them), and
-// every line lvsd cannot carry over named as file:line: keyword: why.
-// The YAML is read back as plain objects: the director's schema for `vrrp:` is the lead's part.
+// vrrp_sync_group and global_defs vrrp_version / lvs_sync_daemon become the director config's
+// `vrrp:` section, with keepalived's own defaults written out (and derived as keepalived derives
+// them), and every line lvsd cannot carry over named as file:line: keyword: why.
+// The YAML is read back as plain objects, so these prove the translation apart from the schema.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -329,7 +329,7 @@ vrrp_sync_group G {
   assert.equal(i.doc.vrrp!.sync_groups, undefined);
 });
 
-test('what VRRP.md cannot express is left out and named: excluded addresses, an address on another dev, reverse weights, AH, vmac, notify_stop, a user', () => {
+test('what the vrrp: section cannot express is left out and named: excluded addresses, an address on another dev, reverse weights, AH, vmac, notify_stop, a user', () => {
   const i = fromText(`vrrp_script chk {
   script "/usr/local/bin/chk web"
   weight 5
