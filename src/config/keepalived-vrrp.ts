@@ -1,7 +1,8 @@
 // The VRRP part of the keepalived.conf import: global_defs vrrp_version, vrrp_script, vrrp_instance
 // and vrrp_sync_group become the director config's `vrrp:` section, with keepalived's defaults
-// written out and derived as keepalived derives them (a MASTER without a priority is the address owner, IPv6
-// is VRRPv3, nopreempt is cleared with state MASTER...). What lvsd cannot carry over is named.
+// written out and derived as keepalived derives them (a MASTER without a priority is the address
+// owner, IPv6 is VRRPv3, nopreempt is cleared with state MASTER...). What lvsd cannot carry over
+// is named.
 import { Document, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
 import type { KaStatement } from './keepalived-parser';
 import { duration, ImportWriter, unknown, type ImportProblem, type Num } from './keepalived-writer';
