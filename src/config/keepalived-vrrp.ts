@@ -421,8 +421,8 @@ export class VrrpTranslator extends ImportWriter {
         }
         case 'advert_int': {
           const v = this.seconds(s);
-          if (v && v.value > 0) advert = v;
-          else if (v) this.skip(s, 'must be above 0: keepalived ignores it');
+          if (v && v.value >= 0.01 && v.value <= 255) advert = v;
+          else if (v) this.skip(s, 'not 0.01..255 seconds: keepalived ignores it (1 s)');
           break;
         }
         case 'version': {

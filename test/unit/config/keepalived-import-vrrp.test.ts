@@ -179,7 +179,7 @@ test('IPv6 addresses make a VRRPv3 instance (a bare one is a /128); an IPv4 one 
   assert.match(i.lines[1], /an IPv6 address in an IPv4 instance/);
 });
 
-test("keepalived's derived defaults: MASTER without a priority is 255; no state at 255 is master; neither is backup at 100; a bad priority is 100; VRRPv2 rounds advert_int to seconds", () => {
+test("keepalived's derived defaults: MASTER without a priority is 255; no state at 255 is master; neither is backup at 100; a bad priority is 100, a bad advert_int 1 s; VRRPv2 rounds advert_int to seconds", () => {
   const i = fromText(`
 vrrp_instance OWNER {
   state MASTER
@@ -208,6 +208,7 @@ vrrp_instance PLAIN {
 vrrp_instance BAD_PRIORITY {
   state MASTER
   priority 300
+  advert_int 300
   interface eth0
   virtual_router_id 4
   virtual_ipaddress {
@@ -229,7 +230,7 @@ vrrp_instance BAD_PRIORITY {
   assert.match(i.yaml, /priority: 255 # keepalived: state MASTER without a priority is the address owner, 255\n/);
   assert.match(i.yaml, /advert_interval: 3s # k\.conf:14 advert_int 2\.6 \(keepalived rounds it for VRRPv2\)\n/);
   assert.match(i.yaml, /state: backup # keepalived: no state = BACKUP\n/);
-  assert.deepEqual(i.lines, ['k.conf:28: priority: "300" is not a priority in 1..255: keepalived uses 100']);
+  assert.deepEqual(i.lines, ['k.conf:28: priority: "300" is not a priority in 1..255: keepalived uses 100', 'k.conf:29: advert_int: not 0.01..255 seconds: keepalived ignores it (1 s)']);
 });
 
 test('nopreempt and preempt_delay with state MASTER are cleared, as keepalived clears them, and named; preempt_delay on a backup is kept', () => {
