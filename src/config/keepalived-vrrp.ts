@@ -573,7 +573,7 @@ export class VrrpTranslator extends ImportWriter {
       if (a && (a.family === 'inet6' ? 6 : 4) !== family) this.skip(source, `an IPv${family === 4 ? 6 : 4} source for an IPv${family} instance: keepalived leaves it out too`);
       else if (a) {
         this.put(m, 'unicast_source', a.address, source);
-        if (source.keyword === 'mcast_src_ip' && !peers.length) this.skip(source, 'imported as unicast_source: with multicast lvsd may send from the interface\'s primary address instead');
+        if (!peers.length) this.skip(source, 'imported as unicast_source: with multicast lvsd may send from the interface\'s primary address instead');
       }
     }
     const peerList: string[] = [];
