@@ -451,3 +451,32 @@ vrrp_instance A {
   assert.match(i.lines[1], /a weighted tracker of sync group G: lvsd's sync groups have no trackers of their own/);
   assert.match(i.lines[2], /label eth0:v6: .*no label on IPv6/);
 });
+
+test("every fixture's vrrp: section uses only the keys of the agreed vrrp: shape (no invented keys)", () => {
+  const shape = {
+    root: ['version', 'scripts', 'instances', 'sync_groups'],
+    script: ['exec', 'interval', 'timeout', 'weight', 'rise', 'fall'],
+    instance: ['name', 'interface', 'vrid', 'priority', 'advert_interval', 'version', 'state', 'preempt', 'preempt_delay', 'addresses', 'unicast_source', 'unicast_peers', 'track_interfaces', 'track_scripts', 'track_services', 'notify'],
+    address: ['address', 'prefix', 'label'],
+    tracker: ['name', 'weight'],
+    group: ['name', 'instances', 'notify'],
+    syncDaemon: ['state', 'interface', 'sync_id', 'max_len', 'group', 'port', 'ttl', 'instance'],
+  };
+  const within = (what: string, obj: Record<string, unknown>, keys: string[]) => {
+    for (const k of Object.keys(obj)) assert.ok(keys.includes(k), `${what}: ${k}`);
+  };
+  const files = ['seed-002-master.conf', 'seed-002-backup.conf', 'seed-004-ha-master.conf', 'mysql-unicast-db1.conf', 'mysql-unicast-db2.conf', 'nat-sync-group.conf', 'ipv6.conf'];
+  for (const f of files) {
+    const { doc } = fromFile(f);
+    const v = doc.vrrp!;
+    within(f, v, shape.root);
+    for (const s of Object.values(v.scripts ?? {})) within(`${f} script`, s as Record<string, unknown>, shape.script);
+    for (const i of v.instances) {
+      within(`${f} instance`, i, shape.instance);
+      for (const a of i.addresses) if (typeof a !== 'string') within(`${f} address`, a, shape.address);
+      for (const t of [...(i.track_interfaces ?? []), ...(i.track_scripts ?? [])]) if (typeof t !== 'string') within(`${f} tracker`, t, shape.tracker);
+    }
+    for (const g of v.sync_groups ?? []) within(`${f} sync group`, g, shape.group);
+    if (doc.global?.sync_daemon) within(`${f} sync_daemon`, doc.global.sync_daemon, shape.syncDaemon);
+  }
+});
