@@ -76,7 +76,7 @@ export function register(program: Command): void {
   director
     .command('import-keepalived')
     .description(
-      "translate keepalived.conf's LVS part into director YAML on stdout; every line left out is named on stderr (file:line: keyword: why); " +
+      "translate keepalived.conf's LVS and VRRP parts into director YAML on stdout (keepalived's defaults written out); every line left out or not translated exactly is named on stderr (file:line: keyword: why); " +
         'exit 0 all translated, 3 something left out, 4 the result is not a valid config, 2 bad keepalived syntax',
     )
     .argument('<file>', 'keepalived.conf (its includes are followed)')

@@ -1,254 +1,27 @@
-// keepalived.conf -> director YAML (`lvsd director import-keepalived FILE`). Two parts: a parser of
-// keepalived's syntax (blocks, keywords, include with globs, # and ! comments, quoted strings; every
-// statement keeps its file:line) and a translation of its LVS part (global_defs lvs_*,
-// virtual_server_group, virtual_server, real_server and their checkers) into the director's YAML,
-// written with the yaml Document API so each part carries a comment naming the line it came from.
-// keepalived's semantics are kept where they differ from lvsd's defaults: a failed server is
-// removed unless inhibit_on_failure, servers start up (fully-up) unless alpha, one pass brings a
-// server back (rise 1), no start jitter. Every line that cannot be translated is reported as
-// `file:line: keyword: why`.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
-import { Document, YAMLMap, YAMLSeq, type Node as YamlNode } from 'yaml';
-import { InputError } from '../errors';
+// keepalived.conf -> director YAML (`lvsd director import-keepalived FILE`): the statements read by
+// keepalived-parser.ts are translated, their LVS part (global_defs lvs_*, virtual_server_group,
+// virtual_server, real_server and their checkers) here and their VRRP part in keepalived-vrrp.ts,
+// into the director's YAML, written with the yaml Document API so each part carries a comment
+// naming the line it came from. keepalived's semantics are kept where they differ from lvsd's
+// defaults: a failed server is removed unless inhibit_on_failure, servers start up (fully-up)
+// unless alpha, one pass brings a server back (rise 1), no start jitter; keepalived's VRRP defaults
+// are written out. Every line that cannot be translated is reported as `file:line: keyword: why`.
+import { Document, YAMLMap, YAMLSeq } from 'yaml';
+import { parseKeepalivedFile, type KaStatement } from './keepalived-parser';
+import { globalVrrpWhy, VrrpTranslator } from './keepalived-vrrp';
+import { ImportWriter, unknown, type ImportProblem, type Num } from './keepalived-writer';
 import { canonicalAddress } from './validate';
 
-// ---- the parser ----
-
-export interface KaStatement {
-  keyword: string;
-  args: string[];
-  file: string;
-  line: number;
-  /** the statements of its { } block; undefined when it has none */
-  block?: KaStatement[];
-}
-
-/** Bad keepalived.conf syntax, with its file:line. */
-export class KeepalivedSyntaxError extends InputError {
-  constructor(readonly where: string, message: string) {
-    super(`${where}: ${message}`);
-  }
-}
-
-interface SourceLine {
-  text: string;
-  file: string;
-  line: number;
-}
-
-const INCLUDE_KEYWORDS = new Set(['include', 'includer', 'includem', 'includew', 'includeb', 'includea']);
-const MAX_INCLUDE_DEPTH = 16;
-const MAX_INCLUDED_FILES = 1000;
-
-/** Reads FILE (and its includes) into statements; throws KeepalivedSyntaxError naming file:line. */
-export function parseKeepalivedFile(path: string): KaStatement[] {
-  const lines: SourceLine[] = [];
-  readLines(path, undefined, 0, lines, { files: 0 });
-  return parseLines(lines);
-}
-
-/** Parses keepalived.conf text; `path` names it in errors and is where relative includes start. */
-export function parseKeepalived(text: string, path: string): KaStatement[] {
-  const lines: SourceLine[] = [];
-  splitLines(text, path, 0, lines, { files: 0 });
-  return parseLines(lines);
-}
-
-function readLines(path: string, from: string | undefined, depth: number, out: SourceLine[], count: { files: number }): void {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (err as Error).message;
-    throw new KeepalivedSyntaxError(from ?? path, `cannot read ${path}: ${why}`);
-  }
-  if (++count.files > MAX_INCLUDED_FILES) throw new KeepalivedSyntaxError(from ?? path, `more than ${MAX_INCLUDED_FILES} files included`);
-  splitLines(text, path, depth, out, count);
-}
-
-function splitLines(text: string, file: string, depth: number, out: SourceLine[], count: { files: number }): void {
-  const raw = text.split(/\r?\n/);
-  for (let i = 0; i < raw.length; i++) {
-    let line = raw[i];
-    const lineNo = i + 1;
-    // a trailing backslash continues the line
-    while (line.endsWith('\\') && i + 1 < raw.length) line = line.slice(0, -1) + ' ' + raw[++i];
-    const tokens = tokenize(line, `${file}:${lineNo}`);
-    if (tokens.length && INCLUDE_KEYWORDS.has(tokens[0].text)) {
-      const where = `${file}:${lineNo}`;
-      if (tokens.length !== 2) throw new KeepalivedSyntaxError(where, `${tokens[0].text} takes one file name (a glob)`);
-      if (depth >= MAX_INCLUDE_DEPTH) throw new KeepalivedSyntaxError(where, `includes nested more than ${MAX_INCLUDE_DEPTH} deep (an include loop?)`);
-      const pattern = isAbsolute(tokens[1].text) ? tokens[1].text : join(dirname(file), tokens[1].text);
-      for (const f of expandGlob(pattern)) readLines(f, where, depth + 1, out, count);
-      continue;
-    }
-    out.push({ text: line, file, line: lineNo });
-  }
-}
-
-interface Token {
-  text: string;
-  quoted: boolean;
-}
-
-/** Words of one line: "quoted strings" are one word, { and } are words of their own, # and ! start a comment. */
-function tokenize(line: string, where: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < line.length) {
-    const c = line[i];
-    if (c === ' ' || c === '\t') {
-      i++;
-    } else if (c === '#' || c === '!') {
-      break;
-    } else if (c === '{' || c === '}') {
-      tokens.push({ text: c, quoted: false });
-      i++;
-    } else if (c === '"') {
-      const end = line.indexOf('"', i + 1);
-      if (end < 0) throw new KeepalivedSyntaxError(where, 'unterminated quoted string');
-      tokens.push({ text: line.slice(i + 1, end), quoted: true });
-      i = end + 1;
-    } else {
-      let j = i;
-      while (j < line.length && !' \t{}"'.includes(line[j]) && !(j > i && (line[j] === '#' || line[j] === '!') && /[ \t]/.test(line[j - 1]))) j++;
-      tokens.push({ text: line.slice(i, j), quoted: false });
-      i = j;
-    }
-  }
-  return tokens;
-}
-
-function parseLines(lines: SourceLine[]): KaStatement[] {
-  const root: KaStatement[] = [];
-  const stack: { list: KaStatement[]; opener?: KaStatement }[] = [{ list: root }];
-  let last: KaStatement | undefined; // the statement a `{` on a line of its own opens
-  for (const l of lines) {
-    const where = `${l.file}:${l.line}`;
-    const tokens = tokenize(l.text, where);
-    let current: KaStatement | undefined;
-    for (const t of tokens) {
-      const top = stack[stack.length - 1];
-      if (!t.quoted && t.text === '{') {
-        const opener = current ?? last;
-        if (!opener || opener.block) throw new KeepalivedSyntaxError(where, '"{" without a keyword before it');
-        opener.block = [];
-        stack.push({ list: opener.block, opener });
-        current = undefined;
-        last = undefined;
-      } else if (!t.quoted && t.text === '}') {
-        if (stack.length === 1) throw new KeepalivedSyntaxError(where, '"}" without a block to close');
-        stack.pop();
-        current = undefined;
-        last = undefined;
-      } else if (current) {
-        current.args.push(t.text);
-      } else {
-        if (!t.quoted && (t.text.startsWith('$') || t.text.startsWith('@'))) {
-          throw new KeepalivedSyntaxError(where, `${t.text}: parameter substitution and conditional lines (@, $) are not supported; expand them first (keepalived -t -f FILE does not, so edit them out)`);
-        }
-        current = { keyword: t.text, args: [], file: l.file, line: l.line };
-        top.list.push(current);
-      }
-    }
-    if (current) last = current;
-    else if (tokens.length) last = undefined;
-  }
-  if (stack.length > 1) {
-    const opener = stack[stack.length - 1].opener!;
-    throw new KeepalivedSyntaxError(`${opener.file}:${opener.line}`, `${opener.keyword}: block not closed (missing "}")`);
-  }
-  return root;
-}
-
-/** Files matching a glob (* ? [..] and {a,b} in any component), sorted as glob(3) does. */
-function expandGlob(pattern: string): string[] {
-  const out = new Set<string>();
-  const alternatives = expandBraces(pattern);
-  for (const p of alternatives) {
-    if (!/[*?[]/.test(p)) {
-      // one plain name must exist (refused at the include line); of {a,b} only those that exist
-      if (alternatives.length === 1 || existsSync(p)) out.add(p);
-      continue;
-    }
-    const parts = p.split('/');
-    let bases = [parts[0] === '' ? '/' : parts[0]];
-    for (const part of parts.slice(1)) {
-      if (part === '') continue;
-      const next: string[] = [];
-      for (const base of bases) {
-        if (!/[*?[]/.test(part)) {
-          next.push(join(base, part));
-          continue;
-        }
-        const re = globRegExp(part);
-        let names: string[] = [];
-        try {
-          names = readdirSync(base).sort();
-        } catch {
-          continue;
-        }
-        for (const n of names) if (re.test(n) && (part.startsWith('.') || !n.startsWith('.'))) next.push(join(base, n));
-      }
-      bases = next;
-    }
-    for (const b of bases) {
-      try {
-        if (statSync(b).isFile()) out.add(b);
-      } catch {
-        // no match: keepalived's include skips it too
-      }
-    }
-  }
-  return [...out];
-}
-
-function expandBraces(pattern: string): string[] {
-  const m = /\{([^{}]*)\}/.exec(pattern);
-  if (!m) return [pattern];
-  return m[1].split(',').flatMap((alt) => expandBraces(pattern.slice(0, m.index) + alt + pattern.slice(m.index + m[0].length)));
-}
-
-function globRegExp(part: string): RegExp {
-  let re = '';
-  for (let i = 0; i < part.length; i++) {
-    const c = part[i];
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = part.indexOf(']', i + 2);
-      if (end < 0) re += '\\[';
-      else {
-        const body = part.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\');
-        re += `[${body}]`;
-        i = end;
-      }
-    } else re += c.replace(/[.+^$(){}|\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
+export { KeepalivedSyntaxError, parseKeepalived, parseKeepalivedFile, type KaStatement } from './keepalived-parser';
+export { formatImportProblem, type ImportProblem } from './keepalived-writer';
 
 // ---- the translation ----
-
-/** One line that was not translated (or not exactly): `file:line: keyword: why`. */
-export interface ImportProblem {
-  file: string;
-  line: number;
-  keyword: string;
-  why: string;
-}
 
 export interface KeepalivedImport {
   /** the director config, YAML text */
   yaml: string;
   /** every line left out or not translated exactly, in file order */
   problems: ImportProblem[];
-}
-
-export function formatImportProblem(p: ImportProblem): string {
-  return `${p.file}:${p.line}: ${p.keyword}: ${p.why}`;
 }
 
 /** keepalived's defaults (keepalived.conf(5), 2.2). */
@@ -266,6 +39,35 @@ const SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh
 const SCHEDULER_FLAGS = new Set(['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port', 'flag-1', 'flag-2', 'flag-3']);
 const METHODS: Record<string, string> = { NAT: 'nat', DR: 'dr', TUN: 'tun' };
 const NOT_IPVS = 'not about IPVS (no lvsd equivalent)';
+
+/** The other top-level blocks keepalived knows (so anything else is named as unknown). */
+const ROOT_KEYWORDS_NOT_TRANSLATED: Record<string, string> = {
+  vrrp_track_process: 'lvsd tracks interfaces, scripts and its own services, not processes (use a vrrp_script)',
+  track_file: 'lvsd does not track files (use a vrrp_script)',
+  vrrp_track_file: 'lvsd does not track files (use a vrrp_script)',
+  bfd_instance: 'no BFD in lvsd',
+  garp_group: "lvsd's gratuitous ARP / NA sending is not configurable",
+  static_ipaddress: 'lvsd does not manage static addresses (configure them with the system)',
+  static_routes: 'lvsd does not manage routes (configure them with the system)',
+  static_rules: 'lvsd does not manage routing rules (configure them with the system)',
+  track_group: 'lvsd does not manage static addresses, so nothing tracks them',
+  linkbeat_interfaces: 'lvsd follows link state through rtnetlink only',
+  interface_up_down_delays: 'lvsd has no interface up/down delays',
+  net_namespace: 'run lvsd in the namespace instead (ip netns exec)',
+  net_namespace_ipvs: 'run lvsd in the namespace instead (ip netns exec)',
+  namespace_with_ipsets: 'no ipsets in lvsd',
+  instance: 'no keepalived instance names in lvsd (each lvsd has its own control socket and state file)',
+  use_pid_dir: 'lvsd writes no pid file',
+  linkbeat_use_polling: 'lvsd follows link state through rtnetlink only',
+  child_wait_time: 'lvsd is one process',
+  SSL: "keepalived's client certificate for SSL_GET is not translated (lvsd's http check verifies the server with ca_file)",
+};
+
+const ROOT_KEYWORDS = ['global_defs', 'virtual_server', 'virtual_server_group', 'vrrp_instance', 'vrrp_script', 'vrrp_sync_group', ...Object.keys(ROOT_KEYWORDS_NOT_TRANSLATED)];
+
+function rootWhy(s: KaStatement): string {
+  return ROOT_KEYWORDS_NOT_TRANSLATED[s.keyword] ?? unknown('keepalived.conf block or keyword', s.keyword, ROOT_KEYWORDS);
+}
 
 /** Translates keepalived.conf statements (parseKeepalived*) into director YAML. */
 export function translateKeepalived(statements: KaStatement[], source: string): KeepalivedImport {
@@ -287,27 +89,23 @@ interface Timing {
   inhibit?: boolean;
 }
 
-interface Num {
-  value: number;
-  at: KaStatement;
-}
-
 interface Tunnel {
   type: string;
   port?: number;
   checksum?: string;
 }
 
-class Translator {
-  private readonly doc = new Document({});
-  private readonly problems: ImportProblem[] = [];
+class Translator extends ImportWriter {
   private readonly groups = new Map<string, KaStatement>();
-  private readonly vrrpStates = new Map<string, string>();
+  /** the vrrp_instances translated: name -> its vrid (the sync daemon's default id) */
+  private vrrpInstances = new Map<string, number>();
 
   constructor(
     private readonly statements: KaStatement[],
     private readonly source: string,
-  ) {}
+  ) {
+    super(new Document({}), []);
+  }
 
   run(): KeepalivedImport {
     const doc = this.doc;
@@ -316,11 +114,11 @@ class Translator {
       ` Each part names the keepalived.conf line it came from. Check it: lvsd director check-config -c FILE`;
     for (const s of this.statements) {
       if (s.keyword === 'virtual_server_group' && s.args[0]) this.groups.set(s.args[0], s);
-      if (s.keyword === 'vrrp_instance' && s.args[0]) {
-        const state = s.block?.find((c) => c.keyword === 'state');
-        if (state?.args[0]) this.vrrpStates.set(s.args[0], state.args[0].toUpperCase());
-      }
     }
+    // VRRP first: the sync daemon in global_defs names an instance
+    const vrrpPart = new VrrpTranslator(this.doc, this.problems, this.statements);
+    const vrrp = vrrpPart.translate();
+    this.vrrpInstances = vrrpPart.instances;
     const root = new YAMLMap();
     const global = new YAMLMap();
     const services = new YAMLSeq();
@@ -337,12 +135,16 @@ class Translator {
         case 'virtual_server':
           for (const svc of this.virtualServer(s)) services.items.push(svc);
           break;
+        case 'vrrp_instance':
+        case 'vrrp_script':
+        case 'vrrp_sync_group':
+          break; // translated by VrrpTranslator
         default:
-          if (s.keyword.startsWith('vrrp_')) this.skip(s, 'VRRP is not translated by this import (lvsd runs the IPVS part only)');
-          else this.skip(s, s.block ? `block ${NOT_IPVS}` : NOT_IPVS);
+          this.skip(s, rootWhy(s));
       }
     }
     if (global.items.length) root.set('global', global);
+    if (vrrp) root.set('vrrp', vrrp);
     root.set('check_defaults', checkDefaults);
     root.set('services', services);
     doc.contents = root;
@@ -358,63 +160,6 @@ class Translator {
     this.problems.sort((a, b) => (fileOrder.get(a.file) ?? 0) - (fileOrder.get(b.file) ?? 0) || a.line - b.line);
     const yaml = doc.toString({ lineWidth: 0 });
     return { yaml: yaml.endsWith('\n') ? yaml : `${yaml}\n`, problems: this.problems };
-  }
-
-  // ---- helpers ----
-
-  private where(s: KaStatement): string {
-    return `${s.file}:${s.line} ${[s.keyword, ...s.args].join(' ')}`;
-  }
-
-  private skip(s: KaStatement, why: string): void {
-    this.problems.push({ file: s.file, line: s.line, keyword: s.keyword, why });
-  }
-
-  private map(value: Record<string, unknown>): YAMLMap {
-    return this.doc.createNode(value) as YAMLMap;
-  }
-
-  /** map[key] = value, with a comment naming the line it came from. */
-  private put(map: YAMLMap, key: string, value: unknown, from?: KaStatement): void {
-    const node = (value instanceof YAMLMap || value instanceof YAMLSeq ? value : this.doc.createNode(value)) as YamlNode;
-    if (from) {
-      if (node instanceof YAMLMap || node instanceof YAMLSeq) node.commentBefore = ` ${this.where(from)}`;
-      else node.comment = ` ${this.where(from)}`;
-    }
-    map.set(key, node);
-  }
-
-  private int(s: KaStatement, index = 0, min = 0, max = 2 ** 32 - 1): number | undefined {
-    const text = s.args[index];
-    if (text === undefined || !/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
-      this.skip(s, text === undefined ? 'needs a value' : `"${text}" is not a whole number in ${min}..${max}`);
-      return undefined;
-    }
-    return Number(text);
-  }
-
-  /** keepalived TIMER: seconds, fractions allowed. */
-  private seconds(s: KaStatement): Num | undefined {
-    const text = s.args[0];
-    if (text === undefined || !/^\d+(\.\d+)?$/.test(text)) {
-      this.skip(s, text === undefined ? 'needs a value' : `"${text}" is not a number of seconds`);
-      return undefined;
-    }
-    return { value: Number(text), at: s };
-  }
-
-  private bool(s: KaStatement): boolean {
-    const v = (s.args[0] ?? 'yes').toLowerCase();
-    return !['no', 'false', 'off', '0'].includes(v);
-  }
-
-  private address(text: string | undefined, s: KaStatement): { address: string; family: 'inet' | 'inet6' } | undefined {
-    const a = text === undefined ? 'needs an address' : canonicalAddress(text);
-    if (typeof a === 'string') {
-      this.skip(s, a);
-      return undefined;
-    }
-    return a;
   }
 
   // ---- global_defs ----
@@ -440,12 +185,15 @@ class Translator {
         this.skip(s, 'lvsd deletes only the services it owns at exit (flush_on_exit), never others');
       } else if (s.keyword === 'lvs_flush') {
         this.skip(s, 'lvsd never flushes the table at start: it adopts its own services and leaves others alone');
+      } else if (s.keyword === 'vrrp_version') {
+        // translated by VrrpTranslator
       } else {
-        this.skip(s, s.block ? `block ${NOT_IPVS}` : NOT_IPVS);
+        this.skip(s, globalVrrpWhy(s.keyword) ?? (s.block ? `block ${NOT_IPVS}` : NOT_IPVS));
       }
     }
   }
 
+  /** lvs_sync_daemon IFACE [[inst] INSTANCE] [id N] [maxlen N] [port N] [ttl N] [group ADDR] */
   private syncDaemon(s: KaStatement, global: YAMLMap): void {
     const [iface, ...rest] = s.args;
     if (!iface) return this.skip(s, 'needs an interface');
@@ -472,18 +220,29 @@ class Translator {
         this.skip(s, `"${word}" is not understood`);
       }
     }
-    const vrrpState = instance === undefined ? undefined : this.vrrpStates.get(instance);
-    const state = vrrpState === 'MASTER' ? 'master' : 'backup';
     const out = new YAMLMap();
-    out.set('state', state);
     out.set('interface', iface);
-    for (const item of d.items) out.items.push(item);
+    const vrid = instance === undefined ? undefined : this.vrrpInstances.get(instance);
+    if (vrid !== undefined) {
+      // the daemon's state follows the instance's, as keepalived's does
+      if (!d.has('sync_id')) {
+        const n = this.doc.createNode(vrid);
+        n.comment = ` keepalived: the sync id defaults to the vrid of ${instance}`;
+        d.set('sync_id', n);
+      }
+      for (const item of d.items) out.items.push(item);
+      out.set('instance', instance);
+    } else {
+      out.set('state', 'backup');
+      for (const item of d.items) out.items.push(item);
+      this.skip(
+        s,
+        instance === undefined
+          ? 'without a VRRP instance keepalived runs both the master and the backup sync daemon; lvsd runs one: backup'
+          : `no vrrp_instance ${instance} was translated: lvsd runs the sync daemon as backup, not following a VRRP state`,
+      );
+    }
     this.put(global, 'sync_daemon', out, s);
-    this.skip(
-      s,
-      `keepalived runs the sync daemon as master or backup following VRRP instance ${instance ?? '(none)'}; lvsd runs a fixed state: ${state}` +
-        (vrrpState ? ` (that instance's initial state)` : ''),
-    );
   }
 
   // ---- virtual_server_group ----
@@ -774,7 +533,7 @@ class Translator {
 
   private vsOther(s: KaStatement): void {
     const why: Record<string, string> = {
-      ha_suspend: 'lvsd checks whether or not the virtual address is on this host (VRRP is not translated)',
+      ha_suspend: 'lvsd checks the servers whether or not this host holds the virtual address (a backup is ready at once)',
       smtp_alert: 'no e-mail in lvsd (status page, metrics, logs)',
       snmp_name: 'no SNMP in lvsd (status page and Prometheus metrics)',
       omega: 'no quorum scripts in lvsd',

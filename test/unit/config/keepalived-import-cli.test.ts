@@ -28,9 +28,9 @@ test('everything translated: exit 0, the YAML on stdout, nothing on stderr', () 
 });
 
 test('lines left out: exit 3, each named on stderr as file:line: keyword: why, the YAML still valid', () => {
-  const r = importConf(`vrrp_instance VI_1 {\n  state MASTER\n}\n${CLEAN}`, 'partial.conf');
+  const r = importConf(`global_defs {\n  router_id LVS_1\n}\n${CLEAN}`, 'partial.conf');
   assert.equal(r.status, 3, r.stderr);
-  assert.match(r.stderr, new RegExp(`^${r.path}:1: vrrp_instance: VRRP is not translated`, 'm'));
+  assert.match(r.stderr, new RegExp(`^${r.path}:2: router_id: not about IPVS`, 'm'));
   assert.match(r.stderr, /1 line not translated/);
   assert.equal(parseDirectorConfig(r.stdout, 'out.yaml', { checkFiles: false }).services.length, 1);
 });
@@ -47,4 +47,16 @@ test('bad syntax: exit 2 with file:line, nothing on stdout', () => {
   assert.equal(r.status, 2);
   assert.equal(r.stdout, '');
   assert.match(r.stderr, /bad\.conf:1: virtual_server: block not closed/);
+});
+
+test('VRRP: the vrrp section on stdout, each line not carried over named on stderr as file:line: keyword: why', () => {
+  const r = importConf(
+    'vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  nopreempt\n  use_vmac\n  virtual_ipaddress {\n    198.18.9.100/24\n  }\n}\n' + CLEAN,
+    'vrrp.conf',
+  );
+  // 3 with a director schema that has vrrp:, 4 without (the YAML is written either way)
+  assert.ok(r.status === 3 || r.status === 4, `${r.status}: ${r.stderr}`);
+  assert.match(r.stdout, /^vrrp:\n  version: 2 # keepalived default vrrp_version 2/m);
+  assert.match(r.stdout, /^ {6}preempt: false # .*vrrp\.conf:5 nopreempt$/m);
+  assert.match(r.stderr, new RegExp(`^${r.path}:6: use_vmac: .*no VRRP virtual MAC`, 'm'));
 });

@@ -72,7 +72,8 @@ test('every translated keyword: groups, fwmark, schedulers and flags, methods an
   const { config, named } = load(path);
   // global_defs
   assert.deepEqual(config.global.timeouts, { tcpMs: 900_000, tcpfinMs: 120_000, udpMs: 300_000 });
-  assert.deepEqual(config.global.syncDaemon, { state: 'master', interface: 'eth0', syncId: 7, maxLen: 1400, port: 8848, ttl: 2, group: '239.0.0.18' });
+  // without a VRRP instance keepalived runs both daemons; lvsd runs one (the VRRP-tied form is in keepalived-import-vrrp.test.ts)
+  assert.deepEqual(config.global.syncDaemon, { state: 'backup', interface: 'eth0', syncId: 7, maxLen: 1400, port: 8848, ttl: 2, group: '239.0.0.18' });
   // virtual_server group web: one service per member (a range of two and one address), the same servers
   assert.deepEqual(
     config.services.filter((s) => s.name.startsWith('web ')).map((s) => s.name),
@@ -153,7 +154,6 @@ test('every translated keyword: groups, fwmark, schedulers and flags, methods an
     [
       `${path}:3: router_id`,
       `${path}:5: lvs_sync_daemon`,
-      `${path}:8: vrrp_instance`,
       `${d}/10-web.conf:12: quorum`,
       `${d}/10-web.conf:14: quorum_up`,
       `${d}/10-web.conf:17: sorry_server_inhibit`,
