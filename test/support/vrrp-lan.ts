@@ -20,6 +20,7 @@ export interface Transition {
 export interface Router {
   instance: VrrpInstance;
   address: string;
+  vrid: number;
   sent: Sent[];
   transitions: Transition[];
   rejected: string[];
@@ -45,9 +46,16 @@ export class FakeLan {
     private readonly latencyMs = 1,
   ) {}
 
-  /** A router on the LAN; `primaryAddress` is its source address. */
+  /** A router (one VRRP instance) on the LAN; `primaryAddress` is its source address. Adverts reach the routers of the same vrid. */
   add(options: Partial<InstanceOptions> & { name: string; priority: number; primaryAddress: string }): Router {
-    const router: Router = { instance: undefined as unknown as VrrpInstance, address: options.primaryAddress, sent: [], transitions: [], rejected: [] };
+    const router: Router = {
+      instance: undefined as unknown as VrrpInstance,
+      address: options.primaryAddress,
+      vrid: options.vrid ?? BASE_OPTIONS.vrid,
+      sent: [],
+      transitions: [],
+      rejected: [],
+    };
     router.instance = new VrrpInstance({ ...BASE_OPTIONS, ...options }, this.clock, {
       send: (advert) => {
         router.sent.push({ at: this.clock.now(), advert });
@@ -68,8 +76,8 @@ export class FakeLan {
     }
   }
 
-  masters(): Router[] {
-    return this.routers.filter((r) => r.instance.state === 'master');
+  masters(vrid?: number): Router[] {
+    return this.routers.filter((r) => r.instance.state === 'master' && (vrid === undefined || r.vrid === vrid));
   }
 
   private deliver(from: Router, advert: Advert): void {
@@ -77,7 +85,7 @@ export class FakeLan {
     const dst = family === 4 ? '224.0.0.18' : 'ff02::12';
     const data = encodeAdvert(advert, from.address, dst);
     for (const to of this.routers) {
-      if (to === from || this.cut.has(`${from.address}>${to.address}`)) continue;
+      if (to === from || to.vrid !== advert.vrid || this.cut.has(`${from.address}>${to.address}`)) continue;
       this.clock.setTimer(this.latencyMs, () => {
         if (this.cut.has(`${from.address}>${to.address}`)) return;
         const r = decodeAdvert({ data, src: from.address, dst, ttl: 255, family, ifindex: 2 });
