@@ -1,7 +1,7 @@
 // VRRP instances wired to each other through a fake LAN (real codec, latency, cuttable links) on
 // a virtual clock: they converge to exactly one master, the right one, and two masters never
-// coexist for longer than it takes one advert to cross the LAN after start, or one advert
-// interval after a cut link is restored.
+// coexist for longer than two LAN crossings after start, or one advert interval after a cut link
+// is restored.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -130,18 +130,19 @@ test('any priorities, preempt flags, start times and latency: one master after c
         const lastStart = Math.max(...specs.map((s) => s.startAt));
         clock.advanceTo(60_000);
         assert.equal(lan.masters().length, 1, `masters: ${lan.masters().map((r) => r.instance.name)}`);
-        // after every router has started, two masters last no longer than an advert takes to arrive
-        assert.ok(longestDualMaster(routers, lastStart, 60_000) <= latency + 1e-9);
+        // after every router has started, two masters last no longer than two LAN crossings (those that
+        // time out before the first master's advert arrives each hear a better one within a crossing),
+        // far less than the one advert interval allowed
+        const overlap = longestDualMaster(routers, lastStart, 60_000);
+        assert.ok(overlap <= 2 * latency + 1e-9 && overlap < 1000, `two masters for ${overlap} ms`);
+        // all preempting: the highest priority wins (among equals, whoever got there first: an equal
+        // advert holds a backup, RFC 5798 6.4.2; the address only decides between two masters)
         if (specs.every((s) => s.preempt)) {
-          const best = [...routers].sort((x, y) => y.instance.effectivePriority - x.instance.effectivePriority || compareIp(y.address, x.address))[0];
-          assert.equal(lan.masters()[0], best);
+          const highest = Math.max(...routers.map((r) => r.instance.effectivePriority));
+          assert.equal(lan.masters()[0].instance.effectivePriority, highest);
         }
       },
     ),
-    { numRuns: 200 },
+    { numRuns: 300 },
   );
 });
-
-function compareIp(a: string, b: string): number {
-  return Number(a.split('.')[3]) - Number(b.split('.')[3]);
-}
