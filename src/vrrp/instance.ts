@@ -2,9 +2,9 @@
 // it: Initialize/Backup/Master plus FAULT and stopped, preempt / nopreempt / preempt_delay, the
 // master-down timer with skew time. Pure: all time through the injected Clock, all output through
 // the hooks; adverts arrive already checked by decodeAdvert.
+import { isIP } from 'node:net';
 import { InputError } from '../errors';
 import { bytesToIp, ipToBytes } from '../rtnl/ip';
-import { isIP } from 'node:net';
 import type { Advert, VrrpVersion } from './packet';
 
 export type VrrpState = 'init' | 'backup' | 'master' | 'fault' | 'stopped';
@@ -182,6 +182,7 @@ export class VrrpInstance {
   }
 
   setPriorityAdjustment(delta: number): void {
+    if (!Number.isInteger(delta)) throw new RangeError(`VRRP instance ${this.name}: priority adjustment ${delta} is not an integer`);
     const before = this.effectivePriority;
     const skewBefore = this.skewTimeMs;
     this.adjustment = delta;
