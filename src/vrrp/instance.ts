@@ -54,7 +54,7 @@ export class VrrpInstance {
     becameMaster: 0,
     priorityZeroSent: 0,
     priorityZeroReceived: 0,
-    /** adverts refused by this instance's checks: version, v2 interval or address list mismatch */
+    /** adverts refused by this instance's checks: vrid, version, v2 interval or address list mismatch */
     advertsRejected: 0,
   };
 
@@ -215,6 +215,7 @@ export class VrrpInstance {
   }
 
   private check(advert: Advert): string | undefined {
+    if (advert.vrid !== this.options.vrid) return `vrid ${advert.vrid}, this instance is vrid ${this.options.vrid}`;
     if (advert.version !== this.options.version || advert.family !== this.options.family) {
       return `VRRPv${advert.version} IPv${advert.family}, this instance is VRRPv${this.options.version} IPv${this.options.family}`;
     }

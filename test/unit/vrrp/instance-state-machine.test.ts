@@ -353,17 +353,19 @@ test('initial state MASTER starts as backup (keepalived 2.2.7) and preempts even
   assertAt(r.transitions.find((t) => t.to === 'master')?.at, 3609.375, 'preempts the lower master at once');
 });
 
-test('adverts of another version, family or address list are refused, counted and do not hold the backup', () => {
+test('adverts of another vrid, version, family or address list are refused, counted and do not hold the backup', () => {
   const r = rig({ priority: 100 });
   r.vrrp.start();
   r.clock.advanceTo(1000);
   r.peer(200, { addresses: ['198.18.0.99'] });
   r.peer(200, { version: 2, authType: 0 });
   r.peer(200, { addresses: ['198.18.0.10', '198.18.0.11'] });
-  assert.equal(r.vrrp.counters.advertsRejected, 3);
+  r.peer(200, { vrid: 52 });
+  assert.equal(r.vrrp.counters.advertsRejected, 4);
   assert.equal(r.vrrp.counters.advertsReceived, 0);
   assert.match(r.rejected[0], /addresses \[198\.18\.0\.99\], ours are \[198\.18\.0\.10\]/);
   assert.match(r.rejected[1], /VRRPv2 IPv4, this instance is VRRPv3 IPv4/);
+  assert.match(r.rejected[3], /vrid 52, this instance is vrid 51/);
   r.clock.advanceTo(3609.375);
   assert.equal(r.vrrp.state, 'master');
 });
