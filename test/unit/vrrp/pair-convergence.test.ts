@@ -108,7 +108,7 @@ test('cutting the link between two instances and restoring it ends with exactly 
   assert.ok(longestDualMaster(lan.routers, restored, 40_000) <= 1000 + 1);
 });
 
-test('any priorities, preempt flags, start times and latency: one master after convergence, the best when all preempt', () => {
+test('any priorities, preempt flags, start times and latency: one master after convergence, of the highest priority when all preempt', () => {
   fc.assert(
     fc.property(
       fc.array(fc.record({ priority: fc.integer({ min: 1, max: 255 }), preempt: fc.boolean(), startAt: fc.integer({ min: 0, max: 8000 }) }), {
