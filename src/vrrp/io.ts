@@ -115,7 +115,7 @@ export class VrrpSocket extends EventEmitter {
     const source = options.source ?? defaultSource(io, family, ifindex, doing);
     let socket: VrrpSocket | undefined;
     const onPacket: OnPacket = (errno, data, src, dst, ttl) => {
-      if (!socket) return;
+      if (!socket || socket.closed) return;
       if (errno !== 0) {
         socket.emit('error', ioError({ errno, syscall: 'recvmsg' }, `receiving VRRP on interface index ${ifindex}`));
         return;

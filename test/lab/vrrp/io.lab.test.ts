@@ -4,7 +4,7 @@
 // unsolicited NA sent from here move B's neighbour entries. Addresses: 198.18.5.0/24, 2001:db8:5::/64.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -210,6 +210,34 @@ for (const family of [4, 6] as const) {
     }
   });
 }
+
+test("close() in an 'advert' listener stops delivery at once; 200 open/close cycles leave no descriptor open", async () => {
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const before = fds();
+  for (let i = 0; i < 200; i++) VrrpSocket.open({ family: i % 2 ? 6 : 4, ifindex: aIndex }).close();
+  assert.equal(fds(), before, 'as many descriptors open as before');
+
+  const a = VrrpSocket.open({ family: 4, ifindex: aIndex });
+  const b = VrrpSocket.open({ family: 4, ifindex: aIndex });
+  let heardByA = 0;
+  a.on('advert', () => {
+    heardByA++;
+    a.close();
+  });
+  const heardByB = collect(b);
+  const peer = new Peer(4);
+  try {
+    await peer.ready();
+    const addr = Buffer.from([198, 18, 5, 100]);
+    for (const tag of [7, 8, 9]) peer.send(advertShaped(3, 53, addr, tag), VRRP_GROUP4);
+    await until('B to hear all three', () => heardByB.filter((r) => r.data[1] === 53).length === 3);
+    assert.equal(heardByA, 1, 'A heard only the datagram during which it closed');
+    a.close(); // again: a no-op
+  } finally {
+    b.close();
+    assert.equal(await peer.close(), 0, `peer: ${peer.stderr}`);
+  }
+});
 
 const keepalivedCases = [
   { name: 'VRRPv2 IPv4', version: 2, family: 4, vip: '198.18.5.100/32', first: 0x21, group: VRRP_GROUP4 },
