@@ -244,50 +244,54 @@ const keepalivedCases = [
   { name: 'VRRPv3 IPv4', version: 3, family: 4, vip: '198.18.5.100/32', first: 0x31, group: VRRP_GROUP4 },
   { name: 'VRRPv3 IPv6', version: 3, family: 6, vip: '2001:db8:5::100/128', first: 0x31, group: VRRP_GROUP6 },
 ] as const;
+type KeepalivedCase = (typeof keepalivedCases)[number];
+const VIP_BYTES = { 4: Buffer.from([198, 18, 5, 100]), 6: Buffer.from('20010db8000500000000000000000100', 'hex') };
+
+/** keepalived 2.2.7 (VRRP only) in B with one instance, vrid 61, advert_int 1, on files of its own. */
+function startKeepalived(c: KeepalivedCase, state: 'MASTER' | 'BACKUP', priority: number) {
+  const run = mkdtempSync(join(dir, 'keepalived-'));
+  const conf = join(run, 'keepalived.conf');
+  const instance = ['vrrp_instance VI_1 {', `  state ${state}`, '  interface eth0', '  virtual_router_id 61', `  priority ${priority}`, '  advert_int 1'];
+  writeFileSync(conf, ['global_defs {', `  vrrp_version ${c.version}`, '}', ...instance, `  virtual_ipaddress {\n    ${c.vip}\n  }`, '}', ''].join('\n'));
+  const log: string[] = [];
+  const proc = track(
+    spawn('ip', ['netns', 'exec', NS, 'keepalived', '-n', '-l', '-D', '-P', '-f', conf, '-p', join(run, 'keepalived.pid'), '-r', join(run, 'vrrp.pid')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => log.push(d));
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => log.push(d));
+  const exited = new Promise((r) => proc.once('exit', r));
+  return {
+    proc,
+    text: () => log.join(''),
+    tail: () => log.join('').split('\n').slice(-25).join('\n'),
+    alive: () => {
+      if (proc.exitCode !== null) throw new Error(`keepalived exited ${proc.exitCode}:\n${log.join('')}`);
+      return true;
+    },
+    /** SIGTERM (a clean stop), SIGKILL after 30 s; true when it stopped by itself */
+    async stop(): Promise<boolean> {
+      if (proc.exitCode !== null || proc.signalCode !== null) return true;
+      proc.kill('SIGTERM');
+      await Promise.race([exited, sleep(30_000)]);
+      if (proc.exitCode !== null || proc.signalCode !== null) return true;
+      proc.kill('SIGKILL');
+      await Promise.race([exited, sleep(10_000)]);
+      return false;
+    },
+  };
+}
 
 for (const c of keepalivedCases) {
   test(`keepalived 2.2.7 as master (${c.name}) is heard: TTL 255, ${c.group}, first byte 0x${c.first.toString(16)}, vrid 61; its clean stop sends priority 0`, async () => {
     const a = VrrpSocket.open({ family: c.family, ifindex: aIndex });
     const got = collect(a);
-    const run = mkdtempSync(join(dir, 'keepalived-'));
-    const conf = join(run, 'keepalived.conf');
-    writeFileSync(
-      conf,
-      [
-        'global_defs {',
-        `  vrrp_version ${c.version}`,
-        '}',
-        'vrrp_instance VI_1 {',
-        '  state MASTER',
-        '  interface eth0',
-        '  virtual_router_id 61',
-        '  priority 150',
-        '  advert_int 1',
-        `  virtual_ipaddress {\n    ${c.vip}\n  }`,
-        '}',
-        '',
-      ].join('\n'),
-    );
-    const log: string[] = [];
-    const ka = track(
-      spawn('ip', ['netns', 'exec', NS, 'keepalived', '-n', '-l', '-D', '-P', '-f', conf, '-p', join(run, 'keepalived.pid'), '-r', join(run, 'vrrp.pid')], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-    );
-    ka.stdout!.setEncoding('utf8').on('data', (d: string) => log.push(d));
-    ka.stderr!.setEncoding('utf8').on('data', (d: string) => log.push(d));
-    const exited = new Promise((r) => ka.once('exit', r));
+    const ka = startKeepalived(c, 'MASTER', 150);
     try {
       const bSource = c.family === 4 ? B4 : linkLocal(['-n', NS], 'eth0');
-      const advert = await until(
-        "keepalived's first advert",
-        () => {
-          if (ka.exitCode !== null) throw new Error(`keepalived exited ${ka.exitCode}:\n${log.join('')}`);
-          return got.find((r) => r.data[1] === 61 && r.data[2] === 150);
-        },
-        60_000,
-      ).catch((err: Error) => {
-        throw new Error(`${err.message}\nkeepalived:\n${log.join('').split('\n').slice(-20).join('\n')}`);
+      const advert = await until("keepalived's first advert", () => ka.alive() && got.find((r) => r.data[1] === 61 && r.data[2] === 150), 60_000).catch((err: Error) => {
+        throw new Error(`${err.message}\nkeepalived:\n${ka.tail()}`);
       });
       assert.equal(advert.ttl, 255);
       assert.equal(advert.dst, c.group);
@@ -297,21 +301,79 @@ for (const c of keepalivedCases) {
       assert.equal(advert.data[0], c.first, `version ${c.version}, type 1 (advertisement)`);
       assert.equal(advert.data[1], 61, 'the vrid');
       assert.equal(advert.data[3], 1, 'one address');
-      const vipBytes = c.family === 4 ? Buffer.from([198, 18, 5, 100]) : Buffer.from('20010db8000500000000000000000100', 'hex');
-      assert.deepEqual(advert.data.subarray(8, 8 + vipBytes.length), vipBytes, 'the virtual address follows the header');
+      assert.deepEqual(advert.data.subarray(8, 8 + VIP_BYTES[c.family].length), VIP_BYTES[c.family], 'the virtual address follows the header');
       console.log(`# keepalived ${c.name}: first advert ${advert.data.toString('hex')}`);
 
-      ka.kill('SIGTERM');
+      ka.proc.kill('SIGTERM');
       const zero = await until('the priority-0 advert of the clean stop', () => got.find((r) => r.data[1] === 61 && r.data[2] === 0), 30_000);
       assert.equal(zero.ttl, 255);
-      await Promise.race([exited, sleep(30_000)]);
-      assert.notEqual(ka.exitCode ?? ka.signalCode, null, 'keepalived stopped within 30 s');
     } finally {
       a.close();
-      if (ka.exitCode === null && ka.signalCode === null) {
-        ka.kill('SIGKILL');
-        await Promise.race([exited, sleep(10_000)]);
-      }
+      assert.ok(await ka.stop(), 'keepalived stopped by itself within 30 s');
+    }
+  });
+}
+
+/** The Internet checksum (RFC 1071), written out here so that this file checks the bytes itself. */
+function checksum(data: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < data.length; i += 2) sum += (data[i] << 8) | (data[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** A valid advert for vrid 61 with the VIP, as RFC 3768 (v2, no auth) / RFC 5798 (v3, pseudo-header checksum) lay it out. */
+function validAdvert(c: KeepalivedCase, priority: number, src: string, dst: string): Buffer {
+  const vip = VIP_BYTES[c.family];
+  if (c.version === 2) {
+    const m = Buffer.concat([Buffer.from([0x21, 61, priority, 1, 0, 1, 0, 0]), vip, Buffer.alloc(8)]);
+    m.writeUInt16BE(checksum(m), 6);
+    return m;
+  }
+  const m = Buffer.concat([Buffer.from([0x31, 61, priority, 1, 0, 100, 0, 0]), vip]);
+  const bytes = (a: string) => Buffer.from(c.family === 4 ? a.split('.').map(Number) : expand6(a));
+  const pseudo = c.family === 4 ? Buffer.from([0, 112, 0, m.length]) : Buffer.from([0, 0, 0, m.length, 0, 0, 0, 112]);
+  m.writeUInt16BE(checksum(Buffer.concat([bytes(src), bytes(dst), pseudo, m])), 6);
+  return m;
+}
+
+function expand6(a: string): number[] {
+  const [head, tail = ''] = a.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = a.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return groups.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 255]);
+}
+
+for (const c of keepalivedCases) {
+  test(`keepalived 2.2.7 as backup (${c.name}) accepts our adverts (priority 200 > its 150): it stays backup while they come, and takes over when they stop`, async () => {
+    const a = VrrpSocket.open({ family: c.family, ifindex: aIndex });
+    collect(a);
+    const ka = startKeepalived(c, 'BACKUP', 150);
+    const advert = validAdvert(c, 200, a.source, c.group);
+    // one advert every 300 ms (keepalived's master-down interval is 3 x 1 s + skew)
+    let sent = 0;
+    const timer = setInterval(() => {
+      a.send(advert, c.group);
+      sent++;
+    }, 300);
+    try {
+      a.send(advert, c.group);
+      await until('keepalived to start', () => ka.alive() && /Entering BACKUP STATE/.test(ka.text()), 60_000).catch((err: Error) => {
+        throw new Error(`${err.message}\nkeepalived:\n${ka.tail()}`);
+      });
+      const startedAt = sent;
+      // 8 s of adverts: keepalived would have taken over twice over without them
+      await until('8 s of adverts', () => ka.alive() && sent - startedAt >= 8_000 / 300, 30_000, 100);
+      assert.doesNotMatch(ka.text(), /Entering MASTER STATE/, `keepalived heard our adverts as a master's:\n${ka.tail()}`);
+      assert.doesNotMatch(ka.text(), /invalid|bad|mismatch|error/i, `keepalived complained:\n${ka.tail()}`);
+      clearInterval(timer);
+      await until('keepalived to take over once our adverts stop', () => ka.alive() && /Entering MASTER STATE/.test(ka.text()), 30_000, 100);
+      console.log(`# keepalived ${c.name} stayed backup through ${sent} adverts from ${a.source}, then took over`);
+    } finally {
+      clearInterval(timer);
+      a.close();
+      assert.ok(await ka.stop(), 'keepalived stopped by itself within 30 s');
     }
   });
 }
