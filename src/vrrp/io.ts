@@ -59,23 +59,25 @@ const WORDS: Record<string, string> = {
   ENETUNREACH: 'network unreachable from this interface',
   EHOSTUNREACH: 'host unreachable',
   EADDRNOTAVAIL: 'the address is not on this interface (or an IPv6 address still in duplicate address detection)',
-  EAFNOSUPPORT: 'not an Ethernet interface',
+  EAFNOSUPPORT: 'address family not supported (IPv6 disabled in this kernel?)',
   ENOBUFS: 'no buffer space (the interface queue is full)',
   EAGAIN: 'the socket buffer is full',
   EMSGSIZE: 'message too long for the interface',
 };
 
-/** "ENODEV (no such interface)" for an errno number. */
-export function errnoInWords(errno: number): string {
+/** "ENODEV (no such interface)" for an errno number and the call that failed. */
+export function errnoInWords(errno: number, syscall = ''): string {
   const name = Object.entries(constants.errno).find(([, n]) => n === errno)?.[0] ?? `errno ${errno}`;
-  return WORDS[name] ? `${name} (${WORDS[name]})` : name;
+  // the native module's own refusal of an interface without a MAC of 6 bytes
+  const words = name === 'EAFNOSUPPORT' && syscall.startsWith('ioctl(SIOCGIFHWADDR)') ? 'not an Ethernet interface' : WORDS[name];
+  return words ? `${name} (${words})` : name;
 }
 
 /** The native module's Error { errno, syscall } as an lvsd error saying what was being done. */
 function ioError(err: unknown, doing: string): Error {
   const e = err as { errno?: unknown; syscall?: unknown };
   if (typeof e?.errno !== 'number') return err as Error;
-  const message = `${doing}: ${String(e.syscall)}: ${errnoInWords(e.errno)}`;
+  const message = `${doing}: ${String(e.syscall)}: ${errnoInWords(e.errno, String(e.syscall))}`;
   if (e.errno === constants.errno.EPERM || e.errno === constants.errno.EACCES) return new PermissionError(message, { errno: e.errno, cause: err });
   return new VrrpIoError(message, e.errno, String(e.syscall), { cause: err });
 }

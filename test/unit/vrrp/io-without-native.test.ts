@@ -43,3 +43,15 @@ test('options are checked before the module is needed: family, ifindex, addresse
   assert.throws(() => io.VrrpSocket.open({ family: 4, ifindex: 1, source: '2001:db8::1' }), /VRRP source address 2001:db8::1 is not an IPv4 address/);
   assert.throws(() => io.VrrpSocket.open({ family: 6, ifindex: 1, unicastPeers: ['198.18.0.2'] }), /VRRP unicast peer 198.18.0.2 is not an IPv6 address/);
 });
+
+test('errno numbers in words, with the call where the meaning depends on it', () => {
+  const { errnoInWords } = require('../../../src/vrrp/io') as typeof import('../../../src/vrrp/io');
+  const { errno } = require('node:os').constants as typeof import('node:os').constants;
+  assert.equal(errnoInWords(errno.EPERM), 'EPERM (needs CAP_NET_RAW)');
+  assert.equal(errnoInWords(errno.ENODEV), 'ENODEV (no such interface)');
+  assert.equal(errnoInWords(errno.ENETDOWN), 'ENETDOWN (the interface is down)');
+  assert.equal(errnoInWords(errno.EAFNOSUPPORT, 'ioctl(SIOCGIFHWADDR)'), 'EAFNOSUPPORT (not an Ethernet interface)');
+  assert.equal(errnoInWords(errno.EAFNOSUPPORT, 'socket'), 'EAFNOSUPPORT (address family not supported (IPv6 disabled in this kernel?))');
+  assert.equal(errnoInWords(errno.ECONNRESET), 'ECONNRESET');
+  assert.equal(errnoInWords(99999), 'errno 99999');
+});
