@@ -27,7 +27,7 @@ export interface VrrpSocketOptions {
   ifindex: number;
   /** the address adverts go out from: IPv4 default the interface's primary address, IPv6 its link-local address */
   source?: string;
-  /** unicast mode: the multicast group is not joined (adverts from any source are delivered, as keepalived without check_unicast_src) */
+  /** unicast mode: no multicast is joined or delivered (unicast adverts from any source are, as keepalived without check_unicast_src) */
   unicastPeers?: string[];
 }
 
@@ -82,6 +82,10 @@ function ioError(err: unknown, doing: string): Error {
   return new VrrpIoError(message, e.errno, String(e.syscall), { cause: err });
 }
 
+function isMulticast(address: string): boolean {
+  return isIPv4(address) ? Number(address.split('.')[0]) >= 224 && Number(address.split('.')[0]) <= 239 : /^ff/i.test(address);
+}
+
 function checkFamily(family: 4 | 6, address: string, what: string): void {
   if (family === 4 ? !isIPv4(address) : !isIPv6(address)) throw new RangeError(`${what} ${address} is not an IPv${family} address`);
 }
@@ -115,6 +119,7 @@ export class VrrpSocket extends EventEmitter {
     const io = native();
     const doing = `opening the IPv${family} VRRP socket on interface index ${ifindex}`;
     const source = options.source ?? defaultSource(io, family, ifindex, doing);
+    const unicast = (options.unicastPeers?.length ?? 0) > 0;
     let socket: VrrpSocket | undefined;
     const onPacket: OnPacket = (errno, data, src, dst, ttl) => {
       if (!socket || socket.closed) return;
@@ -122,12 +127,14 @@ export class VrrpSocket extends EventEmitter {
         socket.emit('error', ioError({ errno, syscall: 'recvmsg' }, `receiving VRRP on interface index ${ifindex}`));
         return;
       }
+      // a raw socket also sees groups joined by other sockets on the interface (IPv6 always)
+      if (unicast && isMulticast(dst!)) return;
       const received: Received = { data: data!, src: src!, dst: dst!, ttl: ttl!, family, ifindex };
       socket.emit('advert', received);
     };
     let handle: Handle;
     try {
-      handle = io.open(family, ifindex, source, !options.unicastPeers?.length, onPacket);
+      handle = io.open(family, ifindex, source, !unicast, onPacket);
     } catch (err) {
       throw ioError(err, `${doing} from ${source}`);
     }

@@ -192,9 +192,11 @@ for (const family of [4, 6] as const) {
     }
   });
 
-  test(`IPv${family}: a socket with unicast peers does not join the group: it hears unicast only`, async () => {
+  test(`IPv${family}: a socket with unicast peers does not join the group: it hears unicast only, even beside a socket that joined it`, async () => {
     const a = VrrpSocket.open({ family, ifindex: aIndex, unicastPeers: [peerUnicast] });
     const got = collect(a);
+    const member = VrrpSocket.open({ family, ifindex: aIndex });
+    const gotByMember = collect(member);
     const peer = new Peer(family);
     try {
       await peer.ready();
@@ -203,9 +205,11 @@ for (const family of [4, 6] as const) {
       peer.send(multicast, group);
       peer.send(unicast, ownUnicast);
       await until('the unicast one', () => got.find((r) => r.data.equals(unicast)));
+      await until('the multicast one at the member', () => gotByMember.find((r) => r.data.equals(multicast)));
       assert.deepEqual(got.map((r) => r.dst), [ownUnicast], 'the multicast one (sent first) never arrived');
     } finally {
       a.close();
+      member.close();
       assert.equal(await peer.close(), 0, `peer: ${peer.stderr}`);
     }
   });
