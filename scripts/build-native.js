@@ -12,7 +12,7 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..');
 // Without any C compiler the CLI still runs, on the JavaScript paths (src/native.ts): say so, do not fail.
 if (spawnSync(process.env.CC || 'cc', ['--version'], { stdio: 'ignore' }).error?.code === 'ENOENT') {
-  console.error(`build-native: no C compiler (${process.env.CC || 'cc'}): dist/native is not built; the JavaScript paths run`);
+  console.error(`build-native: no C compiler (${process.env.CC || 'cc'}): dist/native is not built; the JavaScript paths run, and VRRP is unavailable`);
   process.exit(0);
 }
 const OUT = path.join(ROOT, 'dist', 'native');

@@ -94,3 +94,21 @@ export class KernelSupportError extends LvsdError {
     super('LVSD_ERR_KERNEL_SUPPORT', message);
   }
 }
+
+/** VRRP cannot run here: the native module with its raw sockets is not built. */
+export class VrrpUnavailableError extends LvsdError {
+  constructor(message = 'VRRP needs the native module dist/native/vrrp_io.node (built by npm run build with a C compiler)') {
+    super('LVSD_ERR_VRRP_UNAVAILABLE', message);
+  }
+}
+
+/** A VRRP raw socket or frame operation failed; the message names the interface, the call and the errno in words. */
+export class VrrpIoError extends LvsdError {
+  readonly errno: number;
+  readonly syscall: string;
+  constructor(message: string, errno: number, syscall: string, options?: { cause?: unknown }) {
+    super('LVSD_ERR_VRRP_IO', message, options);
+    this.errno = errno;
+    this.syscall = syscall;
+  }
+}
