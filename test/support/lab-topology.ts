@@ -177,7 +177,13 @@ export class LabTopology {
     addNs(this.directorNs);
     bridge(this.br0, [`${CLIENT}/24`, `${CLIENT6}/64`]);
     plug(this.directorNs, this.br0, 'eth0', [`${DIRECTOR}/24`, `${DIRECTOR6}/64`]);
-    inside.get(this.directorNs)!.push(...this.opts.vips.map((vip) => addr(vip.includes(':') ? `${vip}/128` : `${vip}/32`, 'eth0')));
+    // An IPv6 VIP goes on as deprecated (preferred_lft 0): it still takes the clients' traffic,
+    // but source selection (RFC 6724 rule 3) no longer picks it for the director's own
+    // connections. As a preferred /128 it wins rule 8 (longest match, capped at the prefix
+    // length: 122 bits against the /64's 64), so the health checks to 2001:db8::21 and ::22 left
+    // from the VIP, and each real server, which holds the VIP on lo, answered itself (seen in the
+    // lab: `ip -6 route get 2001:db8::22` gave src 2001:db8::11; the check never passed).
+    inside.get(this.directorNs)!.push(...this.opts.vips.map((vip) => (vip.includes(':') ? `${addr(`${vip}/128`, 'eth0')} preferred_lft 0` : addr(`${vip}/32`, 'eth0'))));
     if (this.opts.method === 'nat') {
       bridge(this.br1, []);
       plug(this.directorNs, this.br1, 'eth1', [`${NAT_GATEWAY}/24`]);
