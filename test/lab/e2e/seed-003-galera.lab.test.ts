@@ -225,11 +225,11 @@ test('rs3 stopped (SIGTERM, as systemctl stop): out of both pools within interva
   const from = targets.length;
   const rs3 = node('rs3');
   const t0 = Date.now();
-  const stopping = topo.killBackend(rs3, 'SIGTERM');
+  let stopped = 0;
+  const stopping = topo.killBackend(rs3, 'SIGTERM').then(() => (stopped = Date.now() - t0));
   await waitFor('rs3 out of both pools', () => weightOf(READ, '198.18.0.23') === 0 && weightOf(WRITE, '198.18.0.23') === 0, 30_000, 10);
   const left = Date.now() - t0;
   await stopping;
-  const stopped = Date.now() - t0;
   const reads: string[] = [];
   for (let i = 0; i < 6; i++) reads.push(await through(READ));
   const size = (await topo.wsrepStatus(node('rs1'))).wsrep_cluster_size;
