@@ -40,7 +40,12 @@ export interface TopologyOptions {
   backend: 'mariadb' | 'http';
   /** HTTP backend port (default 80) */
   httpPort?: number;
+  /** mariadb backend: the servers form one Galera cluster (galera-4, gcomm between their addresses) */
+  galera?: boolean;
 }
+
+/** Debian galera-4's provider (`dpkg -L galera-4`) */
+export const GALERA_PROVIDER = '/usr/lib/galera/libgalera_smm.so';
 
 export interface RealServerNode {
   name: string;
@@ -77,6 +82,24 @@ export function weightsFromProc(text: string): Map<string, number> {
   for (const line of text.split('\n')) {
     const m = /^\s+->\s+(\S+)\s+\S+\s+(\d+)\s+\d+\s+\d+/.exec(line);
     if (m) out.set(hexEndpoint(m[1]), Number(m[2]));
+  }
+  return out;
+}
+
+/**
+ * One service's real-server weights ("addr:port" -> weight, in the kernel's list order) from
+ * /proc/PID/net/ip_vs; `service` is "addr:port" ("[v6]:port"). weightsFromProc merges every
+ * service, which hides a server that is in two services at the same port.
+ */
+export function serviceWeightsFromProc(text: string, service: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let current: string | undefined;
+  for (const line of text.split('\n')) {
+    const svc = /^(?:TCP|UDP|SCTP)\s+(\S+)\s/.exec(line);
+    if (svc) current = hexEndpoint(svc[1]);
+    else if (/^FWM\s/.test(line)) current = undefined;
+    const m = /^\s+->\s+(\S+)\s+\S+\s+(\d+)\s+\d+\s+\d+/.exec(line);
+    if (m && current === service) out.set(hexEndpoint(m[1]), Number(m[2]));
   }
   return out;
 }
@@ -177,7 +200,13 @@ export class LabTopology {
     addNs(this.directorNs);
     bridge(this.br0, [`${CLIENT}/24`, `${CLIENT6}/64`]);
     plug(this.directorNs, this.br0, 'eth0', [`${DIRECTOR}/24`, `${DIRECTOR6}/64`]);
-    inside.get(this.directorNs)!.push(...this.opts.vips.map((vip) => addr(vip.includes(':') ? `${vip}/128` : `${vip}/32`, 'eth0')));
+    // An IPv6 VIP goes on as deprecated (preferred_lft 0): it still takes the clients' traffic,
+    // but source selection (RFC 6724 rule 3) no longer picks it for the director's own
+    // connections. As a preferred /128 it wins rule 8 (longest match, capped at the prefix
+    // length: 122 bits against the /64's 64), so the health checks to 2001:db8::21 and ::22 left
+    // from the VIP, and each real server, which holds the VIP on lo, answered itself (seen in the
+    // lab: `ip -6 route get 2001:db8::22` gave src 2001:db8::11; the check never passed).
+    inside.get(this.directorNs)!.push(...this.opts.vips.map((vip) => (vip.includes(':') ? `${addr(`${vip}/128`, 'eth0')} preferred_lft 0` : addr(`${vip}/32`, 'eth0'))));
     if (this.opts.method === 'nat') {
       bridge(this.br1, []);
       plug(this.directorNs, this.br1, 'eth1', [`${NAT_GATEWAY}/24`]);
@@ -224,7 +253,8 @@ export class LabTopology {
       await this.mariadbTemplate();
       this.timings.mariadbInstall = Date.now() - t;
       t = Date.now();
-      await Promise.all(this.servers.map((s) => this.startBackend(s, true)));
+      if (this.opts.galera) await this.galeraBootstrap();
+      else await Promise.all(this.servers.map((s) => this.startBackend(s, true)));
       this.timings.mariadbStart = Date.now() - t;
     } else {
       await Promise.all(this.servers.map((s) => this.startBackend(s, true)));
@@ -291,19 +321,30 @@ export class LabTopology {
     return join(s.dir, 'mysqld.sock');
   }
 
-  /** Starts the server's backend; `fresh` copies the MariaDB datadir template first. */
-  async startBackend(s: RealServerNode, fresh = false): Promise<void> {
-    if (this.opts.backend === 'http') return this.startHttp(s);
-    const datadir = join(s.dir, 'data');
+  private datadirOf(s: RealServerNode): string {
+    return join(s.dir, 'data');
+  }
+
+  /** The server's own tmpdir and a copy of the datadir `from`. */
+  private seedDatadir(s: RealServerNode, from: string): void {
     const { uid, gid } = mysqlUser();
     const tmp = join(s.dir, 'tmp');
-    if (fresh) {
-      mkdirSync(tmp);
-      chownSync(tmp, uid, gid);
-      cpSync(this.template, datadir, { recursive: true });
-      chownTree(datadir, uid, gid);
-      chownSync(s.dir, uid, gid);
-    }
+    mkdirSync(tmp);
+    chownSync(tmp, uid, gid);
+    cpSync(from, this.datadirOf(s), { recursive: true });
+    chownTree(this.datadirOf(s), uid, gid);
+    chownSync(s.dir, uid, gid);
+  }
+
+  /**
+   * Starts the server's backend; `fresh` copies the MariaDB datadir template first. A Galera
+   * node joins the cluster of the others (gcomm:// every server) unless `galera` says 'new-cluster'.
+   */
+  async startBackend(s: RealServerNode, fresh = false, galera: 'join' | 'new-cluster' = 'join'): Promise<void> {
+    if (this.opts.backend === 'http') return this.startHttp(s);
+    const datadir = this.datadirOf(s);
+    const tmp = join(s.dir, 'tmp');
+    if (fresh) this.seedDatadir(s, this.template);
     const args = [
       '--no-defaults',
       `--datadir=${datadir}`,
@@ -313,7 +354,9 @@ export class LabTopology {
       '--bind-address=*',
       `--pid-file=${join(s.dir, 'mysqld.pid')}`,
       `--log-error=${join(s.dir, 'error.log')}`,
-      `--init-file=${join(this.dir, 'init.sql')}`,
+      // a Galera node gets its users from the cluster's first start only: the init file's
+      // statements would otherwise run on a node that has not joined yet
+      ...(this.opts.galera && !fresh ? [] : [`--init-file=${join(this.dir, 'init.sql')}`]),
       // its own tmpdir: a mariadbd starting up deletes #sql* files in its tmpdir, and the servers
       // share one /tmp (seen: a query on rs2 failed "Error on delete of '/tmp/#sql-temptable-...'"
       // when rs1 restarted)
@@ -323,6 +366,7 @@ export class LabTopology {
       '--innodb-buffer-pool-size=16M',
       '--max-connections=500',
       '--performance-schema=OFF',
+      ...(this.opts.galera ? this.galeraArgs(s, galera) : []),
     ];
     // its own UTS namespace: @@hostname is the kernel's hostname, so each server names itself
     s.proc = this.spawnTracked('ip', ['netns', 'exec', s.ns, 'unshare', '--uts', 'sh', '-c', 'hostname "$0" && exec mariadbd "$@"', s.name, ...args]);
@@ -340,6 +384,75 @@ export class LabTopology {
       100,
     ).catch((err) => {
       throw new Error(`${(err as Error).message}\n${this.errorLog(s).split('\n').slice(-10).join('\n')}`);
+    });
+  }
+
+  /** A Galera node's wsrep options: group communication, IST and SST on the node's own address. */
+  private galeraArgs(s: RealServerNode, start: 'join' | 'new-cluster'): string[] {
+    return [
+      '--wsrep-on=ON',
+      `--wsrep-provider=${GALERA_PROVIDER}`,
+      `--wsrep-cluster-address=gcomm://${this.servers.map((x) => x.address).join(',')}`,
+      ...(start === 'new-cluster' ? ['--wsrep-new-cluster'] : []),
+      '--wsrep-cluster-name=lvsd-e2e',
+      `--wsrep-node-name=${s.name}`,
+      `--wsrep-node-address=${s.address}`,
+      `--wsrep-provider-options=gmcast.listen_addr=tcp://${s.address}:4567;ist.recv_addr=${s.address}:4568;gcache.size=16M`,
+      // only if a node ever needs a full state transfer: the start below avoids one
+      '--wsrep-sst-method=rsync',
+      `--wsrep-sst-receive-address=${s.address}:4444`,
+      '--binlog-format=ROW',
+      '--default-storage-engine=InnoDB',
+      '--innodb-autoinc-lock-mode=2',
+    ];
+  }
+
+  /**
+   * A Galera cluster of every server without a full state transfer (an SST under emulation costs
+   * minutes): rs1 bootstraps a new cluster from the template (the init file makes the users) and
+   * stops cleanly, which leaves the cluster's UUID and seqno in grastate.dat; every other server
+   * starts from a copy of that datadir, so it joins with nothing (or an IST) to transfer.
+   */
+  private async galeraBootstrap(): Promise<void> {
+    const [first, ...rest] = this.servers;
+    let t = Date.now();
+    await this.startBackend(first, true, 'new-cluster');
+    await this.galeraSynced(first, 1);
+    await this.killBackend(first, 'SIGTERM');
+    this.timings.galeraSeed = Date.now() - t;
+    for (const s of rest) this.seedDatadir(s, this.datadirOf(first));
+    t = Date.now();
+    await this.startBackend(first, false, 'new-cluster');
+    await this.galeraSynced(first, 1);
+    this.timings.galeraBootstrap = Date.now() - t;
+    t = Date.now();
+    await Promise.all(rest.map((s) => this.startBackend(s, false)));
+    await Promise.all(this.servers.map((s) => this.galeraSynced(s, this.servers.length)));
+    this.timings.galeraJoin = Date.now() - t;
+  }
+
+  /** A Galera node's wsrep status variables (over the root socket). */
+  async wsrepStatus(s: RealServerNode): Promise<Record<string, string>> {
+    const rows = (await this.sql(s, "SHOW GLOBAL STATUS LIKE 'wsrep%'")) as { Variable_name: string; Value: string }[];
+    return Object.fromEntries(rows.map((r) => [r.Variable_name, r.Value]));
+  }
+
+  /** Waits until the node is Synced, ready, Primary, in a cluster of at least `size`; bounded. */
+  async galeraSynced(s: RealServerNode, size: number, ms = 120_000): Promise<number> {
+    let last = 'no answer yet';
+    return waitFor(
+      `Galera node ${s.name} Synced in a Primary cluster of ${size}`,
+      async () => {
+        const p = s.proc;
+        if (!p || p.exitCode !== null || p.signalCode !== null) throw new Error(`mariadbd on ${s.name} exited:\n${this.errorLog(s).split('\n').slice(-15).join('\n')}`);
+        const st = await this.wsrepStatus(s).catch((e: Error) => ({ error: e.message }) as Record<string, string>);
+        last = JSON.stringify(st.error ? st : { state: st.wsrep_local_state_comment, ready: st.wsrep_ready, status: st.wsrep_cluster_status, size: st.wsrep_cluster_size });
+        return st.wsrep_local_state === '4' && st.wsrep_ready === 'ON' && st.wsrep_cluster_status === 'Primary' && Number(st.wsrep_cluster_size) >= size;
+      },
+      ms,
+      200,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message} (last: ${last})\n${this.errorLog(s).split('\n').slice(-15).join('\n')}`);
     });
   }
 
