@@ -1,6 +1,8 @@
 // The `vrrp:` section of the director's config: floating virtual addresses between two or more
 // directors (keepalived's vrrp_instance, vrrp_sync_group and vrrp_script), validated here and
 // normalised to ms, canonical addresses and explicit defaults.
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { Duration, StringEnum, defined, strictObject } from './checks';
 import { Problems, canonicalAddress, durationMs, type Path } from './validate';
@@ -14,7 +16,7 @@ const TrackWeight = Type.Integer({ minimum: -254, maximum: 254 });
 
 const Script = strictObject(
   {
-    exec: Type.String({ pattern: '^/', errorMessage: 'must start with an absolute path (no shell: "/path/to/check arg1 arg2")', description: 'program and arguments, split at spaces; "..." keeps spaces' }),
+    exec: Type.String({ minLength: 1, description: 'program and arguments, split at spaces ("..." keeps spaces), no shell; a bare name is looked up in /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin (as keepalived does)' }),
     interval: Duration({ default: '1s' }),
     timeout: Type.Optional(Duration({ description: 'default: the interval' })),
     weight: Type.Integer({ minimum: -254, maximum: 254, default: 0, description: 'failing with weight 0: FAULT; negative: added to the priority while failing; positive: added while passing' }),
@@ -291,12 +293,36 @@ function positive(value: string | number, at: Path, problems: Problems): number 
   return ms;
 }
 
-/** "/usr/bin/chk --port 3306" -> argv; "..." keeps spaces. A string is the problem. */
-export function splitCommand(text: string): string[] | string {
+const SCRIPT_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+/**
+ * "/usr/bin/chk --port 3306" -> argv; "..." keeps spaces; a bare program name ("killall -0
+ * haproxy") is found in SCRIPT_PATH. A string is the problem.
+ */
+export function splitCommand(text: string, lookup: (name: string) => string | undefined = findProgram): string[] | string {
   const argv: string[] = [];
   const re = /"([^"]*)"|(\S+)/g;
   for (let m = re.exec(text); m; m = re.exec(text)) argv.push(m[1] ?? m[2]);
   if ((text.match(/"/g) ?? []).length % 2 !== 0) return 'has an unmatched "';
-  if (argv.length === 0 || !argv[0].startsWith('/')) return 'must start with an absolute path';
+  if (argv.length === 0) return 'is empty';
+  if (!argv[0].startsWith('/')) {
+    if (argv[0].includes('/')) return `"${argv[0]}": give an absolute path or a bare program name`;
+    const found = lookup(argv[0]);
+    if (!found) return `"${argv[0]}" is not an executable in ${SCRIPT_PATH.join(':')}`;
+    argv[0] = found;
+  }
   return argv;
+}
+
+function findProgram(name: string): string | undefined {
+  for (const dir of SCRIPT_PATH) {
+    const path = join(dir, name);
+    try {
+      accessSync(path, fsConstants.X_OK);
+      if (statSync(path).isFile()) return path;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }

@@ -28,6 +28,7 @@ import { RecordingIpvs } from './plan';
 import { sameServiceSpec } from './spec';
 import { Reconciler, type DesiredService } from './reconciler';
 import { emptyState, readState, writeState, type DirectorState } from './state';
+import { DirectorVrrp, syncRoleOf } from './vrrp';
 
 export type { DirectorSettings, LoadedConfig } from './model';
 
@@ -91,6 +92,10 @@ export class Director implements DirectorControl {
   private readonly transitionAt = new Map<string, number>();
   private readonly transitionLatency = { last: 0, max: 0 };
   private passes: Promise<unknown> = Promise.resolve();
+  private vrrp: DirectorVrrp | undefined;
+  /** the sync daemon's state while it follows a VRRP instance */
+  private syncRole: 'master' | 'backup' = 'backup';
+  private globalsQueue: Promise<void> = Promise.resolve();
 
   constructor(opts: DirectorOptions) {
     this.opts = opts;
@@ -132,7 +137,9 @@ export class Director implements DirectorControl {
     }
     if (!this.opts.dryRun) this.scheduleCron();
     await this.runPass({ observe: true });
-    this.log.info({ services: this.services.size, servers: this.servers.size }, 'director started');
+    // VRRP last: the table is in place on every director before one of them takes the addresses
+    if (this.config.vrrp && !this.opts.dryRun) await this.startVrrp();
+    this.log.info({ services: this.services.size, servers: this.servers.size, vrrp: this.config.vrrp?.instances.length }, 'director started');
   }
 
   /** The operations a start would apply now (dryRun only); nothing is sent or written. */
@@ -146,6 +153,8 @@ export class Director implements DirectorControl {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    // first hand the addresses over (priority 0), while this table still serves
+    await this.vrrp?.stop().catch((err) => this.log.error(`vrrp stop: ${(err as Error).message}`));
     for (const t of this.cronTasks) await t.stop();
     for (const t of this.timers) clearTimeout(t);
     if (this.rampTimer) clearTimeout(this.rampTimer);
@@ -175,6 +184,14 @@ export class Director implements DirectorControl {
       next = this.opts.load();
     } catch (err) {
       const errors = errorLines(err);
+      this.lastReload = { at: new Date().toISOString(), ok: false, errors };
+      this.reloads.failed++;
+      this.log.error({ errors }, 'reload rejected: the running config keeps serving');
+      return { ok: false, errors, ops: 0 };
+    }
+    if (JSON.stringify(next.vrrp) !== JSON.stringify(this.config.vrrp)) {
+      // restarting VRRP would hand the addresses back and forth; the running instances keep their state
+      const errors = ['vrrp: the vrrp section changed: restart lvsd (systemctl restart lvsd-director) to apply it; a reload applies services only'];
       this.lastReload = { at: new Date().toISOString(), ok: false, errors };
       this.reloads.failed++;
       this.log.error({ errors }, 'reload rejected: the running config keeps serving');
@@ -329,6 +346,7 @@ export class Director implements DirectorControl {
         transitionToKernelMs: { last: round2(this.transitionLatency.last), max: round2(this.transitionLatency.max) },
       },
       services,
+      ...(this.vrrp ? { vrrp: this.vrrp.status() } : {}),
     };
   }
 
@@ -486,6 +504,7 @@ export class Director implements DirectorControl {
       if (before !== undefined || d.quorumLost) {
         this.log.warn({ service: svc.name, upWeight: d.upWeight, quorum: svc.quorum }, `${svc.name}: quorum ${d.quorumLost ? 'lost' : 'regained'} (up weight ${d.upWeight}, quorum ${svc.quorum})`);
       }
+      this.vrrp?.serviceQuorum(svc.name, d.quorumLost);
     }
     this.decisions.set(svc.id, d);
     return d;
@@ -605,12 +624,16 @@ export class Director implements DirectorControl {
       }
     }
     const running = await this.ipvs.readSyncDaemons();
-    if (s.syncDaemon) {
-      const same = running.find((d) => d.state === s.syncDaemon!.state);
-      if (!same || !sameDaemon(same, s.syncDaemon)) {
+    const want = s.syncDaemon && (s.syncDaemonFollows ? { ...s.syncDaemon, state: this.syncRole } : s.syncDaemon);
+    if (want) {
+      const same = running.find((d) => d.state === want.state);
+      if (!same || !sameDaemon(same, want)) {
         if (same) ops.push({ kind: 'stop-daemon', state: same.state });
-        ops.push({ kind: 'start-daemon', daemon: s.syncDaemon });
+        ops.push({ kind: 'start-daemon', daemon: want });
       }
+      // following a role: the daemon of the other role stops
+      const other = s.syncDaemonFollows ? running.find((d) => d.state !== want.state) : undefined;
+      if (other) ops.push({ kind: 'stop-daemon', state: other.state });
     } else if (before?.syncDaemon && running.some((d) => d.state === before.syncDaemon!.state)) {
       ops.push({ kind: 'stop-daemon', state: before.syncDaemon.state });
     }
@@ -618,6 +641,28 @@ export class Director implements DirectorControl {
     const res = await this.ipvs.apply(ops);
     this.reconciler.opsTotal += ops.length;
     for (const f of res.failed) this.log.error({ op: f.op.kind }, f.error.message);
+  }
+
+  private async startVrrp(): Promise<void> {
+    const follows = this.config.settings.syncDaemonFollows;
+    this.vrrp = await DirectorVrrp.start({
+      config: this.config.vrrp!,
+      log: this.log,
+      onTransition: (e) => {
+        if (e.instance !== follows || this.stopped) return;
+        const role = syncRoleOf(e.to);
+        if (role === this.syncRole) return;
+        this.syncRole = role;
+        // one change at a time, in order: a quick master/backup flap ends in the last role
+        this.globalsQueue = this.globalsQueue
+          .then(() => this.applyGlobals(this.config.settings, this.config.settings))
+          .catch((err) => this.log.error(`sync daemon: ${(err as Error).message}`));
+      },
+    });
+    for (const svc of this.services.values()) {
+      const lost = this.quorumLost.get(svc.id);
+      if (lost !== undefined) this.vrrp.serviceQuorum(svc.name, lost);
+    }
   }
 
   private saveState(change: Partial<DirectorState>): void {

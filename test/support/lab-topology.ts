@@ -42,6 +42,8 @@ export interface TopologyOptions {
   httpPort?: number;
   /** mariadb backend: the servers form one Galera cluster (galera-4, gcomm between their addresses) */
   galera?: boolean;
+  /** false: the director does not hold the VIPs (VRRP adds them); default true */
+  vipsOnDirector?: boolean;
 }
 
 /** Debian galera-4's provider (`dpkg -L galera-4`) */
@@ -206,7 +208,7 @@ export class LabTopology {
     // length: 122 bits against the /64's 64), so the health checks to 2001:db8::21 and ::22 left
     // from the VIP, and each real server, which holds the VIP on lo, answered itself (seen in the
     // lab: `ip -6 route get 2001:db8::22` gave src 2001:db8::11; the check never passed).
-    inside.get(this.directorNs)!.push(...this.opts.vips.map((vip) => (vip.includes(':') ? `${addr(`${vip}/128`, 'eth0')} preferred_lft 0` : addr(`${vip}/32`, 'eth0'))));
+    if (this.opts.vipsOnDirector !== false) inside.get(this.directorNs)!.push(...this.opts.vips.map((vip) => (vip.includes(':') ? `${addr(`${vip}/128`, 'eth0')} preferred_lft 0` : addr(`${vip}/32`, 'eth0'))));
     if (this.opts.method === 'nat') {
       bridge(this.br1, []);
       plug(this.directorNs, this.br1, 'eth1', [`${NAT_GATEWAY}/24`]);
@@ -260,6 +262,24 @@ export class LabTopology {
       await Promise.all(this.servers.map((s) => this.startBackend(s, true)));
       this.timings.httpStart = Date.now() - t;
     }
+  }
+
+  /**
+   * One more namespace on the client's segment (a second director, say): eth0 with `addrs`,
+   * deleted by teardown() like the others.
+   */
+  addNode(name: string, addrs: string[]): string {
+    const ns = `${this.prefix}-${name}`;
+    const outside = `e${this.id}v${this.links.length}`;
+    spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    sh('ip', ['netns', 'add', ns]);
+    this.namespaces.push(ns);
+    this.links.push(outside);
+    sh('ip', ['link', 'add', outside, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    sh('ip', ['link', 'set', outside, 'master', this.br0, 'up']);
+    const lines = ['link set lo up', ...addrs.map((a) => `addr add ${a} dev eth0${a.includes(':') ? ' nodad' : ''}`), 'link set eth0 up'];
+    sh('ip', ['-n', ns, '-batch', '-'], lines.join('\n') + '\n');
+    return ns;
   }
 
   /** Runs a command in a namespace; throws with its stderr on failure. */

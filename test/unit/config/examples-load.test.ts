@@ -77,7 +77,12 @@ test('two MySQL masters (seed 000): rr over both, each checked by an authenticat
 test('read replicas (seed 002): DR, persistence, replica-lag checks, quorum and sorry server; an MHA writer VIP', () => {
   const config = load('director-mysql-replicas.yaml');
   assert.deepEqual(config.global.timeouts, { tcpMs: 900_000, tcpfinMs: 120_000, udpMs: 300_000 });
-  assert.deepEqual(config.global.syncDaemon, { state: 'master', interface: 'eth0', syncId: 60 });
+  assert.deepEqual(config.global.syncDaemon, { instance: 'VI_1', interface: 'eth0', syncId: 60 });
+  const [vi1] = config.vrrp!.instances;
+  assert.deepEqual(
+    { vrid: vi1.vrid, priority: vi1.priority, preempt: vi1.preempt, advertIntervalMs: vi1.advertIntervalMs, version: vi1.version, addresses: vi1.addresses.map((a) => a.address) },
+    { vrid: 60, priority: 100, preempt: false, advertIntervalMs: 5000, version: 2, addresses: ['198.18.14.100', '198.18.14.200'] },
+  );
   const read = byName(config, 'mysql-read');
   assert.equal(read.forward, 'route');
   assert.deepEqual(read.persistence, { timeoutMs: 300_000, netmask: '255.255.255.255' });

@@ -152,8 +152,12 @@ test('a sync daemon needs a fixed state or an instance to follow, not both', () 
   );
 });
 
-test('script command lines split at spaces, quotes keep them, and a relative program is refused', () => {
+test('script command lines split at spaces, quotes keep them, a bare name is looked up, a relative path refused', () => {
   assert.deepEqual(splitCommand('/bin/check  -x "two words" y'), ['/bin/check', '-x', 'two words', 'y']);
-  assert.equal(splitCommand('check -x'), 'must start with an absolute path');
+  const [program, ...args] = splitCommand('sh -c true') as string[];
+  assert.match(program, /^\/(usr\/)?bin\/sh$/);
+  assert.deepEqual(args, ['-c', 'true']);
+  assert.equal(splitCommand('no-such-program-lvsd -x'), '"no-such-program-lvsd" is not an executable in /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  assert.equal(splitCommand('bin/check'), '"bin/check": give an absolute path or a bare program name');
   assert.equal(splitCommand('/bin/check "open'), 'has an unmatched "');
 });

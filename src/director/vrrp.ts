@@ -1,0 +1,162 @@
+// The director's failover: the VRRP router (src/vrrp) with what tracks it from the director's side:
+// tracking scripts (run by src/health with rise/fall), services below their quorum, notify hooks,
+// and the role the IPVS sync daemon follows.
+import { spawn } from 'node:child_process';
+import type pino from 'pino';
+import type { VrrpConfig, VrrpInstanceConfig } from '../config/director';
+import { HealthMonitor, type Watch } from '../health/core';
+import { ExecChecker } from '../health/exec';
+import { VrrpRouter, type TransitionEvent } from '../vrrp/router';
+import type { VrrpInstanceView } from './api';
+
+export interface DirectorVrrpOptions {
+  config: VrrpConfig;
+  log: pino.Logger;
+  /** called with an instance's state on every transition (the sync daemon follows one) */
+  onTransition?(event: TransitionEvent): void;
+}
+
+const NOTIFY_TIMEOUT_MS = 30_000;
+
+export class DirectorVrrp {
+  private readonly monitor = new HealthMonitor({ log: false });
+  private readonly scriptWatches: { script: string; watch: Watch }[] = [];
+  private readonly belowQuorum = new Set<string>();
+
+  private constructor(
+    private readonly opts: DirectorVrrpOptions,
+    private readonly router: VrrpRouter,
+  ) {}
+
+  static async start(opts: DirectorVrrpOptions): Promise<DirectorVrrp> {
+    const c = opts.config;
+    const router = await VrrpRouter.start({
+      instances: c.instances.map((i) => ({
+        name: i.name,
+        interface: i.interface,
+        vrid: i.vrid,
+        priority: i.priority,
+        advertIntervalMs: i.advertIntervalMs,
+        version: i.version,
+        family: i.family,
+        initialState: i.initialState,
+        preempt: i.preempt,
+        preemptDelayMs: i.preemptDelayMs,
+        addresses: i.addresses,
+        ...(i.unicastSource ? { unicastSource: i.unicastSource } : {}),
+        unicastPeers: i.unicastPeers,
+        trackInterfaces: i.trackInterfaces,
+      })),
+      syncGroups: c.syncGroups.map((g) => ({ name: g.name, instances: g.instances })),
+      log: opts.log.child({ component: 'vrrp' }),
+    });
+    const vrrp = new DirectorVrrp(opts, router);
+    router.on('transition', (e: TransitionEvent) => vrrp.onTransition(e));
+    vrrp.startScripts();
+    return vrrp;
+  }
+
+  /** Tells the instances that track `service` whether it is below its quorum. */
+  serviceQuorum(service: string, lost: boolean): void {
+    if (lost === this.belowQuorum.has(service)) return;
+    if (lost) this.belowQuorum.add(service);
+    else this.belowQuorum.delete(service);
+    for (const i of this.opts.config.instances) {
+      for (const t of i.trackServices) {
+        if (t.service !== service) continue;
+        const tracker = `service ${service}`;
+        if (t.weight === 0) this.router.setFault(i.name, tracker, lost ? `${service} is below its quorum` : undefined);
+        else this.router.setAdjustment(i.name, tracker, lost ? t.weight : 0);
+      }
+    }
+  }
+
+  state(instance: string): string {
+    return this.router.state(instance);
+  }
+
+  status(): VrrpInstanceView[] {
+    return this.router.status();
+  }
+
+  /** The masters hand over (priority 0) and remove their addresses. */
+  async stop(): Promise<void> {
+    await this.monitor.stop();
+    await this.router.stop();
+  }
+
+  private startScripts(): void {
+    const c = this.opts.config;
+    const used = new Set(c.instances.flatMap((i) => i.trackScripts.map((t) => t.name)));
+    for (const script of c.scripts) {
+      if (!used.has(script.name)) continue;
+      const checker = new ExecChecker({ host: '127.0.0.1', port: 0, path: script.path, args: script.args, ...(script.user ? { user: script.user } : {}) });
+      // keepalived starts a script as failing until it has passed rise times, and then reports its state
+      const watch = this.monitor.watch(`vrrp script ${script.name}`, checker, {
+        intervalMs: script.intervalMs,
+        timeoutMs: script.timeoutMs,
+        rise: script.rise,
+        fall: script.fall,
+        initialState: 'fully-down',
+        jitter: 0,
+      });
+      this.scriptWatches.push({ script: script.name, watch });
+      this.applyScript(script.name, watch.state === 'up');
+    }
+    this.monitor.on('transition', (t) => {
+      const entry = this.scriptWatches.find((s) => s.watch === t.watch);
+      if (!entry) return;
+      this.opts.log.info({ script: entry.script, state: t.to }, `vrrp script ${entry.script} is ${t.to === 'up' ? 'passing' : 'failing'}: ${t.result.reason}`);
+      this.applyScript(entry.script, t.to === 'up');
+    });
+  }
+
+  /** keepalived's track_script: weight 0 failing = FAULT; negative counts while failing, positive while passing. */
+  private applyScript(name: string, passing: boolean): void {
+    for (const i of this.opts.config.instances) {
+      for (const t of i.trackScripts) {
+        if (t.name !== name) continue;
+        const tracker = `script ${name}`;
+        if (t.weight === 0) this.router.setFault(i.name, tracker, passing ? undefined : `script ${name} is failing`);
+        else if (t.weight < 0) this.router.setAdjustment(i.name, tracker, passing ? 0 : t.weight);
+        else this.router.setAdjustment(i.name, tracker, passing ? t.weight : 0);
+      }
+    }
+  }
+
+  private onTransition(e: TransitionEvent): void {
+    this.opts.onTransition?.(e);
+    const instance = this.opts.config.instances.find((i) => i.name === e.instance);
+    if (instance?.notify) this.notify(instance.notify, ['INSTANCE', e.instance, e.to.toUpperCase(), String(e.priority)]);
+    for (const g of this.opts.config.syncGroups) {
+      // a group's hook runs once per group change: when its first member reports the new state
+      if (!g.notify || g.instances[0] !== e.instance) continue;
+      this.notify(g.notify, ['GROUP', g.name, e.to.toUpperCase(), '0']);
+    }
+  }
+
+  /** Runs a hook without a shell, bounded in time; its failure is logged, never fatal. */
+  private notify(path: string, args: string[]): void {
+    const log = this.opts.log;
+    let child;
+    try {
+      child = spawn(path, args, { stdio: 'ignore', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
+    } catch (err) {
+      log.warn(`vrrp notify ${path}: ${(err as Error).message}`);
+      return;
+    }
+    const timer = setTimeout(() => child.kill('SIGKILL'), NOTIFY_TIMEOUT_MS);
+    timer.unref();
+    child.on('error', (err) => log.warn(`vrrp notify ${path}: ${err.message}`));
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) log.warn({ code, signal }, `vrrp notify ${path} ${args.join(' ')} exited ${signal ?? code}`);
+    });
+  }
+}
+
+export function syncRoleOf(state: string): 'master' | 'backup' {
+  return state === 'master' ? 'master' : 'backup';
+}
+
+export type { VrrpInstanceConfig };

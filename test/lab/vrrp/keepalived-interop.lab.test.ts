@@ -1,0 +1,77 @@
+// lvsd and keepalived 2.2.7 as the two peers of one VRRP instance (issue 20), keepalived as the
+// judge of the wire format: in VRRPv2 and VRRPv3, each takes over from the other (after a clean
+// stop, and by preemption), and lvsd accepts every advert keepalived sends (none counted invalid).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { waitFor } from '../../support/lab-topology';
+import { PairLab, keepalivedConfig, lvsdConfig } from '../../support/vrrp-lab';
+
+const lab = new PairLab();
+let failed = false;
+/** marks the run failed, so the directors' logs are printed at the end */
+const guard = (fn: () => Promise<void>) => async () => {
+  try {
+    await fn();
+  } catch (err) {
+    failed = true;
+    throw err;
+  }
+};
+
+before(async () => {
+  await lab.build();
+});
+after(async () => {
+  if (failed) for (const n of [lab.a, lab.b]) console.log(n.log(40));
+  await lab.teardown();
+});
+
+const onlyOn = (holder: 'a' | 'b') => () => (holder === 'a' ? lab.a.holdsVip() && !lab.b.holdsVip() : lab.b.holdsVip() && !lab.a.holdsVip());
+
+for (const version of [2, 3] as const) {
+  describe(`VRRPv${version}: lvsd (dir-a) and keepalived (dir-b)`, () => {
+    test('lvsd with the higher priority is master; keepalived stays backup', guard(async () => {
+      lab.a.start('lvsd', lvsdConfig(lab.a, { priority: 150, version, sync: false }));
+      lab.b.start('keepalived', keepalivedConfig({ priority: 100, version }));
+      await lab.a.waitState('master', 60_000);
+      await waitFor('the VIP on dir-a only', onlyOn('a'), 15_000, 50);
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.ok(onlyOn('a')(), 'keepalived did not take the VIP');
+    }));
+
+    test('lvsd stops cleanly: keepalived takes over at once', guard(async () => {
+      const stopping = lab.a.stop('SIGTERM');
+      const took = await waitFor('keepalived holding the VIP', onlyOn('b'), 15_000, 20);
+      await stopping;
+      console.log(`# v${version}: keepalived held the VIP ${took} ms after lvsd's SIGTERM`);
+      assert.ok(took < 3000, `took ${took} ms: keepalived did not act on lvsd's priority 0`);
+    }));
+
+    test('lvsd starts again and preempts keepalived', guard(async () => {
+      lab.a.start('lvsd', lvsdConfig(lab.a, { priority: 150, version, sync: false }));
+      await lab.a.waitState('backup', 60_000);
+      const took = await waitFor('lvsd holding the VIP alone', onlyOn('a'), 20_000, 50);
+      console.log(`# v${version}: lvsd preempted keepalived ${took} ms after its daemon answered`);
+      const st = await lab.a.status();
+      const v = st!.vrrp![0];
+      console.log(`# v${version}: lvsd counted ${v.counters.received} adverts from keepalived, invalid ${JSON.stringify(v.counters.invalid)}`);
+      assert.ok(v.counters.received > 0, 'lvsd heard keepalived');
+      assert.deepEqual(v.counters.invalid, {}, 'every keepalived advert passed the checks');
+    }));
+
+    test('keepalived with a higher priority preempts lvsd; its clean stop hands back at once', guard(async () => {
+      await lab.b.stop('SIGTERM');
+      lab.b.start('keepalived', keepalivedConfig({ priority: 200, version }));
+      const took = await waitFor('keepalived holding the VIP alone', onlyOn('b'), 20_000, 50);
+      await lab.a.waitState('backup', 10_000);
+      console.log(`# v${version}: keepalived (priority 200) preempted lvsd ${took} ms after its start`);
+      const stopping = lab.b.stop('SIGTERM');
+      const back = await waitFor('lvsd holding the VIP alone', onlyOn('a'), 15_000, 20);
+      await stopping;
+      console.log(`# v${version}: lvsd held the VIP ${back} ms after keepalived's SIGTERM`);
+      assert.ok(back < 3000, `took ${back} ms: lvsd did not act on keepalived's priority 0`);
+      await lab.a.stop('SIGTERM');
+      assert.equal(lab.a.holdsVip(), false);
+    }));
+  });
+}
