@@ -131,7 +131,12 @@ describe('two lvsd directors, VRRPv3, one VIP', () => {
     await lab.a.setLink(false);
     const tookOver = await waitFor('dir-b holding the VIP', () => lab.b.holdsVip(), 20_000, 20);
     await lab.b.waitState('master', 10_000);
-    const second = await longLived.ask(10_000);
+    const second = await longLived.ask(10_000).catch(async (err: Error) => {
+      // what the new master knew of the connection, and which sync daemons ran
+      const table = await runAsync('ip', ['netns', 'exec', lab.b.ns, 'ipvsadm', '-L', '-n', '-c']);
+      const daemons = await runAsync('ip', ['netns', 'exec', lab.b.ns, 'ipvsadm', '-L', '--daemon']);
+      throw new Error(`${err.message}\ndir-b connections:\n${table.stdout}\ndir-b sync daemons:\n${daemons.stdout}${daemons.stderr}\n${lab.b.log(15)}`);
+    });
     await new Promise((r) => setTimeout(r, 2000)); // requests after the takeover
     const results = await requests.stop();
     longLived.end();
