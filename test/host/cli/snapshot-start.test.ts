@@ -300,7 +300,7 @@ test('built without a C compiler: no launcher, and bin/lvsd runs the JavaScript 
     delete env.CC;
     rmSync(join(dir, 'dist', 'lvsd'));
     for (const [script, says] of [
-      ['build-native.js', /^build-native: no C compiler \(cc\): dist\/native is not built; the JavaScript paths run$/m],
+      ['build-native.js', /^build-native: no C compiler \(cc\): dist\/native is not built; the JavaScript paths run, and VRRP is unavailable$/m],
       ['build-launcher.js', /^build-launcher: no launcher \(cc: not found\); bin\/lvsd runs the CLI as plain JavaScript/m],
     ] as const) {
       const r = spawnSync(process.execPath, [join(dir, 'scripts', script)], { encoding: 'utf8', env, timeout: 60_000 });
