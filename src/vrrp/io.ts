@@ -8,19 +8,12 @@ import { constants } from 'node:os';
 import { PermissionError, VrrpIoError, VrrpUnavailableError } from '../errors';
 import { loadNative } from '../native';
 import { gratuitousArpFrame, unsolicitedNaFrame } from './announce';
+import type { Received } from './packet';
 
 export const VRRP_GROUP4 = '224.0.0.18';
 export const VRRP_GROUP6 = 'ff02::12';
 
-/** What the socket delivered: the VRRP message (no IP header), its source, destination and TTL/hop limit (as packet.ts's Received). */
-export interface Received {
-  data: Buffer;
-  src: string;
-  dst: string;
-  ttl: number;
-  family: 4 | 6;
-  ifindex: number;
-}
+export type { Received } from './packet';
 
 export interface VrrpSocketOptions {
   family: 4 | 6;

@@ -8,26 +8,15 @@ import { join } from 'node:path';
 import { status as controlStatus } from '../../src/director/control-client';
 import type { DirectorStatus } from '../../src/director/api';
 import { LVSD } from './ipvs-lab';
-import { LabTopology, waitFor } from './lab-topology';
+import { LabTopology, runAsync, waitFor } from './lab-topology';
+
+export { runAsync };
 
 export const VIP = '198.18.0.10';
 export const DIRECTOR_A = '198.18.0.2';
 export const DIRECTOR_B = '198.18.0.3';
 
 export type Runner = 'lvsd' | 'keepalived';
-
-/** Run a command, never blocking this process's event loop (a client load may be running). */
-export function runAsync(cmd: string, args: string[], timeoutMs = 60_000): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 export class DirectorNode {
   readonly dir: string;
