@@ -100,6 +100,9 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
       [
         '--no-defaults',
         `--datadir=${datadir}`,
+        // a tmpdir of its own: a server starting up deletes #sql* files in its tmpdir, and tests
+        // running side by side share /tmp (seen: "Could not remove temporary table" in CI)
+        `--tmpdir=${dir}`,
         ...(user ? [`--user=${user.name}`] : []),
         '--auth-root-authentication-method=socket',
         '--skip-test-db',
@@ -126,6 +129,7 @@ export async function startMariadb(options: MariadbOptions = {}): Promise<Mariad
     const args = [
       '--no-defaults',
       `--datadir=${datadir}`,
+      `--tmpdir=${dir}`,
       ...(user ? [`--user=${user.name}`] : []),
       `--socket=${socket}`,
       `--port=${port}`,
