@@ -26,7 +26,11 @@ export interface AddressRequest {
   readonly label?: string;
   /** IFA_F_NODAD and friends. */
   readonly flags?: number;
+  /** Seconds (`ip addr ... preferred_lft`); 0 = deprecated, never chosen as a source address. Valid forever. */
+  readonly preferredLifetime?: number;
 }
+
+const FOREVER = 0xffffffff;
 
 const afOf = (family: 4 | 6) => (family === 4 ? AF_INET : AF_INET6);
 
@@ -73,6 +77,7 @@ export function newAddressMessage(a: AddressRequest): Buffer {
       ...(a.family === 4 && a.label ? { label: a.label } : {}),
       // ifa_flags holds 8 bits; IFA_FLAGS carries the rest.
       ...(flags > 0xff ? { flags } : {}),
+      ...(a.preferredLifetime !== undefined ? { cacheinfo: { prefered: a.preferredLifetime, valid: FOREVER, cstamp: 0, tstamp: 0 } } : {}),
     },
   );
 }

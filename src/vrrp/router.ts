@@ -338,7 +338,8 @@ export class VrrpRouter extends EventEmitter {
         address: a.address,
         prefixlen: a.prefix,
         ...(a.label ? { label: a.label } : {}),
-        ...(a.family === 6 ? { flags: IFA_F.NODAD } : {}),
+        // IPv6 /128: deprecated (keepalived's default), so the director's own checks never leave from the VIP
+        ...(a.family === 6 ? { flags: IFA_F.NODAD, ...(a.prefix === 128 ? { preferredLifetime: 0 } : {}) } : {}),
       };
       try {
         if (add) await addAddress(this.rtnl, request);

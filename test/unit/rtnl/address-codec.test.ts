@@ -41,11 +41,14 @@ test('a kernel RTM_GETADDR dump decodes to the addresses ip added, labels and no
   assert.equal(attrs.unknown, undefined, 'every attribute the kernel sent is described');
 });
 
-test('our RTM_NEWADDR carries the same header and attributes as `ip addr add`', () => {
-  const [v4, v6] = fixture('iproute2-newaddr.hex').map((b) => parseMessages(b)[0]);
+test('our RTM_NEWADDR carries the same header and attributes as `ip addr add` (label, nodad, preferred_lft 0)', () => {
+  const [v4, v6, v6deprecated] = fixture('iproute2-newaddr.hex').map((b) => parseMessages(b)[0]);
   const ours4 = parseMessages(newAddressMessage({ index: 1, family: 4, address: '198.18.0.10', prefixlen: 32, label: 'lo:0' }))[0];
   const ours6 = parseMessages(newAddressMessage({ index: 1, family: 6, address: '2001:db8::10', prefixlen: 128, flags: IFA_F.NODAD }))[0];
-  for (const [theirs, ours] of [[v4, ours4], [v6, ours6]]) {
+  const ours6deprecated = parseMessages(
+    newAddressMessage({ index: 1, family: 6, address: '2001:db8::10', prefixlen: 128, flags: IFA_F.NODAD, preferredLifetime: 0 }),
+  )[0];
+  for (const [theirs, ours] of [[v4, ours4], [v6, ours6], [v6deprecated, ours6deprecated]]) {
     // nlmsg_flags: iproute2 sets REQUEST|ACK itself; our socket adds those at send time.
     assert.equal(ours.header.type, theirs.header.type);
     assert.equal(ours.header.flags | 0x05, theirs.header.flags);
