@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # npm run bench: every benchmark, each as a ratio against the reference tool measured in the same
 # run. Results land in bench/results/*.md. Run on a quiet machine: the lab is software-emulated.
-#   scripts/bench.sh [ipvs] [ipvs-replay] [health-tcp] [health-mysql]     (default: all four)
+#   scripts/bench.sh [ipvs] [ipvs-replay] [health-tcp] [health-mysql] [vrrp-failover]     (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run build
 mkdir -p bench/results
 which=("$@")
-((${#which[@]})) || which=(ipvs ipvs-replay health-tcp health-mysql)
+((${#which[@]})) || which=(ipvs ipvs-replay health-tcp health-mysql vrrp-failover)
 for b in "${which[@]}"; do
   case "$b" in
     ipvs)  # lvsd ipvs restore/list vs ipvsadm -R/-Ln, 10,000 services x 4, one lab boot
@@ -22,6 +22,9 @@ for b in "${which[@]}"; do
       bash scripts/bench-health-tcp.sh ;;
     health-mysql)  # authenticated MySQL checks/s and CPU per check vs a MISC_CHECK-style client
       node dist/bench/health-mysql-bench.js --out bench/results/health-mysql.md ;;
-    *) echo "bench: unknown benchmark $b (ipvs, ipvs-replay, health-tcp, health-mysql)" >&2; exit 2 ;;
+    vrrp-failover)  # a director pair's failover when the master's host dies: lvsd pair vs keepalived pair, one lab boot
+      bash scripts/lab.sh --timeout 1800 --results bench/results -- bash -c \
+        "unshare --net -- bash -c 'ip link set lo up && node dist/bench/vrrp-failover-bench.js --runs ${RUNS:-3} --out \"\$LVSD_LAB_RESULTS/vrrp-failover-run.md\"'" ;;
+    *) echo "bench: unknown benchmark $b (ipvs, ipvs-replay, health-tcp, health-mysql, vrrp-failover)" >&2; exit 2 ;;
   esac
 done

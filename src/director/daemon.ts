@@ -121,6 +121,8 @@ export class Director implements DirectorControl {
       log: this.log.child({ component: 'reconciler' }),
       onOwnedChange: (owned) => this.saveState({ owned: [...owned] }),
     });
+    // first: a VIP left by a crashed run must not answer beside the peer's while checks warm up
+    if (this.config.vrrp && !this.opts.dryRun) await DirectorVrrp.release(this.config.vrrp, this.log);
     this.indexServices(this.config.services);
     await this.applyGlobals(this.config.settings, undefined);
     // read the kernel before any check starts: a server the kernel gives weight starts as up,

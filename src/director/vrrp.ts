@@ -6,7 +6,7 @@ import type pino from 'pino';
 import type { VrrpConfig, VrrpInstanceConfig } from '../config/director';
 import { HealthMonitor, type Watch } from '../health/core';
 import { ExecChecker } from '../health/exec';
-import { VrrpRouter, type TransitionEvent } from '../vrrp/router';
+import { VrrpRouter, releaseAddresses, type TransitionEvent } from '../vrrp/router';
 import type { VrrpInstanceView } from './api';
 
 export interface DirectorVrrpOptions {
@@ -27,6 +27,12 @@ export class DirectorVrrp {
     private readonly opts: DirectorVrrpOptions,
     private readonly router: VrrpRouter,
   ) {}
+
+  /** Removes the virtual addresses a crashed earlier run left behind (see releaseAddresses). */
+  static async release(config: VrrpConfig, log: pino.Logger): Promise<void> {
+    const removed = await releaseAddresses(config.instances);
+    if (removed.length) log.warn({ component: 'vrrp', removed }, `vrrp: removed ${removed.join(', ')}, left by an earlier run; VRRP decides who holds them`);
+  }
 
   static async start(opts: DirectorVrrpOptions): Promise<DirectorVrrp> {
     const c = opts.config;

@@ -72,6 +72,8 @@ export class VrrpInstance {
   private timer: { cancel(): void } | undefined;
   private downAt = 0; // when the master-down timer of a backup fires
   private preemptAt: number | undefined; // keepalived's preempt_time: undefined = not running
+  /** why the master-down timer will fire, when it is not plain silence (for the transition's reason) */
+  private downReason: string | undefined;
   private heldWantingMaster = false; // keepalived's wantstate MASTER while a sync group holds us back
   private ownFault: string[] = [];
   private groupFault: string[] = [];
@@ -237,8 +239,10 @@ export class VrrpInstance {
     if (advert.priority === 0) {
       // RFC 5798 6.4.2: the master stops; take over after Skew_Time
       this.armDownTimer(now + this.skewTimeMs);
+      this.downReason = `the master resigned (priority 0), after skew time ${Math.round(this.skewTimeMs * 1000) / 1000} ms`;
       return;
     }
+    this.downReason = undefined;
     const delaying = this.preemptDelayMs > 0 && (this.preemptAt === undefined || this.preemptAt > now);
     if (!this.preempt || advert.priority >= priority || delaying) {
       if (this.options.version === 3) this.masterInterval = advert.intervalMs;
@@ -251,6 +255,7 @@ export class VrrpInstance {
       return;
     }
     // a lower-priority master and we may preempt: ignore it and let the master-down timer run out
+    this.downReason = `preempting a master of lower priority ${advert.priority} (ours ${priority})`;
   }
 
   private receiveAsMaster(advert: Advert, src: string): void {
@@ -289,11 +294,12 @@ export class VrrpInstance {
       this.armDownTimer(this.clock.now() + this.masterDownIntervalMs);
       return;
     }
-    this.becomeMaster(`no advert for ${Math.round(this.masterDownIntervalMs * 1000) / 1000} ms (master down)`);
+    this.becomeMaster(this.downReason ?? `no advert for ${Math.round(this.masterDownIntervalMs * 1000) / 1000} ms (master down)`);
   }
 
   private becomeMaster(reason: string): void {
     const from = this.current;
+    this.downReason = undefined;
     this.cancelTimer();
     this.heldWantingMaster = false;
     this.preemptAt = undefined;
@@ -311,6 +317,7 @@ export class VrrpInstance {
     const from = this.current;
     this.cancelTimer();
     this.preemptAt = undefined;
+    this.downReason = undefined;
     this.heldWantingMaster = false;
     if (resetInterval) this.masterInterval = this.options.advertIntervalMs;
     this.current = 'backup';

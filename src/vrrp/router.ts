@@ -102,6 +102,37 @@ export const realClock: Clock = {
 
 const MULTICAST = { 4: '224.0.0.18', 6: 'ff02::12' } as const;
 
+/**
+ * Removes the virtual addresses an earlier run left on their interfaces (a crash or SIGKILL leaves
+ * them, while the peer has taken over: two hosts answering for one VIP). Run first at start, long
+ * before the instances begin; an address owner (priority 255) keeps its own addresses.
+ * Returns what was removed, as "address/prefix on interface".
+ */
+export async function releaseAddresses(instances: Pick<RouterInstanceOptions, 'interface' | 'priority' | 'addresses'>[]): Promise<string[]> {
+  const rtnl = new RtnlSocket();
+  try {
+    const links = await listLinks(rtnl);
+    const held = await listAddresses(rtnl);
+    const removed: string[] = [];
+    for (const o of instances) {
+      const link = links.find((l) => l.name === o.interface);
+      if (!link || o.priority === 255) continue;
+      for (const a of o.addresses) {
+        if (!held.some((h) => h.index === link.index && h.family === a.family && h.address === a.address)) continue;
+        try {
+          await deleteAddress(rtnl, { index: link.index, family: a.family, address: a.address, prefixlen: a.prefix });
+          removed.push(`${a.address}/${a.prefix} on ${o.interface}`);
+        } catch (err) {
+          if (!(err instanceof NetlinkError && err.errno === EADDRNOTAVAIL)) throw err;
+        }
+      }
+    }
+    return removed;
+  } finally {
+    rtnl.close();
+  }
+}
+
 /** Emits 'transition' (TransitionEvent). */
 export class VrrpRouter extends EventEmitter {
   private readonly slots = new Map<string, Slot>();

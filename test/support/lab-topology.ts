@@ -511,11 +511,15 @@ export class LabTopology {
     // the body names the server; /health answers with the status in the file HEALTH (200 by default)
     const script = `
       const fs = require('fs'); const http = require('http');
-      http.createServer((req, res) => {
+      // idle keep-alive connections live 75 s as nginx's do (node's default 5 s would end the
+      // long-lived connections that failover tests carry through a takeover)
+      const server = http.createServer((req, res) => {
         let code = 200; try { code = Number(fs.readFileSync(${JSON.stringify(join(s.dir, 'HEALTH'))}, 'utf8')) || 200; } catch {}
         if (req.url === '/health') { res.writeHead(code); res.end(code === 200 ? 'OK' : 'FAIL'); return; }
         res.writeHead(200, { 'content-type': 'text/plain' }); res.end(${JSON.stringify(s.name)} + ' ' + req.socket.remoteAddress + '\\n');
-      }).listen(${port}, '::', () => console.log('listening'));`;
+      });
+      server.keepAliveTimeout = 75000;
+      server.listen(${port}, '::', () => console.log('listening'));`;
     const proc = this.spawnTracked('ip', ['netns', 'exec', s.ns, process.execPath, '-e', script], 'pipe');
     s.proc = proc;
     let listening = false;

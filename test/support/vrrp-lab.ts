@@ -2,13 +2,13 @@
 // DR web servers rs1/rs2 with the VIP on lo) without the VIP on the director, plus a second
 // director namespace. Each director runs `lvsd director run` or keepalived; the VIP moves between
 // them. Addresses only from 198.18.0.0/15; every wait is bounded.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status as controlStatus } from '../../src/director/control-client';
 import type { DirectorStatus } from '../../src/director/api';
 import { LVSD } from './ipvs-lab';
-import { LabTopology, runAsync, waitFor } from './lab-topology';
+import { LabTopology, httpThrough, runAsync, waitFor } from './lab-topology';
 
 export { runAsync };
 
@@ -16,7 +16,8 @@ export const VIP = '198.18.0.10';
 export const DIRECTOR_A = '198.18.0.2';
 export const DIRECTOR_B = '198.18.0.3';
 
-export type Runner = 'lvsd' | 'keepalived';
+/** keepalived: VRRP only (-P); keepalived-lvs: VRRP and virtual_server with its checker */
+export type Runner = 'lvsd' | 'keepalived' | 'keepalived-lvs';
 
 export class DirectorNode {
   readonly dir: string;
@@ -27,6 +28,8 @@ export class DirectorNode {
   private runs = 0;
   logPath = '';
   runner: Runner = 'lvsd';
+  /** tells the lab's watchdog what this node is doing */
+  step: (what: string) => void = () => undefined;
   /** a process that lives in the namespace: its /proc/PID/net is the namespace's, read without a process start */
   private readonly holder: ChildProcess;
 
@@ -59,6 +62,7 @@ export class DirectorNode {
   /** `lvsd director run` (config text given) or keepalived -P (VRRP only) in this namespace. */
   start(runner: Runner, config: string): void {
     if (this.running) throw new Error(`${this.name} is running already`);
+    this.step(`${this.name}: start ${runner}`);
     this.runner = runner;
     const path = runner === 'lvsd' ? this.configPath : join(this.dir, 'keepalived.conf');
     writeFileSync(path, config);
@@ -67,7 +71,8 @@ export class DirectorNode {
     const args =
       runner === 'lvsd'
         ? [LVSD, 'director', 'run', '-c', path]
-        : ['keepalived', '-P', '-n', '-l', '-D', '-G', '-f', path, '-p', join(this.dir, 'keepalived.pid'), '-r', join(this.dir, 'vrrp.pid')];
+        : ['keepalived', ...(runner === 'keepalived' ? ['-P'] : []), '-n', '-l', '-D', '-G', '-f', path,
+           '-p', join(this.dir, 'keepalived.pid'), '-r', join(this.dir, 'vrrp.pid'), '-c', join(this.dir, 'checkers.pid')];
     const child = spawn('ip', ['netns', 'exec', this.ns, ...args], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -78,12 +83,20 @@ export class DirectorNode {
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     const p = this.proc;
     if (!p) return null;
+    this.step(`${this.name}: stop (${signal})`);
     if (this.running) p.kill(signal);
     const killer = setTimeout(() => p.kill('SIGKILL'), 15_000);
     const code = await this.exited!;
     clearTimeout(killer);
     this.proc = undefined;
     return code;
+  }
+
+  /** SIGKILL to the process and its children (keepalived's VRRP and checker processes), as a host that dies. */
+  async kill(): Promise<void> {
+    const p = this.proc;
+    if (p?.pid && this.running) await runAsync('pkill', ['-KILL', '-P', String(p.pid)]);
+    await this.stop('SIGKILL');
   }
 
   /** The last lines of the current run's log (for failure messages). */
@@ -112,6 +125,7 @@ export class DirectorNode {
   }
 
   async waitState(state: string, ms = 30_000, instance = 'VI_1'): Promise<number> {
+    this.step(`${this.name}: wait for ${state}`);
     return waitFor(`${this.name} ${state}`, async () => {
       if (!this.running) throw new Error(`${this.name} exited:\n${this.log()}`);
       return (await this.vrrpState(instance)) === state;
@@ -122,6 +136,7 @@ export class DirectorNode {
 
   /** The veth end outside the namespace: down = this host is gone from the segment. */
   async setLink(up: boolean): Promise<void> {
+    this.step(`${this.name}: link ${up ? 'up' : 'down'}`);
     const r = await runAsync('ip', ['-n', this.ns, 'link', 'set', 'eth0', up ? 'up' : 'down']);
     if (r.status !== 0) throw new Error(`ip link set eth0 ${up ? 'up' : 'down'} in ${this.ns}: ${r.stderr}`);
   }
@@ -131,18 +146,43 @@ export class PairLab {
   readonly topo = new LabTopology({ method: 'dr', servers: 2, vips: [VIP], backend: 'http', vipsOnDirector: false });
   a!: DirectorNode;
   b!: DirectorNode;
+  private current = { what: 'build', since: Date.now(), dumped: false };
+  private readonly watchdog = setInterval(() => this.checkStuck(), 10_000).unref();
+
+  /** Names what the test does now: a step that lasts over 90 s is reported with what might hold it. */
+  step(what: string): void {
+    this.current = { what, since: Date.now(), dumped: false };
+  }
+
+  private checkStuck(): void {
+    const c = this.current;
+    const ms = Date.now() - c.since;
+    if (c.dumped || ms < 90_000) return;
+    c.dumped = true;
+    // processes in uninterruptible sleep and where they wait: a kernel lock shows here
+    const ps = spawnSync('ps', ['-eo', 'pid,stat,wchan:32,args'], { encoding: 'utf8', timeout: 5000 });
+    const stuck = (ps.stdout ?? '').split('\n').filter((l) => / D/.test(l) || /lvsd|ipvsadm|keepalived|ip netns|ip -n/.test(l));
+    const stacks = stuck
+      .map((l) => l.trim().split(/\s+/)[0])
+      .filter((pid) => /^\d+$/.test(pid))
+      .map((pid) => { try { return `${pid}: ${readFileSync(`/proc/${pid}/stack`, 'utf8').split('\n').slice(0, 8).join(' | ')}`; } catch { return ''; } })
+      .filter(Boolean);
+    console.log(`# STUCK ${Math.round(ms / 1000)} s in "${c.what}"\n# ${stuck.join('\n# ')}\n# ${stacks.join('\n# ')}\n${this.a?.log(15) ?? ''}\n${this.b?.log(15) ?? ''}`);
+  }
 
   async build(): Promise<void> {
     await this.topo.build();
     this.a = new DirectorNode('dir-a', this.topo.directorNs, DIRECTOR_A, this.topo.dir);
     const nsB = this.topo.addNode('dir-b', [`${DIRECTOR_B}/24`]);
     this.b = new DirectorNode('dir-b', nsB, DIRECTOR_B, this.topo.dir);
+    this.a.step = this.b.step = (what) => this.step(what);
     for (const ns of [this.a.ns, nsB]) {
       await runAsync('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.vs.expire_nodest_conn=1']);
     }
   }
 
   async teardown(): Promise<void> {
+    clearInterval(this.watchdog);
     await Promise.all([this.a?.stop('SIGKILL'), this.b?.stop('SIGKILL')].map((p) => p?.catch(() => undefined)));
     this.a?.dispose();
     this.b?.dispose();
@@ -193,21 +233,59 @@ vrrp_instance VI_1 {
 `;
 }
 
+/** keepalived doing the whole job on one director: the VRRP instance, the sync daemon and the web service with its checks. */
+export function keepalivedLvsConfig(node: DirectorNode, vrrp: { priority: number; version?: 2 | 3 }): string {
+  const server = (address: string) => `  real_server ${address} 80 {
+    weight 1
+    HTTP_GET {
+      url { path /health status_code 200 }
+      connect_timeout 1
+      retry 1
+      delay_before_retry 1
+    }
+  }`;
+  return `global_defs {
+  router_id ${node.name}
+  vrrp_version ${vrrp.version ?? 3}
+  lvs_sync_daemon eth0 VI_1 id 51
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority ${vrrp.priority}
+  advert_int 1
+  virtual_ipaddress {
+    ${VIP}/32
+  }
+}
+virtual_server ${VIP} 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind DR
+  protocol TCP
+${server('198.18.0.21')}
+${server('198.18.0.22')}
+}
+`;
+}
+
 /**
  * Watches which nodes hold the VIP every `every` ms until stop(): how long both held it at once
  * (the longest overlap) and when each change was seen.
  */
 export class VipWatch {
-  private timer: NodeJS.Timeout | undefined;
   private running = true;
   longestBoth = 0;
   private bothSince: number | undefined;
   readonly changes: { at: number; holders: string }[] = [];
   private loop: Promise<void>;
 
-  constructor(nodes: DirectorNode[], every = 100) {
+  /** bounded: a test that fails before stop() must not keep the process alive */
+  constructor(nodes: DirectorNode[], every = 100, maxMs = 120_000) {
+    const began = Date.now();
     this.loop = (async () => {
-      while (this.running) {
+      while (this.running && Date.now() - began < maxMs) {
         const held = nodes.map((n) => n.holdsVip());
         const now = Date.now();
         const holders = nodes.filter((_, i) => held[i]).map((n) => n.name).join('+') || 'none';
@@ -216,14 +294,41 @@ export class VipWatch {
           this.bothSince ??= now;
           this.longestBoth = Math.max(this.longestBoth, now - this.bothSince);
         } else this.bothSince = undefined;
-        await new Promise((r) => (this.timer = setTimeout(r, every)));
+        await new Promise((r) => setTimeout(r, every).unref());
       }
     })();
   }
 
   async stop(): Promise<void> {
+    // the loop ends within one period (clearing its timer would leave the loop waiting forever)
     this.running = false;
-    if (this.timer) clearTimeout(this.timer);
     await this.loop;
+  }
+}
+
+/** New connections through the VIP, one after another, until stopped: each its own TCP connection. */
+export class Requests {
+  readonly results: { at: number; ok: boolean; host?: string; error?: string }[] = [];
+  private running = true;
+  private readonly loop: Promise<void>;
+  constructor(everyMs = 100, maxMs = 60_000) {
+    const began = Date.now();
+    this.loop = (async () => {
+      while (this.running && Date.now() - began < maxMs) {
+        const at = Date.now();
+        try {
+          const r = await httpThrough(VIP, 80, '/', 2000);
+          this.results.push({ at, ok: r.status === 200, host: r.body.split(' ')[0] });
+        } catch (err) {
+          this.results.push({ at, ok: false, error: (err as Error).message });
+        }
+        await new Promise((r) => setTimeout(r, everyMs));
+      }
+    })();
+  }
+  async stop() {
+    this.running = false;
+    await this.loop;
+    return this.results;
   }
 }

@@ -133,6 +133,7 @@ test('preempt: a higher-priority backup ignores a lower-priority master and take
   peerEvery(r, 100, 500, 10_000); // lower priority from now on: ignored
   assert.equal(r.vrrp.state, 'master');
   assertAt(r.transitions.at(-1)?.at, 100 + 3218.75, 'preemption');
+  assert.equal(r.transitions.at(-1)?.reason, 'preempting a master of lower priority 100 (ours 200)');
 });
 
 test('preempt_delay holds a higher-priority backup for the delay, then it preempts (keepalived: the delay starts at the first lower advert)', () => {
@@ -210,6 +211,7 @@ test('stop: a master sends priority 0 and goes to stopped; a backup receiving pr
   assert.equal(b.vrrp.state, 'backup');
   b.clock.advanceTo(2600 + 609.375);
   assert.equal(b.vrrp.state, 'master');
+  assert.equal(b.transitions.at(-1)?.reason, 'the master resigned (priority 0), after skew time 609.375 ms');
 });
 
 test('a master that receives a lower-priority advert sends an advert at once and restarts its advert timer (keepalived)', () => {
