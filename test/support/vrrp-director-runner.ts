@@ -3,6 +3,7 @@
 // (`ip netns exec NAME node vrrp-director-runner.js JSON`). It loads the director config text
 // as the daemon does, runs for `runMs`, then prints one JSON line: the instances' status and the
 // metrics exposition made from it; the log (debug level) goes to `logFile`.
+import { writeFileSync } from 'node:fs';
 import pino from 'pino';
 import type { DirectorStatus } from '../../src/director/api';
 import { parseDirectorConfig } from '../../src/config/director';
@@ -14,11 +15,15 @@ export interface VrrpRunnerJob {
   config: string;
   runMs: number;
   logFile: string;
+  /** after the run, write this password into this file and ask what a reload would find */
+  rewrite?: { file: string; password: string };
 }
 
 export interface VrrpRunnerOutcome {
   status: ReturnType<DirectorVrrp['status']>;
   metrics: string;
+  /** DirectorVrrp.authChanges for the same config, before and after the rewrite */
+  authChanges?: { before: string[]; after: string[] };
 }
 
 async function main(): Promise<void> {
@@ -39,8 +44,14 @@ async function main(): Promise<void> {
     vrrp: status,
   };
   const metrics = [...familyChunks(st as Parameters<typeof familyChunks>[0])].join('');
+  let authChanges: VrrpRunnerOutcome['authChanges'];
+  if (job.rewrite) {
+    const before = vrrp.authChanges(config.vrrp!);
+    writeFileSync(job.rewrite.file, `${job.rewrite.password}\n`, { mode: 0o600 });
+    authChanges = { before, after: vrrp.authChanges(config.vrrp!) };
+  }
   await vrrp.stop();
-  process.stdout.write(`${JSON.stringify({ status, metrics } satisfies VrrpRunnerOutcome)}\n`);
+  process.stdout.write(`${JSON.stringify({ status, metrics, ...(authChanges ? { authChanges } : {}) } satisfies VrrpRunnerOutcome)}\n`);
 }
 
 main().catch((err: Error) => {

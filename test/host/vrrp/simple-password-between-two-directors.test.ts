@@ -66,9 +66,9 @@ interface Ran extends VrrpRunnerOutcome {
   log: string;
 }
 
-function run(side: Side, text: string): Promise<Ran> {
+function run(side: Side, text: string, rewrite?: string): Promise<Ran> {
   const logFile = join(side.ns.dir, 'vrrp.log');
-  const job: VrrpRunnerJob = { config: text, runMs: RUN_MS, logFile };
+  const job: VrrpRunnerJob = { config: text, runMs: RUN_MS, logFile, ...(rewrite ? { rewrite: { file: join(side.ns.dir, 'vrrp.pass'), password: rewrite } } : {}) };
   return new Promise((resolve, reject) => {
     execFile('ip', ['netns', 'exec', side.ns.name, process.execPath, RUNNER, JSON.stringify(job)], { timeout: RUN_MS + 30_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`vrrp runner in ${side.ns.name} failed: ${err.message}\n${stderr}`));
@@ -92,15 +92,16 @@ async function within(ms: number, cond: () => boolean): Promise<boolean> {
 }
 
 function assertNoSecret(r: Ran, secrets: string[], who: string): void {
-  const places = { status: JSON.stringify(r.status), metrics: r.metrics, log: r.log };
+  const places = { status: JSON.stringify(r.status), metrics: r.metrics, log: r.log, 'reload check': JSON.stringify(r.authChanges ?? {}) };
   for (const [place, text] of Object.entries(places)) {
     for (const s of secrets) assert.ok(!text.includes(s), `${who}: the password ${JSON.stringify(s)} is in the ${place}`);
   }
 }
 
-test('the same password (one side longer than 8 bytes): one master holds the VIP, the backup accepts its adverts, no advert is invalid', async () => {
+test('the same password (one side longer than 8 bytes): one master holds the VIP, the backup accepts its adverts, no advert is invalid; another password in the file is a change a reload names', async () => {
   const [a, b] = pair();
-  const runA = run(a, config(a, 150, 'S3cr3t-p-and-more'));
+  // after the run A's file gets another password: what a reload would find
+  const runA = run(a, config(a, 150, 'S3cr3t-p-and-more'), 'N3w-pass');
   const runB = run(b, config(b, 100, 'S3cr3t-p'));
   // A's master-down interval is 3 s + skew; leave room for node to start on a busy machine
   const tookVip = await within(RUN_MS - 1000, () => holdsVip(a));
@@ -119,7 +120,12 @@ test('the same password (one side longer than 8 bytes): one master holds the VIP
   // the longer password is cut with a warning that names the source, not the password
   assert.match(ra.log, /the password in file .*vrrp\.pass is longer than 8 bytes: only its first 8 are sent and checked, as keepalived does/);
   assert.doesNotMatch(rb.log, /longer than 8 bytes/);
-  assertNoSecret(ra, ['S3cr3t', 'and-more'], 'A');
+  // a reload with the same file finds nothing; with another password in it, a change it names
+  // without the password (the daemon then refuses the reload and asks for a restart)
+  assert.deepEqual(ra.authChanges?.before, []);
+  assert.equal(ra.authChanges?.after.length, 1);
+  assert.match(ra.authChanges!.after[0], /^vrrp instance VI_1: the password in file .*vrrp\.pass changed$/);
+  assertNoSecret(ra, ['S3cr3t', 'and-more', 'N3w'], 'A');
   assertNoSecret(rb, ['S3cr3t'], 'B');
 });
 
