@@ -388,7 +388,7 @@ function normalise(file: DirectorConfigFile, problems: Problems, options: LoadOp
   let vrrp: VrrpConfig | undefined;
   if (file.vrrp) {
     try {
-      vrrp = normaliseVrrp(file.vrrp, new Set(services.map((s) => s.name)), problems);
+      vrrp = normaliseVrrp(file.vrrp, new Set(services.map((s) => s.name)), problems, options);
     } catch (err) {
       if (!malformed || !(err instanceof TypeError)) throw err;
     }

@@ -546,7 +546,7 @@ export class VrrpTranslator extends ImportWriter {
     const asked = advert?.value ?? KA_VRRP.advertSeconds;
     const adv = ver === 2 ? Math.min(255, Math.max(1, Math.round(asked))) : Math.min(4095, Math.max(1, Math.round(asked * 100))) / 100;
 
-    if (auth) this.authentication(auth, ver);
+    const authPass = auth ? this.authentication(auth, ver, name) : undefined;
 
     const m = new YAMLMap();
     m.commentBefore = ` ${this.where(vi)}`;
@@ -625,6 +625,8 @@ export class VrrpTranslator extends ImportWriter {
       const program = this.notifyProgram(notify);
       if (program) this.put(m, 'notify', program, notify);
     }
+    // named after auth_type, never after auth_pass: a comment naming that line would carry the password
+    if (authPass) this.put(m, 'auth_pass_file', authPass.file, authPass.from);
     this.instances.set(name, vrid.value);
     return m;
   }
@@ -680,21 +682,48 @@ export class VrrpTranslator extends ImportWriter {
     return { node, family };
   }
 
-  /** authentication { auth_type PASS|AH; auth_pass ... }: never carried over (the password is never written). */
-  private authentication(s: KaStatement, version: number): void {
-    let type: string | undefined;
+  /**
+   * authentication { auth_type PASS; auth_pass X } -> auth_pass_file: a path to put X in. The
+   * import writes no file and never the password (not in the YAML, not in a comment, not on
+   * stderr): the line naming auth_pass says what the operator must do.
+   */
+  private authentication(s: KaStatement, version: number, instance: string): { file: string; from: KaStatement } | undefined {
+    let type: KaStatement | undefined;
+    let pass: KaStatement | undefined;
     for (const c of s.block ?? []) {
-      if (c.keyword === 'auth_type') type = c.args[0];
-      else if (c.keyword !== 'auth_pass') this.skip(c, unknown('authentication keyword', c.keyword, ['auth_type', 'auth_pass']));
+      if (c.keyword === 'auth_type') type = c;
+      else if (c.keyword === 'auth_pass') pass = c;
+      else this.skip(c, unknown('authentication keyword', c.keyword, ['auth_type', 'auth_pass']));
     }
-    if (version === 3) return; // keepalived ignores authentication with VRRPv3 as well
-    if (type === 'AH') {
-      this.skip(s, 'auth_type AH (IPsec AH, deprecated in keepalived) is not carried over: lvsd sends adverts without authentication, which a keepalived peer with AH drops; remove authentication from the keepalived peers too');
-    } else if (type === 'PASS') {
-      this.skip(s, 'auth_type PASS is not carried over: lvsd sends adverts without authentication (RFC 3768 removed it), which a keepalived peer that keeps auth_type PASS drops (auth type mismatch); remove authentication from the keepalived peers too');
+    const kind = type?.args[0];
+    if (kind === undefined) {
+      if (pass) this.skip(pass, 'auth_pass without auth_type PASS: keepalived sends adverts without authentication, and so does lvsd; left out');
+      return undefined;
+    }
+    if (version === 3) {
+      this.skip(s, 'VRRPv3 has no authentication (RFC 5798): keepalived ignores this block, lvsd has no such setting for v3; left out');
+      return undefined;
+    }
+    if (kind === 'AH') {
+      this.skip(type!, 'auth_type AH (IPsec AH, deprecated in keepalived) is not supported by lvsd: lvsd would send adverts without authentication, which a keepalived peer with AH drops; use auth_type PASS (auth_pass_file in lvsd) or no authentication on both sides');
+      return undefined;
+    }
+    if (kind !== 'PASS') {
+      this.skip(type!, `auth_type "${kind}" is not PASS or AH: keepalived runs without authentication, and so does lvsd; left out`);
+      return undefined;
+    }
+    const file = `/etc/lvsd/vrrp-${instance.replace(/[^A-Za-z0-9_.-]/g, '_')}.pass`;
+    const steps = `before starting lvsd put the password in it, readable by root only (\`install -m 600 /dev/null ${file}\`, then write the password into it; one trailing newline is ignored)`;
+    const password = pass?.args[0];
+    if (password === undefined || password === '') {
+      // keepalived then sends 8 zero bytes; lvsd refuses an empty password file
+      this.skip(type!, `auth_type PASS without auth_pass (keepalived sends 8 zero bytes, which lvsd does not): the YAML has auth_pass_file ${file}; give the keepalived peers an auth_pass, and ${steps}`);
     } else {
-      this.skip(s, `auth_type "${type ?? ''}" is not PASS or AH: keepalived runs without authentication too`);
+      // the password's length only, never its text
+      const cut = Buffer.byteLength(password, 'utf8') > 8 ? '; keepalived uses only its first 8 bytes, and so does lvsd (the whole password or its first 8 bytes both work)' : '';
+      this.skip(pass!, `the password of this line is not copied (lvsd reads it from a file, and the import writes none): the YAML has auth_pass_file ${file}; ${steps}${cut}`);
     }
+    return { file, from: type! };
   }
 
   private syncGroup(g: KaStatement, ctx: VrrpContext): YAMLMap | undefined {

@@ -4,8 +4,9 @@
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { Duration, StringEnum, defined, strictObject } from './checks';
-import { Problems, canonicalAddress, durationMs, type Path } from './validate';
+import type { PasswordSource } from '../health/mysql/credentials';
+import { Duration, StringEnum, defined, strictObject, type LoadOptions } from './checks';
+import { Problems, canonicalAddress, durationMs, secretFileProblem, type Path } from './validate';
 
 const InterfaceName = (description: string) =>
   Type.String({ pattern: '^[A-Za-z0-9_.:@-]{1,15}$', errorMessage: 'must be an interface name (1-15 characters of A-Z a-z 0-9 _ . : @ -)', description });
@@ -60,6 +61,15 @@ const Instance = strictObject(
       description: "a service below its quorum: weight 0 = FAULT, else the weight is added to the priority",
     }),
     notify: Type.Optional(Type.String({ pattern: '^/', errorMessage: 'must start with an absolute path' , description: 'run on every state change with: INSTANCE <name> <STATE> <priority>' })),
+    // where the VRRPv2 password is, as for a MySQL check's password: never inline
+    auth_pass_file: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'VRRPv2 simple password authentication (keepalived auth_type PASS / auth_pass): file holding the password (one trailing newline ignored; only its first 8 bytes are used, as keepalived); must not be readable by group or others',
+      }),
+    ),
+    auth_pass_env: Type.Optional(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', errorMessage: 'must be an environment variable name', description: 'as auth_pass_file, from this environment variable' })),
+    auth_pass_credential: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.-]+$', errorMessage: 'must be a systemd credential name', description: 'as auth_pass_file, from this systemd credential (LoadCredential=)' })),
   },
   { description: 'a VRRP instance (keepalived vrrp_instance)' },
 );
@@ -124,6 +134,8 @@ export interface VrrpInstanceConfig {
   trackScripts: { name: string; weight: number }[];
   trackServices: { service: string; weight: number }[];
   notify?: string;
+  /** VRRPv2 simple password (auth type 1): where the password is, never the password itself */
+  authPass?: PasswordSource;
 }
 
 export interface VrrpConfig {
@@ -133,7 +145,7 @@ export interface VrrpConfig {
 }
 
 /** `serviceNames`: the config's service names, for track_services. */
-export function normaliseVrrp(v: VrrpFile, serviceNames: ReadonlySet<string>, problems: Problems): VrrpConfig {
+export function normaliseVrrp(v: VrrpFile, serviceNames: ReadonlySet<string>, problems: Problems, options: LoadOptions = {}): VrrpConfig {
   const at: Path = ['vrrp'];
   const scripts: VrrpScriptConfig[] = [];
   for (const [name, s] of Object.entries(v.scripts)) {
@@ -202,6 +214,8 @@ export function normaliseVrrp(v: VrrpFile, serviceNames: ReadonlySet<string>, pr
       if (!serviceNames.has(t.service)) problems.add([...path, 'track_services', j, 'service'], `"${t.service}" is not the name of a service in this config`);
     });
 
+    const authPass = authPassOf(raw, version, path, problems, options);
+
     instances.push({
       name: raw.name,
       interface: raw.interface,
@@ -214,7 +228,7 @@ export function normaliseVrrp(v: VrrpFile, serviceNames: ReadonlySet<string>, pr
       preempt: raw.preempt,
       preemptDelayMs,
       addresses,
-      ...defined({ unicastSource, notify: raw.notify }),
+      ...defined({ unicastSource, notify: raw.notify, authPass }),
       unicastPeers,
       trackInterfaces,
       trackScripts,
@@ -236,6 +250,27 @@ export function normaliseVrrp(v: VrrpFile, serviceNames: ReadonlySet<string>, pr
   });
 
   return { scripts, instances, syncGroups };
+}
+
+/** auth_pass_file / _env / _credential: one of them, and only with VRRPv2 (RFC 5798 removed authentication). */
+function authPassOf(raw: VrrpFile['instances'][number], version: 2 | 3, path: Path, problems: Problems, options: LoadOptions): PasswordSource | undefined {
+  const keys = (['auth_pass_file', 'auth_pass_env', 'auth_pass_credential'] as const).filter((k) => raw[k] !== undefined);
+  if (keys.length === 0) return undefined;
+  if (keys.length > 1) {
+    problems.add([...path, keys[1]], `give one of ${keys.join(', ')}, not several`);
+    return undefined;
+  }
+  if (version !== 2) {
+    problems.add([...path, keys[0]], 'VRRPv3 has no authentication (RFC 5798 removed it; keepalived ignores it too): remove it, or use version: 2 on IPv4 on both peers');
+    return undefined;
+  }
+  if (raw.auth_pass_file !== undefined) {
+    const problem = options.checkFiles === false ? undefined : secretFileProblem(raw.auth_pass_file);
+    if (problem) problems.add([...path, 'auth_pass_file'], `password file ${problem}`);
+    return { file: raw.auth_pass_file };
+  }
+  if (raw.auth_pass_env !== undefined) return { env: raw.auth_pass_env };
+  return { credential: raw.auth_pass_credential as string };
 }
 
 function virtualAddress(a: VrrpFile['instances'][number]['addresses'][number], at: Path, problems: Problems): VrrpAddressConfig | undefined {

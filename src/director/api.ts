@@ -92,6 +92,8 @@ export interface VrrpInstanceView {
   vrid: number;
   version: 2 | 3;
   family: 4 | 6;
+  /** VRRPv2 authentication: 'none' or 'simple-password' (auth_pass_*); the password is never shown */
+  authentication: 'none' | 'simple-password';
   /** init, backup, master, fault, stopped */
   state: string;
   /** configured, and after tracking (what the adverts carry) */

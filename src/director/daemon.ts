@@ -191,9 +191,15 @@ export class Director implements DirectorControl {
       this.log.error({ errors }, 'reload rejected: the running config keeps serving');
       return { ok: false, errors, ops: 0 };
     }
-    if (JSON.stringify(next.vrrp) !== JSON.stringify(this.config.vrrp)) {
+    const vrrpChanged = JSON.stringify(next.vrrp) !== JSON.stringify(this.config.vrrp);
+    // the same section may name a password file whose content changed
+    const authChanges = !vrrpChanged && next.vrrp && this.vrrp ? this.vrrp.authChanges(next.vrrp) : [];
+    if (vrrpChanged || authChanges.length) {
       // restarting VRRP would hand the addresses back and forth; the running instances keep their state
-      const errors = ['vrrp: the vrrp section changed: restart lvsd (systemctl restart lvsd-director) to apply it; a reload applies services only'];
+      const errors = [
+        ...authChanges,
+        `vrrp: the vrrp ${vrrpChanged ? 'section' : 'password'} changed: restart lvsd (systemctl restart lvsd-director) to apply it; a reload applies services only`,
+      ];
       this.lastReload = { at: new Date().toISOString(), ok: false, errors };
       this.reloads.failed++;
       this.log.error({ errors }, 'reload rejected: the running config keeps serving');

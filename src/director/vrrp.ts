@@ -4,8 +4,11 @@
 import { spawn } from 'node:child_process';
 import type pino from 'pino';
 import type { VrrpConfig, VrrpInstanceConfig } from '../config/director';
+import { InputError } from '../errors';
 import { HealthMonitor, type Watch } from '../health/core';
 import { ExecChecker } from '../health/exec';
+import { describePasswordSource, loadPassword, type PasswordSource } from '../health/mysql/credentials';
+import { simplePasswordKey } from '../vrrp/packet';
 import { VrrpRouter, releaseAddresses, type TransitionEvent } from '../vrrp/router';
 import type { VrrpInstanceView } from './api';
 
@@ -26,6 +29,8 @@ export class DirectorVrrp {
   private constructor(
     private readonly opts: DirectorVrrpOptions,
     private readonly router: VrrpRouter,
+    /** the auth keys in use, by instance: compared on reload, never shown */
+    private readonly authKeys: ReadonlyMap<string, Buffer>,
   ) {}
 
   /** Removes the virtual addresses a crashed earlier run left behind (see releaseAddresses). */
@@ -36,6 +41,14 @@ export class DirectorVrrp {
 
   static async start(opts: DirectorVrrpOptions): Promise<DirectorVrrp> {
     const c = opts.config;
+    const authKeys = new Map<string, Buffer>();
+    for (const i of c.instances) {
+      if (!i.authPass) continue;
+      const { key, truncated } = authKeyOf(i.name, i.authPass);
+      // keepalived cuts auth_pass to 8 bytes with a warning and runs; a peer given the whole password agrees
+      if (truncated) opts.log.warn({ instance: i.name }, `vrrp ${i.name}: the password in ${describePasswordSource(i.authPass)} is longer than 8 bytes: only its first 8 are sent and checked, as keepalived does`);
+      authKeys.set(i.name, key);
+    }
     const router = await VrrpRouter.start({
       instances: c.instances.map((i) => ({
         name: i.name,
@@ -52,11 +65,12 @@ export class DirectorVrrp {
         ...(i.unicastSource ? { unicastSource: i.unicastSource } : {}),
         unicastPeers: i.unicastPeers,
         trackInterfaces: i.trackInterfaces,
+        ...(authKeys.has(i.name) ? { authKey: authKeys.get(i.name)! } : {}),
       })),
       syncGroups: c.syncGroups.map((g) => ({ name: g.name, instances: g.instances })),
       log: opts.log.child({ component: 'vrrp' }),
     });
-    const vrrp = new DirectorVrrp(opts, router);
+    const vrrp = new DirectorVrrp(opts, router, authKeys);
     router.on('transition', (e: TransitionEvent) => vrrp.onTransition(e));
     vrrp.startScripts();
     return vrrp;
@@ -75,6 +89,28 @@ export class DirectorVrrp {
         else this.router.setAdjustment(i.name, tracker, lost ? t.weight : 0);
       }
     }
+  }
+
+  /**
+   * For a reload with an unchanged vrrp section: the instances whose password source now holds
+   * another password (or cannot be read), in words without the password. Applying it needs a
+   * restart, as any vrrp change does.
+   */
+  authChanges(config: VrrpConfig): string[] {
+    const changes: string[] = [];
+    for (const i of config.instances) {
+      if (!i.authPass) continue;
+      let key: Buffer;
+      try {
+        key = authKeyOf(i.name, i.authPass).key;
+      } catch (err) {
+        changes.push((err as Error).message);
+        continue;
+      }
+      const running = this.authKeys.get(i.name);
+      if (!running || !running.equals(key)) changes.push(`vrrp instance ${i.name}: the password in ${describePasswordSource(i.authPass)} changed`);
+    }
+    return changes;
   }
 
   state(instance: string): string {
@@ -158,6 +194,15 @@ export class DirectorVrrp {
       clearTimeout(timer);
       if (code !== 0) log.warn({ code, signal }, `vrrp notify ${path} ${args.join(' ')} exited ${signal ?? code}`);
     });
+  }
+}
+
+/** The 8 auth data bytes from an instance's password source; errors name the source, never the content. */
+function authKeyOf(instance: string, source: PasswordSource): { key: Buffer; truncated: boolean } {
+  try {
+    return simplePasswordKey(loadPassword(source));
+  } catch (err) {
+    throw new InputError(`vrrp instance ${instance}: auth_pass: ${(err as Error).message}`);
   }
 }
 

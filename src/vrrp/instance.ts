@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { InputError } from '../errors';
 import { bytesToIp, ipToBytes } from '../rtnl/ip';
-import type { Advert, VrrpVersion } from './packet';
+import { AUTH_NONE, AUTH_SIMPLE_PASSWORD, V2_AUTH_LENGTH, type Advert, type VrrpVersion } from './packet';
 
 export type VrrpState = 'init' | 'backup' | 'master' | 'fault' | 'stopped';
 
@@ -26,6 +26,8 @@ export interface InstanceOptions {
   initialState: 'backup' | 'master';
   addresses: string[]; // what the adverts carry
   primaryAddress: string; // this host's source address: breaks ties (higher wins)
+  /** VRRPv2 simple password: the 8 auth data bytes (simplePasswordKey) sent with auth type 1 */
+  authKey?: Buffer;
 }
 
 export interface InstanceHooks {
@@ -92,6 +94,8 @@ export class VrrpInstance {
     if (!(options.advertIntervalMs > 0)) bad(`advert interval ${options.advertIntervalMs} ms is not positive`);
     if (!(options.preemptDelayMs >= 0)) bad(`preempt delay ${options.preemptDelayMs} ms is negative`);
     if (options.addresses.length === 0) bad('no addresses to advertise');
+    if (options.authKey !== undefined && options.version !== 2) bad('VRRPv3 has no authentication');
+    if (options.authKey !== undefined && options.authKey.length !== V2_AUTH_LENGTH) bad(`the auth key must be ${V2_AUTH_LENGTH} bytes`);
     const canonical = (text: string): string => {
       if (isIP(text) !== options.family) bad(`${text} is not an IPv${options.family} address`);
       return bytesToIp(ipToBytes(text));
@@ -376,7 +380,8 @@ export class VrrpInstance {
       family: o.family,
       addresses: [...this.addresses],
     };
-    if (o.version === 2) advert.authType = 0;
+    if (o.version === 2) advert.authType = o.authKey ? AUTH_SIMPLE_PASSWORD : AUTH_NONE;
+    if (o.version === 2 && o.authKey) advert.authData = o.authKey;
     this.hooks.send(advert);
   }
 

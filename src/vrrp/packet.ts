@@ -1,8 +1,10 @@
 // The VRRP advertisement codec: VRRPv2 (RFC 3768, IPv4) and VRRPv3 (RFC 5798, IPv4 and IPv6).
 // Only the VRRP message itself (what follows the IP header); no I/O. keepalived 2.2.7 is the judge
 // of the wire format: v2 carries 8 bytes of auth data after the addresses (zeros without
-// authentication) and its checksum covers the message alone; v3 has a 12-bit interval in
-// centiseconds and its checksum includes the IPv4/IPv6 pseudo-header (next header 112).
+// authentication, the password padded with zeros with auth type 1, RFC 2338 5.3.6.1) and its
+// checksum covers the message alone, auth data included; v3 has a 12-bit interval in centiseconds
+// and its checksum includes the IPv4/IPv6 pseudo-header (next header 112).
+import { timingSafeEqual } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { bytesToIp, ipToBytes } from '../rtnl/ip';
 
@@ -16,9 +18,17 @@ export interface Advert {
   intervalMs: number;
   family: 4 | 6;
   addresses: string[]; // canonical text ('198.18.0.10', '2001:db8::10')
-  /** v2 only: auth type as sent (keepalived without authentication sends 0) */
+  /** v2 only: auth type as sent (keepalived without authentication sends 0, with auth_type PASS 1) */
   authType?: number;
+  /** v2 with an auth type other than 0: the 8 bytes of auth data (type 1: the password, zero-padded) */
+  authData?: Buffer;
 }
+
+/** RFC 2338 5.3.6.1 / keepalived: auth type 1, a password of at most 8 bytes sent in clear. */
+export const AUTH_NONE = 0;
+export const AUTH_SIMPLE_PASSWORD = 1;
+/** keepalived's auth_type AH: IPsec AH instead of the VRRP message's auth data (IP protocol 51) */
+const AUTH_IPSEC_AH = 2;
 
 export type AdvertProblem =
   | 'ttl'
@@ -46,7 +56,41 @@ export const IPPROTO_VRRP = 112;
 export const VRRP_TTL = 255;
 const ADVERTISEMENT = 1;
 const HEADER_LENGTH = 8;
-const V2_AUTH_LENGTH = 8;
+export const V2_AUTH_LENGTH = 8;
+
+/**
+ * The 8 auth data bytes for a simple-text password, as keepalived 2.2.7 makes them from
+ * auth_pass: its bytes (UTF-8), cut after 8, padded with zeros. `truncated` says it was longer.
+ */
+export function simplePasswordKey(password: string): { key: Buffer; truncated: boolean } {
+  const bytes = Buffer.from(password, 'utf8');
+  const key = Buffer.alloc(V2_AUTH_LENGTH);
+  bytes.copy(key, 0, 0, V2_AUTH_LENGTH);
+  return { key, truncated: bytes.length > V2_AUTH_LENGTH };
+}
+
+/**
+ * An accepted v2 advert against the receiving instance's authentication (RFC 2338 7.1, as
+ * keepalived's vrrp_in_chk): with a key only auth type 1 with those 8 bytes, without one only type
+ * 0. The problem in words, never with either password in it.
+ */
+export function authProblem(advert: Advert, key: Buffer | undefined): string | undefined {
+  if (advert.version !== 2) return undefined;
+  const type = advert.authType ?? AUTH_NONE;
+  if (key === undefined) {
+    return type === AUTH_NONE ? undefined : `auth type ${type} (${authTypeName(type)}); this instance has no authentication (type 0)`;
+  }
+  if (type !== AUTH_SIMPLE_PASSWORD) return `auth type ${type} (${authTypeName(type)}); this instance expects 1 (simple password, auth_pass)`;
+  const data = advert.authData;
+  if (!data || data.length !== V2_AUTH_LENGTH || key.length !== V2_AUTH_LENGTH || !timingSafeEqual(data, key)) {
+    return 'auth type 1 with a password other than this instance\'s';
+  }
+  return undefined;
+}
+
+function authTypeName(type: number): string {
+  return type === AUTH_NONE ? 'none' : type === AUTH_SIMPLE_PASSWORD ? 'simple password' : type === AUTH_IPSEC_AH ? 'IPsec AH' : 'unknown';
+}
 
 /** The VRRP message for `a`, sent from `src` to `dst` (v3 needs both for its checksum). */
 export function encodeAdvert(a: Advert, src: string, dst: string): Buffer {
@@ -60,6 +104,10 @@ export function encodeAdvert(a: Advert, src: string, dst: string): Buffer {
   const addressLength = a.family === 4 ? 4 : 16;
   const length = HEADER_LENGTH + a.addresses.length * addressLength + (a.version === 2 ? V2_AUTH_LENGTH : 0);
   const b = Buffer.alloc(length); // zeroed: the v2 auth data stays zero, as keepalived sends it without auth
+  const authType = a.authType ?? AUTH_NONE;
+  if (a.version === 2 && authType !== AUTH_NONE && (!Buffer.isBuffer(a.authData) || a.authData.length !== V2_AUTH_LENGTH)) {
+    throw new RangeError(`${where}: auth type ${authType} needs ${V2_AUTH_LENGTH} bytes of auth data`);
+  }
   b[0] = (a.version << 4) | ADVERTISEMENT;
   b[1] = a.vrid;
   b[2] = a.priority;
@@ -69,8 +117,10 @@ export function encodeAdvert(a: Advert, src: string, dst: string): Buffer {
     if (!Number.isInteger(seconds) || seconds < 1 || seconds > 255) {
       throw new RangeError(`${where}: a VRRPv2 interval is whole seconds 1..255, not ${a.intervalMs} ms`);
     }
-    b[4] = a.authType ?? 0;
+    if (!Number.isInteger(authType) || authType < 0 || authType > 255) throw new RangeError(`${where}: auth type ${authType} is not 0..255`);
+    b[4] = authType;
     b[5] = seconds;
+    if (authType !== AUTH_NONE) a.authData!.copy(b, length - V2_AUTH_LENGTH);
   } else {
     const centiseconds = a.intervalMs / 10;
     if (!Number.isInteger(centiseconds) || centiseconds < 1 || centiseconds > 0xfff) {
@@ -129,8 +179,9 @@ export function decodeAdvert(r: Received): { advert: Advert } | { problem: Adver
   let authType: number | undefined;
   if (version === 2) {
     authType = d[4];
-    // lvsd does no VRRP authentication: a peer that uses it would reject our adverts too
-    if (authType !== 0) return problem('auth', `auth type ${authType}; lvsd only accepts 0 (no authentication)`);
+    // keepalived's "Invalid auth type": 0 none, 1 simple password, 2 IPsec AH; whether it is the
+    // receiving instance's is authProblem's question
+    if (authType > AUTH_IPSEC_AH) return problem('auth', `auth type ${authType}; only 0 (none), 1 (simple password) and 2 (IPsec AH) exist`);
     intervalMs = d[5] * 1000;
   } else {
     intervalMs = (d.readUInt16BE(4) & 0x0fff) * 10;
@@ -144,6 +195,8 @@ export function decodeAdvert(r: Received): { advert: Advert } | { problem: Adver
   }
   const advert: Advert = { version, vrid, priority: d[2], intervalMs, family, addresses };
   if (authType !== undefined) advert.authType = authType;
+  // RFC 3768 5.3.10: without authentication the auth data is ignored on reception
+  if (authType !== undefined && authType !== AUTH_NONE) advert.authData = Buffer.from(d.subarray(d.length - V2_AUTH_LENGTH));
   return { advert };
 }
 

@@ -10,7 +10,7 @@ import { RtnlSocket, addAddress, deleteAddress, listAddresses, listLinks, IFA_F,
 import { sendGratuitousArp, sendUnsolicitedNa, VrrpSocket } from './io';
 import { VrrpInstance, type Clock, type VrrpState } from './instance';
 import { SyncGroup } from './group';
-import { decodeAdvert, encodeAdvert, type Advert, type AdvertProblem, type Received } from './packet';
+import { authProblem, decodeAdvert, encodeAdvert, type Advert, type AdvertProblem, type Received } from './packet';
 
 const { EEXIST, EADDRNOTAVAIL } = constants.errno;
 const IFF_UP = 0x1;
@@ -39,6 +39,8 @@ export interface RouterInstanceOptions {
   unicastPeers: string[];
   /** interfaces whose link down lowers the priority by weight, or (weight 0) means FAULT */
   trackInterfaces: { name: string; weight: number }[];
+  /** VRRPv2 simple password: the 8 auth data bytes sent and required (simplePasswordKey); never shown */
+  authKey?: Buffer;
 }
 
 export interface RouterOptions {
@@ -58,6 +60,8 @@ export interface InstanceStatus {
   vrid: number;
   version: 2 | 3;
   family: 4 | 6;
+  /** VRRPv2 authentication in use: 'none' or 'simple-password' (the password itself is never shown) */
+  authentication: 'none' | 'simple-password';
   state: VrrpState;
   priority: number;
   effectivePriority: number;
@@ -207,6 +211,7 @@ export class VrrpRouter extends EventEmitter {
           initialState: o.initialState,
           addresses: o.addresses.map((a) => a.address),
           primaryAddress: source,
+          ...(o.authKey ? { authKey: o.authKey } : {}),
         },
         clock,
         {
@@ -271,6 +276,7 @@ export class VrrpRouter extends EventEmitter {
       vrid: s.options.vrid,
       version: s.options.version,
       family: s.options.family,
+      authentication: s.options.authKey ? 'simple-password' : 'none',
       state: s.instance.state,
       priority: s.options.priority,
       effectivePriority: s.instance.effectivePriority,
@@ -327,6 +333,9 @@ export class VrrpRouter extends EventEmitter {
     }
     if (a.version !== o.version) return this.invalid(slot, r, 'version', `VRRPv${a.version}, this instance speaks VRRPv${o.version}`);
     if (o.unicastPeers.length && !o.unicastPeers.includes(r.src)) return this.invalid(slot, r, 'source', `from ${r.src}, not one of unicast_peers`);
+    // after the vrid: another instance on the link may have another password, or none
+    const auth = authProblem(a, o.authKey);
+    if (auth) return this.invalid(slot, r, 'auth', auth);
     slot.received++;
     slot.instance.receive(a, r.src);
   }

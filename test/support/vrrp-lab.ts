@@ -214,8 +214,16 @@ ${vrrp.scripts ?? ''}  instances:
 ${vrrp.extra ?? ''}`;
 }
 
-/** A keepalived config with the same instance (VRRP only). */
-export function keepalivedConfig(vrrp: { priority: number; version: 2 | 3; state?: 'MASTER' | 'BACKUP' }): string {
+/** An lvsd vrrp instance's auth_pass_file line, the file written (mode 0600) in the node's directory. */
+export function lvsdAuthPass(node: DirectorNode, password: string): string {
+  const file = join(node.dir, 'vrrp.pass');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return `      auth_pass_file: ${file}\n`;
+}
+
+/** A keepalived config with the same instance (VRRP only); `authPass`: auth_type PASS with it. */
+export function keepalivedConfig(vrrp: { priority: number; version: 2 | 3; state?: 'MASTER' | 'BACKUP'; authPass?: string }): string {
+  const auth = vrrp.authPass === undefined ? '' : `  authentication {\n    auth_type PASS\n    auth_pass ${vrrp.authPass}\n  }\n`;
   return `global_defs {
   router_id lab_b
   vrrp_version ${vrrp.version}
@@ -226,7 +234,7 @@ vrrp_instance VI_1 {
   virtual_router_id 51
   priority ${vrrp.priority}
   advert_int 1
-  virtual_ipaddress {
+${auth}  virtual_ipaddress {
     ${VIP}/32
   }
 }

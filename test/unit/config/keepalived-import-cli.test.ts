@@ -60,3 +60,16 @@ test('VRRP: the vrrp section on stdout, each line not carried over named on stde
   assert.match(r.stdout, /^ {6}preempt: false # .*vrrp\.conf:5 nopreempt$/m);
   assert.match(r.stderr, new RegExp(`^${r.path}:6: use_vmac: .*no VRRP virtual MAC`, 'm'));
 });
+
+test('VRRP auth_type PASS: auth_pass_file in the YAML, exit 3 with what the operator must do on stderr, the password printed nowhere', () => {
+  const r = importConf(
+    'vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  authentication {\n    auth_type PASS\n    auth_pass Pw0rd-x9\n  }\n  virtual_ipaddress {\n    198.18.9.100/24\n  }\n}\n' + CLEAN,
+    'vrrp-pass.conf',
+  );
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stdout, /^ {6}auth_pass_file: \/etc\/lvsd\/vrrp-VI_1\.pass # .*vrrp-pass\.conf:5 auth_type PASS$/m);
+  assert.match(r.stderr, new RegExp(`^${r.path}:6: auth_pass: the password of this line is not copied .*install -m 600 /dev/null /etc/lvsd/vrrp-VI_1\\.pass`, 'm'));
+  assert.ok(!r.stdout.includes('Pw0rd') && !r.stderr.includes('Pw0rd'));
+  // the YAML is valid for the director once the file exists (checked here without files)
+  assert.deepEqual(parseDirectorConfig(r.stdout, 'imported.yaml', { checkFiles: false }).vrrp!.instances[0].authPass, { file: '/etc/lvsd/vrrp-VI_1.pass' });
+});

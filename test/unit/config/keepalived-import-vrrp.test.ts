@@ -5,8 +5,13 @@
 // The YAML is read back as plain objects, so these prove the translation apart from the schema.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { parseDirectorConfig } from '../../../src/config/director';
+import { loadPassword } from '../../../src/health/mysql/credentials';
+import { simplePasswordKey } from '../../../src/vrrp/packet';
 import { formatImportProblem, importKeepalivedFile, parseKeepalived, translateKeepalived } from '../../../src/config/keepalived';
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'keepalived', 'vrrp');
@@ -40,7 +45,7 @@ function instance(i: Imported, name: string): Record<string, any> {
   return found;
 }
 
-test("seed 002's BACKUP/nopreempt pair: two backups that do not preempt, keepalived's defaults written out, PASS named and its password never written", () => {
+test("seed 002's BACKUP/nopreempt pair: two backups that do not preempt, keepalived's defaults written out, PASS as auth_pass_file and its password never written", () => {
   const master = fromFile('seed-002-master.conf');
   const backup = fromFile('seed-002-backup.conf');
   assert.equal(master.doc.vrrp!.version, 2); // keepalived's default vrrp_version
@@ -55,21 +60,27 @@ test("seed 002's BACKUP/nopreempt pair: two backups that do not preempt, keepali
     preempt: false,
     preempt_delay: '0s',
     addresses: ['198.18.14.100/32'], // keepalived adds an address without a prefix as /32
+    auth_pass_file: '/etc/lvsd/vrrp-VI_1.pass',
   };
   assert.deepEqual(instance(master, 'VI_1'), expected);
   assert.deepEqual(instance(backup, 'VI_1'), { ...expected, priority: 98 });
   // the LVS part is still there
   assert.equal(master.doc.services?.length, 1);
   for (const side of [master, backup]) {
-    assert.ok(side.named.includes(`${side.path}:21: authentication`), side.lines.join('\n'));
-    assert.match(side.lines.find((l) => l.includes(':21: authentication'))!, /auth_type PASS is not carried over: .*a keepalived peer that keeps auth_type PASS drops \(auth type mismatch\)/);
+    // the key names the auth_type line, never the auth_pass line (its comment would carry the password)
+    assert.match(side.yaml, new RegExp(`auth_pass_file: /etc/lvsd/vrrp-VI_1\\.pass # .*seed-002-${side === master ? 'master' : 'backup'}\\.conf:22 auth_type PASS\n`));
+    assert.ok(side.named.includes(`${side.path}:23: auth_pass`), side.lines.join('\n'));
+    assert.match(
+      side.lines.find((l) => l.includes(':23: auth_pass'))!,
+      /the password of this line is not copied .*auth_pass_file \/etc\/lvsd\/vrrp-VI_1\.pass; before starting lvsd put the password in it, readable by root only \(`install -m 600 \/dev\/null \/etc\/lvsd\/vrrp-VI_1\.pass`/,
+    );
     // the password is in no line and nowhere in the YAML
     assert.ok(!side.yaml.includes('1234') && !side.lines.some((l) => l.includes('1234')));
   }
   // nothing else of VI_1 is left out
   assert.deepEqual(
     master.named.filter((n) => /:(1[4-9]|2\d):/.test(n)),
-    [`${master.path}:21: authentication`],
+    [`${master.path}:23: auth_pass`],
   );
 });
 
@@ -85,10 +96,12 @@ test("seed 004's state MASTER: a master that preempts, each value naming its lin
     preempt: true,
     preempt_delay: '0s',
     addresses: ['198.18.216.194/32'],
+    auth_pass_file: '/etc/lvsd/vrrp-VI_1.pass',
   });
   assert.match(i.yaml, /state: master # .*seed-004-ha-master\.conf:7 state MASTER\n/);
   assert.match(i.yaml, /preempt: true # keepalived default: preempt\n/);
-  assert.deepEqual(i.named, [`${i.path}:3: router_id`, `${i.path}:10: garp_master_delay`, `${i.path}:13: authentication`]);
+  assert.deepEqual(i.named, [`${i.path}:3: router_id`, `${i.path}:10: garp_master_delay`, `${i.path}:15: auth_pass`]);
+  assert.ok(!i.yaml.includes('123456') && !i.lines.some((l) => l.includes('123456')));
   assert.match(i.lines[1], /gratuitous ARP/);
 });
 
@@ -370,7 +383,9 @@ vrrp_instance VI_1 {
   assert.match(why('k.conf:4: user'), /run as lvsd's user/);
   assert.match(why('k.conf:8: weight'), /reverse: .*script left out/);
   assert.match(why('k.conf:13: use_vmac'), /no VRRP virtual MAC/);
-  assert.match(why('k.conf:14: authentication'), /auth_type AH .* deprecated .* not carried over/);
+  assert.match(why('k.conf:15: auth_type'), /auth_type AH \(IPsec AH, deprecated in keepalived\) is not supported by lvsd: .*use auth_type PASS \(auth_pass_file in lvsd\) or no authentication on both sides/);
+  assert.equal(instance(i, 'VI_1').auth_pass_file, undefined);
+  assert.ok(!i.yaml.includes('s3cret99') && !i.lines.some((l) => l.includes('s3cret99')));
   assert.match(why('k.conf:19: 198.18.6.1/24'), /brd 198\.18\.6\.255: lvsd adds the address with its prefix and label only .*; the address is kept/);
   assert.match(why('k.conf:20: 198.18.6.2/24'), /dev eth1: lvsd adds an instance's addresses on its interface \(eth0\) only; address left out/);
   assert.match(why('k.conf:23: 198.18.6.3'), /no addresses left out of the adverts/);
@@ -456,7 +471,7 @@ test("every fixture's vrrp: section uses only the keys of the agreed vrrp: shape
   const shape = {
     root: ['version', 'scripts', 'instances', 'sync_groups'],
     script: ['exec', 'interval', 'timeout', 'weight', 'rise', 'fall'],
-    instance: ['name', 'interface', 'vrid', 'priority', 'advert_interval', 'version', 'state', 'preempt', 'preempt_delay', 'addresses', 'unicast_source', 'unicast_peers', 'track_interfaces', 'track_scripts', 'track_services', 'notify'],
+    instance: ['name', 'interface', 'vrid', 'priority', 'advert_interval', 'version', 'state', 'preempt', 'preempt_delay', 'addresses', 'unicast_source', 'unicast_peers', 'track_interfaces', 'track_scripts', 'track_services', 'notify', 'auth_pass_file'],
     address: ['address', 'prefix', 'label'],
     tracker: ['name', 'weight'],
     group: ['name', 'instances', 'notify'],
@@ -478,5 +493,85 @@ test("every fixture's vrrp: section uses only the keys of the agreed vrrp: shape
     }
     for (const g of v.sync_groups ?? []) within(`${f} sync group`, g, shape.group);
     if (doc.global?.sync_daemon) within(`${f} sync_daemon`, doc.global.sync_daemon, shape.syncDaemon);
+  }
+});
+
+test('authentication blocks as keepalived reads them: PASS with a long password, PASS without one, a password without a type, VRRPv3; no password ever printed', () => {
+  const i = fromText(`global_defs {
+  vrrp_version 2
+}
+vrrp_instance LONG {
+  interface eth0
+  virtual_router_id 1
+  authentication {
+    auth_type PASS
+    auth_pass longer-than-8
+  }
+  virtual_ipaddress {
+    198.18.6.1
+  }
+}
+vrrp_instance EMPTY {
+  interface eth0
+  virtual_router_id 2
+  authentication {
+    auth_type PASS
+  }
+  virtual_ipaddress {
+    198.18.6.2
+  }
+}
+vrrp_instance NOTYPE {
+  interface eth0
+  virtual_router_id 3
+  authentication {
+    auth_pass untyped1
+  }
+  virtual_ipaddress {
+    198.18.6.3
+  }
+}
+vrrp_instance V3 {
+  interface eth0
+  virtual_router_id 4
+  version 3
+  authentication {
+    auth_type PASS
+    auth_pass v3secret
+  }
+  virtual_ipaddress {
+    198.18.6.4
+  }
+}`);
+  const why = (n: string) => i.lines.find((l) => l.startsWith(`${n}: `)) ?? assert.fail(`${n} in\n${i.lines.join('\n')}`);
+  assert.equal(instance(i, 'LONG').auth_pass_file, '/etc/lvsd/vrrp-LONG.pass');
+  assert.match(why('k.conf:9: auth_pass'), /auth_pass_file \/etc\/lvsd\/vrrp-LONG\.pass; .*; keepalived uses only its first 8 bytes, and so does lvsd/);
+  assert.equal(instance(i, 'EMPTY').auth_pass_file, '/etc/lvsd/vrrp-EMPTY.pass');
+  assert.match(why('k.conf:19: auth_type'), /auth_type PASS without auth_pass \(keepalived sends 8 zero bytes, which lvsd does not\): the YAML has auth_pass_file \/etc\/lvsd\/vrrp-EMPTY\.pass; give the keepalived peers an auth_pass/);
+  assert.equal(instance(i, 'NOTYPE').auth_pass_file, undefined);
+  assert.match(why('k.conf:29: auth_pass'), /auth_pass without auth_type PASS: keepalived sends adverts without authentication, and so does lvsd; left out/);
+  assert.equal(instance(i, 'V3').auth_pass_file, undefined);
+  assert.match(why('k.conf:39: authentication'), /VRRPv3 has no authentication \(RFC 5798\): keepalived ignores this block/);
+  for (const secret of ['longer-than-8', 'longer-t', 'untyped1', 'v3secret']) {
+    assert.ok(!i.yaml.includes(secret) && !i.lines.some((l) => l.includes(secret)), secret);
+  }
+});
+
+test('an imported PASS instance loads once its password file exists, and the director sends the bytes keepalived sends for that auth_pass', () => {
+  const i = fromFile('seed-002-master.conf');
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-ka-auth-'));
+  try {
+    // what the operator is told to do, in a directory of the test's own instead of /etc/lvsd
+    const file = join(dir, 'vrrp-VI_1.pass');
+    writeFileSync(file, '1234\n', { mode: 0o600 });
+    const config = parseDirectorConfig(i.yaml.replace('/etc/lvsd/vrrp-VI_1.pass', file), 'imported.yaml');
+    const source = config.vrrp!.instances[0].authPass!;
+    assert.deepEqual(source, { file });
+    // keepalived's auth_pass 1234: "1234" and four zero bytes
+    assert.deepEqual(simplePasswordKey(loadPassword(source)).key, Buffer.from('3132333400000000', 'hex'));
+    // before the file exists, the loader names it (check-config on the director)
+    assert.throws(() => parseDirectorConfig(i.yaml, 'imported.yaml'), /vrrp\.instances\[0\]\.auth_pass_file: password file \/etc\/lvsd\/vrrp-VI_1\.pass cannot be read: no such file/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

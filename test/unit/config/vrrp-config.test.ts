@@ -2,6 +2,9 @@
 // the mistakes an operator makes with a VRRP pair refused with their place.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '../../../src/errors';
 import { parseDirectorConfig } from '../../../src/config/director';
 import { splitCommand } from '../../../src/config/vrrp';
@@ -160,4 +163,53 @@ test('script command lines split at spaces, quotes keep them, a bare name is loo
   assert.equal(splitCommand('no-such-program-lvsd -x'), '"no-such-program-lvsd" is not an executable in /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
   assert.equal(splitCommand('bin/check'), '"bin/check": give an absolute path or a bare program name');
   assert.equal(splitCommand('/bin/check "open'), 'has an unmatched "');
+});
+
+test('auth_pass_file gives a VRRPv2 instance simple password authentication: the config keeps where the password is, never the password', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-vrrp-auth-'));
+  try {
+    const file = join(dir, 'vi1.pass');
+    writeFileSync(file, 'not-in-the-config\n', { mode: 0o600 });
+    const config = parseDirectorConfig(
+      `${SERVICES}vrrp:\n  instances:\n    - { name: VI_1, interface: eth0, vrid: 51, addresses: [198.18.0.10], auth_pass_file: ${file} }\n    - { name: VI_2, interface: eth0, vrid: 52, addresses: [198.18.0.11], auth_pass_env: VRRP_PASS }\n    - { name: VI_3, interface: eth0, vrid: 53, addresses: [198.18.0.12] }\n`,
+      'd.yaml',
+    );
+    assert.deepEqual(config.vrrp!.instances.map((i) => i.authPass), [{ file }, { env: 'VRRP_PASS' }, undefined]);
+    assert.ok(!JSON.stringify(config).includes('not-in-the-config'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('authentication on a VRRPv3 instance, two password sources, and a password file others can read are refused at their place', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-vrrp-auth-'));
+  try {
+    const open = join(dir, 'open.pass');
+    writeFileSync(open, 'secret\n', { mode: 0o644 });
+    chmodSync(open, 0o644);
+    const errors = refusal(`${SERVICES}vrrp:
+  instances:
+    - name: V3
+      interface: eth0
+      vrid: 1
+      version: 3
+      addresses: [198.18.0.10]
+      auth_pass_env: VRRP_PASS
+    - { name: V6, interface: eth0, vrid: 2, addresses: ["2001:db8::10"], auth_pass_credential: vrrp }
+    - { name: TWO, interface: eth0, vrid: 3, addresses: [198.18.0.11], auth_pass_env: A, auth_pass_file: /etc/lvsd/x.pass }
+    - { name: OPEN, interface: eth0, vrid: 4, addresses: [198.18.0.12], auth_pass_file: ${open} }
+    - { name: MISSING, interface: eth0, vrid: 5, addresses: [198.18.0.13], auth_pass_file: ${join(dir, 'none.pass')} }
+`).join('\n');
+    assert.match(errors, /^d\.yaml:14:22: vrrp\.instances\[0\]\.auth_pass_env: VRRPv3 has no authentication \(RFC 5798 removed it; keepalived ignores it too\)/m);
+    assert.match(errors, /^d\.yaml:15:\d+: vrrp\.instances\[1\]\.auth_pass_credential: VRRPv3 has no authentication/m);
+    assert.match(errors, /^d\.yaml:16:\d+: vrrp\.instances\[2\]\.auth_pass_env: give one of auth_pass_file, auth_pass_env, not several/m);
+    assert.match(errors, new RegExp(`^d\\.yaml:17:\\d+: vrrp\\.instances\\[3\\]\\.auth_pass_file: password file ${open} is world-readable \\(mode 0644\\); run chmod 600`, 'm'));
+    assert.match(errors, /^d\.yaml:18:\d+: vrrp\.instances\[4\]\.auth_pass_file: password file .*none\.pass cannot be read: no such file/m);
+    assert.ok(!errors.includes('secret'));
+    // version 3 for the whole section reaches an instance without a version of its own
+    const global3 = refusal(`${SERVICES}vrrp:\n  version: 3\n  instances:\n    - { name: A, interface: eth0, vrid: 1, addresses: [198.18.0.10], auth_pass_env: P }\n`).join('\n');
+    assert.match(global3, /vrrp\.instances\[0\]\.auth_pass_env: VRRPv3 has no authentication/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

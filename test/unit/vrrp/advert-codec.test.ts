@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { decodeAdvert, encodeAdvert, internetChecksum, type Advert, type Received } from '../../../src/vrrp/packet';
+import { authProblem, decodeAdvert, encodeAdvert, internetChecksum, simplePasswordKey, type Advert, type Received } from '../../../src/vrrp/packet';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -41,6 +41,77 @@ test('a VRRPv2 advert laid out by hand from RFC 3768 decodes, and our encoder ma
   assert.deepEqual(encodeAdvert(advert, '198.18.1.1', '224.0.0.18'), V2_BY_HAND);
   // v2's checksum does not cover a pseudo-header: any source and destination give the same bytes
   assert.deepEqual(encodeAdvert(advert, '198.18.1.2', '198.18.1.3'), V2_BY_HAND);
+});
+
+// The same advert with auth_type PASS / auth_pass secret, as keepalived 2.2.7 sends it: auth type 1,
+// then "secret" padded with zeros to 8 bytes, inside the checksum (RFC 2338 5.3.6.1, 5.3.7).
+// Checksum by hand: 2116f + 0100 (auth type 1) + 7365 + 6372 + 6574 = 34eba; fold 4eba + 3 = 4ebd;
+// one's complement b142.
+const V2_PASS_BY_HAND = hex('21 33 64 02  01 01 b1 42  c6 12 00 0a  c6 12 00 0b  73 65 63 72  65 74 00 00');
+const SECRET = simplePasswordKey('secret').key;
+
+test('a VRRPv2 advert with simple password authentication laid out by hand decodes, and our encoder makes the same bytes', () => {
+  const advert: Advert = {
+    version: 2,
+    vrid: 51,
+    priority: 100,
+    intervalMs: 1000,
+    family: 4,
+    addresses: ['198.18.0.10', '198.18.0.11'],
+    authType: 1,
+    authData: SECRET,
+  };
+  assert.deepEqual(decodeAdvert(received(V2_PASS_BY_HAND)), { advert });
+  assert.deepEqual(encodeAdvert(advert, '198.18.1.1', '224.0.0.18'), V2_PASS_BY_HAND);
+  assert.equal(authProblem(advert, SECRET), undefined);
+  // the checksum covers the auth data: one changed password byte is a checksum error
+  assert.equal(problemOf(received(withByte(V2_PASS_BY_HAND, 20, 0x66))), 'checksum');
+});
+
+test('keepalived cuts auth_pass after 8 bytes and pads it with zeros; simplePasswordKey does the same', () => {
+  assert.deepEqual(simplePasswordKey('secret'), { key: hex('73 65 63 72 65 74 00 00'), truncated: false });
+  assert.deepEqual(simplePasswordKey('12345678'), { key: Buffer.from('12345678'), truncated: false });
+  assert.deepEqual(simplePasswordKey('123456789abc'), { key: Buffer.from('12345678'), truncated: true });
+  // bytes, not characters: é is 2 bytes in UTF-8
+  assert.deepEqual(simplePasswordKey('éééé').key, Buffer.from('éééé'));
+  assert.equal(simplePasswordKey('ééééé').truncated, true);
+});
+
+test('with a password only auth type 1 with the same 8 bytes passes; a wrong or missing password is an auth problem that does not name either password', () => {
+  const base: Advert = { version: 2, vrid: 51, priority: 100, intervalMs: 1000, family: 4, addresses: ['198.18.0.10'] };
+  const decoded = (a: Advert): Advert => {
+    const r = decodeAdvert(received(encodeAdvert(a, '198.18.1.1', '224.0.0.18')));
+    assert.ok('advert' in r, JSON.stringify(r));
+    return r.advert;
+  };
+  const right = decoded({ ...base, authType: 1, authData: SECRET });
+  const wrong = decoded({ ...base, authType: 1, authData: simplePasswordKey('secreT').key });
+  const longer = decoded({ ...base, authType: 1, authData: simplePasswordKey('secret1').key });
+  const none = decoded({ ...base, authType: 0 });
+  const ah = decoded({ ...base, authType: 2, authData: Buffer.alloc(8) });
+  assert.equal(authProblem(right, SECRET), undefined);
+  for (const [name, advert, expected] of [
+    ['wrong password', wrong, /password other than this instance's/],
+    ['a password with one byte more', longer, /password other than this instance's/],
+    ['no authentication', none, /auth type 0 \(none\); this instance expects 1/],
+    ['IPsec AH', ah, /auth type 2 \(IPsec AH\); this instance expects 1/],
+  ] as const) {
+    const p = authProblem(advert, SECRET);
+    assert.ok(p, `${name}: accepted`);
+    assert.match(p, expected, name);
+    assert.ok(!p.includes('secret') && !p.includes('secreT'), `${name}: ${p}`);
+  }
+  // without a password: type 0 only, as before
+  assert.equal(authProblem(none, undefined), undefined);
+  assert.match(authProblem(right, undefined) ?? '', /auth type 1 \(simple password\); this instance has no authentication/);
+  // v3 has no authentication field at all
+  assert.equal(authProblem({ ...base, version: 3 }, SECRET), undefined);
+});
+
+test('the encoder refuses auth type 1 without 8 bytes of auth data, without showing them', () => {
+  const base: Advert = { version: 2, vrid: 51, priority: 100, intervalMs: 1000, family: 4, addresses: ['198.18.0.10'], authType: 1 };
+  assert.throws(() => encodeAdvert(base, '198.18.1.1', '224.0.0.18'), /auth type 1 needs 8 bytes of auth data/);
+  assert.throws(() => encodeAdvert({ ...base, authData: Buffer.from('secret') }, '198.18.1.1', '224.0.0.18'), (e: Error) => /needs 8 bytes/.test(e.message) && !e.message.includes('secret'));
 });
 
 test('a VRRPv3 IPv4 advert laid out by hand from RFC 5798 decodes, and our encoder makes the same bytes', () => {
@@ -112,17 +183,16 @@ test('each receive check of the RFCs is reported by name', () => {
   }
 });
 
-test('vrid 0, v3 without addresses, v2 auth types other than 0 and interval 0 are refused with a correct checksum', () => {
+test('vrid 0, v3 without addresses, v2 auth types above 2 and interval 0 are refused with a correct checksum', () => {
   const v3 = (vrid: number, count: number, cs: number): Buffer => withChecksum(Buffer.concat([Buffer.from([0x31, vrid, 100, count, cs >> 8, cs & 0xff, 0, 0]), hex('c612000a').subarray(0, count * 4)]), true);
   assert.equal(problemOf(received(v3(0, 1, 100))), 'vrid');
   assert.equal(problemOf(received(v3(51, 0, 100))), 'count');
   assert.equal(problemOf(received(v3(51, 1, 0))), 'interval');
   // reserved bits set above a 0 interval are still an interval of 0
   assert.equal(problemOf(received(v3(51, 1, 0xf000))), 'interval');
-  const simplePassword = withChecksum(withByte(V2_BY_HAND, 4, 1), false);
-  assert.equal(problemOf(received(simplePassword)), 'auth');
-  const ah = withChecksum(withByte(V2_BY_HAND, 4, 2), false);
-  assert.equal(problemOf(received(ah)), 'auth');
+  // keepalived's "Invalid auth type": only 0, 1 (simple password) and 2 (IPsec AH) exist
+  const unknownType = withChecksum(withByte(V2_BY_HAND, 4, 3), false);
+  assert.equal(problemOf(received(unknownType)), 'auth');
   const v2Interval0 = withChecksum(withByte(V2_BY_HAND, 5, 0), false);
   assert.equal(problemOf(received(v2Interval0)), 'interval');
   // v2 may carry no addresses (keepalived allows it)
@@ -211,9 +281,10 @@ test('messages with any header fields and a correct checksum never throw; those 
         if (!('advert' in r)) return;
         accepted++;
         const expected = Buffer.from(data);
-        // v3 sends its 4 reserved bits as zero; v2 its auth data (RFC 3768 5.3.10: ignored on reception)
+        // v3 sends its 4 reserved bits as zero; v2 without authentication its auth data (RFC 3768
+        // 5.3.10: ignored on reception); with an auth type the auth data is kept as it came
         if (r.advert.version === 3) expected[4] &= 0x0f;
-        else expected.fill(0, expected.length - 8);
+        else if (r.advert.authType === 0) expected.fill(0, expected.length - 8);
         expected.writeUInt16BE(0, 6);
         expected.writeUInt16BE(internetChecksum([r.advert.version === 3 ? pseudo : Buffer.alloc(0), expected]), 6);
         assert.deepEqual(encodeAdvert(r.advert, src, dst), expected);
@@ -242,6 +313,7 @@ test('round trip: any valid advert decodes to itself (v2, v3 IPv4, v3 IPv6, unic
     centiseconds: fc.integer({ min: 1, max: 4095 }),
     dst: fc.oneof(fc.constant('224.0.0.18'), fc.ipV4()),
     src: fc.ipV4(),
+    password: fc.option(fc.string({ minLength: 1, maxLength: 12 })),
   });
   fc.assert(
     fc.property(v4, (x) => {
@@ -253,7 +325,8 @@ test('round trip: any valid advert decodes to itself (v2, v3 IPv4, v3 IPv6, unic
         family: 4,
         addresses: x.addresses,
       };
-      if (x.version === 2) advert.authType = 0;
+      if (x.version === 2) advert.authType = x.password === null ? 0 : 1;
+      if (x.version === 2 && x.password !== null) advert.authData = simplePasswordKey(x.password).key;
       const data = encodeAdvert(advert, x.src, x.dst);
       assert.deepEqual(decodeAdvert(received(data, { src: x.src, dst: x.dst })), { advert });
     }),

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VrrpInstance, type InstanceOptions, type VrrpState } from '../../../src/vrrp/instance';
-import type { Advert } from '../../../src/vrrp/packet';
+import { authProblem, decodeAdvert, encodeAdvert, simplePasswordKey, type Advert } from '../../../src/vrrp/packet';
 import { VirtualClock } from '../../support/vrrp-clock';
 import { BASE_OPTIONS } from '../../support/vrrp-lan';
 
@@ -397,4 +397,34 @@ test('stop from backup sends nothing; start again after stop works', () => {
   r.vrrp.start();
   assert.equal(r.vrrp.state, 'backup');
   assert.deepEqual(r.transitions.map((t) => [t.from, t.to]), [['init', 'backup'], ['backup', 'stopped'], ['stopped', 'backup']]);
+});
+
+test('a VRRPv2 instance with an auth key sends auth type 1 and the key in every advert (priority 0 too); without one, type 0', () => {
+  const key = simplePasswordKey('secret').key;
+  const adverts: Advert[] = [];
+  const clock = new VirtualClock();
+  const withKey = new VrrpInstance({ ...BASE_OPTIONS, version: 2, name: 'VI_1', priority: 255, primaryAddress: '198.18.1.1', authKey: key }, clock, {
+    send: (a) => adverts.push(a),
+    transition: () => {},
+  });
+  withKey.start();
+  clock.advanceTo(3000);
+  withKey.stop();
+  assert.ok(adverts.length >= 3 && adverts.at(-1)!.priority === 0, `${adverts.length} adverts`);
+  for (const a of adverts) {
+    assert.equal(a.authType, 1);
+    assert.deepEqual(a.authData, key);
+    // what the encoder makes of it passes the peer's check with the same password, and only with it
+    const decoded = decodeAdvert({ data: encodeAdvert(a, '198.18.1.1', '224.0.0.18'), src: '198.18.1.1', dst: '224.0.0.18', ttl: 255, family: 4, ifindex: 1 });
+    assert.ok('advert' in decoded);
+    assert.equal(authProblem(decoded.advert, key), undefined);
+    assert.match(authProblem(decoded.advert, simplePasswordKey('other').key) ?? '', /password other than/);
+  }
+  const plain: Advert[] = [];
+  const without = new VrrpInstance({ ...BASE_OPTIONS, version: 2, name: 'VI_2', priority: 255, primaryAddress: '198.18.1.1' }, clock, { send: (a) => plain.push(a), transition: () => {} });
+  without.start();
+  assert.equal(plain[0].authType, 0);
+  assert.equal(plain[0].authData, undefined);
+  assert.throws(() => new VrrpInstance({ ...BASE_OPTIONS, version: 3, name: 'V3', priority: 100, primaryAddress: '198.18.1.1', authKey: key }, clock, { send: () => {}, transition: () => {} }), /VRRP instance V3: VRRPv3 has no authentication/);
+  assert.throws(() => new VrrpInstance({ ...BASE_OPTIONS, version: 2, name: 'V2', priority: 100, primaryAddress: '198.18.1.1', authKey: Buffer.from('secret') }, clock, { send: () => {}, transition: () => {} }), /auth key must be 8 bytes/);
 });
