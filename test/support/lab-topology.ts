@@ -157,6 +157,8 @@ export class LabTopology {
   private holder: ChildProcess | undefined;
   private readonly namespaces: string[] = [];
   private readonly links: string[] = [];
+  /** the bridge-side end of each addNode namespace's eth0 */
+  private readonly ports = new Map<string, string>();
   private readonly procs = new Set<ChildProcess>();
   /** ms spent per set-up step, for the reports */
   readonly timings: Record<string, number> = {};
@@ -277,9 +279,20 @@ export class LabTopology {
     this.links.push(outside);
     sh('ip', ['link', 'add', outside, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     sh('ip', ['link', 'set', outside, 'master', this.br0, 'up']);
+    this.ports.set(ns, outside);
     const lines = ['link set lo up', ...addrs.map((a) => `addr add ${a} dev eth0${a.includes(':') ? ' nodad' : ''}`), 'link set eth0 up'];
     sh('ip', ['-n', ns, '-batch', '-'], lines.join('\n') + '\n');
     return ns;
+  }
+
+  /**
+   * Unplugs an addNode namespace from the bridge, or plugs it back: the cable is cut, the node's
+   * own interface stays up (its carrier does not drop).
+   */
+  setBridged(ns: string, on: boolean): void {
+    const port = this.ports.get(ns);
+    if (!port) throw new Error(`${ns} was not added with addNode`);
+    sh('ip', ['link', 'set', port, ...(on ? ['master', this.br0] : ['nomaster'])]);
   }
 
   /** Runs a command in a namespace; throws with its stderr on failure. */

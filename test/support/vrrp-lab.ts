@@ -222,8 +222,9 @@ export function lvsdAuthPass(node: DirectorNode, password: string): string {
 }
 
 /** A keepalived config with the same instance (VRRP only); `authPass`: auth_type PASS with it. */
-export function keepalivedConfig(vrrp: { priority: number; version: 2 | 3; state?: 'MASTER' | 'BACKUP'; authPass?: string }): string {
+export function keepalivedConfig(vrrp: { priority: number; version: 2 | 3; state?: 'MASTER' | 'BACKUP'; authPass?: string; unicastPeer?: string }): string {
   const auth = vrrp.authPass === undefined ? '' : `  authentication {\n    auth_type PASS\n    auth_pass ${vrrp.authPass}\n  }\n`;
+  const unicast = vrrp.unicastPeer === undefined ? '' : `  unicast_src_ip ${DIRECTOR_B}\n  unicast_peer {\n    ${vrrp.unicastPeer}\n  }\n`;
   return `global_defs {
   router_id lab_b
   vrrp_version ${vrrp.version}
@@ -234,7 +235,7 @@ vrrp_instance VI_1 {
   virtual_router_id 51
   priority ${vrrp.priority}
   advert_int 1
-${auth}  virtual_ipaddress {
+${auth}${unicast}  virtual_ipaddress {
     ${VIP}/32
   }
 }

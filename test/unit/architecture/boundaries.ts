@@ -16,7 +16,8 @@
 //   Nothing else in src/ may.
 // - src/cli/warm-up.ts may import netlink: it plays the kernel's side of a netlink exchange while
 //   the start-up snapshot is built (build time only), so that the snapshot holds the codecs warm.
-// - bench/ may import src/ and realserver/ (it measures them), never test/; neither may src/.
+// - bench/ may import src/ and realserver/ (it measures them), and test/support/ (the lab topology
+//   the end-to-end benchmarks share with the tests), never the tests themselves; src/ neither.
 // - folders that do not exist yet (src/director, src/config) are governed all the same; a new
 //   folder or top-level file in src/ is in no component until it is given one here.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -39,6 +40,7 @@ export type Component =
   | 'realserver'
   | 'bench'
   | 'test'
+  | 'test-support'
   | 'package.json'
   | 'src-other';
 
@@ -52,6 +54,7 @@ export function componentOf(path: string): Component | undefined {
   if (path.startsWith('src/')) return 'src-other';
   if (path.startsWith('realserver/')) return 'realserver';
   if (path.startsWith('bench/')) return 'bench';
+  if (path.startsWith('test/support/')) return 'test-support';
   if (path.startsWith('test/')) return 'test';
   return undefined;
 }
@@ -76,9 +79,10 @@ export const ALLOWED: Record<Component, readonly Component[]> = {
   director: ['reconciler', 'ipvs', 'health', 'config', 'vrrp', ...LEAVES],
   cli: [...BELOW_CLI, 'realserver', 'package.json', ...LEAVES],
   realserver: ['rtnl', 'netlink', 'config', ...LEAVES],
-  bench: [...BELOW_CLI, 'cli', 'realserver', 'vrrp', 'rtnl', 'netlink', 'package.json', ...LEAVES],
+  bench: [...BELOW_CLI, 'cli', 'realserver', 'vrrp', 'rtnl', 'netlink', 'test-support', 'package.json', ...LEAVES],
   // tests may use anything; they are here so bench/ and src/ importing them is caught
-  test: [...BELOW_CLI, 'cli', 'realserver', 'vrrp', 'rtnl', 'netlink', 'bench', 'package.json', ...LEAVES],
+  test: [...BELOW_CLI, 'cli', 'realserver', 'vrrp', 'rtnl', 'netlink', 'bench', 'test-support', 'package.json', ...LEAVES],
+  'test-support': [...BELOW_CLI, 'cli', 'realserver', 'vrrp', 'rtnl', 'netlink', 'bench', 'test-support', 'package.json', ...LEAVES],
   'package.json': [],
   'src-other': [],
 };

@@ -93,10 +93,11 @@ test('each rule catches its violation (and allows what it allows)', () => {
   // nothing in src/ but the command line imports realserver/
   assert.deepEqual(brokenBy('src/director/x.ts', "import '../../realserver/realserver';"), ['director must not import realserver']);
   assert.deepEqual(brokenBy('src/cli/x.ts', "require('../../realserver/realserver');"), []);
-  // src/ and bench/ never import test/
-  assert.deepEqual(brokenBy('bench/x.ts', "import { tcpServer } from '../test/support/servers';"), ['bench must not import test']);
-  assert.deepEqual(brokenBy('src/health/x.ts', "import '../../test/support/fake-clock';"), ['health must not import test']);
-  assert.deepEqual(brokenBy('src/cli/x.ts', "import type { FakeClock } from '../../test/support/fake-clock';"), ['cli must not import test']);
+  // src/ never imports test/; bench/ only test/support/ (the lab topology), never a test
+  assert.deepEqual(brokenBy('bench/x.ts', "import { PairLab } from '../test/support/vrrp-lab';"), []);
+  assert.deepEqual(brokenBy('bench/x.ts', "import '../test/lab/e2e/web.lab.test';"), ['bench must not import test']);
+  assert.deepEqual(brokenBy('src/health/x.ts', "import '../../test/support/fake-clock';"), ['health must not import test-support']);
+  assert.deepEqual(brokenBy('src/cli/x.ts', "import type { FakeClock } from '../../test/support/fake-clock';"), ['cli must not import test-support']);
   // errors and log are leaves
   assert.deepEqual(brokenBy('src/errors.ts', "import './log';"), ['errors must not import log']);
   assert.deepEqual(brokenBy('src/log/index.ts', "import '../errors';"), ['log must not import errors']);

@@ -9,13 +9,13 @@ import { waitFor } from '../../support/lab-topology';
 import { PairLab, keepalivedConfig, lvsdAuthPass, lvsdConfig } from '../../support/vrrp-lab';
 
 const lab = new PairLab();
-let failed = false;
-/** marks the run failed, so the directors' logs are printed at the end */
+/** on failure: prints both directors' logs and stops them, so the next test starts clean */
 const guard = (fn: () => Promise<void>) => async () => {
   try {
     await fn();
   } catch (err) {
-    failed = true;
+    for (const n of [lab.a, lab.b]) console.log(n.log(40));
+    await Promise.all([lab.a.kill(), lab.b.kill()]);
     throw err;
   }
 };
@@ -24,7 +24,6 @@ before(async () => {
   await lab.build();
 });
 after(async () => {
-  if (failed) for (const n of [lab.a, lab.b]) console.log(n.log(40));
   await lab.teardown();
 });
 

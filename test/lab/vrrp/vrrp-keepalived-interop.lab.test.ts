@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '../../support/lab-topology';
-import { PairLab, keepalivedConfig, lvsdConfig } from '../../support/vrrp-lab';
+import { DIRECTOR_A, DIRECTOR_B, PairLab, keepalivedConfig, lvsdConfig } from '../../support/vrrp-lab';
 
 const lab = new PairLab();
 /** on failure: prints both directors' logs and stops them, so the next test starts clean */
@@ -75,3 +75,33 @@ for (const version of [2, 3] as const) {
     }));
   });
 }
+
+describe('VRRPv3 over unicast peers (no multicast): lvsd (dir-a) and keepalived (dir-b)', () => {
+  const lvsdSide = () => lvsdConfig(lab.a, { priority: 150, version: 3, sync: false, extra: `      unicast_peers: [${DIRECTOR_B}]\n` });
+
+  test('lvsd is master and keepalived, hearing its unicast adverts, stays backup', guard(async () => {
+    lab.a.start('lvsd', lvsdSide());
+    lab.b.start('keepalived', keepalivedConfig({ priority: 100, version: 3, unicastPeer: DIRECTOR_A }));
+    await lab.a.waitState('master', 60_000);
+    await waitFor('the VIP on dir-a only', onlyOn('a'), 15_000, 50);
+    await new Promise((r) => setTimeout(r, 5000)); // keepalived's master-down interval is 3.6 s
+    assert.ok(onlyOn('a')(), 'keepalived took the VIP: it did not hear lvsd\'s unicast adverts');
+  }));
+
+  test('keepalived preempts over unicast; lvsd accepts its adverts, none invalid; its clean stop hands back at once', guard(async () => {
+    await lab.b.stop('SIGTERM');
+    lab.b.start('keepalived', keepalivedConfig({ priority: 200, version: 3, unicastPeer: DIRECTOR_A }));
+    await waitFor('keepalived holding the VIP alone', onlyOn('b'), 20_000, 50);
+    await lab.a.waitState('backup', 10_000);
+    const v = (await lab.a.status())!.vrrp![0];
+    console.log(`# unicast: lvsd counted ${v.counters.received} adverts from keepalived, invalid ${JSON.stringify(v.counters.invalid)}`);
+    assert.ok(v.counters.received > 0, 'lvsd heard keepalived');
+    assert.deepEqual(v.counters.invalid, {}, 'every keepalived advert passed the checks');
+    const stopping = lab.b.stop('SIGTERM');
+    const back = await waitFor('lvsd holding the VIP alone', onlyOn('a'), 15_000, 20);
+    await stopping;
+    console.log(`# unicast: lvsd held the VIP ${back} ms after keepalived's SIGTERM`);
+    assert.ok(back < 3000, `took ${back} ms: lvsd did not act on keepalived's priority 0`);
+    await lab.a.stop('SIGTERM');
+  }));
+});
