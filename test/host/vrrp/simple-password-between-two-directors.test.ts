@@ -15,7 +15,7 @@ import type { VrrpRunnerJob, VrrpRunnerOutcome } from '../../support/vrrp-direct
 
 const RUNNER = join(__dirname, '../../support/vrrp-director-runner.js');
 const VIP = '198.18.77.10';
-const RUN_MS = 9000;
+const RUN_MS = 15_000; // node start + master-down (3.6 s) with room for a busy machine: four of these start at once
 const made: Netns[] = [];
 after(() => {
   for (const ns of made) ns.destroy();
