@@ -18,7 +18,7 @@
 //   node dist/bench/director-e2e-bench.js [--runs 3] [--out FILE]     (inside the lab, as root)
 import { rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpuShareProbe, loadavg } from './director-load';
+import { loadavg, schedstat } from './director-load';
 import { DIRECTOR, LabTopology, waitFor } from '../test/support/lab-topology';
 import { DirectorNode, Requests, VIP, runAsync } from '../test/support/vrrp-lab';
 
@@ -63,9 +63,18 @@ function parseArgs(argv: string[]): { runs: number; out?: string } {
   return o;
 }
 
-/** The guest's load average and the share of a core a 300 ms busy loop gets now. */
+/**
+ * The guest's load average and the share of a core a 300 ms busy loop gets now: the main
+ * thread's time on a CPU (its schedstat), so node's helper threads do not count.
+ */
 function load(): string {
-  return `load ${loadavg()}, busy loop ${(cpuShareProbe(300) * 100).toFixed(0)} %`;
+  const t0 = performance.now();
+  const s0 = schedstat('self');
+  while (performance.now() - t0 < 300) {
+    // spin
+  }
+  const share = (schedstat('self').runNs - s0.runNs) / 1e6 / (performance.now() - t0);
+  return `load ${loadavg()}, busy loop ${(share * 100).toFixed(0)} %`;
 }
 
 /** lvsd: HTTP check of /health every 1 s, timeout 1 s, down after 2 failures, up after 1 success. */
@@ -173,10 +182,12 @@ class Bench {
     await sleep(2000);
     const failAt = Date.now();
     await this.topo.killBackend(failing, 'SIGKILL');
-    const detectMs = await waitFor(`${director}: ${failing.name} at weight 0`, () => this.weight(FAILING) === 0, 20_000, POLL_MS).catch((err: Error) => {
+    await waitFor(`${director}: ${failing.name} at weight 0`, () => this.weight(FAILING) === 0, 20_000, POLL_MS).catch((err: Error) => {
       throw new Error(`${err.message}\n${this.topo.procIpvs()}\n${this.node.log()}`);
     });
-    const zeroAt = failAt + detectMs;
+    // the poll that saw it (the change came at most one poll period earlier)
+    const zeroAt = Date.now();
+    const detectMs = zeroAt - failAt;
     const judged = await this.ipvsadmWeight(FAILING);
     if (judged !== 0) throw new Error(`${director}: ipvsadm -Ln shows ${failing.name} at weight ${judged}, not 0`);
     await sleep(3000);
@@ -188,6 +199,7 @@ class Bench {
       loadA: `${loadA}; after: ${load()}`,
     };
     const errorA = results.find((r) => !r.ok)?.error;
+    const lateA = results.filter((r) => !r.ok && r.at >= zeroAt).map((r) => `+${r.at - zeroAt} ms ${r.error}`);
     await this.topo.startBackend(failing);
     await this.serving(director, base);
 
@@ -197,9 +209,10 @@ class Bench {
     await sleep(2000);
     const weights = base.map((w, i) => (i === RELOADED ? RELOAD_WEIGHT : w));
     const hupAt = this.reload(director, weights);
-    const reloadMs = await waitFor(`${director}: weight ${RELOAD_WEIGHT} applied`, () => this.weight(RELOADED) === RELOAD_WEIGHT, 30_000, POLL_MS).catch((err: Error) => {
+    await waitFor(`${director}: weight ${RELOAD_WEIGHT} applied`, () => this.weight(RELOADED) === RELOAD_WEIGHT, 30_000, POLL_MS).catch((err: Error) => {
       throw new Error(`${err.message}\n${this.topo.procIpvs()}\n${this.node.log()}`);
     });
+    const reloadMs = Date.now() - hupAt;
     const judgedB = await this.ipvsadmWeight(RELOADED);
     if (judgedB !== RELOAD_WEIGHT) throw new Error(`${director}: ipvsadm -Ln shows weight ${judgedB}, not ${RELOAD_WEIGHT}`);
     await sleep(2000);
@@ -217,7 +230,7 @@ class Bench {
     };
     const errorB = results.find((r) => !r.ok)?.error;
     console.log(
-      `# ${director} run ${run}: weight 0 ${detectMs} ms after the kill, failed ${row.failedBeforeZero} before / ${row.failedAfterZero} after of ${row.totalA}${errorA ? ` (first: ${errorA})` : ''} (${row.loadA}); ` +
+      `# ${director} run ${run}: weight 0 ${detectMs} ms after the kill, failed ${row.failedBeforeZero} before / ${row.failedAfterZero} after of ${row.totalA}${errorA ? ` (first: ${errorA})` : ''}${lateA.length ? ` (after weight 0: ${lateA.join(', ')})` : ''} (${row.loadA}); ` +
         `reload applied ${reloadMs} ms after SIGHUP, failed ${row.failedReload} from SIGHUP on, ${row.failedReloadAll} of ${row.totalB} in all${errorB ? ` (first: ${errorB})` : ''} (${row.loadB}); ipvsadm -Ln took ${this.ipvsadmMs} ms`,
     );
     await this.stop();
