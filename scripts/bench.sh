@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # npm run bench: every benchmark, each as a ratio against the reference tool measured in the same
 # run. Results land in bench/results/*.md. Run on a quiet machine: the lab is software-emulated.
-#   scripts/bench.sh [ipvs] [ipvs-replay] [health-tcp] [health-mysql] [vrrp-failover]     (default: all)
+#   scripts/bench.sh [ipvs] [ipvs-replay] [health-tcp] [health-mysql] [vrrp-failover] [director-e2e]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run build
 mkdir -p bench/results
 which=("$@")
-((${#which[@]})) || which=(ipvs ipvs-replay health-tcp health-mysql vrrp-failover)
+((${#which[@]})) || which=(ipvs ipvs-replay health-tcp health-mysql vrrp-failover director-e2e)
 for b in "${which[@]}"; do
   case "$b" in
     ipvs)  # lvsd ipvs restore/list vs ipvsadm -R/-Ln, 10,000 services x 4, one lab boot
@@ -25,6 +25,9 @@ for b in "${which[@]}"; do
     vrrp-failover)  # a director pair's failover when the master's host dies: lvsd pair vs keepalived pair, one lab boot
       bash scripts/lab.sh --timeout 1800 --results bench/results -- bash -c \
         "unshare --net -- bash -c 'ip link set lo up && node dist/bench/vrrp-failover-bench.js --runs ${RUNS:-3} --out \"\$LVSD_LAB_RESULTS/vrrp-failover-run.md\"'" ;;
-    *) echo "bench: unknown benchmark $b (ipvs, ipvs-replay, health-tcp, health-mysql, vrrp-failover)" >&2; exit 2 ;;
+    director-e2e)  # a backend failing and a reload under load: lvsd's director vs keepalived, one topology, one lab boot
+      bash scripts/lab.sh --timeout 1800 --results bench/results -- bash -c \
+        "unshare --net -- bash -c 'ip link set lo up && node dist/bench/director-e2e-bench.js --runs ${RUNS:-3} --out \"\$LVSD_LAB_RESULTS/director-e2e-run.md\"'" ;;
+    *) echo "bench: unknown benchmark $b (ipvs, ipvs-replay, health-tcp, health-mysql, vrrp-failover, director-e2e)" >&2; exit 2 ;;
   esac
 done

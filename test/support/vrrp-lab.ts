@@ -64,7 +64,7 @@ export class DirectorNode {
     if (this.running) throw new Error(`${this.name} is running already`);
     this.step(`${this.name}: start ${runner}`);
     this.runner = runner;
-    const path = runner === 'lvsd' ? this.configPath : join(this.dir, 'keepalived.conf');
+    const path = this.configFile();
     writeFileSync(path, config);
     this.logPath = join(this.dir, `${runner}-${++this.runs}.log`);
     const fd = openSync(this.logPath, 'w');
@@ -77,6 +77,23 @@ export class DirectorNode {
     closeSync(fd);
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     this.proc = child;
+  }
+
+  /** Where the current runner reads its config. */
+  configFile(): string {
+    return this.runner === 'lvsd' ? this.configPath : join(this.dir, 'keepalived.conf');
+  }
+
+  /**
+   * Writes a new config where the running daemon reads it and sends it SIGHUP, its reload (`ip
+   * netns exec` execs the daemon, so the child is the daemon). Returns when the signal went.
+   */
+  reload(config: string): number {
+    if (!this.running) throw new Error(`${this.name} is not running`);
+    writeFileSync(this.configFile(), config);
+    const at = Date.now();
+    this.proc!.kill('SIGHUP');
+    return at;
   }
 
   /** Signals the process and waits for it (SIGKILL after 15 s). */
