@@ -49,7 +49,10 @@ export interface RouterOptions {
   log: pino.Logger;
   /** how often tracked links are read (default 1000 ms) */
   linkPollMs?: number;
-  /** gratuitous ARPs / NAs sent on becoming MASTER, and again after garpDelayMs (keepalived: 5 and 5 s) */
+  /**
+   * gratuitous ARPs / NAs sent on becoming MASTER, and again after garpDelayMs (keepalived: 5 and
+   * 5 s); in between, one each second
+   */
   garpRepeat?: number;
   garpDelayMs?: number;
 }
@@ -390,11 +393,23 @@ export class VrrpRouter extends EventEmitter {
         throw err;
       }
     }
-    if (add) this.announce(slot, this.opts.garpRepeat ?? 5, true);
+    if (add) this.announce(slot, this.opts.garpRepeat ?? 5, this.followUps());
   }
 
   /** Gratuitous ARP / unsolicited NA for every address, `repeat` times, and once more later. */
-  private announce(slot: Slot, repeat: number, again: boolean): void {
+  /**
+   * What follows the first burst: one announcement each second, then keepalived's second burst. A
+   * client that still sends to the dead master keeps changing its neighbour entry's state, and
+   * Linux ignores a gratuitous ARP within a second of such a change (neigh locktime): a burst
+   * that lands in that second is lost, a later single one is not.
+   */
+  private followUps(): { afterMs: number; count: number }[] {
+    const burstMs = this.opts.garpDelayMs ?? 5000;
+    const singles = [1000, 2000, 3000, 4000].filter((ms) => ms < burstMs);
+    return [...singles.map((ms, i) => ({ afterMs: ms - (singles[i - 1] ?? 0), count: 1 })), { afterMs: burstMs - (singles.at(-1) ?? 0), count: this.opts.garpRepeat ?? 5 }];
+  }
+
+  private announce(slot: Slot, repeat: number, next: { afterMs: number; count: number }[]): void {
     if (slot.instance.state !== 'master' || !slot.socket) return;
     for (let i = 0; i < repeat; i++) {
       for (const a of slot.options.addresses) {
@@ -407,9 +422,11 @@ export class VrrpRouter extends EventEmitter {
         }
       }
     }
-    if (again) {
-      if (slot.garpTimer) clearTimeout(slot.garpTimer);
-      slot.garpTimer = setTimeout(() => this.announce(slot, repeat, false), this.opts.garpDelayMs ?? 5000);
+    if (slot.garpTimer) clearTimeout(slot.garpTimer);
+    slot.garpTimer = undefined;
+    const [step, ...rest] = next;
+    if (step) {
+      slot.garpTimer = setTimeout(() => this.announce(slot, step.count, rest), step.afterMs);
       slot.garpTimer.unref();
     }
   }
