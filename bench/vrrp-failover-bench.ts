@@ -4,12 +4,12 @@
 // daemon) and the same web service with HTTP checks. While the client opens a new connection
 // through the VIP every 100 ms, the master's host dies: its link goes down, then its processes
 // are killed. Measured per run: the takeover (link down -> the backup holds the VIP), the gap
-// (link down -> the first new connection that succeeds) and failed connections before and after
+// (link down -> the first new connection answered) and failed connections before and after
 // the takeover. Runs alternate between the pairs, so both see the same load.
 //
 //   node dist/bench/vrrp-failover-bench.js [--runs 3] [--out FILE]     (inside the lab)
 import { readFileSync, writeFileSync } from 'node:fs';
-import { cpuUsage } from 'node:process';
+import { loadavg, schedstat } from './director-load';
 import { httpThrough, waitFor } from '../test/support/lab-topology';
 import { PairLab, Requests, VIP, keepalivedLvsConfig, lvsdConfig, runAsync, type DirectorNode } from '../test/support/vrrp-lab';
 
@@ -41,14 +41,13 @@ function parseArgs(argv: string[]): { runs: number; out?: string } {
   return o;
 }
 
-/** The 1-minute load average and the share of a core a 300 ms busy loop gets now. */
+/** The guest's load average and the share of a core a 300 ms busy loop gets on this thread now. */
 function load(): string {
-  const start = Date.now();
-  const cpu0 = cpuUsage();
-  while (Date.now() - start < 300);
-  const cpu = cpuUsage(cpu0);
-  const share = (cpu.user + cpu.system) / 1000 / (Date.now() - start);
-  return `load ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}, busy loop ${(share * 100).toFixed(0)} %`;
+  const start = performance.now();
+  const s0 = schedstat('self');
+  while (performance.now() - start < 300);
+  const share = (schedstat('self').runNs - s0.runNs) / 1e6 / (performance.now() - start);
+  return `load ${loadavg()}, busy loop ${(share * 100).toFixed(0)} %`;
 }
 
 /** Real servers with a weight above 0 in the node's IPVS table. */
@@ -67,7 +66,10 @@ async function start(lab: PairLab, pair: Pair): Promise<void> {
   }
   lab.step(`${pair}: waiting for the master and both tables`);
   await waitFor('the VIP on dir-a only', () => lab.a.holdsVip() && !lab.b.holdsVip(), 90_000, 100);
-  await waitFor('both real servers up on both directors', async () => (await serversUp(lab.a)) === 2 && (await serversUp(lab.b)) === 2, 60_000, 250);
+  await waitFor('both real servers up on both directors', async () => (await serversUp(lab.a)) === 2 && (await serversUp(lab.b)) === 2, 60_000, 250).catch(async (err: Error) => {
+    const tables = await Promise.all([lab.a, lab.b].map((n) => runAsync('ip', ['netns', 'exec', n.ns, 'ipvsadm', '-L', '-n'])));
+    throw new Error(`${err.message}\ndir-a:\n${tables[0].stdout}\ndir-b:\n${tables[1].stdout}\n${lab.a.log(20)}\n${lab.b.log(20)}`);
+  });
   await waitFor('a request through the VIP', async () => (await httpThrough(VIP, 80, '/', 2000).catch(() => undefined))?.status === 200, 30_000, 200);
 }
 
@@ -86,28 +88,35 @@ async function reset(lab: PairLab): Promise<void> {
 async function failover(lab: PairLab, pair: Pair, run: number): Promise<Row> {
   await start(lab, pair);
   const before = load();
-  const requests = new Requests(100, 60_000);
+  const requests = new Requests(100, 60_000, true);
   await sleep(3000); // requests before the failure, and time for the sync daemon
   lab.step(`${pair}: failover`);
-  const downAt = Date.now();
+  // where the client sends the VIP's packets (its neighbour entry): the director that owns the VIP
+  const neighbour = (await runAsync('ip', ['neigh', 'show', VIP])).stdout.trim();
+  const macs = await Promise.all([lab.a, lab.b].map(async (n) => (await runAsync('ip', ['-n', n.ns, '-br', 'link', 'show', 'eth0'])).stdout.trim()));
+  // timed from the moment the link is down (a request started while `ip link set` ran still got through)
   await lab.a.setLink(false);
+  const downAt = Date.now();
   await lab.a.kill();
   const takeoverMs = await waitFor('dir-b holding the VIP', () => lab.b.holdsVip(), 30_000, 10);
   const takenAt = downAt + takeoverMs;
   await sleep(3000);
   const results = await requests.stop();
-  const firstOk = results.find((r) => r.ok && r.at >= downAt);
+  // service back: the first completed success among connections started after the link went down
+  // (one started before the takeover may succeed on its SYN's retransmission after it)
+  const firstOk = results.filter((r) => r.ok && r.at >= downAt).sort((x, y) => x.doneAt - y.doneAt)[0];
+  console.log(`# ${pair} run ${run}: client's neighbour entry for the VIP before: ${neighbour}; directors: ${macs.join(' / ')}; first success after the link went down: ${JSON.stringify(firstOk && { ...firstOk, at: firstOk.at - downAt, doneAt: firstOk.doneAt - downAt })}; after: ${(await runAsync('ip', ['neigh', 'show', VIP])).stdout.trim()}`);
   const row: Row = {
     pair,
     run,
     takeoverMs,
-    gapMs: firstOk ? firstOk.at - downAt : NaN,
+    gapMs: firstOk ? firstOk.doneAt - downAt : NaN,
     failedBefore: results.filter((r) => !r.ok && r.at < takenAt).length,
     failedAfter: results.filter((r) => !r.ok && r.at >= takenAt).length,
     total: results.length,
     load: `${before}; after: ${load()}`,
   };
-  console.log(`# ${pair} run ${run}: takeover ${takeoverMs} ms, first new connection ${row.gapMs} ms after the link went down, failed ${row.failedBefore} before / ${row.failedAfter} after the takeover of ${row.total} (${row.load})`);
+  console.log(`# ${pair} run ${run}: takeover ${takeoverMs} ms, first new connection answered ${row.gapMs} ms after the link went down, failed ${row.failedBefore} before / ${row.failedAfter} after the takeover of ${row.total} (${row.load})`);
   await reset(lab);
   return row;
 }
@@ -121,11 +130,11 @@ function report(rows: Row[], kernel: string): string {
   const lines = [
     `VRRP failover bench: ${rows.length / 2} runs per pair, alternating, one lab boot (kernel ${kernel}, ${new Date().toISOString()}).`,
     '',
-    '| pair | run | takeover ms | first new connection ms | failed before takeover | failed after takeover | requests | load (before; after) |',
+    '| pair | run | takeover ms | first new connection answered, ms | failed before takeover | failed after takeover | requests | load (before; after) |',
     '|---|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map((r) => `| ${r.pair} | ${r.run} | ${r.takeoverMs} | ${r.gapMs} | ${r.failedBefore} | ${r.failedAfter} | ${r.total} | ${r.load} |`),
     '',
-    '| pair | takeover ms (median) | first new connection ms (median) | failed after takeover (sum) | takeover vs keepalived |',
+    '| pair | takeover ms (median) | first new connection answered, ms (median) | failed after takeover (sum) | takeover vs keepalived |',
     '|---|---:|---:|---:|---:|',
   ];
   const of = (p: Pair) => rows.filter((r) => r.pair === p);

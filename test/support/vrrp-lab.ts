@@ -3,7 +3,7 @@
 // director namespace. Each director runs `lvsd director run` or keepalived; the VIP moves between
 // them. Addresses only from 198.18.0.0/15; every wait is bounded.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { status as controlStatus } from '../../src/director/control-client';
 import type { DirectorStatus } from '../../src/director/api';
@@ -68,11 +68,13 @@ export class DirectorNode {
     writeFileSync(path, config);
     this.logPath = join(this.dir, `${runner}-${++this.runs}.log`);
     const fd = openSync(this.logPath, 'w');
+    const pids = ['keepalived.pid', 'vrrp.pid', 'checkers.pid'].map((f) => join(this.dir, f));
+    // a killed keepalived leaves its pid files; a new one exits if such a pid now names a live process
+    for (const f of pids) rmSync(f, { force: true });
     const args =
       runner === 'lvsd'
         ? [LVSD, 'director', 'run', '-c', path]
-        : ['keepalived', ...(runner === 'keepalived' ? ['-P'] : []), '-n', '-l', '-D', '-G', '-f', path,
-           '-p', join(this.dir, 'keepalived.pid'), '-r', join(this.dir, 'vrrp.pid'), '-c', join(this.dir, 'checkers.pid')];
+        : ['keepalived', ...(runner === 'keepalived' ? ['-P'] : []), '-n', '-l', '-D', '-G', '-f', path, '-p', pids[0], '-r', pids[1], '-c', pids[2]];
     const child = spawn('ip', ['netns', 'exec', this.ns, ...args], { stdio: ['ignore', fd, fd] });
     closeSync(fd);
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
@@ -332,29 +334,42 @@ export class VipWatch {
   }
 }
 
-/** New connections through the VIP, one after another, until stopped: each its own TCP connection. */
+/**
+ * New connections through the VIP until stopped, each its own TCP connection: one after another,
+ * or (`overlap`) one started every `everyMs` whatever the others do, so an outage's end is seen
+ * to within `everyMs` (at most 100 in flight).
+ */
 export class Requests {
-  readonly results: { at: number; ok: boolean; host?: string; error?: string }[] = [];
+  readonly results: { at: number; ok: boolean; doneAt: number; host?: string; error?: string }[] = [];
   private running = true;
   private readonly loop: Promise<void>;
-  constructor(everyMs = 100, maxMs = 60_000) {
+  constructor(everyMs = 100, maxMs = 60_000, overlap = false) {
     const began = Date.now();
+    const inFlight = new Set<Promise<void>>();
+    const one = async () => {
+      const at = Date.now();
+      try {
+        const r = await httpThrough(VIP, 80, '/', 2000);
+        this.results.push({ at, ok: r.status === 200, doneAt: Date.now(), host: r.body.split(' ')[0] });
+      } catch (err) {
+        this.results.push({ at, ok: false, doneAt: Date.now(), error: (err as Error).message });
+      }
+    };
     this.loop = (async () => {
       while (this.running && Date.now() - began < maxMs) {
-        const at = Date.now();
-        try {
-          const r = await httpThrough(VIP, 80, '/', 2000);
-          this.results.push({ at, ok: r.status === 200, host: r.body.split(' ')[0] });
-        } catch (err) {
-          this.results.push({ at, ok: false, error: (err as Error).message });
+        if (!overlap) await one();
+        else if (inFlight.size < 100) {
+          const p = one().finally(() => inFlight.delete(p));
+          inFlight.add(p);
         }
         await new Promise((r) => setTimeout(r, everyMs));
       }
+      await Promise.all(inFlight);
     })();
   }
   async stop() {
     this.running = false;
     await this.loop;
-    return this.results;
+    return this.results.sort((a, b) => a.at - b.at);
   }
 }

@@ -250,7 +250,7 @@ describe('two lvsd directors, VRRPv3, one VIP', () => {
     await stopBoth();
   }));
 
-  test('malformed adverts are ignored and counted, and the master stays master', guard(async () => {
+  test('malformed adverts (bad checksum, TTL 254, truncated, another vrid) are ignored and counted, and the master stays master', guard(async () => {
     await startPair(lvsdConfig(lab.a, { priority: 150 }), lvsdConfig(lab.b, { priority: 100 }));
     // from the client's namespace: a raw IPPROTO_VRRP socket, adverts claiming priority 254
     const py = `
@@ -277,6 +277,7 @@ s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 254)
 for i in range(3): s.sendto(advert(), ('224.0.0.18', 0))
 s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 255)
 for i in range(3): s.sendto(advert()[:9], ('224.0.0.18', 0))
+for i in range(3): s.sendto(advert(vrid=52), ('224.0.0.18', 0))
 print('sent')
 `;
     const r = await runAsync('python3', ['-c', py]);
@@ -289,6 +290,7 @@ print('sent')
     assert.ok((invalid.checksum ?? 0) >= 3, JSON.stringify(invalid));
     assert.ok((invalid.ttl ?? 0) >= 3, JSON.stringify(invalid));
     assert.ok((invalid.length ?? 0) + (invalid.count ?? 0) >= 3, JSON.stringify(invalid));
+    assert.ok((invalid.vrid ?? 0) >= 3, JSON.stringify(invalid));
     assert.ok(lab.a.holdsVip() && !lab.b.holdsVip());
     await stopBoth();
   }));

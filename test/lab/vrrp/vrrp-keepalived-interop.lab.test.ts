@@ -4,7 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '../../support/lab-topology';
-import { DIRECTOR_A, DIRECTOR_B, PairLab, keepalivedConfig, lvsdConfig } from '../../support/vrrp-lab';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LVSD } from '../../support/ipvs-lab';
+import { DIRECTOR_A, DIRECTOR_B, PairLab, keepalivedConfig, lvsdConfig, runAsync } from '../../support/vrrp-lab';
 
 const lab = new PairLab();
 /** on failure: prints both directors' logs and stops them, so the next test starts clean */
@@ -103,5 +106,41 @@ describe('VRRPv3 over unicast peers (no multicast): lvsd (dir-a) and keepalived 
     console.log(`# unicast: lvsd held the VIP ${back} ms after keepalived's SIGTERM`);
     assert.ok(back < 3000, `took ${back} ms: lvsd did not act on keepalived's priority 0`);
     await lab.a.stop('SIGTERM');
+  }));
+});
+
+describe('an imported pair: lvsd runs `lvsd director import-keepalived` of the keepalived.conf its peer runs', () => {
+  /** keepalived.conf for dir-a, imported; the lab node's own files (state, socket) added */
+  const imported = async (priority: number) => {
+    const conf = join(lab.a.dir, 'imported-keepalived.conf');
+    writeFileSync(conf, keepalivedConfig({ priority, version: 2 }));
+    const r = await runAsync(LVSD, ['director', 'import-keepalived', conf]);
+    assert.equal(r.status, 3, `import: ${r.stderr}`); // router_id has no lvsd equivalent, and says so
+    assert.match(r.stderr, /router_id: not about IPVS/);
+    return `${lab.a.global()}${r.stdout}`;
+  };
+
+  test('the import with the higher priority is master; keepalived stays backup; a clean stop hands over at once', guard(async () => {
+    lab.a.start('lvsd', await imported(150));
+    lab.b.start('keepalived', keepalivedConfig({ priority: 100, version: 2 }));
+    await lab.a.waitState('master', 60_000);
+    await waitFor('the VIP on dir-a only', onlyOn('a'), 15_000, 50);
+    await new Promise((r) => setTimeout(r, 5000));
+    assert.ok(onlyOn('a')(), 'keepalived took the VIP');
+    const stopping = lab.a.stop('SIGTERM');
+    const took = await waitFor('keepalived holding the VIP', onlyOn('b'), 15_000, 20);
+    await stopping;
+    console.log(`# imported: keepalived held the VIP ${took} ms after lvsd's SIGTERM`);
+    assert.ok(took < 3000, `took ${took} ms`);
+  }));
+
+  test('the import back with the higher priority preempts keepalived, as keepalived itself would (preempt is keepalived\'s default)', guard(async () => {
+    lab.a.start('lvsd', await imported(150));
+    const took = await waitFor('lvsd holding the VIP alone', onlyOn('a'), 60_000, 50);
+    const v = (await lab.a.status())!.vrrp![0];
+    console.log(`# imported: lvsd preempted keepalived ${took} ms after its start; received ${v.counters.received}, invalid ${JSON.stringify(v.counters.invalid)}`);
+    assert.ok(v.counters.received > 0);
+    assert.deepEqual(v.counters.invalid, {});
+    await Promise.all([lab.a.stop('SIGTERM'), lab.b.stop('SIGTERM')]);
   }));
 });
