@@ -94,9 +94,11 @@ async function failover(lab: PairLab, pair: Pair, run: number): Promise<Row> {
   // where the client sends the VIP's packets (its neighbour entry): the director that owns the VIP
   const neighbour = (await runAsync('ip', ['neigh', 'show', VIP])).stdout.trim();
   const macs = await Promise.all([lab.a, lab.b].map(async (n) => (await runAsync('ip', ['-n', n.ns, '-br', 'link', 'show', 'eth0'])).stdout.trim()));
-  // timed from the moment the link is down (a request started while `ip link set` ran still got through)
-  await lab.a.setLink(false);
+  const linkDown = lab.a.prepareLinkDown();
+  await sleep(500); // ip is up and waiting for its line
   const downAt = Date.now();
+  await linkDown();
+  const linkDownMs = Date.now() - downAt;
   await lab.a.kill();
   const takeoverMs = await waitFor('dir-b holding the VIP', () => lab.b.holdsVip(), 30_000, 10);
   const takenAt = downAt + takeoverMs;
@@ -104,7 +106,8 @@ async function failover(lab: PairLab, pair: Pair, run: number): Promise<Row> {
   const results = await requests.stop();
   // service back: the first completed success among connections started after the link went down
   // (one started before the takeover may succeed on its SYN's retransmission after it)
-  const firstOk = results.filter((r) => r.ok && r.at >= downAt).sort((x, y) => x.doneAt - y.doneAt)[0];
+  // (one started while the link was going down may still have got through: not counted)
+  const firstOk = results.filter((r) => r.ok && r.at >= downAt + linkDownMs).sort((x, y) => x.doneAt - y.doneAt)[0];
   console.log(`# ${pair} run ${run}: client's neighbour entry for the VIP before: ${neighbour}; directors: ${macs.join(' / ')}; first success after the link went down: ${JSON.stringify(firstOk && { ...firstOk, at: firstOk.at - downAt, doneAt: firstOk.doneAt - downAt })}; after: ${(await runAsync('ip', ['neigh', 'show', VIP])).stdout.trim()}`);
   const row: Row = {
     pair,
@@ -116,7 +119,7 @@ async function failover(lab: PairLab, pair: Pair, run: number): Promise<Row> {
     total: results.length,
     load: `${before}; after: ${load()}`,
   };
-  console.log(`# ${pair} run ${run}: takeover ${takeoverMs} ms, first new connection answered ${row.gapMs} ms after the link went down, failed ${row.failedBefore} before / ${row.failedAfter} after the takeover of ${row.total} (${row.load})`);
+  console.log(`# ${pair} run ${run}: the link went down within ${linkDownMs} ms; takeover ${takeoverMs} ms, first new connection answered ${row.gapMs} ms after the link went down, failed ${row.failedBefore} before / ${row.failedAfter} after the takeover of ${row.total} (${row.load})`);
   await reset(lab);
   return row;
 }

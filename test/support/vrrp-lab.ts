@@ -153,6 +153,21 @@ export class DirectorNode {
     });
   }
 
+  /**
+   * Readies `ip -batch` in the namespace so that the returned function takes eth0 down within a
+   * millisecond or so (starting `ip` then would take a variable part of a second under
+   * emulation); the function resolves once it is done.
+   */
+  prepareLinkDown(): () => Promise<void> {
+    const ip = spawn('ip', ['-n', this.ns, '-batch', '-'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    const done = new Promise<void>((resolve, reject) => ip.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`ip -batch in ${this.ns} exited ${code}`)))));
+    return () => {
+      this.step(`${this.name}: link down`);
+      ip.stdin!.end('link set eth0 down\n');
+      return done;
+    };
+  }
+
   /** The veth end outside the namespace: down = this host is gone from the segment. */
   async setLink(up: boolean): Promise<void> {
     this.step(`${this.name}: link ${up ? 'up' : 'down'}`);
