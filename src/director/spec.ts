@@ -75,7 +75,9 @@ export function sameServiceConfig(a: ServiceConfig, b: ServiceConfig): boolean {
   if ((a.sorryServer || b.sorryServer) && !sameData(a.sorryServer, b.sorryServer)) return false;
   if ((a.checks.length || b.checks.length) && !sameData(a.checks, b.checks)) return false;
   if ((a.maintenance.length || b.maintenance.length) && !sameData(a.maintenance, b.maintenance)) return false;
-  if (!sameData(a.checkDefaults, b.checkDefaults)) return false;
+  const ta = a.checkDefaults;
+  const tb = b.checkDefaults;
+  if (ta.intervalMs !== tb.intervalMs || ta.timeoutMs !== tb.timeoutMs || ta.rise !== tb.rise || ta.fall !== tb.fall || ta.initialState !== tb.initialState || ta.jitter !== tb.jitter || ta.backoffMaxMs !== tb.backoffMaxMs) return false;
   if (a.servers.length !== b.servers.length) return false;
   for (let i = 0; i < a.servers.length; i++) {
     const x = a.servers[i];
