@@ -42,18 +42,32 @@ export function loadedConfigOf(config: DirectorConfig, previous?: LoadedConfig):
     resync: g.resync,
     flushOnExit: g.flushOnExit,
   };
-  const before = new Map<string, { config: ServiceConfig; spec: ServiceSpec }>();
-  if (previous?.serviceConfigs) previous.services.forEach((spec, i) => before.set(spec.id, { config: previous.serviceConfigs![i], spec }));
-  const services = config.services.map((svc) => {
-    const old = before.size ? before.get(serviceId(svc.key as ServiceKey)) : undefined;
-    return old && !readsFiles(svc) && sameServiceConfig(old.config, svc) ? old.spec : serviceSpecOf(svc);
+  const prev = previous?.serviceConfigs;
+  let byId: Map<string, number> | undefined; // made only when the services moved
+  const services = config.services.map((svc, i) => {
+    if (!previous || !prev || readsFiles(svc)) return serviceSpecOf(svc);
+    let j = i < prev.length && sameServiceKey(prev[i].key, svc.key) ? i : undefined;
+    if (j === undefined) {
+      byId ??= new Map(previous.services.map((spec, k) => [spec.id, k]));
+      j = byId.get(serviceId(svc.key as ServiceKey));
+    }
+    return j !== undefined && sameServiceConfig(prev[j], svc) ? previous.services[j] : serviceSpecOf(svc);
   });
   return { settings, services, serviceConfigs: config.services, ...(config.vrrp ? { vrrp: config.vrrp } : {}) };
 }
 
 function readsFiles(svc: ServiceConfig): boolean {
-  const reads = (c: CheckConfig) => c.type === 'mysql' || (c.type === 'http' && c.caFile !== undefined);
-  return svc.checks.some(reads) || svc.servers.some((s) => s.checks?.some(reads) === true);
+  if (svc.checks.some(readsFile)) return true;
+  for (const s of svc.servers) if (s.checks && s.checks.some(readsFile)) return true;
+  return false;
+}
+
+function readsFile(c: CheckConfig): boolean {
+  return c.type === 'mysql' || (c.type === 'http' && c.caFile !== undefined);
+}
+
+function sameServiceKey(a: ServiceConfig['key'], b: ServiceConfig['key']): boolean {
+  return a.family === b.family && a.protocol === b.protocol && a.address === b.address && a.port === b.port && a.fwmark === b.fwmark;
 }
 
 /**
@@ -66,9 +80,7 @@ export function sameServiceConfig(a: ServiceConfig, b: ServiceConfig): boolean {
   if (a === b) return true;
   if (a.name !== b.name || a.scheduler !== b.scheduler || a.onePacket !== b.onePacket || a.persistenceEngine !== b.persistenceEngine || a.forward !== b.forward) return false;
   if (a.onFailure !== b.onFailure || a.allDown !== b.allDown || a.slowStartMs !== b.slowStartMs || a.drainDeadlineMs !== b.drainDeadlineMs) return false;
-  const ka = a.key;
-  const kb = b.key;
-  if (ka.family !== kb.family || ka.protocol !== kb.protocol || ka.address !== kb.address || ka.port !== kb.port || ka.fwmark !== kb.fwmark) return false;
+  if (!sameServiceKey(a.key, b.key)) return false;
   if (!sameStrings(a.schedulerFlags, b.schedulerFlags)) return false;
   if (a.persistence !== b.persistence && (!a.persistence || !b.persistence || a.persistence.timeoutMs !== b.persistence.timeoutMs || a.persistence.netmask !== b.persistence.netmask)) return false;
   if (a.quorum !== b.quorum && (!a.quorum || !b.quorum || a.quorum.weight !== b.quorum.weight || a.quorum.hysteresis !== b.quorum.hysteresis)) return false;

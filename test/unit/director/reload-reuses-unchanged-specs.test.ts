@@ -61,6 +61,18 @@ test('an unchanged service keeps its spec object; a changed one and one with MyS
   assert.equal(changed.services[1], first.services[1]);
 });
 
+test('services that moved in the file keep their specs; a new one is made', () => {
+  const first = loadedConfigOf(parseDirectorConfig(yaml(3), 'a.yaml'));
+  const parsed = parseDirectorConfig(yaml(3), 'a.yaml');
+  const [full, web] = parsed.services;
+  const extra: ServiceConfig = { ...web, name: '198.18.0.13:80', key: { family: 'inet', protocol: 'tcp', address: '198.18.0.13', port: 80 } };
+  const moved = loadedConfigOf({ ...parsed, services: [extra, web, full] }, first);
+  assert.equal(moved.services[1], first.services[1]);
+  assert.equal(moved.services[2], first.services[0]);
+  assert.notEqual(moved.services[0], first.services[1]);
+  assert.equal(moved.services[0].service.key.address, '198.18.0.13');
+});
+
 test('a change to any field of a parsed service makes it differ', () => {
   const base = parseDirectorConfig(yaml(3), 'a.yaml').services[0];
   assert.ok(sameServiceConfig(base, structuredClone(base) as ServiceConfig));
