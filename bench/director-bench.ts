@@ -137,14 +137,14 @@ async function benchReload(a: Args): Promise<string> {
   gcObserver.observe({ entryTypes: ['gc'] });
   const director = new Director({
     ipvs,
-    load: () => {
+    load: (previous) => {
       const t0 = wallNow();
       const config = loadDirectorConfig(path);
       parsedAt = wallNow();
       const cpu = process.cpuUsage();
       parsedCpuUs = cpu.user + cpu.system;
       parseMs = parsedAt - t0;
-      return loadedConfigOf(config);
+      return loadedConfigOf(config, previous);
     },
     configPath: path,
     log: pino({ level: 'silent' }),
@@ -376,7 +376,7 @@ function daemonMain(): void {
   };
   const director = new Director({
     ipvs,
-    load: () => loadedConfigOf(loadDirectorConfig(o.config)),
+    load: (previous) => loadedConfigOf(loadDirectorConfig(o.config), previous),
     configPath: o.config,
     log: pino({ level: 'silent' }),
     checker: counting,

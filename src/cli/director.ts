@@ -131,7 +131,7 @@ async function run(path: string): Promise<void> {
   const ipvs = await ipvsLib().openIpvs();
   const director = new (daemonLib().Director)({
     ipvs,
-    load: () => specLib().loadedConfigOf(configLib().loadDirectorConfig(path)),
+    load: (previous) => specLib().loadedConfigOf(configLib().loadDirectorConfig(path), previous),
     configPath: path,
     version,
     log,

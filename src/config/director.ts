@@ -33,9 +33,10 @@ import {
   secretFileProblem,
   toJsonSchema,
   type CanonicalAddress,
+  type Locator,
   type Path,
 } from './validate';
-import { parseYaml } from './yaml';
+import { parseYaml, readYamlData } from './yaml';
 import { VrrpSchema, normaliseVrrp, type VrrpConfig } from './vrrp';
 
 export type { CheckConfig, CheckPlan, LoadOptions } from './checks';
@@ -311,6 +312,9 @@ export interface DirectorConfig {
 // the function, read synchronously right after the call, so nothing carries between loads.
 const validator = new SchemaValidator(DirectorConfigSchema);
 
+/** For the fast read: a problem found there only sends the file to the full read. */
+const UNPLACED: Locator = { describe: (_path, message) => ({ text: message, offset: 0 }) };
+
 /** Reads and validates a director config; throws ConfigError listing every problem. */
 export function loadDirectorConfig(path: string, options: LoadOptions = {}): DirectorConfig {
   let text: string;
@@ -325,6 +329,17 @@ export function loadDirectorConfig(path: string, options: LoadOptions = {}): Dir
 
 /** Validates director config text (`path` names it in errors); throws ConfigError listing every problem. */
 export function parseDirectorConfig(text: string, path: string, options: LoadOptions = {}): DirectorConfig {
+  // A valid file needs no positions: read it fast. At the first problem, start over with the full
+  // read, so every problem is reported exactly as below, each with its place.
+  const plain = readYamlData(text);
+  if (plain) {
+    const problems = new Problems(UNPLACED);
+    const data = plain.data ?? {};
+    if (validator.validate(data, problems)) {
+      const config = normalise(data, problems, options, false);
+      if (!problems.list.length) return deepFreeze({ path, ...config });
+    }
+  }
   const source = parseYaml(text, path);
   if (source.syntaxErrors.length) throw new ConfigError(source.syntaxErrors);
   const problems = new Problems(source.locator);

@@ -1,4 +1,7 @@
 // YAML read with positions kept, so every problem can name file:line:column of the node at fault.
+// A valid file needs no positions: readYamlData reads it several times faster (js-yaml, no node
+// tree), and a caller goes to parseYaml, the full read, only when there is a problem to place.
+import { FAILSAFE_SCHEMA, Type as ScalarType, load as loadPlain } from 'js-yaml';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
 import type { Locator, Path } from './validate';
 
@@ -68,4 +71,74 @@ function offsetOf(doc: Document, path: Path, key: boolean): number {
 
 function rangeStart(node: unknown): number | undefined {
   return (node as Node | null | undefined)?.range?.[0];
+}
+
+// The YAML 1.2 core schema exactly as the \`yaml\` package resolves plain scalars (js-yaml's own
+// also takes 0b binary, signed hex and octal): the same text gives the same data either way.
+const CORE_NULL = /^(?:~|[Nn]ull|NULL)?$/;
+const CORE_BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
+const CORE_INT = /^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$/;
+const CORE_FLOAT = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+|[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*))$/;
+const CORE_SCHEMA = FAILSAFE_SCHEMA.extend({
+  implicit: [
+    new ScalarType('tag:yaml.org,2002:null', { kind: 'scalar', resolve: (s: string) => CORE_NULL.test(s), construct: () => null }),
+    new ScalarType('tag:yaml.org,2002:bool', { kind: 'scalar', resolve: (s: string) => CORE_BOOL.test(s), construct: (s: string) => s[0] === 't' || s[0] === 'T' }),
+    new ScalarType('tag:yaml.org,2002:int', {
+      kind: 'scalar',
+      resolve: (s: string) => CORE_INT.test(s),
+      construct: (s: string) => (s.startsWith('0o') ? parseInt(s.slice(2), 8) : s.startsWith('0x') ? parseInt(s.slice(2), 16) : parseInt(s, 10)),
+    }),
+    new ScalarType('tag:yaml.org,2002:float', {
+      kind: 'scalar',
+      resolve: (s: string) => CORE_FLOAT.test(s),
+      construct: (s: string) => (/^\.nan$/i.test(s) ? NaN : /inf$/i.test(s) ? (s.startsWith('-') ? -Infinity : Infinity) : parseFloat(s)),
+    }),
+  ],
+});
+
+// What only the full read handles the same way: anchors and aliases (it bounds their expansion),
+// tags, directives (%YAML 1.1 changes the schema), and an empty sequence entry ("- -", or "-" at
+// the end of a line: js-yaml puts the next entry of the outer list into a nested one). A match may
+// be inside a string or a comment on that line (ignored), or in a string that runs over lines
+// (that file just takes the full read).
+const FULL_READ_ONLY = /(?:^|[\s[\]{},])(?:[&*][^\s[\]{},]|!)|^%|(?:^|\s)-[ \t]*(?:#.*)?$/gm;
+
+function needsFullRead(text: string): boolean {
+  FULL_READ_ONLY.lastIndex = 0;
+  for (let m = FULL_READ_ONLY.exec(text); m; m = FULL_READ_ONLY.exec(text)) {
+    if (!quotedOrComment(text, text.lastIndexOf('\n', m.index) + 1, m.index + 1)) return true;
+  }
+  return false;
+}
+
+/** Whether `at` sits in a quoted string or a comment that starts on its line (from `start`). */
+function quotedOrComment(text: string, start: number, at: number): boolean {
+  let quote = '';
+  for (let i = start; i < at; i++) {
+    const c = text[i];
+    const nodeStart = i === start || ' \t[{,:-?'.includes(text[i - 1]);
+    if (quote === '"') {
+      if (c === '\\') i++;
+      else if (c === '"') quote = '';
+    } else if (quote === "'") {
+      if (c === "'" && text[i + 1] === "'") i++; // '' is a quote inside
+      else if (c === "'") quote = '';
+    } else if ((c === '"' || c === "'") && nodeStart) quote = c;
+    else if (c === '#' && (i === start || text[i - 1] === ' ' || text[i - 1] === '\t')) return true;
+  }
+  return quote !== '';
+}
+
+/**
+ * The document as plain data, without positions; undefined when this file needs the full read
+ * (parseYaml): a syntax error, a duplicate key, or anything FULL_READ_ONLY names.
+ */
+export function readYamlData(text: string): { data: unknown } | undefined {
+  if (needsFullRead(text)) return undefined;
+  try {
+    const data = loadPlain(text, { schema: CORE_SCHEMA });
+    return { data: data === undefined ? null : data }; // an empty file, as parseYaml has it
+  } catch {
+    return undefined;
+  }
 }

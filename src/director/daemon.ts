@@ -34,8 +34,11 @@ export type { DirectorSettings, LoadedConfig } from './model';
 
 export interface DirectorOptions {
   ipvs: Ipvs;
-  /** loads and validates the config; throws an error listing every problem */
-  load(): LoadedConfig;
+  /**
+   * loads and validates the config; throws an error listing every problem. On reload `previous`
+   * is the running config: a service whose parsed config is unchanged may hand back its spec object.
+   */
+  load(previous?: LoadedConfig): LoadedConfig;
   configPath: string;
   version?: string;
   log?: pino.Logger;
@@ -183,7 +186,7 @@ export class Director implements DirectorControl {
   async reload(): Promise<ReloadResult> {
     let next: LoadedConfig;
     try {
-      next = this.opts.load();
+      next = this.opts.load(this.config);
     } catch (err) {
       const errors = errorLines(err);
       this.lastReload = { at: new Date().toISOString(), ok: false, errors };

@@ -4,7 +4,7 @@ import { describeRealServer, describeService } from '../ipvs/errors';
 import type { CheckSpec } from '../health/spec';
 import type { WatchOptions } from '../health/core';
 import type { RealServer, RealServerKey, ServiceKey, SyncDaemon, Timeouts, VirtualService } from '../ipvs/types';
-import type { VrrpConfig } from '../config/director';
+import type { ServiceConfig, VrrpConfig } from '../config/director';
 
 export type FailurePolicy = 'weight-0' | 'remove';
 export type AllDownPolicy = 'keep-last' | 'sorry' | 'empty';
@@ -77,6 +77,8 @@ export interface DirectorSettings {
 export interface LoadedConfig {
   settings: DirectorSettings;
   services: ServiceSpec[];
+  /** the parsed config each service's spec was made from, in the same order (when made from a file) */
+  serviceConfigs?: readonly ServiceConfig[];
   /** director failover; absent: no VRRP */
   vrrp?: VrrpConfig;
 }
