@@ -20,7 +20,7 @@ import { rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg, schedstat } from './director-load';
 import { DIRECTOR, LabTopology, waitFor } from '../test/support/lab-topology';
-import { DirectorNode, Requests, VIP, runAsync } from '../test/support/vrrp-lab';
+import { DirectorNode, Requests, VIP, keepalivedHttpServer, runAsync } from '../test/support/vrrp-lab';
 
 type Director = 'lvsd' | 'keepalived';
 
@@ -100,16 +100,7 @@ ${SERVERS.map((a, i) => `      - { address: ${a}, weight: ${weights[i]} }`).join
  * lvsd does, instead of removing it.
  */
 function keepalivedConfig(weights: number[]): string {
-  const server = (a: string, w: number) => `  real_server ${a} 80 {
-    weight ${w}
-    inhibit_on_failure
-    HTTP_GET {
-      url { path /health status_code 200 }
-      connect_timeout 1
-      retry 1
-      delay_before_retry 1
-    }
-  }`;
+  const server = (a: string, w: number) => keepalivedHttpServer(a, w, true);
   return `global_defs {
   router_id lab_director
 }

@@ -215,6 +215,26 @@ export class PairLab {
     }
   }
 
+  /** Wraps a test: on failure prints both directors' logs and stops them, so the next test starts clean. */
+  guard(fn: () => Promise<void>): () => Promise<void> {
+    return async () => {
+      try {
+        await fn();
+      } catch (err) {
+        for (const n of [this.a, this.b]) console.log(n.log(40));
+        await Promise.all([this.a.kill(), this.b.kill()]);
+        await this.a.setLink(true);
+        throw err;
+      }
+    };
+  }
+
+  /** The VIP on that director and not on the other. */
+  onlyOn(holder: 'a' | 'b'): () => boolean {
+    const [mine, other] = holder === 'a' ? [this.a, this.b] : [this.b, this.a];
+    return () => mine.holdsVip() && !other.holdsVip();
+  }
+
   async teardown(): Promise<void> {
     clearInterval(this.watchdog);
     await Promise.all([this.a?.stop('SIGKILL'), this.b?.stop('SIGKILL')].map((p) => p?.catch(() => undefined)));
@@ -277,16 +297,21 @@ ${auth}${unicast}  virtual_ipaddress {
 }
 
 /** keepalived doing the whole job on one director: the VRRP instance, the sync daemon and the web service with its checks. */
-export function keepalivedLvsConfig(node: DirectorNode, vrrp: { priority: number; version?: 2 | 3 }): string {
-  const server = (address: string) => `  real_server ${address} 80 {
-    weight 1
-    HTTP_GET {
+/** A keepalived real_server on port 80 with the HTTP check the lab's lvsd configs use (/health every delay_loop, 2 failures). */
+export function keepalivedHttpServer(address: string, weight = 1, inhibitOnFailure = false): string {
+  return `  real_server ${address} 80 {
+    weight ${weight}
+${inhibitOnFailure ? '    inhibit_on_failure\n' : ''}    HTTP_GET {
       url { path /health status_code 200 }
       connect_timeout 1
       retry 1
       delay_before_retry 1
     }
   }`;
+}
+
+export function keepalivedLvsConfig(node: DirectorNode, vrrp: { priority: number; version?: 2 | 3 }): string {
+  const server = (address: string) => keepalivedHttpServer(address);
   return `global_defs {
   router_id ${node.name}
   vrrp_version ${vrrp.version ?? 3}

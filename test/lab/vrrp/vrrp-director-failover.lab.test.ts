@@ -18,17 +18,7 @@ const masterDownMs = (priority: number) => 3 * ADVERT_MS + ((256 - priority) * A
 const SLACK_MS = 1500;
 
 const lab = new PairLab();
-/** on failure: prints both directors' logs and stops them, so the next test starts clean */
-const guard = (fn: () => Promise<void>) => async () => {
-  try {
-    await fn();
-  } catch (err) {
-    for (const n of [lab.a, lab.b]) console.log(n.log(40));
-    await Promise.all([lab.a.kill(), lab.b.kill()]);
-    await lab.a.setLink(true);
-    throw err;
-  }
-};
+const guard = (fn: () => Promise<void>) => lab.guard(fn);
 
 async function startPair(a: string, b: string): Promise<void> {
   lab.a.start('lvsd', a);

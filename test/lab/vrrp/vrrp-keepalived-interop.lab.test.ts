@@ -10,17 +10,7 @@ import { LVSD } from '../../support/ipvs-lab';
 import { DIRECTOR_A, DIRECTOR_B, PairLab, keepalivedConfig, lvsdConfig, runAsync } from '../../support/vrrp-lab';
 
 const lab = new PairLab();
-/** on failure: prints both directors' logs and stops them, so the next test starts clean */
-const guard = (fn: () => Promise<void>) => async () => {
-  try {
-    await fn();
-  } catch (err) {
-    for (const n of [lab.a, lab.b]) console.log(n.log(40));
-    await Promise.all([lab.a.kill(), lab.b.kill()]);
-    await lab.a.setLink(true);
-    throw err;
-  }
-};
+const guard = (fn: () => Promise<void>) => lab.guard(fn);
 
 before(async () => {
   await lab.build();
@@ -29,7 +19,7 @@ after(async () => {
   await lab.teardown();
 });
 
-const onlyOn = (holder: 'a' | 'b') => () => (holder === 'a' ? lab.a.holdsVip() && !lab.b.holdsVip() : lab.b.holdsVip() && !lab.a.holdsVip());
+const onlyOn = (holder: 'a' | 'b') => lab.onlyOn(holder);
 
 for (const version of [2, 3] as const) {
   describe(`VRRPv${version}: lvsd (dir-a) and keepalived (dir-b)`, () => {

@@ -9,16 +9,7 @@ import { waitFor } from '../../support/lab-topology';
 import { PairLab, keepalivedConfig, lvsdAuthPass, lvsdConfig } from '../../support/vrrp-lab';
 
 const lab = new PairLab();
-/** on failure: prints both directors' logs and stops them, so the next test starts clean */
-const guard = (fn: () => Promise<void>) => async () => {
-  try {
-    await fn();
-  } catch (err) {
-    for (const n of [lab.a, lab.b]) console.log(n.log(40));
-    await Promise.all([lab.a.kill(), lab.b.kill()]);
-    throw err;
-  }
-};
+const guard = (fn: () => Promise<void>) => lab.guard(fn);
 
 before(async () => {
   await lab.build();
@@ -27,7 +18,7 @@ after(async () => {
   await lab.teardown();
 });
 
-const onlyOn = (holder: 'a' | 'b') => () => (holder === 'a' ? lab.a.holdsVip() && !lab.b.holdsVip() : lab.b.holdsVip() && !lab.a.holdsVip());
+const onlyOn = (holder: 'a' | 'b') => lab.onlyOn(holder);
 
 describe('VRRPv2 with auth_type PASS: lvsd (dir-a, auth_pass_file) and keepalived (dir-b)', () => {
   // longer than 8 bytes on lvsd's side: both use the first 8, as keepalived cuts auth_pass
