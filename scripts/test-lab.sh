@@ -15,7 +15,8 @@ fi
 if ((${#files[@]} == 0)); then echo "lab: no lab test files found (did the build run?)"; exit 1; fi
 results=$(mktemp -d "$repo/.lab-cache/lab-results.XXXXXX" 2>/dev/null || { mkdir -p "$repo/.lab-cache"; mktemp -d "$repo/.lab-cache/lab-results.XXXXXX"; })
 lab_status=0
-bash scripts/lab.sh --results "$results" -- bash test/lab/harness/run-tests.sh "${files[@]}" || lab_status=$?
+# the whole tier is bounded (it takes about 22 minutes here), so CI always ends with a report
+bash scripts/lab.sh --timeout "${LVSD_LAB_TIMEOUT:-3000}" --results "$results" -- bash test/lab/harness/run-tests.sh "${files[@]}" || lab_status=$?
 if ((lab_status != 0)) && ! grep -qsE '^# (fail|cancelled) [1-9]' "$results"/*.tap; then
   # The guest did not boot, or died before a test could report: that is a failure, never a skip.
   echo "lab: the lab run itself failed (exit $lab_status)"

@@ -604,24 +604,47 @@ export class Director implements DirectorControl {
   private scheduleCron(): void {
     for (const t of this.cronTasks) void t.stop();
     this.cronTasks = [];
-    this.cronTasks.push(cron.schedule(this.config.settings.resync, () => this.runPass({ observe: true })));
+    this.every(this.config.settings.resync, () => void this.runPass({ observe: true }));
     for (const svc of this.services.values()) {
       for (const w of svc.maintenance) {
-        this.cronTasks.push(
-          cron.schedule(w.schedule, () => {
-            const until = this.now() + w.durationMs;
-            for (const sid of w.servers) this.maintenance.set(`${svc.id}/${sid}`, { until });
-            this.log.info({ service: svc.name, servers: w.servers }, `maintenance window opens for ${w.durationMs / 1000} s`);
+        this.every(w.schedule, (lateMs) => {
+          const left = w.durationMs - lateMs;
+          if (left <= 0) {
+            this.log.warn({ service: svc.name, servers: w.servers }, `maintenance window missed: the process was busy for its whole ${w.durationMs / 1000} s`);
+            return;
+          }
+          const until = this.now() + left;
+          for (const sid of w.servers) this.maintenance.set(`${svc.id}/${sid}`, { until });
+          this.log.info({ service: svc.name, servers: w.servers }, `maintenance window opens for ${Math.round(left) / 1000} s`);
+          this.markDirty(svc.id);
+          const t = setTimeout(() => {
+            this.timers.delete(t);
             this.markDirty(svc.id);
-            const t = setTimeout(() => {
-              this.timers.delete(t);
-              this.markDirty(svc.id);
-            }, w.durationMs + 5);
-            this.timers.add(t);
-          }),
-        );
+          }, left + 5);
+          this.timers.add(t);
+        });
       }
     }
+  }
+
+  /** Runs fn on a cron schedule, late rather than never when the process was busy: node-cron
+   * skips a second its timer woke up too late for, reporting it as missed except for a task's
+   * first run, which a guard timer of ours covers (a window is not lost to a reload). */
+  private every(schedule: string, fn: (lateMs: number) => void): void {
+    let ran = false;
+    const task = cron.schedule(schedule, () => {
+      ran = true;
+      fn(0);
+    });
+    task.on('execution:missed', (ctx) => fn(Math.max(0, Date.now() - ctx.date.getTime())));
+    this.cronTasks.push(task);
+    const first = task.getNextRun()?.getTime();
+    if (first === undefined || first - Date.now() > 86_400_000) return;
+    const guard = setTimeout(() => {
+      this.timers.delete(guard);
+      if (!ran && !this.stopped && this.cronTasks.includes(task)) fn(Math.max(0, Date.now() - first));
+    }, first - Date.now() + 1500);
+    this.timers.add(guard);
   }
 
   /** IPVS timeouts and the sync daemon, when the config names them (written only when different). */

@@ -48,14 +48,20 @@ function fixture() {
     service('198.18.0.10', 3306, [server('198.18.0.21', 3306, weightA, [tcpCheck('198.18.0.21', 3306)]), server('198.18.0.22', 3306, 1, [tcpCheck('198.18.0.22', 3306)])]),
   ];
   let current: () => LoadedConfig = () => ({ settings: { stateFile: join(dir, 'state.json'), resync: '0 0 1 1 *', flushOnExit: false }, services: specs() });
-  const make = () =>
-    new Director({
+  // every director made is stopped when its test ends, also when the test fails: its timers
+  // would otherwise keep this file's process alive
+  const made: Director[] = [];
+  const make = () => {
+    const d = new Director({
       ipvs,
       load: () => current(),
       configPath: join(dir, 'director.yaml'),
       checker: verdicts.checker,
       log: pino({ level: 'silent' }),
     });
+    made.push(d);
+    return d;
+  };
   const weights = async () => {
     const t = await ipvs.readTable();
     return Object.fromEntries((t[0]?.realServers ?? []).map((e) => [e.server.key.address, e.server.weight]));
@@ -69,7 +75,10 @@ function fixture() {
     weights,
     setConfig: (f: () => LoadedConfig) => (current = f),
     config: () => current(),
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: async () => {
+      for (const d of made) await d.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }
 
@@ -187,6 +196,26 @@ test('a maintenance window drains its servers for the duration, then gives them 
   assert.equal((await f.weights())['198.18.0.22'], 1, 'only the window\'s servers');
   await until('out of maintenance', async () => (await f.weights())['198.18.0.21'] === 2, 3000);
   assert.equal(d.status().services[0].servers[0].state, 'up');
+  await d.stop();
+});
+
+test('a maintenance window whose second passed while the process was busy opens late, for what is left of it', async (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const base = f.config();
+  const fire = Math.floor(Date.now() / 1000) * 1000 + 2000;
+  f.setConfig(() => ({
+    ...base,
+    services: base.services.map((s) => ({ ...s, maintenance: [{ servers: [s.servers[0].id], schedule: `${new Date(fire).getSeconds()} * * * * *`, durationMs: 4000 }] })),
+  }));
+  const d = f.make();
+  await d.start();
+  while (Date.now() < fire + 1300); // busy past the window's second: node-cron's timer wakes too late
+  await until('in maintenance', async () => (await f.weights())['198.18.0.21'] === 0 && d.status().services[0].servers[0].state === 'maintenance', 1500);
+  const opened = Date.now();
+  await until('out of maintenance', async () => (await f.weights())['198.18.0.21'] === 2, 4000);
+  const held = Date.now() - opened;
+  assert.ok(held < 3500, `the window ends 4 s after its second, not 4 s after it opened late (held ${held} ms)`);
   await d.stop();
 });
 
