@@ -14,11 +14,13 @@
 //        sees and the daemons' CPU while nothing else happens.
 // --out appends the markdown block to FILE. Run as root inside the lab, with `ulimit -n 65536`.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadDirectorConfig } from '../src/config/director';
 import { LVSD } from '../test/support/ipvs-lab';
 import { DirectorNode } from '../test/support/vrrp-lab';
+import { status as controlStatus } from '../src/director/control-client';
+import type { DirectorStatus } from '../src/director/api';
 import { directorYaml, ipvsadmRestore, keepalivedConf, serverAddress, serviceAddress, type BenchConfig } from './director-config';
 import { loadavg, processCpuUs, schedstat } from './director-load';
 
@@ -43,6 +45,8 @@ interface Args {
   runs: number;
   reloads: number;
   out?: string;
+  /** cold: one more lvsd run (not timed) under node --cpu-prof, the profile written here */
+  profile?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -62,7 +66,10 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--out') {
       a.out = argv[++i];
       if (!a.out) throw new Error('--out: a file name');
-    } else throw new Error(`unknown option ${k} (--services N, --runs N, --reloads N, --out FILE)`);
+    } else if (k === '--profile') {
+      a.profile = argv[++i];
+      if (!a.profile) throw new Error('--profile: a directory');
+    } else throw new Error(`unknown option ${k} (--services N, --runs N, --reloads N, --out FILE, --profile DIR)`);
   }
   return a;
 }
@@ -101,7 +108,7 @@ interface ColdResult {
   lastIncompleteMs?: number;
   /** lvsd: one /proc/net/ip_vs read of the complete table, ms */
   procReadMs?: number;
-  /** user+system CPU of the process, ms */
+  /** user+system CPU of the process (with its children: bin/lvsd's launcher runs node as one) up to the complete table, ms */
   cpuMs: number;
   /** `ipvsadm -Sn`, sorted, written here */
   save: string;
@@ -131,13 +138,42 @@ function procCounts(text: string): { services: number; servers: number } {
   return { services, servers };
 }
 
+/** pid and its descendants (bin/lvsd's launcher runs node as its child): /proc/PID/task/TID/children. */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length && i < 64; i++) {
+    try {
+      for (const tid of readdirSync(`/proc/${out[i]}/task`)) {
+        const kids = readFileSync(`/proc/${out[i]}/task/${tid}/children`, 'utf8').trim();
+        if (kids) out.push(...kids.split(' ').map(Number));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** user+system CPU of a process and its live descendants, µs */
+function treeCpuUs(pid: number): number {
+  let us = 0;
+  for (const p of processTree(pid)) {
+    try {
+      us += processCpuUs(p);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return us;
+}
+
 function saveSorted(path: string): number {
   const lines = sh('ipvsadm', ['-S', '-n']).split('\n').filter(Boolean).sort();
   writeFileSync(path, lines.join('\n') + '\n');
   return lines.length;
 }
 
-async function coldChild(tool: string, services: number, run: number): Promise<ColdResult> {
+async function coldChild(tool: string, services: number, run: number, profile?: string): Promise<ColdResult> {
   setUpNamespace();
   const load = guestLoad();
   const save = join(COLD_DIR, `save-${tool}-${run}.txt`);
@@ -164,7 +200,10 @@ async function coldChild(tool: string, services: number, run: number): Promise<C
   const fd = openSync(logPath, 'w');
   const t0 = performance.now();
   const t0Wall = Date.now();
-  const child = spawn(LVSD, ['director', 'run', '-c', cfg], { stdio: ['ignore', fd, fd] });
+  // profiled: the CLI as plain JavaScript (what bin/lvsd runs when its snapshot does not fit, as here)
+  const child = profile
+    ? spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profile, join(LVSD, '..', 'lvsd.js'), 'director', 'run', '-c', cfg], { stdio: ['ignore', fd, fd] })
+    : spawn(LVSD, ['director', 'run', '-c', cfg], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let socketMs: number | undefined;
@@ -193,7 +232,7 @@ async function coldChild(tool: string, services: number, run: number): Promise<C
     if (r1 - t0 > 900_000) throw new Error(`lvsd: table incomplete after 900 s (${c.services} services, ${c.servers} servers)`);
     await sleep(250);
   }
-  const cpuMs = processCpuUs(child.pid!) / 1000;
+  const cpuMs = treeCpuUs(child.pid!) / 1000;
   // the daemon's own time for the end of its first pass (pino time, ms since the epoch)
   let loggedMs: number | undefined;
   for (let i = 0; i < 200 && loggedMs === undefined; i++) {
@@ -204,16 +243,16 @@ async function coldChild(tool: string, services: number, run: number): Promise<C
   }
   const entries = saveSorted(save);
   child.kill('SIGTERM');
-  await Promise.race([exited, sleep(30_000)]);
+  await Promise.race([exited, sleep(profile ? 300_000 : 30_000)]);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   sh('ipvsadm', ['-C']);
   return { tool: 'lvsd director run', wallMs, socketMs, loggedMs, lastIncompleteMs, procReadMs, cpuMs, save, entries, load };
 }
 
-function coldInFreshNamespace(tool: string, services: number, run: number): ColdResult {
+function coldInFreshNamespace(tool: string, services: number, run: number, profile?: string): ColdResult {
   budget();
   spawnSync('sleep', ['3']); // the previous namespace's teardown
-  const r = spawnSync('unshare', ['--net', process.execPath, __filename, '--cold-child', tool, String(services), String(run)], {
+  const r = spawnSync('unshare', ['--net', process.execPath, __filename, '--cold-child', tool, String(services), String(run), ...(profile ? [profile] : [])], {
     encoding: 'utf8',
     timeout: 1_200_000,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -239,6 +278,12 @@ async function cold(a: Args): Promise<string> {
       progress(`cold run ${run}: ${tool}: ${f0(r.wallMs)} ms, ${r.entries} lines saved`);
       rows.push(r);
     }
+  }
+  let profiled: ColdResult | undefined;
+  if (a.profile) {
+    mkdirSync(a.profile, { recursive: true });
+    progress('cold: one more lvsd run under node --cpu-prof (not in the table)');
+    profiled = coldInFreshNamespace('lvsd', a.services, 99, a.profile);
   }
   // the judge: every table the daemon made equals what ipvsadm -R made, line for line (sorted)
   const reference = readFileSync(rows.find((r) => r.tool === 'ipvsadm -R')!.save, 'utf8');
@@ -273,6 +318,7 @@ async function cold(a: Args): Promise<string> {
       `daemon's own log of the end of its first pass ${f0(median(lv.map((r) => r.loggedMs ?? NaN)))} ms (${(median(lv.map((r) => r.loggedMs ?? NaN)) / mIpvsadm).toFixed(2)}x).`,
     `One read of the complete /proc/net/ip_vs took ${f0(median(lv.map((r) => r.procReadMs ?? NaN)))} ms (median): the "complete" time is the end of the first read that saw every entry, so it is late by up to one read and the 250 ms between reads.`,
     `The config parse alone in a fresh node here (loadDirectorConfig of the same file): first ${f0(parseMs[0])} ms, second in the same process ${f0(parseMs[1])} ms. \`lvsd director run\` parses the file twice at start (the CLI's validation, then Director.start()).`,
+    ...(profiled ? [`A further run under \`node --cpu-prof\` (not in the medians; profile in ${a.profile}): start -> complete ${f0(profiled.wallMs)} ms, start -> control socket ${f0(profiled.socketMs ?? NaN)} ms.`] : []),
     '',
   ];
   return lines.join('\n');
@@ -366,6 +412,8 @@ interface ReloadRow {
   opsLogged?: number;
   /** lvsd: SIGHUP -> "config reloaded" logged */
   reloadDoneMs?: number;
+  /** lvsd: SIGHUP -> its handler logged it (the event loop's delay) */
+  hupSeenMs?: number;
   identicalOpsStatus?: number;
   identicalOpsLogged?: number;
   identicalMs?: number;
@@ -423,6 +471,14 @@ class ReloadBench {
   }
 
   /** the daemon's "config reloaded" lines so far: their ops and times */
+  /** times of the daemon's "SIGHUP: reloading the config" lines (the handler ran) */
+  hupLines(): number[] {
+    return readFileSync(this.node.logPath, 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('"SIGHUP: reloading the config"'))
+      .map((l) => (JSON.parse(l) as { time: number }).time);
+  }
+
   reloadedLines(): { ops: number; time: number }[] {
     const out: { ops: number; time: number }[] = [];
     for (const line of readFileSync(this.node.logPath, 'utf8').split('\n')) {
@@ -442,14 +498,35 @@ class ReloadBench {
     }
   }
 
-  async pids(director: 'lvsd' | 'keepalived'): Promise<{ main: number; parent?: number }> {
+  /** The daemon's status over its socket; long timeout: with thousands of checks under TCG its loop answers late. */
+  async status(): Promise<DirectorStatus> {
+    return controlStatus({ socket: this.node.socket, timeoutMs: 120_000 });
+  }
+
+  /**
+   * lvsd: the process started for this node's config (bin/lvsd's launcher) as `tree`, and node
+   * under it as `main` (whose main thread runs every check); keepalived: its checker process as
+   * `main` and `tree`, its parent apart.
+   */
+  pids(director: 'lvsd' | 'keepalived'): { main: number; tree: number; parent?: number } {
     if (director === 'lvsd') {
-      const st = await this.node.status();
-      if (!st) throw new Error('lvsd: no status');
-      return { main: st.pid };
+      const mine = readdirSync('/proc')
+        .filter((d) => /^\d+$/.test(d))
+        .map((d) => {
+          try {
+            return { pid: Number(d), argv: readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0') };
+          } catch {
+            return { pid: Number(d), argv: [] };
+          }
+        })
+        .filter((p) => p.argv.includes(this.node.configPath) && p.argv.includes('director'));
+      const launcher = mine.find((p) => !p.argv[0].endsWith('node') && p.argv[0] !== 'ip');
+      const node = mine.find((p) => p.argv[0].endsWith('node'));
+      if (!node) throw new Error(`lvsd: no node process for ${this.node.configPath}`);
+      return { main: node.pid, tree: launcher?.pid ?? node.pid };
     }
     const read = (f: string) => Number(readFileSync(join(this.node.dir, f), 'utf8').trim());
-    return { main: read('checkers.pid'), parent: read('keepalived.pid') };
+    return { main: read('checkers.pid'), tree: read('checkers.pid'), parent: read('keepalived.pid') };
   }
 
   async run(director: 'lvsd' | 'keepalived', run: number, rows: ReloadRow[], idle: IdleRow[]): Promise<void> {
@@ -476,9 +553,9 @@ class ReloadBench {
     }
     await sleep(5000);
     // checks at 1 s while nothing else happens: the listener's accepts, the daemon's CPU
-    const pids = await this.pids(director);
+    const pids = this.pids(director);
     const load = guestLoad();
-    const c0 = processCpuUs(pids.main);
+    const c0 = treeCpuUs(pids.tree);
     const p0 = pids.parent ? processCpuUs(pids.parent) : 0;
     const s0 = schedstat(pids.main);
     const w0 = Date.now();
@@ -488,7 +565,7 @@ class ReloadBench {
       director,
       run,
       checksPerS,
-      cpuPct: ((processCpuUs(pids.main) - c0) / 1000 / wallMs) * 100,
+      cpuPct: ((treeCpuUs(pids.tree) - c0) / 1000 / wallMs) * 100,
       parentCpuPct: pids.parent ? ((processCpuUs(pids.parent) - p0) / 1000 / wallMs) * 100 : undefined,
       waitPct: ((schedstat(pids.main).waitNs - s0.waitNs) / 1e6 / wallMs) * 100,
       startMs,
@@ -502,7 +579,7 @@ class ReloadBench {
       const cfg = this.config(director, weight);
       const rate = await this.listener.rate(2000);
       const rowLoad = guestLoad();
-      const opsBefore = director === 'lvsd' ? (await this.node.status())!.reconcile.opsTotal : 0;
+      const opsBefore = director === 'lvsd' ? (await this.status()).reconcile.opsTotal : 0;
       const linesBefore = director === 'lvsd' ? this.reloadedLines().length : 0;
       const at = this.node.reload(cfg);
       await this.waitFor(`${director}: weight ${weight} in the kernel`, () => firstWeight(this.listener.procIpvs()) === weight, 120_000, 20);
@@ -513,16 +590,17 @@ class ReloadBench {
         const done = this.reloadedLines()[linesBefore];
         row.opsLogged = done.ops;
         row.reloadDoneMs = done.time - at;
-        row.opsStatus = (await this.node.status())!.reconcile.opsTotal - opsBefore;
+        row.hupSeenMs = this.hupLines()[linesBefore] - at;
+        row.opsStatus = (await this.status()).reconcile.opsTotal - opsBefore;
         // the same config again: nothing to write
         await sleep(1000);
-        const ops2 = (await this.node.status())!.reconcile.opsTotal;
+        const ops2 = (await this.status()).reconcile.opsTotal;
         const at2 = this.node.reload(cfg);
         await this.waitFor('lvsd: "config reloaded" (identical)', () => this.reloadedLines().length > linesBefore + 1, 120_000, 50);
         const done2 = this.reloadedLines()[linesBefore + 1];
         row.identicalOpsLogged = done2.ops;
         row.identicalMs = done2.time - at2;
-        row.identicalOpsStatus = (await this.node.status())!.reconcile.opsTotal - ops2;
+        row.identicalOpsStatus = (await this.status()).reconcile.opsTotal - ops2;
         if (firstWeight(this.listener.procIpvs()) !== weight) throw new Error('lvsd: the identical reload changed the weight');
       }
       rows.push(row);
@@ -568,11 +646,11 @@ async function reload(a: Args): Promise<string> {
     `Checks: lvsd tcp, interval 1s, timeout 1s, rise 1, fall 2; keepalived TCP_CHECK, delay_loop 1, connect_timeout 1, retry 1, inhibit_on_failure; all to one listener on 0.0.0.0:${CHECK_PORT} in the bench's namespace (targets 127.2.x.y).`,
     'Measured: from kill(SIGHUP) to the first read of /proc/<pid>/net/ip_vs (polled every 20 ms) that shows the new weight; ipvsadm -Ln confirmed the last weight of every run.',
     '',
-    '| director | run | reload | SIGHUP -> weight in kernel, ms | lvsd: writes (status opsTotal / log) | lvsd: SIGHUP -> "config reloaded", ms | lvsd identical reload: writes (status / log), ms | listener accepts/s before | guest load |',
-    '|---|---:|---:|---:|---|---:|---|---:|---|',
+    '| director | run | reload | SIGHUP -> weight in kernel, ms | lvsd: writes (status opsTotal / log) | lvsd: SIGHUP -> handler ran (logged), ms | lvsd: SIGHUP -> "config reloaded", ms | lvsd identical reload: writes (status / log), ms | listener accepts/s before | guest load |',
+    '|---|---:|---:|---:|---|---:|---:|---|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.director} | ${r.run} | ${r.reload} | ${f0(r.ms)} | ${r.director === 'lvsd' ? `${r.opsStatus} / ${r.opsLogged}` : '-'} | ${r.director === 'lvsd' ? f0(r.reloadDoneMs!) : '-'} | ${r.director === 'lvsd' ? `${r.identicalOpsStatus} / ${r.identicalOpsLogged}, ${f0(r.identicalMs!)}` : '-'} | ${f0(r.checksPerS)} | ${r.load} |`,
+        `| ${r.director} | ${r.run} | ${r.reload} | ${f0(r.ms)} | ${r.director === 'lvsd' ? `${r.opsStatus} / ${r.opsLogged}` : '-'} | ${r.director === 'lvsd' ? f0(r.hupSeenMs!) : '-'} | ${r.director === 'lvsd' ? f0(r.reloadDoneMs!) : '-'} | ${r.director === 'lvsd' ? `${r.identicalOpsStatus} / ${r.identicalOpsLogged}, ${f0(r.identicalMs!)}` : '-'} | ${f0(r.checksPerS)} | ${r.load} |`,
     ),
     '',
     `Medians: lvsd ${f0(mL)} ms, keepalived ${f0(mK)} ms: **lvsd/keepalived ${(mL / mK).toFixed(2)}x** (goal: faster than keepalived). ` +
@@ -606,7 +684,7 @@ async function main(): Promise<void> {
 }
 
 if (process.argv[2] === '--cold-child') {
-  coldChild(process.argv[3], Number(process.argv[4]), Number(process.argv[5])).then(
+  coldChild(process.argv[3], Number(process.argv[4]), Number(process.argv[5]), process.argv[6]).then(
     (r) => process.stdout.write(JSON.stringify(r) + '\n'),
     (err: Error) => {
       console.error(err.stack ?? err);
