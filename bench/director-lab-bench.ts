@@ -655,7 +655,7 @@ async function reload(a: Args): Promise<string> {
     `### SIGHUP to applied, one changed weight, ${f0(a.services)} services x 4 with ${a.noChecks ? 'no checks' : `${f0(a.services * 4)} TCP checks at 1 s`}, one lab boot (kernel ${kernel}, qemu TCG, 2 vCPU, ${new Date().toISOString()})`,
     '',
     `Guest load average before: ${loadBefore}; after: ${loadavg()}. ${a.runs} runs per director, alternating, ${a.reloads} reloads per run (weight of ${serverAddress(0)}:80 in ${serviceAddress(0)}:80 set to 2, 3, ...).`,
-    `Checks: lvsd tcp, interval 1s, timeout 1s, rise 1, fall 2; keepalived TCP_CHECK, delay_loop 1, connect_timeout 1, retry 1, inhibit_on_failure; all to one listener on 0.0.0.0:${CHECK_PORT} in the bench's namespace (targets 127.2.x.y).`,
+    ...(a.noChecks ? ['No checks: the reload path alone.'] : [`Checks: lvsd tcp, interval 1s, timeout 1s, rise 1, fall 2; keepalived TCP_CHECK, delay_loop 1, connect_timeout 1, retry 1, inhibit_on_failure; all to one listener on 0.0.0.0:${CHECK_PORT} in the bench's namespace (targets 127.2.x.y).`]),
     'Measured: from kill(SIGHUP) to the first read of /proc/<pid>/net/ip_vs (polled every 20 ms) that shows the new weight; ipvsadm -Ln confirmed the last weight of every run.',
     '',
     '| director | run | reload | SIGHUP -> weight in kernel, ms | lvsd: writes (status opsTotal / log) | lvsd: SIGHUP -> handler ran (logged), ms | lvsd: SIGHUP -> "config reloaded", ms | lvsd identical reload: writes (status / log), ms | listener accepts/s before | guest load |',
@@ -668,15 +668,19 @@ async function reload(a: Args): Promise<string> {
     `Medians: lvsd ${f0(mL)} ms, keepalived ${f0(mK)} ms: **lvsd/keepalived ${(mL / mK).toFixed(2)}x** (goal: faster than keepalived). ` +
       `lvsd made exactly one write per changed reload: ${oneWrite ? 'yes' : 'NO'}; zero writes per identical reload: ${zeroWrites ? 'yes' : 'NO'}` +
       (unanswered ? ` (in ${unanswered} of ${lv.length} reloads the status request got no answer within 30 s; "-": only the log line's count).` : '.'),
-    '',
-    `#### ${f0(a.services * 4)} TCP checks at 1 s inside the running daemon, same boot (10 s window, 5 s after the table was complete, no reload)`,
-    '',
-    '| director | run | start -> table complete, ms | checks/s at the listener (asked: ' + f0(a.services * 4) + ') | CPU, % of a core | main thread waited for a CPU, % of wall | guest load |',
-    '|---|---:|---:|---:|---|---:|---|',
-    ...idle.map(
-      (r) =>
-        `| ${r.director} | ${r.run} | ${f0(r.startMs)} | ${f0(r.checksPerS)} | ${r.cpuPct.toFixed(0)}${r.parentCpuPct !== undefined ? ` (checker process; parent ${r.parentCpuPct.toFixed(0)})` : ''} | ${r.waitPct.toFixed(1)} | ${r.load} |`,
-    ),
+    ...(a.noChecks
+      ? []
+      : [
+          '',
+          `#### ${f0(a.services * 4)} TCP checks at 1 s inside the running daemon, same boot (10 s window, 5 s after the table was complete, no reload)`,
+          '',
+          '| director | run | start -> table complete, ms | checks/s at the listener (asked: ' + f0(a.services * 4) + ') | CPU, % of a core | main thread waited for a CPU, % of wall | guest load |',
+          '|---|---:|---:|---:|---|---:|---|',
+          ...idle.map(
+            (r) =>
+              `| ${r.director} | ${r.run} | ${f0(r.startMs)} | ${f0(r.checksPerS)} | ${r.cpuPct.toFixed(0)}${r.parentCpuPct !== undefined ? ` (checker process; parent ${r.parentCpuPct.toFixed(0)})` : ''} | ${r.waitPct.toFixed(1)} | ${r.load} |`,
+          ),
+        ]),
     '',
   ];
   return lines.join('\n');
