@@ -7,6 +7,9 @@
 //        must make zero writes
 //   node dist/bench/director-bench.js rss     [--services 10000] [--interval 60s]
 //        the daemon's RSS with services × 4 TCP checks to loopback listeners
+//   node --expose-gc dist/bench/director-bench.js heap [--services 2500] [--snapshot FILE]
+//        heap used after a full GC: before, after the config load, and 2 s after a Director
+//        started with services × 4 TCP checks (nothing listening, interval 60 s), per server
 //   node dist/bench/director-bench.js checks  [--services 1000] [--seconds 20] [--attempts 3]
 //        4 checks per service at 1 s inside the director: checks/s (checker and listener), CPU,
 //        CPU wait; a run whose checker waited for a CPU > 10 % of the wall time is refused
@@ -55,6 +58,7 @@ interface Args {
   attempts: number;
   interval: string;
   fail: number;
+  snapshot?: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -72,6 +76,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--attempts') a.attempts = num(10);
     else if (k === '--interval') a.interval = String(argv[++i]);
     else if (k === '--fail') a.fail = num(1000);
+    else if (k === '--snapshot') a.snapshot = String(argv[++i]);
     else throw new Error(`unknown option ${k}`);
   }
   if (!/^\d+(ms|s)$/.test(a.interval)) throw new Error(`--interval: a duration like 60s, got ${a.interval}`);
@@ -539,6 +544,62 @@ async function benchRss(a: Args): Promise<string> {
   });
 }
 
+// ---- 3. heap by stage, in this process (needs --expose-gc) ----
+
+async function benchHeap(a: Args): Promise<string> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('heap: run node with --expose-gc');
+  const services = a.services ?? 2500;
+  const servers = services * 4;
+  const dir = mkdtempSync(join(tmpdir(), 'lvsd-director-bench-'));
+  const c: BenchConfig = { services, perService: 4, dir, checks: { port: randomPort(), interval: '60s', timeout: '1s', rise: 1, fall: 3 } };
+  const path = join(dir, 'director.yaml');
+  writeFileSync(path, directorYaml(c));
+  const heap = (): number => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const h0 = heap();
+  const load0 = loadavg();
+  const loaded = loadedConfigOf(loadDirectorConfig(path));
+  const h1 = heap();
+  const ipvs = new TimedFakeIpvs(true);
+  const director = new Director({ ipvs, load: () => loaded, configPath: path, log: pino({ level: 'silent' }) });
+  await director.start();
+  await sleep(2000);
+  const h2 = heap();
+  const rss = rssBytes();
+  if (a.snapshot) {
+    const { writeHeapSnapshot } = await import('node:v8');
+    writeHeapSnapshot(a.snapshot);
+  }
+  // the fake's own table (no real daemon has it): flushed behind the director's back
+  await ipvs.apply([{ kind: 'flush' }]);
+  const h3 = heap();
+  await director.stop();
+  rmSync(dir, { recursive: true, force: true });
+  const mib = (n: number): string => f(n / 2 ** 20);
+  const per = (n: number): string => f(n / servers / 1024, 2);
+  return [
+    `### Heap by stage: ${services} services × 4 servers, one TCP check each (host, FakeIpvs, nothing listening)`,
+    '',
+    `- ${machine()}; load average before ${load0}, after ${loadavg()}`,
+    `- heap used after two full GCs; the director measured 2 s after start (every check exists, few have run)`,
+    '',
+    '| stage | heap used | growth | per server |',
+    '|---|---|---|---|',
+    `| before | ${mib(h0)} MiB | | |`,
+    `| config loaded (parse + specs + kept parsed configs) | ${mib(h1)} MiB | ${mib(h1 - h0)} MiB | ${per(h1 - h0)} KiB |`,
+    `| director started (+ reconciler, FakeIpvs, checks) | ${mib(h2)} MiB | ${mib(h2 - h1)} MiB | ${per(h2 - h1)} KiB |`,
+    `| total | | ${mib(h2 - h0)} MiB | ${per(h2 - h0)} KiB |`,
+    `| of it FakeIpvs's table (heap freed by flushing the fake) | | ${mib(h2 - h3)} MiB | ${per(h2 - h3)} KiB |`,
+    '',
+    `RSS at the end: ${mib(rss)} MiB.`,
+    '',
+  ].join('\n');
+}
+
 // ---- 4. checks/s and CPU inside the director ----
 
 interface Window {
@@ -743,7 +804,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }, HARD_LIMIT_MS);
   hard.unref();
-  const modes: Record<string, (a: Args) => Promise<string>> = { reload: benchReload, rss: benchRss, checks: benchChecks, starve: benchStarve, detect: benchDetect };
+  const modes: Record<string, (a: Args) => Promise<string>> = { reload: benchReload, rss: benchRss, heap: benchHeap, checks: benchChecks, starve: benchStarve, detect: benchDetect };
   const fn = modes[a.mode];
   if (!fn) throw new Error(`mode: one of ${Object.keys(modes).join(', ')}`);
   process.stdout.write(await fn(a));
