@@ -346,13 +346,14 @@ export interface CheckPlan {
 export function planCheck(check: CheckConfig, target: { host: string; port: number }, defaults: Partial<WatchOptions>): CheckPlan {
   const host = check.host ?? target.host;
   const port = check.port ?? target.port;
-  const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  // join(): one flat string, kept for every check (a template literal keeps a rope of its parts)
+  const hostPort = host.includes(':') ? ['[', host, ']:', port].join('') : [host, port].join(':');
   const watch = { ...defaults, ...check.timing };
   switch (check.type) {
     case 'tcp': {
       const expect = check.expectRegex !== undefined ? new RegExp(check.expectRegex) : check.expect;
       const spec: CheckSpec = { kind: 'tcp', options: { host, port, ...defined({ send: check.send, expect, maxReadBytes: check.maxReadBytes }) } };
-      return { kind: 'tcp', spec, watch, describe: `tcp ${hostPort}` };
+      return { kind: 'tcp', spec, watch, describe: ['tcp', hostPort].join(' ') };
     }
     case 'http': {
       let ca: string | undefined;
@@ -382,7 +383,7 @@ export function planCheck(check: CheckConfig, target: { host: string; port: numb
           }),
         },
       };
-      return { kind: 'http', spec, watch, describe: `http ${check.method} ${check.tls ? 'https' : 'http'}://${hostPort}${check.path}` };
+      return { kind: 'http', spec, watch, describe: ['http ', check.method, check.tls ? ' https://' : ' http://', hostPort, check.path].join('') };
     }
     case 'mysql': {
       const spec: CheckSpec = {
@@ -398,7 +399,7 @@ export function planCheck(check: CheckConfig, target: { host: string; port: numb
         },
       };
       const role = check.role === 'any' ? '' : ` role ${check.role}`;
-      return { kind: 'mysql', spec, watch, describe: `mysql ${hostPort} as ${check.user}${role}` };
+      return { kind: 'mysql', spec, watch, describe: ['mysql ', hostPort, ' as ', check.user, role].join('') };
     }
     case 'exec': {
       const spec: CheckSpec = {
@@ -413,7 +414,7 @@ export function planCheck(check: CheckConfig, target: { host: string; port: numb
           ...defined({ user: check.user, killGraceMs: check.killGraceMs, maxOutputBytes: check.maxOutputBytes }),
         },
       };
-      return { kind: 'exec', spec, watch, describe: `exec ${check.path} ${hostPort}` };
+      return { kind: 'exec', spec, watch, describe: ['exec', check.path, hostPort].join(' ') };
     }
   }
 }

@@ -642,8 +642,9 @@ function address(text: string, at: Path, problems: Problems): CanonicalAddress |
   return result;
 }
 
+/** join(): one flat string, kept as every server's name (a template literal keeps a rope). */
 function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  return address.includes(':') ? ['[', address, ']:', port].join('') : [address, port].join(':');
 }
 
 function serviceKeyText(key: ServiceKeyConfig): string {
@@ -654,7 +655,7 @@ function serviceKeyText(key: ServiceKeyConfig): string {
 function defaultServiceName(key: ServiceKeyConfig): string {
   if (key.fwmark !== undefined) return `fwmark ${key.fwmark}${key.family === 'inet6' ? ' inet6' : ''}`;
   const hp = hostPort(key.address, key.port);
-  return key.protocol === 'tcp' ? hp : `${key.protocol} ${hp}`;
+  return key.protocol === 'tcp' ? hp : [key.protocol, hp].join(' ');
 }
 
 /** "198.18.0.21" matches every port of that address; "198.18.0.21:3306" / "[2001:db8::1]:80" one. */

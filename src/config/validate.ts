@@ -211,10 +211,18 @@ export interface CanonicalAddress {
 }
 
 /** An IPv4 or IPv6 literal in canonical form, or a reason it is not one. */
+/**
+ * V8 keeps a substring of 13 characters or more as a slice of the text it came from: an address
+ * kept for every server would keep the whole config text alive. A copy lets the text go.
+ */
+function ownCopy(s: string): string {
+  return s.length < 13 ? s : Buffer.from(s, 'latin1').toString('latin1');
+}
+
 export function canonicalAddress(text: string): CanonicalAddress | string {
   const raw = text.trim();
   if (raw.includes('/')) return `"${raw}" must be a single address without a prefix length`;
-  if (isIPv4(raw)) return { address: raw, family: 'inet' };
+  if (isIPv4(raw)) return { address: ownCopy(raw), family: 'inet' };
   if (isIPv6(raw)) return { address: new URL(`http://[${raw}]`).hostname.slice(1, -1), family: 'inet6' };
   return `"${raw}" is not an IPv4 or IPv6 address`;
 }

@@ -227,7 +227,7 @@ export class Director implements DirectorControl {
     for (const [id, svc] of oldServices) {
       if (kept.has(id)) continue;
       for (const s of svc.servers) {
-        const key = `${id}/${s.id}`;
+        const key = recordKey(id, s.id);
         const rec = this.servers.get(key);
         if (!rec) continue;
         oldServers.set(key, rec);
@@ -241,7 +241,7 @@ export class Director implements DirectorControl {
       if (kept.has(svc.id)) continue;
       touched.add(svc.id);
       for (const s of svc.servers) {
-        const key = `${svc.id}/${s.id}`;
+        const key = recordKey(svc.id, s.id);
         const old = oldServers.get(key);
         const rec: ServerRecord = { serviceId: svc.id, spec: s, runtime: old?.runtime ?? { health: s.checks.length ? 'down' : 'up' }, watches: [], lastTransitionAt: old?.lastTransitionAt };
         this.servers.set(key, rec);
@@ -471,7 +471,8 @@ export class Director implements DirectorControl {
   private newWatch(rec: ServerRecord, def: CheckDef, key: string, startUp: boolean): { def: CheckDef; key: string; watch: Watch } {
     const checker = (this.opts.checker ?? createChecker)(def.spec);
     const options = startUp ? { ...def.watch, initialState: 'fully-up' as const } : def.watch;
-    const watch = this.monitor.watch(`${this.services.get(rec.serviceId)?.name}/${rec.spec.name}/${def.kind}`, checker, options);
+    // join(): one flat string, kept for every check (a template literal keeps a rope of its parts)
+    const watch = this.monitor.watch([this.services.get(rec.serviceId)?.name, rec.spec.name, def.kind].join('/'), checker, options);
     this.watchOwner.set(watch, rec);
     return { def, key, watch };
   }
@@ -488,7 +489,7 @@ export class Director implements DirectorControl {
     const servers = new Map<string, ServerRecord>();
     for (const svc of specs) {
       for (const s of svc.servers) {
-        const key = `${svc.id}/${s.id}`;
+        const key = recordKey(svc.id, s.id);
         const old = this.servers.get(key);
         servers.set(key, { serviceId: svc.id, spec: s, runtime: old?.runtime ?? { health: s.checks.length ? 'down' : 'up' }, watches: old?.watches ?? [] });
       }
@@ -711,6 +712,11 @@ export class Director implements DirectorControl {
 }
 
 // ---- helpers ----
+
+/** "serviceId/serverId", the key of a server's record: join() makes one flat string (kept). */
+function recordKey(serviceId: string, serverId: string): string {
+  return [serviceId, serverId].join('/');
+}
 
 function serviceKeyId(e: { service: { key: import('../ipvs/types').ServiceKey } }): string {
   const k = e.service.key;

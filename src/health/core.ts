@@ -215,7 +215,7 @@ export class HealthMonitor extends EventEmitter {
    */
   watch(id: string, checker: Checker, options: Partial<WatchOptions> = {}): Watch {
     const opts = validateWatchOptions({ ...DEFAULT_WATCH_OPTIONS, ...options });
-    const probeId = `${checker.key}|${opts.intervalMs}|${opts.timeoutMs}|${opts.jitter}|${opts.backoffMaxMs}`;
+    const probeId = [checker.key, opts.intervalMs, opts.timeoutMs, opts.jitter, opts.backoffMaxMs].join('|'); // flat: kept
     let probe = this.probes.get(probeId);
     if (!probe) {
       probe = new Probe(probeId, checker, opts, this, this.clock);
