@@ -226,8 +226,11 @@ export function timingOf(t: TimingFile, path: Path, problems: Problems): Partial
   if (t.fall !== undefined) out.fall = t.fall;
   if (t.initial_state !== undefined) out.initialState = t.initial_state as InitialState;
   if (t.jitter !== undefined) out.jitter = t.jitter;
-  return out;
+  // most checks set no timing of their own: one shared empty object, not one per check
+  return Object.keys(out).length > 0 ? out : NO_TIMING;
 }
+
+const NO_TIMING: Partial<WatchOptions> = Object.freeze({});
 
 /** A schema-valid check -> its normalised form; reports what the schema cannot say. */
 export function normaliseCheck(c: CheckFile, path: Path, problems: Problems, options: LoadOptions): CheckConfig {
@@ -348,7 +351,8 @@ export function planCheck(check: CheckConfig, target: { host: string; port: numb
   const port = check.port ?? target.port;
   // join(): one flat string, kept for every check (a template literal keeps a rope of its parts)
   const hostPort = host.includes(':') ? ['[', host, ']:', port].join('') : [host, port].join(':');
-  const watch = { ...defaults, ...check.timing };
+  // the service's timing object itself when the check adds nothing (shared by its servers' checks)
+  const watch = check.timing === NO_TIMING ? defaults : { ...defaults, ...check.timing };
   switch (check.type) {
     case 'tcp': {
       const expect = check.expectRegex !== undefined ? new RegExp(check.expectRegex) : check.expect;
