@@ -613,7 +613,8 @@ function normaliseServer(r: ServerFile, at: Path, ctx: ServerContext, problems: 
     if (t.type !== 'gue' && t.port !== undefined) problems.add([...tunnelAt, 'port'], `only gue tunnels have a port (type is ${t.type})`);
     tunnel = { type: t.type, checksum: t.checksum, ...defined({ port: t.port }) };
   }
-  const thresholds = { upper: r.thresholds?.upper ?? 0, lower: r.thresholds?.lower ?? 0 };
+  // most servers have none: one shared object (the parse is kept for the reload comparison)
+  const thresholds = r.thresholds ? { upper: r.thresholds.upper ?? 0, lower: r.thresholds.lower ?? 0 } : NO_THRESHOLDS;
   if (thresholds.upper !== 0 && thresholds.lower > thresholds.upper) problems.add([...at, 'thresholds', 'lower'], `${thresholds.lower} is above upper ${thresholds.upper}`);
   const checks = r.checks?.map((c, i) => normaliseCheck(c as CheckFile, [...at, 'checks', i], problems, options));
   if (!addr) return undefined;
@@ -632,6 +633,8 @@ function normaliseServer(r: ServerFile, at: Path, ctx: ServerContext, problems: 
 }
 
 // ---- small helpers ----
+
+const NO_THRESHOLDS: ServerConfig['thresholds'] = Object.freeze({ upper: 0, lower: 0 });
 
 function address(text: string, at: Path, problems: Problems): CanonicalAddress | undefined {
   const result = canonicalAddress(text);

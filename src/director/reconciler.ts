@@ -124,7 +124,8 @@ export class Reconciler {
       if (!configured.has(id) && !this.owned.has(id)) continue; // not ours: never looked at again
       actual.set(id, e);
       seen.add(id);
-      for (const rs of e.realServers) seen.add(`${id}/${serverId(rs.server.key)}`);
+      // join(): one flat string per server, kept until the read after next (a template literal keeps a rope)
+      for (const rs of e.realServers) seen.add([id, serverId(rs.server.key)].join('/'));
     }
     this.actual = actual;
     for (const r of this.removals.values()) r.counted = true;

@@ -133,12 +133,10 @@ export function formatIPv6(bytes: Uint8Array): string {
 
 /** Canonical text of an address (as inet_ntop prints it); the input is returned if it is not one. */
 export function canonicalAddress(family: Family, text: string): string {
-  if (family === 'inet') {
-    const b = parseIPv4(text);
-    return b ? formatIPv4(b) : text;
-  }
-  const b = parseIPv6(text);
-  return b ? formatIPv6(b) : text;
+  const b = family === 'inet' ? parseIPv4(text) : parseIPv6(text);
+  if (!b) return text;
+  const canonical = family === 'inet' ? formatIPv4(b) : formatIPv6(b);
+  return canonical === text ? text : canonical; // the same string object when it already was: one copy kept
 }
 
 /**
