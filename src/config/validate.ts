@@ -215,7 +215,7 @@ export interface CanonicalAddress {
  * V8 keeps a substring of 13 characters or more as a slice of the text it came from: an address
  * kept for every server would keep the whole config text alive. A copy lets the text go.
  */
-function ownCopy(s: string): string {
+export function ownCopy(s: string): string {
   return s.length < 13 ? s : Buffer.from(s, 'latin1').toString('latin1');
 }
 
