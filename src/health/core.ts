@@ -130,8 +130,9 @@ class Probe implements Scheduled {
   private stopped = false;
 
   constructor(
-    readonly id: string,
-    private readonly checker: Checker,
+    /** the monitor's probes of this timing, by checker key, this one among them */
+    readonly home: Map<string, Probe>,
+    readonly checker: Checker,
     private readonly options: Readonly<WatchOptions>,
     private readonly monitor: HealthMonitor,
     private readonly clock: Clock,
@@ -205,7 +206,8 @@ export interface HealthMonitor {
 
 /** Runs watches; emits 'transition' when a watch goes up or down. */
 export class HealthMonitor extends EventEmitter {
-  private readonly probes = new Map<string, Probe>();
+  /** by timing (interval, timeout, jitter, back-off), then by checker key: no id string kept per probe */
+  private readonly probes = new Map<string, Map<string, Probe>>();
   private readonly clock: Clock;
   private readonly scheduler: Scheduler;
   /**
@@ -232,11 +234,16 @@ export class HealthMonitor extends EventEmitter {
    */
   watch(id: string, checker: Checker, options: Partial<WatchOptions> = {}): Watch {
     const opts = this.optionsOf(options);
-    const probeId = [checker.key, opts.intervalMs, opts.timeoutMs, opts.jitter, opts.backoffMaxMs].join('|'); // flat: kept
-    let probe = this.probes.get(probeId);
+    const timing = [opts.intervalMs, opts.timeoutMs, opts.jitter, opts.backoffMaxMs].join('|');
+    let home = this.probes.get(timing);
+    if (!home) {
+      home = new Map();
+      this.probes.set(timing, home);
+    }
+    let probe = home.get(checker.key);
     if (!probe) {
-      probe = new Probe(probeId, checker, opts, this, this.clock, this.scheduler);
-      this.probes.set(probeId, probe);
+      probe = new Probe(home, checker, opts, this, this.clock, this.scheduler);
+      home.set(checker.key, probe);
     }
     const watch = new Watch(id, checker.kind, opts, probe);
     probe.watches.push(watch);
@@ -266,19 +273,21 @@ export class HealthMonitor extends EventEmitter {
 
   /** Number of distinct probes running (after deduplication). */
   get probeCount(): number {
-    return this.probes.size;
+    let n = 0;
+    for (const home of this.probes.values()) n += home.size;
+    return n;
   }
 
   /** Stops every probe and waits until none is in flight (each is bounded by its deadline). */
   async stop(): Promise<void> {
-    const probes = [...this.probes.values()];
+    const probes = [...this.probes.values()].flatMap((home) => [...home.values()]);
     await Promise.all(probes.map((p) => p.stop()));
     this.scheduler.clear();
   }
 
   /** @internal */
   forget(probe: Probe): void {
-    if (this.probes.get(probe.id) === probe) this.probes.delete(probe.id);
+    if (probe.home.get(probe.checker.key) === probe) probe.home.delete(probe.checker.key);
   }
 
   /** @internal */
