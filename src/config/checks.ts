@@ -427,9 +427,11 @@ export function planCheck(check: CheckConfig, target: { host: string; port: numb
  * they share one per kind. Undefined fields are left out.
  */
 function checkConfig(common: CheckCommon, fields: CheckFields): CheckConfig {
-  const out: Record<string, unknown> = { type: (fields as { type: string }).type, timing: common.timing };
-  if (common.host !== undefined) out.host = common.host;
-  if (common.port !== undefined) out.port = common.port;
+  const { host, port, timing } = common;
+  const type = (fields as { type: string }).type;
+  // a literal holds its properties in the object itself; one added later goes to a property array
+  const out: Record<string, unknown> =
+    host !== undefined ? (port !== undefined ? { type, timing, host, port } : { type, timing, host }) : port !== undefined ? { type, timing, port } : { type, timing };
   for (const [k, v] of Object.entries(fields)) if (v !== undefined && k !== 'type') out[k] = v;
   return out as unknown as CheckConfig;
 }
