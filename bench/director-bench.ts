@@ -483,14 +483,15 @@ export function unitNodeFlags(): string[] {
 class Daemon {
   private constructor(readonly child: ChildProcess) {}
 
-  static async start(o: DaemonOptions): Promise<{ daemon: Daemon; startMs: number }> {
+  static async start(o: DaemonOptions): Promise<{ daemon: Daemon; startMs: number; flags: string[] }> {
     const t0 = wallNow();
-    const child = fork(__filename, ['--daemon', JSON.stringify(o)], { stdio: 'inherit', execArgv: [...unitNodeFlags(), '--expose-gc'] });
+    const flags = [...unitNodeFlags(), '--expose-gc'];
+    const child = fork(__filename, ['--daemon', JSON.stringify(o)], { stdio: 'inherit', execArgv: flags });
     await new Promise<void>((resolve, reject) => {
       child.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
       child.once('exit', (code) => reject(new Error(`daemon exited with ${code}`)));
     });
-    return { daemon: new Daemon(child), startMs: wallNow() - t0 };
+    return { daemon: new Daemon(child), startMs: wallNow() - t0, flags };
   }
 
   async stats(withDownTimes = false): Promise<DaemonStats> {
@@ -546,7 +547,7 @@ async function benchRss(a: Args): Promise<string> {
   const port = randomPort();
   return withTargets(services, { port, interval: a.interval, timeout: '1s', rise: 1, fall: 3 }, async ({ config, listeners }) => {
     const load0 = loadavg();
-    const { daemon, startMs } = await Daemon.start({ config });
+    const { daemon, startMs, flags } = await Daemon.start({ config });
     progress(`daemon started in ${f(startMs)} ms; waiting ${f(intervalS * 1.2)} s so every check has run`);
     const samples: DaemonStats[] = [];
     const t0 = wallNow();
@@ -569,7 +570,7 @@ async function benchRss(a: Args): Promise<string> {
       '',
       `- ${machine()}; load average before ${load0}, after ${loadavg()}`,
       `- ${services * 4} distinct loopback targets (127.2.x.y:${port}, listeners in 3 other processes), interval ${a.interval} (≈${f((services * 4) / intervalS, 0)} checks/s asked: a long interval so the shared host is not flooded), timeout 1 s`,
-      `- the daemon: a Director (src/director/daemon.ts, every check through the HealthMonitor) with FakeIpvs, in a process of its own; no control socket or status page; node flags ${unitNodeFlags().join(' ') || '(none)'} (config/lvsd-director.service's) and --expose-gc`,
+      `- the daemon: a Director (src/director/daemon.ts, every check through the HealthMonitor) with FakeIpvs, in a process of its own; no control socket or status page; node flags ${flags.join(' ')} (config/lvsd-director.service's, read at the daemon's start, and --expose-gc)`,
       `- over ${f(wall / 1000, 0)} s: ${last.results} check results in the checker, ${accepted} accepts in the listeners, ${last.upWrites} servers brought up by writes`,
       '',
       '| RSS after start | RSS at the end | peak RSS sampled | heap used at the end | live heap after a full GC at the end (RSS then) | goal |',
