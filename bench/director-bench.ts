@@ -17,9 +17,12 @@
 //   node dist/bench/director-bench.js starve  [--services 1000] [--seconds 20]
 //        the same under CPU starvation (event-loop stalls, busy loops beside a niced daemon):
 //        every target is up, so any down transition is false
-//   node dist/bench/director-bench.js detect  [--services 1000] [--fail 40]
-//        detection time (refused) with the other checks running
-import { ChildProcess, fork, spawn } from 'node:child_process';
+//   node dist/bench/director-bench.js detect  [--services 1000] [--fail 40] [--how refused|dropped]
+//        detection time with the other checks running: connection refused (the listeners close),
+//        or silently dropped (an nftables rule in a network namespace of the bench's own drops
+//        every packet to the failed targets, as when servers vanish: no answer at all); the other
+//        checks' rate and the event-loop lag in the window show whether anything stalled
+import { ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { cpus, setPriority, tmpdir } from 'node:os';
@@ -61,10 +64,11 @@ interface Args {
   interval: string;
   fail: number;
   snapshot?: string;
+  how: 'refused' | 'dropped';
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { mode: argv[0] ?? '', runs: 5, seconds: 20, attempts: 3, interval: '60s', fail: 40 };
+  const a: Args = { mode: argv[0] ?? '', runs: 5, seconds: 20, attempts: 3, interval: '60s', fail: 40, how: 'refused' };
   for (let i = 1; i < argv.length; i++) {
     const k = argv[i];
     const num = (max: number): number => {
@@ -79,6 +83,11 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--interval') a.interval = String(argv[++i]);
     else if (k === '--fail') a.fail = num(1000);
     else if (k === '--snapshot') a.snapshot = String(argv[++i]);
+    else if (k === '--how') {
+      const how = argv[++i];
+      if (how !== 'refused' && how !== 'dropped') throw new Error(`--how: refused or dropped, got ${how}`);
+      a.how = how;
+    }
     else throw new Error(`unknown option ${k}`);
   }
   if (!/^\d+(ms|s)$/.test(a.interval)) throw new Error(`--interval: a duration like 60s, got ${a.interval}`);
@@ -145,7 +154,6 @@ async function benchReload(a: Args): Promise<string> {
   const director = new Director({
     ipvs,
     load: (previous) => {
-      const t0 = wallNow();
       const config = loadDirectorConfig(path);
       parsedAt = wallNow();
       const cpu = process.cpuUsage();
@@ -787,7 +795,18 @@ async function benchStarve(a: Args): Promise<string> {
   return out.join('\n');
 }
 
-// ---- 5. detection time, refused ----
+// ---- 5. detection time, refused or silently dropped ----
+
+/** Drops every packet to the given loopback targets, in the bench's own network namespace. */
+function dropTargets(addresses: string[], port: number): void {
+  const nft = (cmd: string): void => {
+    const r = spawnSync('nft', [cmd], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`nft ${cmd}: ${r.error?.message ?? r.stderr.trim()}`);
+  };
+  nft('add table ip lvsd_bench');
+  nft('add chain ip lvsd_bench input { type filter hook input priority 0; policy accept; }');
+  nft(`add rule ip lvsd_bench input ip daddr { ${addresses.join(', ')} } tcp dport ${port} drop`);
+}
 
 async function benchDetect(a: Args): Promise<string> {
   const services = a.services ?? 1000;
@@ -803,29 +822,44 @@ async function benchDetect(a: Args): Promise<string> {
       const addresses: Record<string, number> = {};
       for (const t of targets) addresses[`198.19.${Math.floor(t / 250)}.${(t % 250) + 1}`] = t;
       await daemon.servers(addresses);
-      await sleep(5000);
+      await sleep(2000);
+      const dBefore = await daemon.stats();
+      const tBefore = wallNow();
+      await sleep(3000);
+      await daemon.resetLag();
       const d0 = await daemon.stats();
+      const t00 = wallNow();
+      const passingBefore = (d0.results - dBefore.results - (d0.failures - dBefore.failures)) / ((t00 - tBefore) / 1000);
       const s0 = d0.sched;
-      const closedAt = await listeners.close(targets);
-      const t0 = wallNow();
+      let failedAt: number;
+      if (a.how === 'refused') failedAt = await listeners.close(targets);
+      else {
+        failedAt = wallNow();
+        dropTargets(targets.map(targetAddress), port);
+      }
       const limit = 1000 * fall + 1000 + 100;
       await sleep(limit + 2000);
       const d1 = await daemon.stats(true);
-      const wait = (d1.sched.waitNs - s0.waitNs) / 1e6 / (wallNow() - t0);
-      // the first weight-0 write after the close; any before it was a down while the target was up
-      const times = targets.map((t) => (d1.downAt?.[t] ?? []).find((at) => at >= closedAt) ?? Infinity).map((at) => at - closedAt);
-      const before = targets.reduce((n, t) => n + (d1.downAt?.[t] ?? []).filter((at) => at < closedAt).length, 0);
+      const windowMs = wallNow() - t00;
+      const wait = (d1.sched.waitNs - s0.waitNs) / 1e6 / windowMs;
+      // the first weight-0 write after the failure; any before it was a down while the target was up
+      const times = targets.map((t) => (d1.downAt?.[t] ?? []).find((at) => at >= failedAt) ?? Infinity).map((at) => at - failedAt);
+      const before = targets.reduce((n, t) => n + (d1.downAt?.[t] ?? []).filter((at) => at < failedAt).length, 0);
       const seen = times.filter(Number.isFinite);
+      // passing results in the window, against the same count in the 3 s before the failure
+      const othersPerS = (d1.results - d0.results - (d1.failures - d0.failures)) / (windowMs / 1000);
+      const what = a.how === 'refused' ? "their listeners closed: connection refused" : 'every packet to them dropped by nftables in the bench\'s network namespace: no answer at all, as when a server vanishes';
       return [
-        `### Detection, connection refused, with ${services * 4} checks at 1 s running (host, FakeIpvs)`,
+        `### Detection, ${a.how === 'refused' ? 'connection refused' : 'silently dropped'}, with ${services * 4} checks at 1 s running (host, FakeIpvs)`,
         '',
         `- ${machine()}; load average before ${load0}, after ${loadavg()}; the daemon waited for a CPU ${f(wait * 100)} % of the wall time${wait > WAIT_LIMIT ? ' (**over 10 %: refused**)' : ''}`,
-        `- ${a.fail} of ${c.services * 4} targets closed at once (their listeners closed: connection refused); interval 1 s, timeout 1 s, fall ${fall}: bound interval × fall + timeout + 100 ms = ${limit} ms`,
-        `- detection: from the listeners' close to the weight-0 write reaching the (fake) IPVS client; failed checks before the close: ${d0.failures} ${JSON.stringify(d0.reasons)}; weight-0 writes before the close (to any server: ${d0.downWrites}, to these: ${before}) come from all_down keep-last at start, not from checks`,
+        `- ${a.fail} of ${c.services * 4} targets failed at once (${what}); interval 1 s, timeout 1 s, fall ${fall}: bound interval × fall + timeout + 100 ms = ${limit} ms`,
+        `- detection: from the failure to the weight-0 write reaching the (fake) IPVS client; failed checks before the failure: ${d0.failures} ${JSON.stringify(d0.reasons)}; weight-0 writes before it (to any server: ${d0.downWrites}, to these: ${before}) come from all_down keep-last at start, not from checks`,
+        `- passing results/s in the checker: ${f(passingBefore, 0)} in the 3 s before the failure (all ${c.services * 4} targets up), ${f(othersPerS, 0)} in the ${f(windowMs / 1000)} s after it (${c.services * 4 - a.fail} up); event-loop lag after it p99 ${f(d1.lagP99Ms)} ms, max ${f(d1.lagMaxMs)} ms; failure reasons ${JSON.stringify(d1.reasons)}`,
         '',
-        '| detected | median ms | p90 ms | max ms | within the bound |',
-        '|---|---|---|---|---|',
-        `| ${seen.length}/${a.fail} | ${f(median(seen), 0)} | ${f([...seen].sort((x, y) => x - y)[Math.floor(seen.length * 0.9)] ?? NaN, 0)} | ${f(Math.max(...times), 0)} | ${times.filter((t) => t <= limit).length}/${a.fail} |`,
+        '| how | detected | median ms | p90 ms | max ms | within the bound | passing results/s before → after |',
+        '|---|---|---|---|---|---|---|',
+        `| ${a.how} | ${seen.length}/${a.fail} | ${f(median(seen), 0)} | ${f([...seen].sort((x, y) => x - y)[Math.floor(seen.length * 0.9)] ?? NaN, 0)} | ${f(Math.max(...times), 0)} | ${times.filter((t) => t <= limit).length}/${a.fail} | ${f(passingBefore, 0)} → ${f(othersPerS, 0)} |`,
         '',
       ].join('\n');
     } finally {
@@ -836,6 +870,16 @@ async function benchDetect(a: Args): Promise<string> {
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
+  if (a.how === 'dropped' && process.env.LVSD_BENCH_NETNS !== '1') {
+    // the firewall rule goes into a network namespace of the bench's own (root), never the host's
+    const r = spawnSync('unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', process.execPath, __filename, ...process.argv.slice(2)], {
+      stdio: 'inherit',
+      env: { ...process.env, LVSD_BENCH_NETNS: '1' },
+      timeout: HARD_LIMIT_MS,
+    });
+    process.exitCode = r.status ?? 1;
+    return;
+  }
   const hard = setTimeout(() => {
     process.stderr.write('bench: hard time limit reached\n');
     process.exit(1);
