@@ -20,7 +20,8 @@ which=("$@")
       rss) node dist/bench/director-bench.js rss --services "${SERVICES:-10000}" --interval "${INTERVAL:-60s}" ;;
       checks) node dist/bench/director-bench.js checks --services 1000 --seconds 15 --attempts 3 ;;
       starve) node dist/bench/director-bench.js starve --services 1000 --seconds 15 ;;
-      detect) node dist/bench/director-bench.js detect --services 1000 --fail 40 ;;
+      detect) node dist/bench/director-bench.js detect --services 1000 --fail 40 --how refused
+              node dist/bench/director-bench.js detect --services 1000 --fail 40 --how dropped ;;
       *) echo "bench-director: unknown part $m (reload, rss, checks, starve, detect)" >&2; exit 2 ;;
     esac
   done

@@ -24,6 +24,7 @@ PACKAGES=(
   gcc                 # compiles native/*.c (npm run build)
   libc6-dev           # the C library headers for it
   chromium            # a real headless browser: the director status page test opens the page in it (puppeteer-core)
+  nftables            # the director benchmark drops packets to failed targets (in a network namespace of its own)
 )
 
 missing=()

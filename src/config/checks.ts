@@ -9,7 +9,7 @@ import type { PasswordSource } from '../health/mysql/credentials';
 import { ROLES, type Role } from '../health/mysql/roles';
 import type { CheckSpec } from '../health/spec';
 import { InputError } from '../errors';
-import { DURATION_PATTERN, durationMs, regexProblem, secretFileProblem, type Path, type Problems } from './validate';
+import { DURATION_PATTERN, durationMs, ownCopy, regexProblem, secretFileProblem, type Path, type Problems } from './validate';
 
 // ---- building blocks ----
 
@@ -226,13 +226,16 @@ export function timingOf(t: TimingFile, path: Path, problems: Problems): Partial
   if (t.fall !== undefined) out.fall = t.fall;
   if (t.initial_state !== undefined) out.initialState = t.initial_state as InitialState;
   if (t.jitter !== undefined) out.jitter = t.jitter;
-  return out;
+  // most checks set no timing of their own: one shared empty object, not one per check
+  return Object.keys(out).length > 0 ? out : NO_TIMING;
 }
+
+const NO_TIMING: Partial<WatchOptions> = Object.freeze({});
 
 /** A schema-valid check -> its normalised form; reports what the schema cannot say. */
 export function normaliseCheck(c: CheckFile, path: Path, problems: Problems, options: LoadOptions): CheckConfig {
   const common: CheckCommon = { timing: timingOf(c, path, problems) };
-  if (c.host !== undefined) common.host = c.host;
+  if (c.host !== undefined) common.host = ownCopy(c.host); // kept: not a slice of the config text
   if (c.port !== undefined) common.port = c.port;
   const regex = (key: string, value: string | undefined): void => {
     const problem = value === undefined ? undefined : regexProblem(value);
@@ -250,7 +253,7 @@ export function normaliseCheck(c: CheckFile, path: Path, problems: Problems, opt
     case 'tcp':
       if (c.expect !== undefined && c.expect_regex !== undefined) problems.add([...path, 'expect_regex'], 'give expect or expect_regex, not both');
       regex('expect_regex', c.expect_regex);
-      return { ...common, type: 'tcp', ...defined({ send: c.send, expect: c.expect, expectRegex: c.expect_regex, maxReadBytes: c.max_read_bytes }) };
+      return checkConfig(common, { type: 'tcp', send: c.send, expect: c.expect, expectRegex: c.expect_regex, maxReadBytes: c.max_read_bytes });
     case 'http': {
       const expectStatus: StatusRange[] = [];
       c.expect_status.forEach((item, i) => {
@@ -268,8 +271,7 @@ export function normaliseCheck(c: CheckFile, path: Path, problems: Problems, opt
       }
       if (c.ca_file !== undefined && c.insecure_skip_tls_verify) problems.add([...path, 'insecure_skip_tls_verify'], 'give ca_file or insecure_skip_tls_verify, not both');
       readable('ca_file', c.ca_file);
-      return {
-        ...common,
+      return checkConfig(common, {
         type: 'http',
         path: c.path,
         method: c.method,
@@ -277,7 +279,7 @@ export function normaliseCheck(c: CheckFile, path: Path, problems: Problems, opt
         tls: c.tls,
         insecureSkipTlsVerify: c.insecure_skip_tls_verify,
         ...defined({ hostHeader: c.host_header, bodyRegex: c.body_regex, maxResponseBytes: c.max_response_bytes, caFile: c.ca_file, sni: c.sni }),
-      };
+      });
     }
     case 'mysql': {
       const sources = (['password_file', 'password_env', 'password_credential'] as const).filter((k) => c[k] !== undefined);
@@ -300,22 +302,20 @@ export function normaliseCheck(c: CheckFile, path: Path, problems: Problems, opt
       if (c.accept_donor && c.role !== 'galera') problems.add([...path, 'accept_donor'], `only meaningful with role: galera (role is ${c.role})`);
       if (typeof c.tls === 'object') readable(['tls', 'ca_file'], c.tls.ca_file);
       readable('server_public_key_file', c.server_public_key_file);
-      return {
-        ...common,
+      return checkConfig(common, {
         type: 'mysql',
         user: c.user,
         password,
         role: c.role,
         acceptDonor: c.accept_donor,
         ...defined({ maxLagSeconds: c.max_lag, tls, serverPublicKeyFile: c.server_public_key_file }),
-      };
+      });
     }
     case 'exec':
       for (const key of Object.keys(c.env)) {
         if (key.startsWith('LVSD_TARGET')) problems.add([...path, 'env', key], `${key} is set by lvsd itself`, { key: true });
       }
-      return {
-        ...common,
+      return checkConfig(common, {
         type: 'exec',
         path: c.path,
         args: c.args,
@@ -326,7 +326,7 @@ export function normaliseCheck(c: CheckFile, path: Path, problems: Problems, opt
           killGraceMs: c.kill_grace === undefined ? undefined : durationMs(c.kill_grace),
           maxOutputBytes: c.max_output_bytes,
         }),
-      };
+      });
   }
 }
 
@@ -346,13 +346,15 @@ export interface CheckPlan {
 export function planCheck(check: CheckConfig, target: { host: string; port: number }, defaults: Partial<WatchOptions>): CheckPlan {
   const host = check.host ?? target.host;
   const port = check.port ?? target.port;
-  const hostPort = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  const watch = { ...defaults, ...check.timing };
+  // join(): one flat string, kept for every check (a template literal keeps a rope of its parts)
+  const hostPort = host.includes(':') ? ['[', host, ']:', port].join('') : [host, port].join(':');
+  // the service's timing object itself when the check adds nothing (shared by its servers' checks)
+  const watch = check.timing === NO_TIMING ? defaults : { ...defaults, ...check.timing };
   switch (check.type) {
     case 'tcp': {
       const expect = check.expectRegex !== undefined ? new RegExp(check.expectRegex) : check.expect;
       const spec: CheckSpec = { kind: 'tcp', options: { host, port, ...defined({ send: check.send, expect, maxReadBytes: check.maxReadBytes }) } };
-      return { kind: 'tcp', spec, watch, describe: `tcp ${hostPort}` };
+      return { kind: 'tcp', spec, watch, describe: ['tcp', hostPort].join(' ') };
     }
     case 'http': {
       let ca: string | undefined;
@@ -382,7 +384,7 @@ export function planCheck(check: CheckConfig, target: { host: string; port: numb
           }),
         },
       };
-      return { kind: 'http', spec, watch, describe: `http ${check.method} ${check.tls ? 'https' : 'http'}://${hostPort}${check.path}` };
+      return { kind: 'http', spec, watch, describe: ['http ', check.method, check.tls ? ' https://' : ' http://', hostPort, check.path].join('') };
     }
     case 'mysql': {
       const spec: CheckSpec = {
@@ -398,7 +400,7 @@ export function planCheck(check: CheckConfig, target: { host: string; port: numb
         },
       };
       const role = check.role === 'any' ? '' : ` role ${check.role}`;
-      return { kind: 'mysql', spec, watch, describe: `mysql ${hostPort} as ${check.user}${role}` };
+      return { kind: 'mysql', spec, watch, describe: ['mysql ', hostPort, ' as ', check.user, role].join('') };
     }
     case 'exec': {
       const spec: CheckSpec = {
@@ -413,12 +415,29 @@ export function planCheck(check: CheckConfig, target: { host: string; port: numb
           ...defined({ user: check.user, killGraceMs: check.killGraceMs, maxOutputBytes: check.maxOutputBytes }),
         },
       };
-      return { kind: 'exec', spec, watch, describe: `exec ${check.path} ${hostPort}` };
+      return { kind: 'exec', spec, watch, describe: ['exec', check.path, hostPort].join(' ') };
     }
   }
 }
 
 /** Drops undefined fields, so normalised objects compare and print without them. */
+/**
+ * A check's normalised form, its properties set in one order on a fresh object. Made by spreading
+ * `common` first, each of 40,000 kept checks got a hidden class of its own (~250 bytes); this way
+ * they share one per kind. Undefined fields are left out.
+ */
+function checkConfig(common: CheckCommon, fields: CheckFields): CheckConfig {
+  const { host, port, timing } = common;
+  const type = (fields as { type: string }).type;
+  // a literal holds its properties in the object itself; one added later goes to a property array
+  const out: Record<string, unknown> =
+    host !== undefined ? (port !== undefined ? { type, timing, host, port } : { type, timing, host }) : port !== undefined ? { type, timing, port } : { type, timing };
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined && k !== 'type') out[k] = v;
+  return out as unknown as CheckConfig;
+}
+
+type CheckFields = CheckConfig extends infer C ? (C extends CheckConfig ? Omit<C, keyof CheckCommon> : never) : never;
+
 export function defined<T extends Record<string, unknown>>(o: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;

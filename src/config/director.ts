@@ -512,7 +512,7 @@ function normaliseService(s: ServiceFile, at: Path, globalTiming: WatchOptions, 
   if (s.persistence_engine !== undefined && !s.persistence) problems.add([...at, 'persistence_engine'], 'needs persistence');
   if (s.one_packet && key?.protocol !== undefined && key.protocol !== 'udp') problems.add([...at, 'one_packet'], `is for UDP services (protocol is ${key.protocol})`);
 
-  const timing: WatchOptions = { ...globalTiming, ...timingOf(s.check_defaults ?? {}, [...at, 'check_defaults'], problems) };
+  const timing = timingOver(globalTiming, timingOf(s.check_defaults ?? {}, [...at, 'check_defaults'], problems));
   const checks = s.checks.map((c, i) => normaliseCheck(c as CheckFile, [...at, 'checks', i], problems, options));
   const forward = FORWARD_ALIAS[s.forward];
   if (s.tunnel && forward !== 'tunnel') problems.add([...at, 'tunnel'], `only with forward: tunnel (forward is ${forward})`);
@@ -613,7 +613,8 @@ function normaliseServer(r: ServerFile, at: Path, ctx: ServerContext, problems: 
     if (t.type !== 'gue' && t.port !== undefined) problems.add([...tunnelAt, 'port'], `only gue tunnels have a port (type is ${t.type})`);
     tunnel = { type: t.type, checksum: t.checksum, ...defined({ port: t.port }) };
   }
-  const thresholds = { upper: r.thresholds?.upper ?? 0, lower: r.thresholds?.lower ?? 0 };
+  // most servers have none: one shared object (the parse is kept for the reload comparison)
+  const thresholds = r.thresholds ? { upper: r.thresholds.upper ?? 0, lower: r.thresholds.lower ?? 0 } : NO_THRESHOLDS;
   if (thresholds.upper !== 0 && thresholds.lower > thresholds.upper) problems.add([...at, 'thresholds', 'lower'], `${thresholds.lower} is above upper ${thresholds.upper}`);
   const checks = r.checks?.map((c, i) => normaliseCheck(c as CheckFile, [...at, 'checks', i], problems, options));
   if (!addr) return undefined;
@@ -633,6 +634,25 @@ function normaliseServer(r: ServerFile, at: Path, ctx: ServerContext, problems: 
 
 // ---- small helpers ----
 
+/**
+ * `own` over `base`: base itself when own sets nothing, else one object literal (a spread made a
+ * hidden class per service, ~250 bytes each, kept with the parse).
+ */
+function timingOver(base: WatchOptions, own: Partial<WatchOptions>): WatchOptions {
+  if (Object.keys(own).length === 0) return base;
+  return {
+    intervalMs: own.intervalMs ?? base.intervalMs,
+    timeoutMs: own.timeoutMs ?? base.timeoutMs,
+    rise: own.rise ?? base.rise,
+    fall: own.fall ?? base.fall,
+    initialState: own.initialState ?? base.initialState,
+    jitter: own.jitter ?? base.jitter,
+    backoffMaxMs: own.backoffMaxMs ?? base.backoffMaxMs,
+  };
+}
+
+const NO_THRESHOLDS: ServerConfig['thresholds'] = Object.freeze({ upper: 0, lower: 0 });
+
 function address(text: string, at: Path, problems: Problems): CanonicalAddress | undefined {
   const result = canonicalAddress(text);
   if (typeof result === 'string') {
@@ -642,8 +662,9 @@ function address(text: string, at: Path, problems: Problems): CanonicalAddress |
   return result;
 }
 
+/** join(): one flat string, kept as every server's name (a template literal keeps a rope). */
 function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  return address.includes(':') ? ['[', address, ']:', port].join('') : [address, port].join(':');
 }
 
 function serviceKeyText(key: ServiceKeyConfig): string {
@@ -654,7 +675,7 @@ function serviceKeyText(key: ServiceKeyConfig): string {
 function defaultServiceName(key: ServiceKeyConfig): string {
   if (key.fwmark !== undefined) return `fwmark ${key.fwmark}${key.family === 'inet6' ? ' inet6' : ''}`;
   const hp = hostPort(key.address, key.port);
-  return key.protocol === 'tcp' ? hp : `${key.protocol} ${hp}`;
+  return key.protocol === 'tcp' ? hp : [key.protocol, hp].join(' ');
 }
 
 /** "198.18.0.21" matches every port of that address; "198.18.0.21:3306" / "[2001:db8::1]:80" one. */

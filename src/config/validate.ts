@@ -211,10 +211,21 @@ export interface CanonicalAddress {
 }
 
 /** An IPv4 or IPv6 literal in canonical form, or a reason it is not one. */
+/** V8 keeps a substring this long or longer as a slice of the string it was taken from. */
+const SLICE_MIN = 13;
+
+/**
+ * A copy that is not a slice of the config text: an address kept for every server would keep the
+ * whole text alive. (Text read from a UTF-8 file has no lone surrogates, so UTF-8 keeps it whole.)
+ */
+export function ownCopy(s: string): string {
+  return s.length < SLICE_MIN ? s : Buffer.from(s, 'utf8').toString('utf8');
+}
+
 export function canonicalAddress(text: string): CanonicalAddress | string {
   const raw = text.trim();
   if (raw.includes('/')) return `"${raw}" must be a single address without a prefix length`;
-  if (isIPv4(raw)) return { address: raw, family: 'inet' };
+  if (isIPv4(raw)) return { address: ownCopy(raw), family: 'inet' };
   if (isIPv6(raw)) return { address: new URL(`http://[${raw}]`).hostname.slice(1, -1), family: 'inet6' };
   return `"${raw}" is not an IPv4 or IPv6 address`;
 }
@@ -254,11 +265,21 @@ export function secretFileProblem(path: string): string | undefined {
   }
 }
 
-/** Deep-freezes plain data (the loaded config is shared and must not change under its readers). */
+/**
+ * Deep-freezes plain data (the loaded config is shared and must not change under its readers).
+ * Strings that may be slices of the config text are copied first (see ownCopy): the daemon keeps
+ * the loaded config, and one slice (a state file path) kept the whole YAML text alive.
+ */
 export function deepFreeze<T>(value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      const v = o[k];
+      if (typeof v === 'string') {
+        if (v.length >= SLICE_MIN) o[k] = ownCopy(v);
+      } else deepFreeze(v);
+    }
     Object.freeze(value);
-    for (const v of Object.values(value as object)) deepFreeze(v);
   }
   return value;
 }

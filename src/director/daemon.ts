@@ -57,8 +57,18 @@ interface ServerRecord {
   serviceId: string;
   spec: ServerSpec;
   runtime: ServerRuntime;
-  watches: { def: CheckDef; key: string; watch: Watch }[];
+  watches: RunningCheck[];
   lastTransitionAt?: number;
+}
+
+interface RunningCheck {
+  def: CheckDef;
+  watch: Watch;
+  /**
+   * watchKey(def) when the check was made, kept only for a check that reads a secret (MySQL): a
+   * changed password file must give another key. Any other key is made again when a reload needs it.
+   */
+  key?: string;
 }
 
 interface MaintenanceEntry {
@@ -227,7 +237,7 @@ export class Director implements DirectorControl {
     for (const [id, svc] of oldServices) {
       if (kept.has(id)) continue;
       for (const s of svc.servers) {
-        const key = `${id}/${s.id}`;
+        const key = recordKey(id, s.id);
         const rec = this.servers.get(key);
         if (!rec) continue;
         oldServers.set(key, rec);
@@ -241,12 +251,12 @@ export class Director implements DirectorControl {
       if (kept.has(svc.id)) continue;
       touched.add(svc.id);
       for (const s of svc.servers) {
-        const key = `${svc.id}/${s.id}`;
+        const key = recordKey(svc.id, s.id);
         const old = oldServers.get(key);
-        const rec: ServerRecord = { serviceId: svc.id, spec: s, runtime: old?.runtime ?? { health: s.checks.length ? 'down' : 'up' }, watches: [], lastTransitionAt: old?.lastTransitionAt };
+        const rec: ServerRecord = { serviceId: svc.id, spec: s, runtime: old?.runtime ?? newRuntime(s), watches: [], lastTransitionAt: old?.lastTransitionAt };
         this.servers.set(key, rec);
         // checks of unchanged servers keep running with their state; others start or stop
-        const keep = new Map((old?.watches ?? []).map((w) => [w.key, w]));
+        const keep = new Map((old?.watches ?? []).map((w) => [w.key ?? watchKey(w.def), w]));
         for (const def of s.checks) {
           const k = watchKey(def);
           const reuse = keep.get(k);
@@ -255,7 +265,7 @@ export class Director implements DirectorControl {
             rec.watches.push(reuse);
             this.watchOwner.set(reuse.watch, rec);
           } else {
-            rec.watches.push(this.newWatch(rec, def, k, old ? old.runtime.health === 'up' : false));
+            rec.watches.push(this.newWatch(rec, def, def.kind === 'mysql' ? k : undefined, old ? old.runtime.health === 'up' : false));
           }
         }
         for (const w of keep.values()) this.stopWatch(w.watch);
@@ -464,16 +474,17 @@ export class Director implements DirectorControl {
   }
 
   private startChecks(rec: ServerRecord, upInKernel: boolean): void {
-    rec.watches = rec.spec.checks.map((def) => this.newWatch(rec, def, watchKey(def), upInKernel));
+    rec.watches = rec.spec.checks.map((def) => this.newWatch(rec, def, def.kind === 'mysql' ? watchKey(def) : undefined, upInKernel));
     rec.runtime.health = this.healthOf(rec);
   }
 
-  private newWatch(rec: ServerRecord, def: CheckDef, key: string, startUp: boolean): { def: CheckDef; key: string; watch: Watch } {
+  private newWatch(rec: ServerRecord, def: CheckDef, key: string | undefined, startUp: boolean): RunningCheck {
     const checker = (this.opts.checker ?? createChecker)(def.spec);
     const options = startUp ? { ...def.watch, initialState: 'fully-up' as const } : def.watch;
-    const watch = this.monitor.watch(`${this.services.get(rec.serviceId)?.name}/${rec.spec.name}/${def.kind}`, checker, options);
+    // join(): one flat string, kept for every check (a template literal keeps a rope of its parts)
+    const watch = this.monitor.watch([this.services.get(rec.serviceId)?.name, rec.spec.name, def.kind].join('/'), checker, options);
     this.watchOwner.set(watch, rec);
-    return { def, key, watch };
+    return key === undefined ? { def, watch } : { def, watch, key };
   }
 
   private stopWatch(watch: Watch): void {
@@ -488,9 +499,9 @@ export class Director implements DirectorControl {
     const servers = new Map<string, ServerRecord>();
     for (const svc of specs) {
       for (const s of svc.servers) {
-        const key = `${svc.id}/${s.id}`;
+        const key = recordKey(svc.id, s.id);
         const old = this.servers.get(key);
-        servers.set(key, { serviceId: svc.id, spec: s, runtime: old?.runtime ?? { health: s.checks.length ? 'down' : 'up' }, watches: old?.watches ?? [] });
+        servers.set(key, { serviceId: svc.id, spec: s, runtime: old?.runtime ?? newRuntime(s), watches: old?.watches ?? [] });
       }
     }
     this.servers = servers;
@@ -711,6 +722,19 @@ export class Director implements DirectorControl {
 }
 
 // ---- helpers ----
+
+/**
+ * A server's run-time state with every field present from the start: fields added later went to a
+ * property array of their own (~50 bytes more per server).
+ */
+function newRuntime(s: ServerSpec): ServerRuntime {
+  return { health: s.checks.length ? 'down' : 'up', upSince: undefined, downSince: undefined, dynamicWeight: undefined };
+}
+
+/** "serviceId/serverId", the key of a server's record: join() makes one flat string (kept). */
+function recordKey(serviceId: string, serverId: string): string {
+  return [serviceId, serverId].join('/');
+}
 
 function serviceKeyId(e: { service: { key: import('../ipvs/types').ServiceKey } }): string {
   const k = e.service.key;

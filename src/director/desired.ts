@@ -78,7 +78,8 @@ export function decideService(spec: ServiceSpec, input: DecideInput): ServiceDec
 
   const desired = new Map<string, RealServer>();
   for (const d of servers) {
-    if (d.present) desired.set(d.spec.id, { ...d.spec.server, weight: d.weight });
+    // the spec's own object when the weight is the configured one: no copy per server and pass
+    if (d.present) desired.set(d.spec.id, d.weight === d.spec.server.weight ? d.spec.server : { ...d.spec.server, weight: d.weight });
   }
   if (sorryActive && spec.sorry) desired.set(sorryId(spec), spec.sorry);
   return { spec, servers, upWeight, quorumLost, sorryActive, desired };

@@ -50,13 +50,16 @@ export interface ServiceSpec {
   maintenance: MaintenanceWindow[];
 }
 
+// Ids and names kept for every server are made with join(): one flat string. A template literal
+// makes a rope of its parts that V8 keeps as it is (a 30-character id then costs ~150 bytes).
+
 /** "tcp|198.18.0.10|3306" ("fwmark|inet|5"): one string per ServiceKey, for maps. */
 export function serviceId(key: ServiceKey): string {
-  return key.fwmark !== undefined ? `fwmark|${key.family}|${key.fwmark}` : `${key.protocol}|${key.address}|${key.port}`;
+  return key.fwmark !== undefined ? ['fwmark', key.family, key.fwmark].join('|') : [key.protocol, key.address, key.port].join('|');
 }
 
 export function serverId(key: RealServerKey): string {
-  return `${key.address}|${key.port}`;
+  return [key.address, key.port].join('|');
 }
 
 export const serviceName = describeService;

@@ -124,7 +124,8 @@ export class Reconciler {
       if (!configured.has(id) && !this.owned.has(id)) continue; // not ours: never looked at again
       actual.set(id, e);
       seen.add(id);
-      for (const rs of e.realServers) seen.add(`${id}/${serverId(rs.server.key)}`);
+      // join(): one flat string per server, kept until the read after next (a template literal keeps a rope)
+      for (const rs of e.realServers) seen.add([id, serverId(rs.server.key)].join('/'));
     }
     this.actual = actual;
     for (const r of this.removals.values()) r.counted = true;
@@ -271,7 +272,7 @@ export class Reconciler {
   private record(id: string, op: IpvsOp): void {
     switch (op.kind) {
       case 'add-service':
-        this.actual.set(id, { service: op.service, observed: { stats: zeroStats() }, realServers: [] });
+        this.actual.set(id, { service: op.service, observed: ZERO_SERVICE, realServers: [] });
         if (!this.owned.has(id)) {
           this.owned.add(id);
           this.ownedChanged = true;
@@ -292,9 +293,10 @@ export class Reconciler {
         if (!e) return;
         const sid = serverId(op.server.key);
         const at = e.realServers.findIndex((r) => serverId(r.server.key) === sid);
-        const observed = at >= 0 ? e.realServers[at].observed : zeroCounters();
-        const forward = at >= 0 && e.realServers[at].server.forward === 'local' ? 'local' : op.server.forward;
-        const entry: RealServerEntry = { server: { ...op.server, forward }, observed };
+        const observed = at >= 0 ? e.realServers[at].observed : ZERO_COUNTERS;
+        const local = at >= 0 && e.realServers[at].server.forward === 'local' && op.server.forward !== 'local';
+        // the op's own server object (the desired state's, often the spec's): one copy per server
+        const entry: RealServerEntry = { server: local ? { ...op.server, forward: 'local' } : op.server, observed };
         if (at >= 0) e.realServers[at] = entry;
         else e.realServers.push(entry);
         return;
@@ -321,12 +323,10 @@ function isDrift(op: IpvsOp, err: Error): boolean {
   return err.errno === EEXIST || err.errno === ESRCH;
 }
 
-export function zeroStats(): ServiceEntry['observed']['stats'] {
-  return { conns: 0n, inPackets: 0n, outPackets: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n };
-}
-
-function zeroCounters(): RealServerEntry['observed'] {
-  return { activeConns: 0, inactiveConns: 0, persistentConns: 0, stats: zeroStats() };
-}
+// Counters of what the model added itself until the next read: one shared frozen value, as the
+// model never changes an entry's counters in place.
+const ZERO_STATS: ServiceEntry['observed']['stats'] = Object.freeze({ conns: 0n, inPackets: 0n, outPackets: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n });
+const ZERO_SERVICE: ServiceEntry['observed'] = Object.freeze({ stats: ZERO_STATS });
+const ZERO_COUNTERS: RealServerEntry['observed'] = Object.freeze({ activeConns: 0, inactiveConns: 0, persistentConns: 0, stats: ZERO_STATS });
 
 export type { ServiceKey };

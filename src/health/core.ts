@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { InputError } from '../errors';
 import { logger } from '../log';
 import { Clock, realClock, runWithDeadline } from './deadline';
+import { Scheduler, type Scheduled } from './scheduler';
 import type { Checker, CheckResult } from './types';
 
 export type HealthState = 'up' | 'down';
@@ -36,6 +37,9 @@ export interface WatchOptions {
   /** back-off after configuration errors doubles the delay up to this */
   backoffMaxMs: number;
 }
+
+/** idle controllers kept at most: about the probes in flight at once on a busy director */
+const MAX_IDLE_CONTROLLERS = 1024;
 
 export const DEFAULT_WATCH_OPTIONS: Readonly<WatchOptions> = Object.freeze({
   intervalMs: 2000,
@@ -113,27 +117,29 @@ export class Watch {
   }
 }
 
-/** One checker on one timer, feeding every watch that shares it. */
-class Probe {
+/** One checker, run when the monitor's scheduler says it is due, feeding every watch that shares it. */
+class Probe implements Scheduled {
   readonly watches: Watch[] = [];
-  private timer: unknown;
-  // Reused until it aborts: a fresh AbortSignal with a listener costs ~35 µs in Node 20,
-  // more than the connect it guards.
-  private controller = new AbortController();
+  dueAt = 0;
+  slot = -1;
+  /** the run's controller, from the monitor's idle ones, while a run is in flight */
+  private controller: AbortController | undefined;
   private inFlight: Promise<void> | undefined;
   private startedAt = 0;
   private configErrors = 0;
   private stopped = false;
 
   constructor(
-    readonly id: string,
-    private readonly checker: Checker,
+    /** the monitor's probes of this timing, by checker key, this one among them */
+    readonly home: Map<string, Probe>,
+    readonly checker: Checker,
     private readonly options: Readonly<WatchOptions>,
     private readonly monitor: HealthMonitor,
     private readonly clock: Clock,
+    private readonly scheduler: Scheduler,
   ) {
     // Start somewhere in the first interval so probes never fire together.
-    this.timer = clock.setTimeout(this.fire, clock.random() * options.intervalMs);
+    scheduler.add(this, clock.now() + clock.random() * options.intervalMs);
   }
 
   remove(watch: Watch): void {
@@ -146,23 +152,24 @@ class Probe {
   /** Clears the timer and aborts a probe in flight; resolves when it has settled. */
   stop(): Promise<void> {
     this.stopped = true;
-    this.clock.clearTimeout(this.timer);
-    if (this.inFlight) this.controller.abort('stopped');
+    this.scheduler.remove(this);
+    if (this.inFlight) this.controller?.abort('stopped');
     this.monitor.forget(this);
     return this.inFlight ?? Promise.resolve();
   }
 
-  private readonly fire = (): void => {
+  /** The scheduler's call: runs the checker. */
+  due(): void {
     if (this.stopped) return;
-    if (this.controller.signal.aborted) this.controller = new AbortController();
+    this.controller = this.monitor.takeController();
     this.startedAt = this.clock.now();
-    this.inFlight = runWithDeadline(this.checker, this.options.timeoutMs, this.controller, this.clock).then(
-      this.settle,
-    );
-  };
+    this.inFlight = runWithDeadline(this.checker, this.options.timeoutMs, this.controller, this.clock).then((result) => this.settle(result));
+  }
 
-  private readonly settle = (result: CheckResult): void => {
+  private settle(result: CheckResult): void {
     this.inFlight = undefined;
+    this.monitor.giveBack(this.controller!);
+    this.controller = undefined;
     if (this.stopped) return;
     for (const watch of this.watches) {
       const from = watch.apply(result);
@@ -170,8 +177,8 @@ class Probe {
       if (result.weight !== undefined) this.monitor.emit('result', watch, result);
       if (from !== undefined) this.monitor.transition({ watch, from, to: watch.state, result });
     }
-    this.timer = this.clock.setTimeout(this.fire, this.nextDelay(result));
-  };
+    this.scheduler.add(this, this.clock.now() + this.nextDelay(result));
+  }
 
   private nextDelay(result: CheckResult): number {
     const { intervalMs, jitter, backoffMaxMs } = this.options;
@@ -199,13 +206,25 @@ export interface HealthMonitor {
 
 /** Runs watches; emits 'transition' when a watch goes up or down. */
 export class HealthMonitor extends EventEmitter {
-  private readonly probes = new Map<string, Probe>();
+  /** by timing (interval, timeout, jitter, back-off), then by checker key: no id string kept per probe */
+  private readonly probes = new Map<string, Map<string, Probe>>();
   private readonly clock: Clock;
+  private readonly scheduler: Scheduler;
+  /**
+   * Controllers of finished runs, not aborted, for the next runs of any probe. A fresh AbortSignal
+   * with a listener costs ~35 µs in Node 20, more than the connect it guards; one kept per probe
+   * cost ~500 bytes (its signal has two maps and a hidden class of its own). Checkers take their
+   * listeners off when they finish, so a run's signal carries nothing of the previous one.
+   */
+  private readonly idleControllers: AbortController[] = [];
+  /** validated options by value: watches with the same timing share one frozen object */
+  private readonly optionSets = new Map<string, Readonly<WatchOptions>>();
   private readonly log: ReturnType<typeof logger> | undefined;
 
   constructor(options: HealthMonitorOptions = {}) {
     super();
     this.clock = options.clock ?? realClock;
+    this.scheduler = new Scheduler(this.clock);
     this.log = options.log === false ? undefined : logger('health');
   }
 
@@ -214,32 +233,61 @@ export class HealthMonitor extends EventEmitter {
    * it must not hold secrets. Equal checkers (same key and timing) share one probe.
    */
   watch(id: string, checker: Checker, options: Partial<WatchOptions> = {}): Watch {
-    const opts = validateWatchOptions({ ...DEFAULT_WATCH_OPTIONS, ...options });
-    const probeId = `${checker.key}|${opts.intervalMs}|${opts.timeoutMs}|${opts.jitter}|${opts.backoffMaxMs}`;
-    let probe = this.probes.get(probeId);
+    const opts = this.optionsOf(options);
+    const timing = [opts.intervalMs, opts.timeoutMs, opts.jitter, opts.backoffMaxMs].join('|');
+    let home = this.probes.get(timing);
+    if (!home) {
+      home = new Map();
+      this.probes.set(timing, home);
+    }
+    let probe = home.get(checker.key);
     if (!probe) {
-      probe = new Probe(probeId, checker, opts, this, this.clock);
-      this.probes.set(probeId, probe);
+      probe = new Probe(home, checker, opts, this, this.clock, this.scheduler);
+      home.set(checker.key, probe);
     }
     const watch = new Watch(id, checker.kind, opts, probe);
     probe.watches.push(watch);
     return watch;
   }
 
+  private optionsOf(options: Partial<WatchOptions>): Readonly<WatchOptions> {
+    const o = validateWatchOptions({ ...DEFAULT_WATCH_OPTIONS, ...options });
+    const key = [o.intervalMs, o.timeoutMs, o.rise, o.fall, o.initialState, o.jitter, o.backoffMaxMs].join();
+    let shared = this.optionSets.get(key);
+    if (!shared) {
+      shared = Object.freeze(o);
+      this.optionSets.set(key, shared);
+    }
+    return shared;
+  }
+
+  /** @internal a controller for one run, not aborted */
+  takeController(): AbortController {
+    return this.idleControllers.pop() ?? new AbortController();
+  }
+
+  /** @internal the controller of a finished run: kept for another unless it aborted */
+  giveBack(controller: AbortController): void {
+    if (!controller.signal.aborted && this.idleControllers.length < MAX_IDLE_CONTROLLERS) this.idleControllers.push(controller);
+  }
+
   /** Number of distinct probes running (after deduplication). */
   get probeCount(): number {
-    return this.probes.size;
+    let n = 0;
+    for (const home of this.probes.values()) n += home.size;
+    return n;
   }
 
   /** Stops every probe and waits until none is in flight (each is bounded by its deadline). */
   async stop(): Promise<void> {
-    const probes = [...this.probes.values()];
+    const probes = [...this.probes.values()].flatMap((home) => [...home.values()]);
     await Promise.all(probes.map((p) => p.stop()));
+    this.scheduler.clear();
   }
 
   /** @internal */
   forget(probe: Probe): void {
-    if (this.probes.get(probe.id) === probe) this.probes.delete(probe.id);
+    if (probe.home.get(probe.checker.key) === probe) probe.home.delete(probe.checker.key);
   }
 
   /** @internal */

@@ -49,14 +49,14 @@ export class ExecChecker implements Checker {
       LVSD_TARGET_PORT: String(options.port),
       LVSD_TARGET: formatTarget(options),
     };
-    this.key = `exec:${formatTarget(options)}:${paramsHash([
+    this.key = ['exec', formatTarget(options), paramsHash([
       options.path,
       options.args ?? [],
       options.env ?? {},
       options.dynamicWeight === true,
       this.maxOutputBytes,
       options.user ?? '',
-    ])}`;
+    ])].join(':');
   }
 
   async run(signal: AbortSignal): Promise<CheckResult> {

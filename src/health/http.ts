@@ -77,7 +77,7 @@ export class HttpChecker implements Checker {
           }
         : {}),
     };
-    this.key = `http:${formatTarget(options)}:${paramsHash([
+    this.key = ['http', formatTarget(options), paramsHash([
       options.tls === true,
       this.requestOptions.method,
       this.requestOptions.path,
@@ -88,7 +88,7 @@ export class HttpChecker implements Checker {
       options.ca ? paramsHash(String(options.ca)) : null,
       sni,
       options.insecureSkipTlsVerify === true,
-    ])}`;
+    ])].join(':');
   }
 
   run(signal: AbortSignal): Promise<CheckResult> {

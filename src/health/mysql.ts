@@ -59,12 +59,12 @@ export class MysqlChecker implements Checker {
         options.serverPublicKeyFile === undefined ? undefined : readPem(options.serverPublicKeyFile, 'server public key file'),
     };
     // Everything that changes the probe, nothing secret: the password is named by its source only.
-    this.key = `mysql:${options.user}@${formatTarget(options)}:${paramsHash([
+    this.key = ['mysql:', options.user, '@', formatTarget(options), ':', paramsHash([
       this.roleOptions,
       describePasswordSource(options.password),
       options.tls ?? null,
       options.serverPublicKeyFile ?? null,
-    ])}`;
+    ])].join('');
     this.log = options.log ?? logger('health.mysql');
   }
 

@@ -52,7 +52,8 @@ export function connectAndClose(host: string, family: 4 | 6, port: number, signa
     };
     const onAbort = (): void => done(false, `connect timeout ${abortedAfter(signal, startedAt)}`);
     req.oncomplete = (status: number) => {
-      if (status === 0) done(true, `connected in ${elapsedMs(startedAt)} ms`);
+      // join(): one flat string; the last result of every check is kept
+      if (status === 0) done(true, ['connected in', elapsedMs(startedAt), 'ms'].join(' '));
       else done(false, failure(status));
     };
     req.address = host;

@@ -26,7 +26,7 @@ export class TcpChecker implements Checker {
     const family = isIP(options.host);
     const bare = options.send === undefined && options.expect === undefined;
     this.fastFamily = bare && fastConnectAvailable && (family === 4 || family === 6) ? family : 0;
-    this.key = `tcp:${formatTarget(options)}:${paramsHash([options.send, describeExpect(options.expect), this.maxReadBytes])}`;
+    this.key = ['tcp', formatTarget(options), paramsHash([options.send, describeExpect(options.expect), this.maxReadBytes])].join(':');
   }
 
   run(signal: AbortSignal): Promise<CheckResult> {

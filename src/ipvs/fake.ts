@@ -43,20 +43,24 @@ export interface FakeIpvsOptions {
 }
 
 const ZERO_STATS: Stats = Object.freeze({ conns: 0n, inPackets: 0n, outPackets: 0n, inBytes: 0n, outBytes: 0n, cps: 0n, inPps: 0n, outPps: 0n, inBps: 0n, outBps: 0n });
+const ZERO_SERVICE = Object.freeze({ stats: ZERO_STATS });
+const ZERO_COUNTERS: RealServerCounters = Object.freeze({ activeConns: 0, inactiveConns: 0, persistentConns: 0, stats: ZERO_STATS });
 const DEFAULT_TIMEOUTS: Timeouts = { tcp: 900, tcpFin: 120, udp: 300 };
 // ip_vs_sync.c: IP_VS_SYNC_GROUP, IP_VS_SYNC_PORT; a dummy or ethernet interface's MTU
 const SYNC_GROUP = '224.0.0.81';
 const SYNC_PORT = 8848;
 const MTU = 1500;
 
+// Stored entries are frozen and replaced on every change, never changed in place: a read hands
+// them out as they are (no copy), and what a caller holds stays the snapshot it read.
 interface StoredServer {
-  server: RealServer;
-  observed: RealServerCounters;
+  readonly server: RealServer;
+  readonly observed: RealServerCounters;
 }
 
 interface StoredService {
   service: VirtualService;
-  stats: Stats;
+  observed: { readonly stats: Stats };
   servers: Map<string, StoredServer>;
 }
 
@@ -65,22 +69,27 @@ class Refused {
   constructor(readonly errno: number) {}
 }
 
+// join(): one flat string per stored entry (a template literal keeps a rope of its parts)
 function serviceId(key: ServiceKey): string {
-  if (key.fwmark !== undefined) return `${key.family} fwmark ${key.fwmark}`;
-  return `${key.family} ${key.protocol} ${canonicalAddress(key.family, key.address)} ${key.port}`;
+  if (key.fwmark !== undefined) return [key.family, 'fwmark', key.fwmark].join(' ');
+  return [key.family, key.protocol, canonicalAddress(key.family, key.address), key.port].join(' ');
 }
 
 function serverId(key: RealServerKey): string {
-  return `${key.family} ${canonicalAddress(key.family, key.address)} ${key.port}`;
+  return [key.family, canonicalAddress(key.family, key.address), key.port].join(' ');
+}
+
+function frozen<T extends object>(o: T): T {
+  return Object.freeze(o);
+}
+
+function storedServer(server: RealServer, observed: RealServerCounters): StoredServer {
+  return frozen({ server, observed });
 }
 
 function canonicalKey(key: ServiceKey): ServiceKey {
   if (key.fwmark !== undefined) return { family: key.family, fwmark: key.fwmark };
   return { family: key.family, protocol: key.protocol, address: canonicalAddress(key.family, key.address), port: key.port };
-}
-
-function copyStats(s: Stats): Stats {
-  return { ...s };
 }
 
 /** The kernel refuses a destination that is not unicast (inet_addr_type, ipv6_addr_type). */
@@ -129,11 +138,8 @@ export class FakeIpvs implements Ipvs {
 
   async readTable(): Promise<ServiceEntry[]> {
     this.check({ kind: 'list-services' });
-    return [...this.services.values()].map((s) => ({
-      service: structuredClone(s.service),
-      observed: { stats: copyStats(s.stats) },
-      realServers: [...s.servers.values()].map((r) => ({ server: structuredClone(r.server), observed: { ...r.observed, stats: copyStats(r.observed.stats) } })),
-    }));
+    // the entries themselves (frozen, replaced on change); the lists are the caller's own
+    return [...this.services.values()].map((s) => ({ service: s.service, observed: s.observed, realServers: [...s.servers.values()] }));
   }
 
   async readTimeouts(): Promise<Timeouts> {
@@ -184,14 +190,15 @@ export class FakeIpvs implements Ipvs {
   setObserved(service: ServiceKey, server: RealServerKey, observed: Partial<Omit<RealServerCounters, 'stats'>> & { stats?: Partial<Stats> }): void {
     const r = this.services.get(serviceId(service))?.servers.get(serverId(server));
     if (!r) throw new Error(`fake IPVS: no real server ${server.address}:${server.port} in service ${serviceId(service)}`);
-    r.observed = { ...r.observed, ...observed, stats: { ...r.observed.stats, ...observed.stats } };
+    const s = this.services.get(serviceId(service))!;
+    s.servers.set(serverId(server), storedServer(r.server, frozen({ ...r.observed, ...observed, stats: frozen({ ...r.observed.stats, ...observed.stats }) })));
   }
 
   /** Sets a service's counters, for tests. */
   setServiceStats(service: ServiceKey, stats: Partial<Stats>): void {
     const s = this.services.get(serviceId(service));
     if (!s) throw new Error(`fake IPVS: no service ${serviceId(service)}`);
-    s.stats = { ...s.stats, ...stats };
+    s.observed = frozen({ stats: frozen({ ...s.observed.stats, ...stats }) });
   }
 
   close(): void {
@@ -208,7 +215,7 @@ export class FakeIpvs implements Ipvs {
         const id = serviceId(op.service.key);
         if (this.services.has(id)) throw new Refused(EEXIST);
         const service = this.serviceSettings(op.service);
-        this.services.set(id, { service, stats: { ...ZERO_STATS }, servers: new Map() });
+        this.services.set(id, { service, observed: ZERO_SERVICE, servers: new Map() });
         return;
       }
       case 'edit-service': {
@@ -230,10 +237,10 @@ export class FakeIpvs implements Ipvs {
         if (op.kind === 'add-server') {
           if (existing) throw new Refused(EEXIST);
           if (!unicast(op.server.key)) throw new Refused(EINVAL);
-          s.servers.set(id, { server, observed: { activeConns: 0, inactiveConns: 0, persistentConns: 0, stats: { ...ZERO_STATS } } });
+          s.servers.set(id, storedServer(server, ZERO_COUNTERS));
         } else {
           if (!existing) throw new Refused(ENOENT);
-          existing.server = server;
+          s.servers.set(id, storedServer(server, existing.observed));
         }
         return;
       }
@@ -245,8 +252,8 @@ export class FakeIpvs implements Ipvs {
       case 'zero': {
         const targets = op.service ? [this.serviceOf(op.service)] : [...this.services.values()];
         for (const s of targets) {
-          s.stats = { ...ZERO_STATS };
-          for (const r of s.servers.values()) r.observed.stats = { ...ZERO_STATS };
+          s.observed = ZERO_SERVICE;
+          for (const [id, r] of s.servers) s.servers.set(id, storedServer(r.server, frozen({ ...r.observed, stats: ZERO_STATS })));
         }
         return;
       }
@@ -281,7 +288,8 @@ export class FakeIpvs implements Ipvs {
     const netmask = family === 'inet' ? formatIPv4(parseIPv4(String(svc.netmask))!) : Number(svc.netmask);
     const out: VirtualService = { key: canonicalKey(svc.key), scheduler: svc.scheduler, flags: svc.flags & ~0x2, timeout: svc.timeout, netmask };
     if (svc.persistenceEngine) out.persistenceEngine = svc.persistenceEngine;
-    return out;
+    frozen(out.key);
+    return frozen(out);
   }
 
   /** Mixed families only through a tunnel, and never while a sync daemon runs. */
@@ -302,7 +310,8 @@ export class FakeIpvs implements Ipvs {
       if (type === 'gue') out.tunnelPort = rs.tunnelPort ?? 0;
       if (type !== 'ipip') out.tunnelChecksum = rs.tunnelChecksum ?? 'nocsum';
     }
-    return out;
+    frozen(key);
+    return frozen(out);
   }
 
   private startDaemon(d: SyncDaemon): void {

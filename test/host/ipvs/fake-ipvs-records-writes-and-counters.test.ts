@@ -42,14 +42,23 @@ test('counters set by the test are read back apart from identity, and zero clear
   assert.throws(() => ipvs.setObserved(A, { ...S1.key, port: 81 }, { activeConns: 1 }), /no real server 198\.18\.1\.10:81/);
 });
 
-test('a read is a copy: changing it changes nothing in the table', async () => {
+test('a read cannot change the table: its entries are frozen snapshots, and its lists are its own', async () => {
   const ipvs = new FakeIpvs();
   await ipvs.apply([{ kind: 'add-service', service: svc('wlc') }, { kind: 'add-server', service: A, server: S1 }]);
   const [e] = await ipvs.readTable();
-  e.realServers[0].server.weight = 50;
-  e.service.scheduler = 'rr';
+  assert.throws(() => {
+    e.realServers[0].server.weight = 50;
+  }, TypeError);
+  assert.throws(() => {
+    e.service.scheduler = 'rr';
+  }, TypeError);
+  const first = e.realServers.pop()!;
+  // a later change replaces the stored entry: what was read stays as it was read
+  await ipvs.apply([{ kind: 'edit-server', service: A, server: { ...S1, weight: 7 } }]);
+  assert.equal(first.server.weight, 1);
   const [again] = await ipvs.readTable();
-  assert.equal(again.realServers[0].server.weight, 1);
+  assert.equal(again.realServers.length, 1);
+  assert.equal(again.realServers[0].server.weight, 7);
   assert.equal(again.service.scheduler, 'wlc');
 });
 

@@ -156,7 +156,8 @@ test('drain, weight and enable from the operator persist across a restart', asyn
   t.after(f.cleanup);
   const d = f.make();
   await d.start();
-  await until('up', async () => (await f.weights())['198.18.0.21'] === 2);
+  // both up first: an operator's weight applies to a server that is up (a down one stays at 0)
+  await until('up', async () => (await f.weights())['198.18.0.21'] === 2 && (await f.weights())['198.18.0.22'] === 1);
   let r = await d.drain({ server: '198.18.0.21' });
   assert.equal(r.ok, true);
   assert.deepEqual(r.matched, ['198.18.0.10:3306/198.18.0.21:3306']);
