@@ -129,9 +129,15 @@ async function run(path: string): Promise<void> {
   const log = logLib().logger('director');
   const version = (require('../../../package.json') as { version: string }).version;
   const ipvs = await ipvsLib().openIpvs();
+  // the start uses the config read above (a 10,000-service file takes a while to read); reloads read the file again
+  let unused: DirectorConfig | undefined = config;
   const director = new (daemonLib().Director)({
     ipvs,
-    load: (previous) => specLib().loadedConfigOf(configLib().loadDirectorConfig(path), previous),
+    load: (previous) => {
+      const read = unused ?? configLib().loadDirectorConfig(path);
+      unused = undefined;
+      return specLib().loadedConfigOf(read, previous);
+    },
     configPath: path,
     version,
     log,

@@ -9,7 +9,7 @@ i=0
 for f in "$@"; do
   i=$((i + 1))
   echo "▶ lab: $f"
-  unshare --net -- bash -c 'ip link set lo up && exec timeout -s KILL "${LVSD_LAB_FILE_TIMEOUT:-900}" node --test --test-force-exit \
+  unshare --net -- bash -c 'ip link set lo up && exec timeout -s KILL "${LVSD_LAB_FILE_TIMEOUT:-900}" node --test \
       --test-reporter=spec --test-reporter-destination=stdout \
       --test-reporter=tap --test-reporter-destination="$2" "$1"' _ "$f" "$results/$i.tap" || status=1
   [ -s "$results/$i.tap" ] || { echo "not ok - $f produced no results" > "$results/$i.tap"; echo "# fail 1" >> "$results/$i.tap"; status=1; }
