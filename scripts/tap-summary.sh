@@ -12,7 +12,7 @@ done
 awk -v missing="$missing" -v label="$label" '
   function incomplete() { if (file != "" && !summary) { f++; print "tap-summary: " file " ends without its summary (the run was cut short)" > "/dev/stderr" } }
   FNR == 1        { incomplete(); file = FILENAME; summary = 0 }
-  /^# tests /     { summary = 1 }
+  /^# (tests|pass|fail) / { summary = 1 }
   /^# pass /      { p += $3 }
   /^# fail /      { f += $3 }
   /^# cancelled / { f += $3 }
