@@ -319,7 +319,7 @@ async function cold(a: Args): Promise<string> {
       `control socket -> complete ${f0(median(lv.map((r) => r.wallMs - (r.socketMs ?? 0))))} ms (${(median(lv.map((r) => r.wallMs - (r.socketMs ?? 0))) / mIpvsadm).toFixed(2)}x), ` +
       `daemon's own log of the end of its first pass ${f0(median(lv.map((r) => r.loggedMs ?? NaN)))} ms (${(median(lv.map((r) => r.loggedMs ?? NaN)) / mIpvsadm).toFixed(2)}x).`,
     `One read of the complete /proc/net/ip_vs took ${f0(median(lv.map((r) => r.procReadMs ?? NaN)))} ms (median): the "complete" time is the end of the first read that saw every entry, so it is late by up to one read and the 250 ms between reads.`,
-    `The config parse alone in a fresh node here (loadDirectorConfig of the same file): first ${f0(parseMs[0])} ms, second in the same process ${f0(parseMs[1])} ms. \`lvsd director run\` parses the file twice at start (the CLI's validation, then Director.start()).`,
+    `The config parse alone in a fresh node here (loadDirectorConfig of the same file): first ${f0(parseMs[0])} ms, second in the same process ${f0(parseMs[1])} ms.`,
     ...(profiled ? [`A further run under \`node --cpu-prof\` (not in the medians; profile in ${a.profile}): start -> complete ${f0(profiled.wallMs)} ms, start -> control socket ${f0(profiled.socketMs ?? NaN)} ms.`] : []),
     '',
   ];
