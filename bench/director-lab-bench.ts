@@ -22,6 +22,7 @@ import { DirectorNode } from '../test/support/vrrp-lab';
 import { status as controlStatus } from '../src/director/control-client';
 import { directorYaml, ipvsadmRestore, keepalivedConf, serverAddress, serviceAddress, type BenchConfig } from './director-config';
 import { loadavg, processCpuUs, schedstat } from './director-load';
+import { setUpBenchNamespace } from './support/namespace';
 
 const HARD_LIMIT_MS = 2_400_000;
 const started = Date.now();
@@ -118,17 +119,6 @@ interface ColdResult {
   load: string;
 }
 
-function setUpNamespace(): void {
-  for (const args of [
-    ['link', 'set', 'lo', 'up'],
-    ['link', 'add', 'bench0', 'type', 'dummy'],
-    ['addr', 'add', '198.18.0.1/15', 'dev', 'bench0'],
-    ['link', 'set', 'bench0', 'up'],
-  ]) {
-    execFileSync('ip', args);
-  }
-}
-
 /** Services and real servers /proc/net/ip_vs of this namespace shows. */
 function procCounts(text: string): { services: number; servers: number } {
   let services = 0;
@@ -176,7 +166,7 @@ function saveSorted(path: string): number {
 }
 
 async function coldChild(tool: string, services: number, run: number, profile?: string): Promise<ColdResult> {
-  setUpNamespace();
+  setUpBenchNamespace();
   const load = guestLoad();
   const save = join(COLD_DIR, `save-${tool}-${run}.txt`);
   if (tool === 'ipvsadm') {

@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { restoreText } from './ipvs-table';
+import { setUpBenchNamespace } from './support/namespace';
 
 const REPO = join(__dirname, '..', '..');
 const LVSD = join(REPO, 'bin', 'lvsd');
@@ -54,17 +55,6 @@ function parseArgs(argv: string[]): Options {
 }
 
 // ---- child side: runs inside `unshare --net`, prints one JSON line ----
-
-function setUpNamespace(): void {
-  for (const args of [
-    ['link', 'set', 'lo', 'up'],
-    ['link', 'add', 'bench0', 'type', 'dummy'],
-    ['addr', 'add', '198.18.0.1/15', 'dev', 'bench0'],
-    ['link', 'set', 'bench0', 'up'],
-  ]) {
-    execFileSync('ip', args);
-  }
-}
 
 interface Timing {
   wall: number;
@@ -176,7 +166,7 @@ const MODES: Record<string, (file: string, extra: string) => Promise<Record<stri
 };
 
 async function child(mode: string, file: string, extra: string): Promise<void> {
-  setUpNamespace();
+  setUpBenchNamespace();
   const result = await MODES[mode](file, extra);
   // leave an empty table: tearing down a namespace with 50,000 entries costs the next run
   spawnSync('ipvsadm', ['-C']);
