@@ -188,7 +188,9 @@ export function createMetrics(control: DirectorControl): DirectorMetrics {
   collectDefaultMetrics({ register: registry });
   async function* chunks(): AsyncGenerator<string> {
     yield* familyChunks(control.status() as Status);
-    yield await registry.metrics();
+    // prom-client writes a NaN value as "Nan" (the event loop lag before its first sample); the
+    // exposition format spells it NaN
+    yield (await registry.metrics()).replace(/ Nan$/gm, ' NaN');
   }
   return {
     contentType: registry.contentType,

@@ -123,6 +123,17 @@ describe('status endpoint on loopback', () => {
     assert.equal(one(again, 'lvsd_reconcile_operations_total'), 400);
   });
 
+  it('/metrics spells a NaN value NaN, as the text format does (prom-client writes "Nan")', async () => {
+    // the event loop lag's mean is NaN in a scrape that follows the last one before the lag
+    // monitor took a sample (every 10 ms): scrape back to back until one is (bounded)
+    let nan = 0;
+    for (let i = 0; i < 50 && nan === 0; i++) {
+      const { samples } = parseMetrics((await get(`${base}/metrics`)).text); // rejects "Nan"
+      if (Number.isNaN(one(samples, 'nodejs_eventloop_lag_mean_seconds'))) nan++;
+    }
+    assert.equal(nan, 1, 'no scrape of 50 back to back had a NaN to spell');
+  });
+
   it('/metrics counts reloads by result', async () => {
     const before = parseMetrics((await get(`${base}/metrics`)).text).samples;
     assert.equal(one(before, 'lvsd_config_reloads_total', { result: 'ok' }), 1);
