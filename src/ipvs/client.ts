@@ -61,6 +61,8 @@ function attrsOf(m: Message): CmdAttrs {
   return decode(cmdAttrs, parseGenl(m).attrs);
 }
 
+const EINTR = 4;
+
 // Kernels since 4.1 send every counter set twice, 32- and 64-bit; codec.ts reads the 64-bit one.
 const cmdAttrsNoStats32 = decodeView(cmdAttrs, {
   nested: { service: decodeView(serviceAttrs, { skip: ['stats'] }), dest: decodeView(destAttrs, { skip: ['stats'] }) },
@@ -222,8 +224,15 @@ export class NetlinkIpvsClient implements Ipvs {
     // one batch at a time: a second caller's ops reach the kernel after the first's have completed
     return this.writes.run(async () => {
       const { buf, ends } = writeOps(this.familyId, ops);
-      const run = await this.sock.sendRun(buf, ends, { stopOnError: opts.stopOnError });
-      const failed = run.failures.map((f) => ({ index: f.index, op: ops[f.index], error: ipvsError(ops[f.index], f.error) }));
+      const sent = this.sock.sendRun(buf, ends, { stopOnError: opts.stopOnError });
+      // Stopping a sync daemon whose kernel thread has not run yet stops it and returns -EINTR,
+      // which netlink answers with nothing at all: a GET_INFO sent after the run ends the wait
+      // (the socket then reports the unanswered op as EINTR).
+      const stops = ops.some((op) => op.kind === 'stop-daemon');
+      if (stops) void this.sock.request(this.bare(Cmd.GET_INFO), { oneReply: true }).catch(() => undefined);
+      const run = await sent;
+      const failures = stops ? run.failures.filter((f) => !(ops[f.index].kind === 'stop-daemon' && f.error.errno === EINTR)) : run.failures;
+      const failed = failures.map((f) => ({ index: f.index, op: ops[f.index], error: ipvsError(ops[f.index], f.error) }));
       return { applied: run.sent - failed.length, failed, skipped: ops.length - run.sent };
     });
   }

@@ -554,6 +554,15 @@ export class NetlinkSocket {
       const s = this.silent.shift()!;
       if (!s.done) this.finish(s);
     }
+    // An acknowledged request sent before p and still unanswered never will be: the kernel
+    // handles a socket's sends in order, and netlink_rcv_skb sends no ACK for a request whose
+    // handler returned -EINTR (IPVS stopping a sync daemon whose thread had not run yet).
+    let skipped: Pending[] | undefined;
+    for (const q of this.inflight.values()) {
+      if (q.order >= p.order) break;
+      if (!q.done && !q.dump) (skipped ??= []).push(q);
+    }
+    if (skipped) for (const q of skipped) this.finish(q, netlinkError(EINTR, q.seq, undefined, 'the kernel sent no answer (it sends none for EINTR)'));
     if (this.inflight.size === 0 && this.queue.length === 0) {
       if (this.watchdog) clearTimeout(this.watchdog);
       this.watchdog = undefined;

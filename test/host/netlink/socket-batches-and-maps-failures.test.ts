@@ -223,3 +223,33 @@ test('a run across the end of the seq space still maps each failure to its index
     sock.close();
   }
 });
+
+test('a request the kernel leaves unanswered (as it does for EINTR) fails as EINTR once a later request is answered, not at the timeout', async () => {
+  const sock = new GenlSocket({ timeoutMs: 60_000 });
+  // the run's only send reaches the kernel without its last message: nothing answers that one,
+  // as netlink_rcv_skb answers nothing for a handler's -EINTR
+  const raw = (sock as unknown as { raw: { send: (data: Buffer | Buffer[], ...rest: unknown[]) => void } }).raw;
+  const orig = raw.send.bind(raw);
+  let first = true;
+  raw.send = (data, ...rest) => {
+    if (first && Buffer.isBuffer(data)) {
+      first = false;
+      data = data.subarray(0, ends[ends.length - 2]);
+    }
+    orig(data, ...rest);
+  };
+  const names = ['nlctrl', 'nope-1', 'nlctrl', 'nlctrl'];
+  const { buf, ends } = oneBuffer(names);
+  try {
+    const started = Date.now();
+    const run = sock.sendRun(buf, ends);
+    const later = await sock.family('nlctrl');
+    const r = await run;
+    assert.equal(later.id, GENL_ID_CTRL);
+    assert.deepEqual(r.failures.map((f) => [f.index, f.error.errno]), [[1, 2], [3, 4]]);
+    assert.match(r.failures[1].error.message, /the kernel sent no answer/);
+    assert.ok(Date.now() - started < 5000, `${Date.now() - started} ms`);
+  } finally {
+    sock.close();
+  }
+});
