@@ -10,7 +10,7 @@ import type { StatusServer } from '../director/status-http';
 import { registerControlCommands } from './director-control';
 import { writeOut } from './output';
 
-// The config schema (ajv compiles it), the daemon, prom-client and netlink load only in the
+// The config schema and its validator, the daemon, prom-client and netlink load only in the
 // commands that use them: `lvsd director status` and its kind start with none of them.
 const configLib = () => require('../config/director') as typeof import('../config/director');
 const keepalivedLib = () => require('../config/keepalived') as typeof import('../config/keepalived');

@@ -308,9 +308,11 @@ export interface DirectorConfig {
   vrrp?: VrrpConfig;
 }
 
-// Compiled once (tens of ms): a reload must not pay for it. ajv keeps the last call's errors on
-// the function, read synchronously right after the call, so nothing carries between loads.
-const validator = new SchemaValidator(DirectorConfigSchema);
+// Compiled once, at build time when it can be (scripts/build-validators.js): a reload must not
+// pay for it. ajv keeps the last call's errors on the function, read synchronously right after
+// the call, so nothing carries between loads.
+export const DIRECTOR_VALIDATOR_MODULE = './director.validate.js';
+const validator = new SchemaValidator(DirectorConfigSchema, { prebuilt: () => require(DIRECTOR_VALIDATOR_MODULE) });
 
 /** For the fast read: a problem found there only sends the file to the full read. */
 const UNPLACED: Locator = { describe: (_path, message) => ({ text: message, offset: 0 }) };
