@@ -154,11 +154,12 @@ async function benchReload(a: Args): Promise<string> {
   const director = new Director({
     ipvs,
     load: (previous) => {
+      const loadAt = wallNow();
       const config = loadDirectorConfig(path);
       parsedAt = wallNow();
       const cpu = process.cpuUsage();
       parsedCpuUs = cpu.user + cpu.system;
-      parseMs = parsedAt - t0;
+      parseMs = parsedAt - loadAt;
       return loadedConfigOf(config, previous);
     },
     configPath: path,
@@ -474,12 +475,14 @@ function daemonMain(): void {
   );
 }
 
+const unitText = (): string => readFileSync(join(__dirname, '..', '..', 'config', 'lvsd-director.service'), 'utf8');
+
 /**
  * The node flags the daemon runs with in production: those of config/lvsd-director.service's
  * ExecStart (between node and bin/lvsd.js), so the bench measures the daemon as it is started.
  */
 export function unitNodeFlags(): string[] {
-  const unit = readFileSync(join(__dirname, '..', '..', 'config', 'lvsd-director.service'), 'utf8');
+  const unit = unitText();
   const line = unit.split('\n').find((l) => /^ExecStart=\S/.test(l));
   if (!line) throw new Error('config/lvsd-director.service: no ExecStart line');
   const words = line.slice('ExecStart='.length).trim().split(/\s+/);
@@ -488,18 +491,33 @@ export function unitNodeFlags(): string[] {
   return words.slice(1, script);
 }
 
+/** The unit's Environment= settings (NAME=value words, no quoting used there). */
+export function unitEnvironment(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of unitText().split('\n')) {
+    if (!line.startsWith('Environment=')) continue;
+    for (const word of line.slice('Environment='.length).trim().split(/\s+/)) {
+      const eq = word.indexOf('=');
+      if (eq > 0) env[word.slice(0, eq)] = word.slice(eq + 1);
+    }
+  }
+  return env;
+}
+
 class Daemon {
   private constructor(readonly child: ChildProcess) {}
 
   static async start(o: DaemonOptions): Promise<{ daemon: Daemon; startMs: number; flags: string[] }> {
     const t0 = wallNow();
+    const environment = unitEnvironment();
     const flags = [...unitNodeFlags(), '--expose-gc'];
-    const child = fork(__filename, ['--daemon', JSON.stringify(o)], { stdio: 'inherit', execArgv: flags });
+    const child = fork(__filename, ['--daemon', JSON.stringify(o)], { stdio: 'inherit', execArgv: flags, env: { ...process.env, ...environment } });
     await new Promise<void>((resolve, reject) => {
       child.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
       child.once('exit', (code) => reject(new Error(`daemon exited with ${code}`)));
     });
-    return { daemon: new Daemon(child), startMs: wallNow() - t0, flags };
+    const env = Object.entries(environment).map(([k, v]) => `${k}=${v}`);
+    return { daemon: new Daemon(child), startMs: wallNow() - t0, flags: [...env, ...flags] };
   }
 
   async stats(withDownTimes = false): Promise<DaemonStats> {
@@ -578,7 +596,7 @@ async function benchRss(a: Args): Promise<string> {
       '',
       `- ${machine()}; load average before ${load0}, after ${loadavg()}`,
       `- ${services * 4} distinct loopback targets (127.2.x.y:${port}, listeners in 3 other processes), interval ${a.interval} (≈${f((services * 4) / intervalS, 0)} checks/s asked: a long interval so the shared host is not flooded), timeout 1 s`,
-      `- the daemon: a Director (src/director/daemon.ts, every check through the HealthMonitor) with FakeIpvs, in a process of its own; no control socket or status page; node flags ${flags.join(' ')} (config/lvsd-director.service's, read at the daemon's start, and --expose-gc)`,
+      `- the daemon: a Director (src/director/daemon.ts, every check through the HealthMonitor) with FakeIpvs, in a process of its own; no control socket or status page; environment and node flags ${flags.join(' ')} (config/lvsd-director.service's Environment= and ExecStart, read at the daemon's start, and --expose-gc)`,
       `- over ${f(wall / 1000, 0)} s: ${last.results} check results in the checker, ${accepted} accepts in the listeners, ${last.upWrites} servers brought up by writes`,
       '',
       '| RSS after start | RSS at the end | peak RSS sampled | heap used at the end | live heap after a full GC at the end (RSS then) | goal |',

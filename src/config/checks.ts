@@ -331,12 +331,32 @@ export function normaliseCheck(c: CheckFile, path: Path, problems: Problems, opt
 }
 
 /** What src/health needs to run one check against one target. */
-export interface CheckPlan {
-  kind: CheckSpec['kind'];
-  spec: CheckSpec;
-  watch: Partial<WatchOptions>;
-  /** target in words, no secrets: "mysql 198.18.0.21:3306 as lvs_check" */
-  describe: string;
+export class CheckPlan {
+  constructor(
+    readonly kind: CheckSpec['kind'],
+    readonly spec: CheckSpec,
+    readonly watch: Partial<WatchOptions>,
+  ) {}
+
+  /** target in words, no secrets: "mysql 198.18.0.21:3306 as lvs_check"; made when asked, not kept per check */
+  get describe(): string {
+    const o = this.spec.options;
+    const hostPort = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
+    switch (this.spec.kind) {
+      case 'tcp':
+        return `tcp ${hostPort}`;
+      case 'http': {
+        const h = this.spec.options;
+        return `http ${h.method} ${h.tls ? 'https' : 'http'}://${hostPort}${h.path}`;
+      }
+      case 'mysql': {
+        const m = this.spec.options;
+        return `mysql ${hostPort} as ${m.user}${m.role === undefined || m.role === 'any' ? '' : ` role ${m.role}`}`;
+      }
+      case 'exec':
+        return `exec ${this.spec.options.path} ${hostPort}`;
+    }
+  }
 }
 
 /**
@@ -346,15 +366,13 @@ export interface CheckPlan {
 export function planCheck(check: CheckConfig, target: { host: string; port: number }, defaults: Partial<WatchOptions>): CheckPlan {
   const host = check.host ?? target.host;
   const port = check.port ?? target.port;
-  // join(): one flat string, kept for every check (a template literal keeps a rope of its parts)
-  const hostPort = host.includes(':') ? ['[', host, ']:', port].join('') : [host, port].join(':');
   // the service's timing object itself when the check adds nothing (shared by its servers' checks)
   const watch = check.timing === NO_TIMING ? defaults : { ...defaults, ...check.timing };
   switch (check.type) {
     case 'tcp': {
       const expect = check.expectRegex !== undefined ? new RegExp(check.expectRegex) : check.expect;
       const spec: CheckSpec = { kind: 'tcp', options: { host, port, ...defined({ send: check.send, expect, maxReadBytes: check.maxReadBytes }) } };
-      return { kind: 'tcp', spec, watch, describe: ['tcp', hostPort].join(' ') };
+      return new CheckPlan('tcp', spec, watch);
     }
     case 'http': {
       let ca: string | undefined;
@@ -384,7 +402,7 @@ export function planCheck(check: CheckConfig, target: { host: string; port: numb
           }),
         },
       };
-      return { kind: 'http', spec, watch, describe: ['http ', check.method, check.tls ? ' https://' : ' http://', hostPort, check.path].join('') };
+      return new CheckPlan('http', spec, watch);
     }
     case 'mysql': {
       const spec: CheckSpec = {
@@ -399,8 +417,7 @@ export function planCheck(check: CheckConfig, target: { host: string; port: numb
           ...defined({ maxLagSeconds: check.maxLagSeconds, tls: check.tls, serverPublicKeyFile: check.serverPublicKeyFile }),
         },
       };
-      const role = check.role === 'any' ? '' : ` role ${check.role}`;
-      return { kind: 'mysql', spec, watch, describe: ['mysql ', hostPort, ' as ', check.user, role].join('') };
+      return new CheckPlan('mysql', spec, watch);
     }
     case 'exec': {
       const spec: CheckSpec = {
@@ -415,7 +432,7 @@ export function planCheck(check: CheckConfig, target: { host: string; port: numb
           ...defined({ user: check.user, killGraceMs: check.killGraceMs, maxOutputBytes: check.maxOutputBytes }),
         },
       };
-      return { kind: 'exec', spec, watch, describe: ['exec', check.path, hostPort].join(' ') };
+      return new CheckPlan('exec', spec, watch);
     }
   }
 }

@@ -586,7 +586,7 @@ function normaliseService(s: ServiceFile, at: Path, globalTiming: WatchOptions, 
     slowStartMs,
     drainDeadlineMs,
     maintenance,
-    servers,
+    servers: servers.slice(), // exact length: the parse is kept, and a pushed-to array keeps room for 17
   };
 }
 

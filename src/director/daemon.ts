@@ -22,7 +22,7 @@ import type {
   ServerView,
   ServiceView,
 } from './api';
-import { decideService, nextRampAt, type Override, type ServerRuntime, type ServiceDecision } from './desired';
+import { decideService, nextRampAt, type DecideInput, type Override, type ServerRuntime, type ServiceDecision } from './desired';
 import type { CheckDef, DirectorSettings, LoadedConfig, ServerSpec, ServiceSpec } from './model';
 import { RecordingIpvs } from './plan';
 import { sameServiceSpec } from './spec';
@@ -53,22 +53,38 @@ export interface DirectorOptions {
   dryRun?: boolean;
 }
 
-interface ServerRecord {
-  serviceId: string;
-  spec: ServerSpec;
-  runtime: ServerRuntime;
-  watches: RunningCheck[];
-  lastTransitionAt?: number;
+const NO_WATCHES: readonly Watch[] = Object.freeze([]);
+
+/** The record of the server a running check belongs to (Watch.owner; undefined once stopped). */
+function ownerOf(watch: Watch): ServerRecord | undefined {
+  return watch.owner as ServerRecord | undefined;
 }
 
-interface RunningCheck {
-  def: CheckDef;
-  watch: Watch;
-  /**
-   * watchKey(def) when the check was made, kept only for a check that reads a secret (MySQL): a
-   * changed password file must give another key. Any other key is made again when a reload needs it.
-   */
-  key?: string;
+/**
+ * A configured server: its spec, its running checks and what the director knows of it at run time.
+ * One object per server (at 40,000 servers each extra object per server costs ~2 MiB).
+ */
+class ServerRecord implements ServerRuntime {
+  health: 'up' | 'down';
+  upSince: number | undefined;
+  downSince: number | undefined;
+  dynamicWeight: number | undefined;
+  lastTransitionAt: number | undefined;
+  /** the running check of each of spec.checks, in the same order */
+  watches: readonly Watch[] = NO_WATCHES;
+
+  /** `before`: the server's record under the previous config, whose run-time state it keeps */
+  constructor(
+    readonly serviceId: string,
+    readonly spec: ServerSpec,
+    before: ServerRecord | undefined,
+  ) {
+    this.health = before ? before.health : spec.checks.length ? 'down' : 'up';
+    this.upSince = before?.upSince;
+    this.downSince = before?.downSince;
+    this.dynamicWeight = before?.dynamicWeight;
+    this.lastTransitionAt = before?.lastTransitionAt;
+  }
 }
 
 interface MaintenanceEntry {
@@ -84,9 +100,17 @@ export class Director implements DirectorControl {
   private config!: LoadedConfig;
   private services = new Map<string, ServiceSpec>();
   private servers = new Map<string, ServerRecord>(); // "serviceId/serverId"
-  private readonly watchOwner = new Map<Watch, ServerRecord>();
+  /**
+   * watchKey(def) of each running check that reads a secret (MySQL), from when it was made: a
+   * changed password file must give another key. Other keys are made again when a reload needs them.
+   */
+  private readonly secretKeys = new Map<Watch, string>();
   private readonly quorumLost = new Map<string, boolean>();
-  private readonly decisions = new Map<string, ServiceDecision>();
+  /**
+   * services with a server in slow start: when their next step is due. Decisions themselves are
+   * not kept (at 40,000 servers they cost ~6 MiB); the status page decides again.
+   */
+  private readonly rampAt = new Map<string, number>();
   private readonly maintenance = new Map<string, MaintenanceEntry>(); // "serviceId/serverId"
   private state: DirectorState = emptyState();
   private reconciler!: Reconciler;
@@ -147,7 +171,7 @@ export class Director implements DirectorControl {
     }
     for (const [key, rec] of this.servers) {
       const upInKernel = (kernelWeight.get(key) ?? 0) > 0;
-      if (this.opts.dryRun) rec.runtime.health = upInKernel || rec.spec.checks.every((c) => startsUp(c)) ? 'up' : 'down';
+      if (this.opts.dryRun) rec.health = upInKernel || rec.spec.checks.every((c) => startsUp(c)) ? 'up' : 'down';
       else this.startChecks(rec, upInKernel);
     }
     if (!this.opts.dryRun) this.scheduleCron();
@@ -243,7 +267,7 @@ export class Director implements DirectorControl {
         oldServers.set(key, rec);
         this.servers.delete(key);
       }
-      this.decisions.delete(id);
+      this.rampAt.delete(id);
     }
     // services a pass must look at: changed or new
     const touched = new Set<string>();
@@ -253,27 +277,24 @@ export class Director implements DirectorControl {
       for (const s of svc.servers) {
         const key = recordKey(svc.id, s.id);
         const old = oldServers.get(key);
-        const rec: ServerRecord = { serviceId: svc.id, spec: s, runtime: old?.runtime ?? newRuntime(s), watches: [], lastTransitionAt: old?.lastTransitionAt };
+        const rec = new ServerRecord(svc.id, s, old);
         this.servers.set(key, rec);
         // checks of unchanged servers keep running with their state; others start or stop
-        const keep = new Map((old?.watches ?? []).map((w) => [w.key ?? watchKey(w.def), w]));
-        for (const def of s.checks) {
+        const keep = new Map((old?.watches ?? []).map((w, i) => [this.secretKeys.get(w) ?? watchKey(old!.spec.checks[i]), w]));
+        rec.watches = s.checks.map((def) => {
           const k = watchKey(def);
           const reuse = keep.get(k);
-          if (reuse) {
-            keep.delete(k);
-            rec.watches.push(reuse);
-            this.watchOwner.set(reuse.watch, rec);
-          } else {
-            rec.watches.push(this.newWatch(rec, def, def.kind === 'mysql' ? k : undefined, old ? old.runtime.health === 'up' : false));
-          }
-        }
-        for (const w of keep.values()) this.stopWatch(w.watch);
-        rec.runtime.health = this.healthOf(rec);
+          if (!reuse) return this.newWatch(rec, def, def.kind === 'mysql' ? k : undefined, old ? old.health === 'up' : false);
+          keep.delete(k);
+          reuse.owner = rec;
+          return reuse;
+        });
+        for (const w of keep.values()) this.stopWatch(w);
+        rec.health = this.healthOf(rec);
       }
     }
     for (const [key, old] of oldServers) {
-      if (!this.servers.has(key)) for (const w of old.watches) this.stopWatch(w.watch);
+      if (!this.servers.has(key)) for (const w of old.watches) this.stopWatch(w);
     }
     for (const id of [...this.quorumLost.keys()]) if (!this.services.has(id)) this.quorumLost.delete(id);
     await this.applyGlobals(next.settings, previous.settings);
@@ -285,7 +306,7 @@ export class Director implements DirectorControl {
       ids = touched;
       for (const id of this.reconciler.errors.keys()) ids.add(id); // a refused service is tried again
     } else {
-      this.decisions.clear();
+      this.rampAt.clear();
     }
     await this.runPass({ ids });
     const ops = this.reconciler.opsTotal - before;
@@ -372,7 +393,7 @@ export class Director implements DirectorControl {
   }
 
   private serviceView(svc: ServiceSpec): ServiceView {
-    const d = this.decisions.get(svc.id) ?? this.decide(svc);
+    const d = this.quorumLost.has(svc.id) ? decideService(svc, this.decideInput(svc, this.now())) : this.decide(svc);
     const got = this.reconciler?.observedService(svc.id);
     const inKernel = new Map<string, RealServerEntry>();
     for (const e of got?.realServers ?? []) inKernel.set(`${e.server.key.address}|${e.server.key.port}`, e);
@@ -385,7 +406,7 @@ export class Director implements DirectorControl {
         port: s.spec.server.key.port,
         forward: k?.server.forward ?? s.spec.server.forward,
         state: s.state,
-        health: rec.runtime.health,
+        health: rec.health,
         configuredWeight: s.spec.server.weight,
         weight: s.present ? s.weight : 0,
         kernelWeight: k?.server.weight,
@@ -394,7 +415,7 @@ export class Director implements DirectorControl {
         inactiveConns: k?.observed.inactiveConns ?? 0,
         persistentConns: k?.observed.persistentConns ?? 0,
         counters: countersView(k?.observed.stats),
-        checks: rec.watches.map((w) => checkView(w.def, w.watch)),
+        checks: rec.watches.map((w, i) => checkView(rec.spec.checks[i], w)),
         lastTransitionAt: rec.lastTransitionAt !== undefined ? new Date(rec.lastTransitionAt).toISOString() : undefined,
       };
     });
@@ -436,33 +457,36 @@ export class Director implements DirectorControl {
   // ---- health ----
 
   private onTransition(t: Transition): void {
-    const rec = this.watchOwner.get(t.watch);
+    const rec = ownerOf(t.watch);
     if (!rec) return;
     this.updateHealth(rec);
   }
 
   private onResult(watch: Watch, result: CheckResult): void {
-    const rec = this.watchOwner.get(watch);
+    const rec = ownerOf(watch);
     if (!rec || result.weight === undefined) return;
-    if (rec.runtime.dynamicWeight === result.weight) return;
-    rec.runtime.dynamicWeight = result.weight;
+    if (rec.dynamicWeight === result.weight) return;
+    rec.dynamicWeight = result.weight;
     this.markDirty(rec.serviceId);
   }
 
   private updateHealth(rec: ServerRecord): void {
     const health = this.healthOf(rec);
-    if (health === rec.runtime.health) return;
+    if (health === rec.health) return;
     const now = this.now();
-    rec.runtime.health = health;
+    rec.health = health;
     rec.lastTransitionAt = now;
     if (health === 'up') {
-      rec.runtime.upSince = now;
+      rec.upSince = now;
     } else {
-      rec.runtime.downSince = now;
-      rec.runtime.upSince = undefined;
+      rec.downSince = now;
+      rec.upSince = undefined;
     }
     const svc = this.services.get(rec.serviceId);
-    const reasons = rec.watches.filter((w) => w.watch.state === 'down').map((w) => `${w.def.describe}: ${w.watch.lastResult?.reason ?? 'no result yet'}`);
+    const reasons: string[] = [];
+    rec.watches.forEach((w, i) => {
+      if (w.state === 'down') reasons.push(`${rec.spec.checks[i].describe}: ${w.lastResult?.reason ?? 'no result yet'}`);
+    });
     this.log.info({ service: svc?.name, server: rec.spec.name, health }, `${rec.spec.name} in ${svc?.name} is ${health}${reasons.length ? ` (${reasons.join('; ')})` : ''}`);
     if (!this.transitionAt.has(rec.serviceId)) this.transitionAt.set(rec.serviceId, performance.now());
     this.markDirty(rec.serviceId);
@@ -470,48 +494,46 @@ export class Director implements DirectorControl {
 
   /** Up only when every check passes; a server without checks is always up. */
   private healthOf(rec: ServerRecord): 'up' | 'down' {
-    return rec.watches.every((w) => w.watch.state === 'up') ? 'up' : 'down';
+    return rec.watches.every((w) => w.state === 'up') ? 'up' : 'down';
   }
 
   private startChecks(rec: ServerRecord, upInKernel: boolean): void {
     rec.watches = rec.spec.checks.map((def) => this.newWatch(rec, def, def.kind === 'mysql' ? watchKey(def) : undefined, upInKernel));
-    rec.runtime.health = this.healthOf(rec);
+    rec.health = this.healthOf(rec);
   }
 
-  private newWatch(rec: ServerRecord, def: CheckDef, key: string | undefined, startUp: boolean): RunningCheck {
+  /** `secretKey`: watchKey(def), for a check that reads a secret (see secretKeys) */
+  private newWatch(rec: ServerRecord, def: CheckDef, secretKey: string | undefined, startUp: boolean): Watch {
     const checker = (this.opts.checker ?? createChecker)(def.spec);
     const options = startUp ? { ...def.watch, initialState: 'fully-up' as const } : def.watch;
     // join(): one flat string, kept for every check (a template literal keeps a rope of its parts)
     const watch = this.monitor.watch([this.services.get(rec.serviceId)?.name, rec.spec.name, def.kind].join('/'), checker, options);
-    this.watchOwner.set(watch, rec);
-    return key === undefined ? { def, watch } : { def, watch, key };
+    watch.owner = rec;
+    if (secretKey !== undefined) this.secretKeys.set(watch, secretKey);
+    return watch;
   }
 
   private stopWatch(watch: Watch): void {
-    this.watchOwner.delete(watch);
+    watch.owner = undefined;
+    this.secretKeys.delete(watch);
     watch.stop();
   }
 
   // ---- desired state ----
 
+  /** At start: a record for every configured server. */
   private indexServices(specs: readonly ServiceSpec[]): void {
     this.services = new Map(specs.map((s) => [s.id, s]));
-    const servers = new Map<string, ServerRecord>();
+    this.servers = new Map();
     for (const svc of specs) {
-      for (const s of svc.servers) {
-        const key = recordKey(svc.id, s.id);
-        const old = this.servers.get(key);
-        servers.set(key, { serviceId: svc.id, spec: s, runtime: old?.runtime ?? newRuntime(s), watches: old?.watches ?? [] });
-      }
+      for (const s of svc.servers) this.servers.set(recordKey(svc.id, s.id), new ServerRecord(svc.id, s, undefined));
     }
-    this.servers = servers;
-    this.decisions.clear();
+    this.rampAt.clear();
   }
 
-  private decide(svc: ServiceSpec): ServiceDecision {
-    const now = this.now();
-    const d = decideService(svc, {
-      runtime: (sid) => this.servers.get(`${svc.id}/${sid}`)!.runtime,
+  private decideInput(svc: ServiceSpec, now: number): DecideInput {
+    return {
+      runtime: (sid) => this.servers.get(`${svc.id}/${sid}`)!,
       override: (sid) => this.state.overrides[`${svc.id}/${sid}`],
       inMaintenance: (sid) => {
         const m = this.maintenance.get(`${svc.id}/${sid}`);
@@ -519,7 +541,12 @@ export class Director implements DirectorControl {
       },
       quorumLostBefore: this.quorumLost.get(svc.id),
       now,
-    });
+    };
+  }
+
+  private decide(svc: ServiceSpec): ServiceDecision {
+    const input = this.decideInput(svc, this.now());
+    const d = decideService(svc, input);
     const before = this.quorumLost.get(svc.id);
     if (before !== d.quorumLost) {
       this.quorumLost.set(svc.id, d.quorumLost);
@@ -528,7 +555,9 @@ export class Director implements DirectorControl {
       }
       this.vrrp?.serviceQuorum(svc.name, d.quorumLost);
     }
-    this.decisions.set(svc.id, d);
+    const at = nextRampAt(d, input);
+    if (at === undefined) this.rampAt.delete(svc.id);
+    else this.rampAt.set(svc.id, at);
     return d;
   }
 
@@ -590,17 +619,13 @@ export class Director implements DirectorControl {
     // slow start: recompute when the next step is due
     let next: number | undefined;
     const now = this.now();
-    for (const d of this.decisions.values()) {
-      const at = nextRampAt(d, { runtime: (sid) => this.servers.get(`${d.spec.id}/${sid}`)!.runtime, now });
-      if (at !== undefined) next = next === undefined ? at : Math.min(next, at);
-    }
+    for (const at of this.rampAt.values()) next = next === undefined ? at : Math.min(next, at);
     if (this.rampTimer) clearTimeout(this.rampTimer);
     this.rampTimer = undefined;
     if (next !== undefined) {
       this.rampTimer = setTimeout(() => {
         this.rampTimer = undefined;
-        const ramping = [...this.decisions.values()].filter((d) => d.servers.some((s) => s.state === 'slow-start')).map((d) => d.spec.id);
-        for (const id of ramping) this.markDirty(id);
+        for (const id of this.rampAt.keys()) this.markDirty(id);
       }, Math.max(10, next - now));
     }
     // draining: read the kernel's connection counts again until the drains end
@@ -727,10 +752,6 @@ export class Director implements DirectorControl {
  * A server's run-time state with every field present from the start: fields added later went to a
  * property array of their own (~50 bytes more per server).
  */
-function newRuntime(s: ServerSpec): ServerRuntime {
-  return { health: s.checks.length ? 'down' : 'up', upSince: undefined, downSince: undefined, dynamicWeight: undefined };
-}
-
 /** "serviceId/serverId", the key of a server's record: join() makes one flat string (kept). */
 function recordKey(serviceId: string, serverId: string): string {
   return [serviceId, serverId].join('/');

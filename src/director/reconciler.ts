@@ -63,9 +63,12 @@ export class Reconciler {
   private readonly now: () => number;
   /** the kernel as last read, plus what was applied since, for owned and configured services */
   private actual = new Map<string, ServiceEntry>();
-  /** services and "service/server" ids present in the previous read */
-  private seenBefore = new Set<string>();
-  private seenNow = new Set<string>();
+  /**
+   * services present in the previous read and in the last one, each with its server ids joined by
+   * commas: one string per service, not one per server (at 40,000 servers that was ~3 MiB)
+   */
+  private seenBefore = new Map<string, string>();
+  private seenNow = new Map<string, string>();
   private readonly owned: Set<string>;
   private readonly removals = new Map<string, Removal>();
   /** the kernel's refusal of a service's operation, in words, until it converges */
@@ -118,14 +121,13 @@ export class Reconciler {
     const table = await this.ipvs.readTable();
     const configured = this.opts.configured();
     const actual = new Map<string, ServiceEntry>();
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
     for (const e of table) {
       const id = serviceId(e.service.key);
       if (!configured.has(id) && !this.owned.has(id)) continue; // not ours: never looked at again
       actual.set(id, e);
-      seen.add(id);
-      // join(): one flat string per server, kept until the read after next (a template literal keeps a rope)
-      for (const rs of e.realServers) seen.add([id, serverId(rs.server.key)].join('/'));
+      // join(): one flat string, kept until the read after next (concatenation keeps a rope)
+      seen.set(id, ['', ...e.realServers.map((rs) => serverId(rs.server.key)), ''].join(','));
     }
     this.actual = actual;
     for (const r of this.removals.values()) r.counted = true;
@@ -185,7 +187,7 @@ export class Reconciler {
             continue;
           }
           // in the kernel, not in the config: drain, then delete
-          if (!this.draining(`${id}/${sid}`, [e], want.drainDeadlineMs, now)) continue;
+          if (!this.draining(id, sid, [e], want.drainDeadlineMs, now)) continue;
           servers.set(sid, { ...e.server, weight: 0 });
         }
       }
@@ -193,7 +195,7 @@ export class Reconciler {
         {
           service: want.service,
           servers,
-          deletable: (sid, e) => this.seenTwice(`${id}/${sid}`) || (want.known.has(sid) && !servers.has(sid) && e !== undefined),
+          deletable: (sid, e) => this.seenTwice(id, sid) || (want.known.has(sid) && !servers.has(sid) && e !== undefined),
         },
         got,
       );
@@ -210,10 +212,10 @@ export class Reconciler {
           continue;
         }
         const deadline = this.opts.retireDeadlineMs ?? 300_000;
-        if (this.draining(id, got.realServers, deadline, now)) {
+        if (this.draining(id, undefined, got.realServers, deadline, now)) {
           const zeroed = got.realServers.filter((e) => e.server.weight !== 0).map((e): IpvsOp => ({ kind: 'edit-server', service: got.service.key, server: { ...e.server, weight: 0 } }));
           push(id, zeroed);
-        } else if (this.seenTwice(id)) {
+        } else if (this.seenTwice(id, undefined)) {
           push(id, [{ kind: 'delete-service', service: got.service.key }]);
         }
       }
@@ -243,7 +245,8 @@ export class Reconciler {
   }
 
   /** True while a removal drains (weight 0, connections left, deadline not passed). */
-  private draining(key: string, servers: readonly RealServerEntry[], deadlineMs: number, now: number): boolean {
+  private draining(id: string, sid: string | undefined, servers: readonly RealServerEntry[], deadlineMs: number, now: number): boolean {
+    const key = sid === undefined ? id : `${id}/${sid}`;
     const conns = servers.reduce((n, e) => n + e.observed.activeConns + e.observed.inactiveConns, 0);
     let r = this.removals.get(key);
     if (!r) {
@@ -254,11 +257,15 @@ export class Reconciler {
     // connections are counted only from a read after the drain began: the model's counters may be old
     const done = (r.counted && conns === 0) || now - r.since >= r.deadlineMs;
     // a first sighting never deletes: keep it at weight 0 until a second read agrees
-    return !(done && this.seenTwice(key));
+    return !(done && this.seenTwice(id, sid));
   }
 
-  private seenTwice(key: string): boolean {
-    return this.seenNow.has(key) && this.seenBefore.has(key);
+  /** in the last two reads: the service, or (with `sid`) that server of it */
+  private seenTwice(id: string, sid: string | undefined): boolean {
+    const now = this.seenNow.get(id);
+    const before = this.seenBefore.get(id);
+    if (now === undefined || before === undefined) return false;
+    return sid === undefined || (now.includes(`,${sid},`) && before.includes(`,${sid},`));
   }
 
   private forget(id: string): void {

@@ -72,6 +72,8 @@ export class Watch {
   lastResult: CheckResult | undefined;
   /** the last result was a checker-side fault (bad credentials, TLS, unknown plugin) */
   configError = false;
+  /** whatever the caller ties to this watch (the director: its server's record), so it needs no map */
+  owner: unknown = undefined;
   private passes = 0;
   private fails = 0;
 
@@ -119,7 +121,9 @@ export class Watch {
 
 /** One checker, run when the monitor's scheduler says it is due, feeding every watch that shares it. */
 class Probe implements Scheduled {
-  readonly watches: Watch[] = [];
+  /** the watches it feeds: nearly always one, so that one is kept without an array (~2 MiB at 40,000) */
+  private watch: Watch | undefined;
+  private others: Watch[] | undefined;
   dueAt = 0;
   slot = -1;
   /** the run's controller, from the monitor's idle ones, while a run is in flight */
@@ -142,11 +146,17 @@ class Probe implements Scheduled {
     scheduler.add(this, clock.now() + clock.random() * options.intervalMs);
   }
 
+  add(watch: Watch): void {
+    if (this.watch === undefined) this.watch = watch;
+    else (this.others ??= []).push(watch);
+  }
+
   remove(watch: Watch): void {
-    const i = this.watches.indexOf(watch);
-    if (i < 0) return;
-    this.watches.splice(i, 1);
-    if (this.watches.length === 0) void this.stop();
+    if (this.watch === watch) this.watch = this.others?.shift();
+    else if (this.others?.includes(watch)) this.others = this.others.filter((w) => w !== watch);
+    else return;
+    if (this.others?.length === 0) this.others = undefined;
+    if (this.watch === undefined) void this.stop();
   }
 
   /** Clears the timer and aborts a probe in flight; resolves when it has settled. */
@@ -171,13 +181,17 @@ class Probe implements Scheduled {
     this.monitor.giveBack(this.controller!);
     this.controller = undefined;
     if (this.stopped) return;
-    for (const watch of this.watches) {
-      const from = watch.apply(result);
-      // exec checks with dynamic weight report a weight on every result, not only on transitions
-      if (result.weight !== undefined) this.monitor.emit('result', watch, result);
-      if (from !== undefined) this.monitor.transition({ watch, from, to: watch.state, result });
-    }
+    const others = this.others?.slice(); // a listener may stop a watch meanwhile
+    if (this.watch) this.feed(this.watch, result);
+    if (others) for (const watch of others) this.feed(watch, result);
     this.scheduler.add(this, this.clock.now() + this.nextDelay(result));
+  }
+
+  private feed(watch: Watch, result: CheckResult): void {
+    const from = watch.apply(result);
+    // exec checks with dynamic weight report a weight on every result, not only on transitions
+    if (result.weight !== undefined) this.monitor.emit('result', watch, result);
+    if (from !== undefined) this.monitor.transition({ watch, from, to: watch.state, result });
   }
 
   private nextDelay(result: CheckResult): number {
@@ -246,7 +260,7 @@ export class HealthMonitor extends EventEmitter {
       home.set(checker.key, probe);
     }
     const watch = new Watch(id, checker.kind, opts, probe);
-    probe.watches.push(watch);
+    probe.add(watch);
     return watch;
   }
 
