@@ -4,6 +4,14 @@
 // ~9,100 lists, ~300 bytes per probe with its Timeout and callback.
 import type { Clock } from './deadline';
 
+/**
+ * One tick runs due items for at most this long, then lets a turn of the event loop pass before
+ * the rest. With a backlog (a CPU too slow for the checks asked, as under emulation) a tick once
+ * started every overdue probe in one go, and signals (SIGHUP) and the control socket waited
+ * seconds behind it.
+ */
+const TURN_BUDGET_MS = 5;
+
 /** Something the scheduler runs once when due; `slot` is its place in the heap (-1: not waiting). */
 export interface Scheduled {
   dueAt: number;
@@ -51,12 +59,14 @@ export class Scheduler {
     this.timer = undefined;
     // The timer was set for armedAt, so that moment has come, even where the clock's arithmetic
     // (now + (dueAt - now)) lands a hair before it.
-    const now = Math.max(this.clock.now(), this.armedAt);
+    const started = this.clock.now();
+    const now = Math.max(started, this.armedAt);
     this.armedAt = Infinity;
     while (this.heap.length > 0 && this.heap[0].dueAt <= now) {
       const item = this.heap[0];
       this.take(0);
       item.due();
+      if (this.clock.now() - started >= TURN_BUDGET_MS) break; // the rest: at once, after a turn
     }
     this.arm();
   };

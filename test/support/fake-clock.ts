@@ -41,6 +41,11 @@ export class FakeClock implements Clock {
     return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
   };
 
+  /** Time that passes while code runs (no timer fires meanwhile). */
+  spend(ms: number): void {
+    this.t += ms;
+  }
+
   get pending(): number {
     return this.timers.length;
   }
@@ -56,11 +61,11 @@ export class FakeClock implements Clock {
       }
       if (!next) break;
       this.timers.splice(this.timers.indexOf(next), 1);
-      this.t = next.at;
+      this.t = Math.max(this.t, next.at);
       next.fn();
       await settle();
     }
-    this.t = end;
+    this.t = Math.max(this.t, end);
   }
 }
 

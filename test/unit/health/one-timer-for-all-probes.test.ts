@@ -73,3 +73,23 @@ test('the scheduler runs items in due order, moves one added again, and skips on
   assert.equal(order.length, 500);
   for (let i = 1; i < order.length; i++) assert.ok(order[i - 1] <= order[i], `${order[i - 1]} before ${order[i]}`);
 });
+
+test('a backlog runs 5 ms of items per tick; other timers run between, and every item still runs in order', async () => {
+  const clock = new FakeClock();
+  const s = new Scheduler(clock);
+  const ran: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    // each item takes 1 ms of the clock, as a connect does under emulation
+    s.add({ dueAt: 0, slot: -1, due: () => { ran.push(i); clock.spend(1); } }, 1 + i / 1000);
+  }
+  // another timer, due once all the items are (a signal's turn, say)
+  const seen: number[] = [];
+  clock.setTimeout(() => seen.push(ran.length), 2);
+  clock.spend(50); // the event loop was busy: everything is overdue when timers run again
+  await clock.advance(0);
+  assert.deepEqual(seen, [5], 'the other timer ran after the first 5 ms of items, not after all 100');
+  await clock.advance(200);
+  assert.equal(ran.length, 100);
+  assert.deepEqual(ran, [...ran].sort((a, b) => a - b));
+  assert.equal(clock.pending, 0);
+});
