@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { WatchOptions, InitialState } from '../health/core';
+import { formatTarget } from '../health/describe';
 import { parseStatusRanges, type StatusRange } from '../health/http';
 import type { PasswordSource } from '../health/mysql/credentials';
 import { ROLES, type Role } from '../health/mysql/roles';
@@ -340,8 +341,7 @@ export class CheckPlan {
 
   /** target in words, no secrets: "mysql 198.18.0.21:3306 as lvs_check"; made when asked, not kept per check */
   get describe(): string {
-    const o = this.spec.options;
-    const hostPort = o.host.includes(':') ? `[${o.host}]:${o.port}` : `${o.host}:${o.port}`;
+    const hostPort = formatTarget(this.spec.options);
     switch (this.spec.kind) {
       case 'tcp':
         return `tcp ${hostPort}`;
