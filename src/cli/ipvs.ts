@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { InputError, IpvsUnavailableError } from '../errors';
 import { COMMAND_OPTIONS, SERVICE_IDENTITY_OPTIONS, SYNC_DAEMON_OPTIONS, type CommandKind, type OptionSpec } from '../ipvs/options';
 import type { GivenOption } from '../ipvs/command';
-import type { IpvsOp, ServiceKey, TableSummaryEntry } from '../ipvs/types';
+import type { IpvsOp, RealServerSummary, ServiceKey, TableView, VirtualService } from '../ipvs/types';
 import type { NetlinkIpvsClient } from '../ipvs/client';
 import type { Namer } from '../ipvs/format/names';
 import { writeOut } from './output';
@@ -64,10 +64,11 @@ async function namerFor(numeric: boolean, addresses: () => Iterable<{ family: 'i
   return (require('../ipvs/format/resolve') as typeof import('../ipvs/format/resolve')).resolvingNamer(addresses());
 }
 
-function* tableAddresses(entries: readonly TableSummaryEntry[]) {
-  for (const e of entries) {
-    if (e.service.key.address !== undefined) yield { family: e.service.key.family, address: e.service.key.address };
-    for (const rs of e.realServers) yield { family: rs.key.family, address: rs.key.address };
+function* tableAddresses(table: TableView<VirtualService, RealServerSummary>) {
+  for (let i = 0; i < table.services.length; i++) {
+    const key = table.services[i].key;
+    if (key.address !== undefined) yield { family: key.family, address: key.address };
+    for (const rs of table.realServers(i)) yield { family: rs.key.family, address: rs.key.address };
   }
 }
 
@@ -131,19 +132,25 @@ async function listDaemons(o: Opts): Promise<void> {
 
 async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void> {
   const sort = !o.nosort;
-  const { listModeOf, writeOneService, writeTable } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
-  const mode = listModeOf(o as Record<(typeof LIST_VIEW_FLAGS)[number], boolean | undefined>);
-  const { info, entries } = await withClient(async (c) => {
-    if (service) return { info: undefined, entries: [await c.listService(service)] };
-    const [info, entries] = await Promise.all([c.info(), c.listTable()]);
-    return { info, entries };
-  });
   if (o.json) {
     const { oneServiceJson, tableJson, toJsonText } = require('../ipvs/format/json') as typeof import('../ipvs/format/json');
-    return writeOut(toJsonText(info ? tableJson(info, entries, sort) : oneServiceJson(entries[0], sort)));
+    return writeOut(
+      await withClient(async (c) => {
+        if (service) return toJsonText(oneServiceJson(await c.listService(service), sort));
+        const [info, entries] = await Promise.all([c.info(), c.listTable()]);
+        return toJsonText(tableJson(info, entries, sort));
+      }),
+    );
   }
-  const fmt = { mode, exact: Boolean(o.exact), sort, namer: await namerFor(Boolean(o.numeric), () => tableAddresses(entries)) };
-  writeOut(info ? writeTable(info, entries, fmt) : writeOneService(entries[0], fmt));
+  const { listModeOf, tableView, writeOneService, writeTable } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
+  const mode = listModeOf(o as Record<(typeof LIST_VIEW_FLAGS)[number], boolean | undefined>);
+  const { info, table } = await withClient(async (c) => {
+    if (service) return { info: undefined, table: tableView([await c.listService(service)]) };
+    const [info, table] = await Promise.all([c.info(), c.readListing()]);
+    return { info, table };
+  });
+  const fmt = { mode, exact: Boolean(o.exact), sort, namer: await namerFor(Boolean(o.numeric), () => tableAddresses(table)) };
+  writeOut(info ? writeTable(info, table, fmt) : writeOneService({ service: table.services[0], realServers: [...table.realServers(0)] }, fmt));
 }
 
 async function list(o: Opts): Promise<void> {
@@ -275,7 +282,8 @@ export function register(program: Command): void {
     .action(async (o: Opts) => {
       const entries = await withClient((c) => c.listTable());
       const { formatSave } = require('../ipvs/format/save') as typeof import('../ipvs/format/save');
-      writeOut(formatSave(entries, await namerFor(Boolean(o.numeric), () => tableAddresses(entries))));
+      const { tableView } = require('../ipvs/format/table') as typeof import('../ipvs/format/table');
+      writeOut(formatSave(entries, await namerFor(Boolean(o.numeric), () => tableAddresses(tableView(entries)))));
     });
 
   ipvs

@@ -11,8 +11,13 @@ export function parseIPv4(text: string): Uint8Array | undefined {
   return parseIPv4Into(text, bytes, 0) ? bytes : undefined;
 }
 
-/** parseIPv4 into out[offset..offset+3] (which it may have changed when it returns false). */
-export function parseIPv4Into(text: string, out: Uint8Array, offset: number): boolean {
+/** Whether text is dotted-quad IPv4 as parseIPv4 takes it, without making its bytes. */
+export function isIPv4(text: string): boolean {
+  return parseIPv4Into(text, undefined, 0);
+}
+
+/** parseIPv4 into out[offset..offset+3] (which it may have changed when it returns false); no out: only checks. */
+export function parseIPv4Into(text: string, out: Uint8Array | undefined, offset: number): boolean {
   let part = 0;
   let value = 0;
   let digits = 0;
@@ -24,7 +29,8 @@ export function parseIPv4Into(text: string, out: Uint8Array, offset: number): bo
       if (++digits > 3 || value > 255) return false;
     } else if (c === 46) {
       if (digits === 0 || part > 3) return false;
-      out[offset + part++] = value;
+      if (out) out[offset + part] = value;
+      part++;
       value = 0;
       digits = 0;
     } else return false;

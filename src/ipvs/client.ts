@@ -1,12 +1,12 @@
 // The kernel's IPVS over generic netlink: the Ipvs interface (reads, and apply, the one way a
-// change reaches the kernel), plus the two reads a listing needs in its own shape. One socket
-// for requests (batched by the socket layer) and a small pool for destination dumps, because
-// the kernel runs one dump per socket at a time.
-import { GenlSocket, genlAttrsStart, genlMessage, parseGenl } from '../netlink/genl';
-import { Decoded, decode, decodeFrom, decodeView } from '../netlink/schema';
+// change reaches the kernel), plus the reads a listing needs in its own shape. One socket for
+// requests (batched by the socket layer) and a small pool for destination dumps, because the
+// kernel runs one dump per socket at a time (or the C transport, which runs them one after another).
+import { GenlSocket, genlAttrsStart, genlMessage, mapGenlAttrs, parseGenl } from '../netlink/genl';
+import { Decoded, decode, decodeSpan, decodeView } from '../netlink/schema';
 import { RequestOptions, SocketOptions } from '../netlink/socket';
-import { dumpEach } from '../netlink/dumps';
-import { Message, NETLINK_GENERIC, parseMessages } from '../netlink/wire';
+import { dumpReplies, replyOutcome, type DumpReplies } from '../netlink/dumps';
+import { Message, NETLINK_GENERIC } from '../netlink/wire';
 import { daemonFromAttrs, realServerFromAttrs, serviceFromAttrs, serviceKeyRequest, writeOps } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
 import { Serial } from './serial';
@@ -24,6 +24,7 @@ import type {
   ServiceKey,
   SyncDaemon,
   TableEntry,
+  TableView,
   Timeouts,
 } from './types';
 
@@ -68,11 +69,16 @@ const cmdAttrsNoStats32 = decodeView(cmdAttrs, {
   nested: { service: decodeView(serviceAttrs, { skip: ['stats'] }), dest: decodeView(destAttrs, { skip: ['stats'] }) },
 });
 
-/** A service or destination reply's attributes; the 32-bit counters only where no 64-bit ones came (exported for tests). */
-export function countedAttrsOf(m: Message): CmdAttrs {
-  const a = decodeFrom(cmdAttrsNoStats32, m.payload, genlAttrsStart(m));
+/** A service or destination reply's attributes, buf[start..end); the 32-bit counters only where no 64-bit ones came. */
+function countedAttrs(buf: Buffer, start: number, end: number): CmdAttrs {
+  const a = decodeSpan(cmdAttrsNoStats32, buf, start, end);
   const counted = a.service ?? a.dest;
-  return counted && !counted.stats64 ? attrsOf(m) : a;
+  return counted && !counted.stats64 ? decodeSpan(cmdAttrs, buf, start, end) : a;
+}
+
+/** countedAttrs of one message (exported for tests). */
+export function countedAttrsOf(m: Message): CmdAttrs {
+  return countedAttrs(m.payload, genlAttrsStart(m), m.payload.length);
 }
 
 /** GET_DEST dump requests for the given services, back to back in one buffer. */
@@ -85,13 +91,64 @@ function destDumpRequests(familyId: number, keys: readonly ServiceKey[]): { buf:
 }
 
 /** A service dump's parts, the services (exported for the replay bench: the listing's decoding). */
-export function servicesOf(parts: readonly Message[]): ObservedService[] {
-  return parts.map((m) => serviceFromAttrs(countedAttrsOf(m).service ?? {}));
+export function servicesOf(parts: readonly Message[]): Promise<ObservedService[]> {
+  return mapInTurns(parts, (m) => serviceFromAttrs(countedAttrsOf(m).service ?? {}));
 }
 
-/** A destination dump's parts, the real servers of the service `key` (exported as servicesOf). */
+/** A destination dump's parts, the real servers of the service `key`. */
 export function realServersOf(parts: readonly Message[], key: ServiceKey): ObservedRealServer[] {
   return parts.map((m) => realServerFromAttrs(countedAttrsOf(m).dest ?? {}, key.family));
+}
+
+/** realServersOf a destination dump's parts as they came, back to back in one buffer. */
+function realServersIn(parts: Buffer, key: ServiceKey): ObservedRealServer[] {
+  return mapGenlAttrs(parts, (buf, start, end) => realServerFromAttrs(countedAttrs(buf, start, end).dest ?? {}, key.family));
+}
+
+/**
+ * The table of `services` whose destination dumps answered `replies` (in the same order): service
+ * i's real servers are decoded from its reply on each call (exported for the replay bench). A
+ * failed dump fails here, before any line is printed.
+ */
+export async function tableOfReplies(services: ObservedService[], replies: DumpReplies): Promise<TableView> {
+  const parts = await mapInTurns(services, (service, i) => {
+    const r = replyOutcome(replies, i);
+    if (!r.ok) throw ipvsError({ kind: 'list-servers', service: service.key }, r.error);
+    return r.parts;
+  });
+  return { services, realServers: (i) => realServersIn(parts[i], services[i].key) };
+}
+
+/** Wall time a table read decodes for before it lets the event loop run (a director's checks wait meanwhile). */
+const DECODE_TURN_MS = 5;
+
+/**
+ * items.map(fn), letting the event loop run every DECODE_TURN_MS: a table read decodes 50,000
+ * entries, a few hundred ms of work, too long to hold a director's checks.
+ */
+async function mapInTurns<T, U>(items: readonly T[], fn: (item: T, i: number) => U): Promise<U[]> {
+  const out: U[] = new Array(items.length);
+  let turn = performance.now();
+  for (let i = 0; i < items.length; i++) {
+    out[i] = fn(items[i], i);
+    if ((i & 15) === 15 && performance.now() - turn > DECODE_TURN_MS) {
+      await new Promise(setImmediate);
+      turn = performance.now();
+    }
+  }
+  return out;
+}
+
+/** A table's entries with identity apart from counters, what readTable returns (exported for the replay bench). */
+export function entriesOf(table: TableView): Promise<ServiceEntry[]> {
+  return mapInTurns(table.services, ({ stats, ...service }, i) => ({
+    service,
+    observed: { stats },
+    realServers: table.realServers(i).map(({ activeConns, inactiveConns, persistentConns, stats, ...server }) => ({
+      server,
+      observed: { activeConns, inactiveConns, persistentConns, stats },
+    })),
+  }));
 }
 
 export class NetlinkIpvsClient implements Ipvs {
@@ -154,14 +211,7 @@ export class NetlinkIpvsClient implements Ipvs {
 
   /** Every service with its real servers, identity apart from counters. */
   async readTable(): Promise<ServiceEntry[]> {
-    return (await this.listTable()).map(({ service: { stats, ...service }, realServers }) => ({
-      service,
-      observed: { stats },
-      realServers: realServers.map(({ activeConns, inactiveConns, persistentConns, stats, ...server }) => ({
-        server,
-        observed: { activeConns, inactiveConns, persistentConns, stats },
-      })),
-    }));
+    return entriesOf(await this.readListing());
   }
 
   async readTimeouts(): Promise<Timeouts> {
@@ -174,44 +224,35 @@ export class NetlinkIpvsClient implements Ipvs {
     return parts.map((m) => daemonFromAttrs(attrsOf(m).daemon ?? {}));
   }
 
-  /**
-   * Every service with its real servers in the listing's shape (counters beside settings): one
-   * service dump, then destination dumps spread over a pool of sockets.
-   */
+  /** Every service with its real servers in the listing's shape (counters beside settings). */
   async listTable(): Promise<TableEntry[]> {
-    const services = servicesOf(await this.dump({ kind: 'list-services' }, this.bare(Cmd.GET_SERVICE)));
-    const out: TableEntry[] = services.map((service) => ({ service, realServers: [] }));
-    await this.fillRealServers(out);
-    return out;
+    const table = await this.readListing();
+    return table.services.map((service, i) => ({ service, realServers: [...table.realServers(i)] }));
   }
 
   /**
-   * Destination dumps for the given services (full ObservedRealServers, so TableEntry[] fits
-   * too): in C one after another when it is built, else spread over a pool of sockets.
+   * The table as a listing prints it: one service dump, then a destination dump per service, run
+   * in C one after another when it is built (their replies decoded per service when asked), else
+   * spread over a pool of sockets.
    */
-  private async fillRealServers(out: readonly TableEntry[]): Promise<void> {
-    if (out.length === 0) return;
-    const { buf: requests, ends } = destDumpRequests(this.familyId, out.map((e) => e.service.key));
-    const replies = await dumpEach(NETLINK_GENERIC, requests, ends);
-    if (replies) {
-      for (let i = 0; i < out.length; i++) {
-        const key = out[i].service.key;
-        const r = replies[i];
-        if (!r.ok) throw ipvsError({ kind: 'list-servers', service: key }, r.error);
-        out[i].realServers = realServersOf(parseMessages(r.parts), key);
-      }
-      return;
-    }
-    while (this.dumpPool.length < Math.min(this.poolSize, out.length)) this.dumpPool.push(new GenlSocket(this.opts));
+  async readListing(): Promise<TableView> {
+    const services = await servicesOf(await this.dump({ kind: 'list-services' }, this.bare(Cmd.GET_SERVICE)));
+    if (services.length === 0) return { services, realServers: () => [] };
+    const { buf: requests, ends } = destDumpRequests(this.familyId, services.map((s) => s.key));
+    const replies = await dumpReplies(NETLINK_GENERIC, requests, ends);
+    if (replies) return tableOfReplies(services, replies);
+    while (this.dumpPool.length < Math.min(this.poolSize, services.length)) this.dumpPool.push(new GenlSocket(this.opts));
+    const realServers: ObservedRealServer[][] = new Array(services.length);
     let next = 0;
     const worker = async (sock: GenlSocket) => {
-      while (next < out.length) {
+      while (next < services.length) {
         const i = next++;
         const msg = requests.subarray(i ? ends[i - 1] : 0, ends[i]);
-        out[i].realServers = await this.destsOf(out[i].service.key, sock, msg);
+        realServers[i] = await this.destsOf(services[i].key, sock, msg);
       }
     };
-    await Promise.all(this.dumpPool.slice(0, Math.min(this.poolSize, out.length)).map(worker));
+    await Promise.all(this.dumpPool.slice(0, Math.min(this.poolSize, services.length)).map(worker));
+    return { services, realServers: (i) => realServers[i] };
   }
 
   /**

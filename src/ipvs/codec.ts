@@ -96,7 +96,9 @@ function netmaskBytes(family: Family, mask: string | number): Buffer {
 
 function netmaskValue(family: Family, b: Buffer | undefined): string | number {
   if (!b) return family === 'inet' ? '255.255.255.255' : 128;
-  return family === 'inet' ? formatIPv4(b) : HOST_LE ? b.readUInt32LE(0) : b.readUInt32BE(0);
+  if (family !== 'inet') return HOST_LE ? b.readUInt32LE(0) : b.readUInt32BE(0);
+  // nearly every service has the default: one string for all of them, not one each
+  return b[0] === 255 && b[1] === 255 && b[2] === 255 && b[3] === 255 ? '255.255.255.255' : formatIPv4(b);
 }
 
 // Encoders of these attribute sets from values: no attribute object, no Buffer per address.
@@ -220,7 +222,8 @@ const OP_CMD: Record<IpvsOp['kind'], number> = {
   'stop-daemon': Cmd.DEL_DAEMON,
 };
 
-function sameService(a: ServiceKey, b: ServiceKey): boolean {
+/** Whether two keys name the same service. */
+export function sameService(a: ServiceKey, b: ServiceKey): boolean {
   return a === b || (a.family === b.family && a.fwmark === b.fwmark && a.protocol === b.protocol && a.port === b.port && a.address === b.address);
 }
 
@@ -298,11 +301,18 @@ type Stats32 = Decoded<typeof statsAttrs>;
 type Stats64 = Decoded<typeof stats64Attrs>;
 function statsOf(s64: Stats64 | undefined, s32: Stats32 | undefined): Stats {
   if (s64) {
-    // the common case, a listing's every entry: the decoded values as they are
+    // the common case, a listing's every entry: the decoded counters are the Stats as they are (the names match)
+    if (
+      s64.conns !== undefined && s64.inPackets !== undefined && s64.outPackets !== undefined && s64.inBytes !== undefined && s64.outBytes !== undefined &&
+      s64.cps !== undefined && s64.inPps !== undefined && s64.outPps !== undefined && s64.inBps !== undefined && s64.outBps !== undefined &&
+      s64.unknown === undefined
+    ) {
+      return s64 as Stats;
+    }
     return {
       conns: s64.conns ?? 0n,
-      inPackets: s64.inPkts ?? 0n,
-      outPackets: s64.outPkts ?? 0n,
+      inPackets: s64.inPackets ?? 0n,
+      outPackets: s64.outPackets ?? 0n,
       inBytes: s64.inBytes ?? 0n,
       outBytes: s64.outBytes ?? 0n,
       cps: s64.cps ?? 0n,
@@ -317,8 +327,8 @@ function statsOf(s64: Stats64 | undefined, s32: Stats32 | undefined): Stats {
   const n = (v: number | bigint | undefined) => BigInt(v ?? 0);
   return {
     conns: n(s.conns),
-    inPackets: n(s.inPkts),
-    outPackets: n(s.outPkts),
+    inPackets: n(s.inPackets),
+    outPackets: n(s.outPackets),
     inBytes: n(s.inBytes),
     outBytes: n(s.outBytes),
     cps: n(s.cps),

@@ -18,7 +18,7 @@ import type {
   TunnelType,
   VirtualService,
 } from './types';
-import { canonicalAddress, formatIPv4, formatIPv6, parseAddress, parseIPv4 } from './address';
+import { canonicalAddress, formatIPv4, formatIPv6, isIPv4, parseAddress } from './address';
 import {
   DEFAULT_PERSISTENCE_TIMEOUT,
   DEFAULT_SCHEDULER,
@@ -102,12 +102,12 @@ export function parseEndpoint(flag: string, text: string, protocol: Protocol | u
  */
 export function parseIPv4Endpoint(text: string): ParsedEndpoint | undefined {
   const colon = text.indexOf(':');
-  if (colon < 0) return parseIPv4(text) ? { family: 'inet', address: text, port: undefined } : undefined;
+  if (colon < 0) return isIPv4(text) ? { family: 'inet', address: text, port: undefined } : undefined;
   const portText = text.slice(colon + 1);
   if (portText.length === 0 || portText.length > 5 || !allDigits(portText)) return undefined;
   const port = Number(portText);
   const host = text.slice(0, colon);
-  if (port > 65535 || !parseIPv4(host)) return undefined;
+  if (port > 65535 || !isIPv4(host)) return undefined;
   return { family: 'inet', address: host, port };
 }
 
@@ -178,16 +178,14 @@ class Given {
     command: string,
   ) {
     const known = knownLongs(allowed);
-    const slots: string[] = [];
     for (let i = 0; i < options.length; i++) {
       const o = options[i];
       if (!known.has(o.long)) fail(o.flag, `not an option of ${command}`);
       const slot = slotOf(o.long);
       for (let j = 0; j < i; j++) {
         const earlier = options[j];
-        if (slots[j] === slot) fail(o.flag, earlier.long === o.long ? 'given more than once' : `conflicts with ${earlier.flag}`);
+        if (slotOf(earlier.long) === slot) fail(o.flag, earlier.long === o.long ? 'given more than once' : `conflicts with ${earlier.flag}`);
       }
-      slots.push(slot);
     }
   }
   get(long: string): GivenOption | undefined {
@@ -433,13 +431,15 @@ function takeOption(words: readonly string[], i: number, options: GivenOption[],
   return i + 1;
 }
 
+const NO_WORDS: readonly string[] = Object.freeze([]);
+
 /**
  * Reads ipvsadm-style options from words[from..]: long (--x, --x=v), short (-x v, -xv), bundled
  * (-gw 2); other words are positional. Which options a command takes is buildCommand's to say.
  */
-export function readOptions(words: readonly string[], from = 0): { options: GivenOption[]; positional: string[] } {
+export function readOptions(words: readonly string[], from = 0): { options: GivenOption[]; positional: readonly string[] } {
   const options: GivenOption[] = [];
-  const positional: string[] = [];
+  let positional: string[] | undefined; // a table command has none: no array per restore line
   for (let i = from; i < words.length; i++) {
     const w = words[i];
     if (w.length === 2 && w.charCodeAt(0) === 45 /* - */ && w.charCodeAt(1) !== 45) {
@@ -465,10 +465,10 @@ export function readOptions(words: readonly string[], from = 0): { options: Give
         i = takeOption(words, i, options, spec, `-${w[j]}`, undefined);
       }
     } else {
-      positional.push(w);
+      (positional ??= []).push(w);
     }
   }
-  return { options, positional };
+  return { options, positional: positional ?? NO_WORDS };
 }
 
 /** A table command from its words as typed (`lvsd ipvs add-service -t 198.18.0.10:80 -s rr`). */

@@ -4,6 +4,7 @@
 import { InputError, LvsdError } from '../errors';
 import type { Ipvs, IpvsOp, RealServerKey, ServiceEntry, ServiceKey, Timeouts } from './types';
 import { buildCommand, buildTimeouts, readOptions, type IpvsCommand } from './command';
+import { sameService } from './codec';
 import type { CommandKind } from './options';
 
 /** The ipvsadm command switches a restore line may start with. */
@@ -52,20 +53,25 @@ function isBlank(c: string): boolean {
 
 /** Splits a line into words: blanks separate, quotes group, backslash escapes, # starts a comment. */
 export function splitWords(line: string): string[] {
+  return splitWordsIn(line, 0, line.length);
+}
+
+/** splitWords of text[from..to), without a string of that line (a restore has 50,000). */
+function splitWordsIn(text: string, from: number, to: number): string[] {
   // the common line (what ipvsadm -S writes): ASCII words and blanks, nothing quoted, escaped or
   // commented; anything else goes the character-by-character way
   const words: string[] = [];
   let start = -1;
-  for (let i = 0; i < line.length; i++) {
-    const c = line.charCodeAt(i);
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
     if (c === 32 || (c >= 9 && c <= 13)) {
-      if (start >= 0) words.push(line.slice(start, i));
+      if (start >= 0) words.push(text.slice(start, i));
       start = -1;
     } else if (c === 34 || c === 39 || c === 92 || c === 35 || c >= 128) {
-      return splitQuotedWords(line);
+      return splitQuotedWords(text.slice(from, to));
     } else if (start < 0) start = i;
   }
-  if (start >= 0) words.push(line.slice(start));
+  if (start >= 0) words.push(text.slice(start, to));
   return words;
 }
 
@@ -123,17 +129,43 @@ export function parseRestoreWords(words: string[]): IpvsCommand {
   return buildCommand(kind, options);
 }
 
+/**
+ * The key of the service `command` names, made the same object as `previous` when they are equal:
+ * a restore's lines are kept until they are sent, and 40,000 copies of 10,000 keys cost the
+ * garbage collector more than comparing them.
+ */
+function shareServiceKey(command: IpvsCommand, previous: ServiceKey | undefined): ServiceKey | undefined {
+  switch (command.kind) {
+    case 'add-service':
+    case 'edit-service':
+      return command.service.key;
+    case 'delete-service':
+    case 'add-server':
+    case 'edit-server':
+    case 'delete-server':
+      if (previous && sameService(command.service, previous)) command.service = previous;
+      return command.service;
+    default:
+      return previous;
+  }
+}
+
 /** Parses a whole restore input. Throws RestoreError listing every bad line; nothing is applied then. */
 export function parseRestore(text: string): RestoreLine[] {
   const out: RestoreLine[] = [];
   const problems: { line: number; message: string }[] = [];
+  let previous: ServiceKey | undefined;
   // lines as text.split('\n') gives them, without the array of 50,000 strings
   for (let start = 0, line = 1; start <= text.length; line++) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
     try {
-      const words = splitWords(text.slice(start, end));
-      if (words.length > 0) out.push({ line, command: parseRestoreWords(words) });
+      const words = splitWordsIn(text, start, end);
+      if (words.length > 0) {
+        const command = parseRestoreWords(words);
+        previous = shareServiceKey(command, previous);
+        out.push({ line, command });
+      }
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       problems.push({ line, message: err.message });

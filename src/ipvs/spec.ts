@@ -65,8 +65,8 @@ export const IPPROTO_SCTP = 132;
 /** IPVS_STATS_ATTR_* inside IPVS_SVC_ATTR_STATS / IPVS_DEST_ATTR_STATS (32-bit counters) */
 export const statsAttrs = attrSet('ipvs-stats', [
   { name: 'conns', kernel: 'IPVS_STATS_ATTR_CONNS', type: 1, kind: 'u32' },
-  { name: 'inPkts', kernel: 'IPVS_STATS_ATTR_INPKTS', type: 2, kind: 'u32' },
-  { name: 'outPkts', kernel: 'IPVS_STATS_ATTR_OUTPKTS', type: 3, kind: 'u32' },
+  { name: 'inPackets', kernel: 'IPVS_STATS_ATTR_INPKTS', type: 2, kind: 'u32' },
+  { name: 'outPackets', kernel: 'IPVS_STATS_ATTR_OUTPKTS', type: 3, kind: 'u32' },
   { name: 'inBytes', kernel: 'IPVS_STATS_ATTR_INBYTES', type: 4, kind: 'u64' },
   { name: 'outBytes', kernel: 'IPVS_STATS_ATTR_OUTBYTES', type: 5, kind: 'u64' },
   { name: 'cps', kernel: 'IPVS_STATS_ATTR_CPS', type: 6, kind: 'u32' },
@@ -80,8 +80,8 @@ export const statsAttrs = attrSet('ipvs-stats', [
 /** The same IPVS_STATS_ATTR_* inside IPVS_*_ATTR_STATS64: every counter and rate is a u64. */
 export const stats64Attrs = attrSet('ipvs-stats64', [
   { name: 'conns', kernel: 'IPVS_STATS_ATTR_CONNS', type: 1, kind: 'u64' },
-  { name: 'inPkts', kernel: 'IPVS_STATS_ATTR_INPKTS', type: 2, kind: 'u64' },
-  { name: 'outPkts', kernel: 'IPVS_STATS_ATTR_OUTPKTS', type: 3, kind: 'u64' },
+  { name: 'inPackets', kernel: 'IPVS_STATS_ATTR_INPKTS', type: 2, kind: 'u64' },
+  { name: 'outPackets', kernel: 'IPVS_STATS_ATTR_OUTPKTS', type: 3, kind: 'u64' },
   { name: 'inBytes', kernel: 'IPVS_STATS_ATTR_INBYTES', type: 4, kind: 'u64' },
   { name: 'outBytes', kernel: 'IPVS_STATS_ATTR_OUTBYTES', type: 5, kind: 'u64' },
   { name: 'cps', kernel: 'IPVS_STATS_ATTR_CPS', type: 6, kind: 'u64' },

@@ -122,6 +122,17 @@ export interface TableSummaryEntry {
   realServers: RealServerSummary[];
 }
 
+/**
+ * A table as a listing prints it: the services, and service i's real servers when asked. A view
+ * read from the kernel decodes them again on each call and keeps none: a 50,000-line listing
+ * then prints each service's real servers and drops them (kept, they cost a quarter of the
+ * listing's time in garbage collection).
+ */
+export interface TableView<S extends VirtualService = ObservedService, R extends RealServerSummary = ObservedRealServer> {
+  readonly services: readonly S[];
+  realServers(i: number): readonly R[];
+}
+
 
 /** One change to the table, for Ipvs.apply: what a CLI command, a restore line and a reconciler step become. */
 export type IpvsOp =

@@ -3,7 +3,7 @@
 import { NetlinkError } from '../errors';
 import { AttrSet, Decoded, attrSet, decode, decodeView, encode } from './schema';
 import { NetlinkSocket, SocketOptions, netlinkError } from './socket';
-import { Message, NETLINK_GENERIC, Writer } from './wire';
+import { Message, NETLINK_GENERIC, NLMSG_HDRLEN, Writer, align4, messageEnd } from './wire';
 import { MalformedMessageError } from '../errors';
 import { constants } from 'node:os';
 
@@ -64,6 +64,21 @@ export function genlMessage<S extends AttrSet>(familyId: number, cmd: number, ve
 export function genlAttrsStart(msg: Message): number {
   if (msg.payload.length < GENL_HDRLEN) throw new MalformedMessageError(`generic netlink message of ${msg.payload.length} bytes has no genlmsghdr`);
   return GENL_HDRLEN;
+}
+
+/**
+ * fn(buf, start, end) for each generic netlink message in buf (a dump's parts, back to back),
+ * buf[start..end) being its attributes: no Message or view per message (a table read has 50,000).
+ */
+export function mapGenlAttrs<T>(buf: Buffer, fn: (buf: Buffer, start: number, end: number) => T): T[] {
+  const out: T[] = [];
+  for (let off = 0; off < buf.length; ) {
+    const end = messageEnd(buf, off);
+    if (end - off < NLMSG_HDRLEN + GENL_HDRLEN) throw new MalformedMessageError(`generic netlink message of ${end - off - NLMSG_HDRLEN} bytes has no genlmsghdr`);
+    out.push(fn(buf, off + NLMSG_HDRLEN + GENL_HDRLEN, end));
+    off += align4(end - off);
+  }
+  return out;
 }
 
 /** Splits a generic netlink reply into command, version and its attribute bytes. */

@@ -120,6 +120,11 @@ export function decodeFrom<S extends AttrSet>(set: S, buf: Buffer, start: number
   return decodeRange(set, buf, start, buf.length, where) as Decoded<S>;
 }
 
+/** decode() of buf[start..end), without a view of that part. */
+export function decodeSpan<S extends AttrSet>(set: S, buf: Buffer, start: number, end: number, where: string = set.name): Decoded<S> {
+  return decodeRange(set, buf, start, end, where) as Decoded<S>;
+}
+
 // Each set gets a decoder and an encoder generated from its description (compile.ts) on first use.
 const decoders = new WeakMap<AttrSet, DecodeFn>();
 const encoders = new WeakMap<AttrSet, EncodeFn>();

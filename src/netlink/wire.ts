@@ -92,7 +92,7 @@ export function messageEnd(buf: Buffer, off: number): number {
   if (buf.length - off < NLMSG_HDRLEN) {
     throw new MalformedMessageError(`netlink message at offset ${off}: ${buf.length - off} bytes left, header needs ${NLMSG_HDRLEN}`);
   }
-  const length = readU32Host(buf, off);
+  const length = u32HostAt(buf, off);
   if (length < NLMSG_HDRLEN || length > buf.length - off) {
     throw new MalformedMessageError(`netlink message at offset ${off}: length ${length} does not fit in ${buf.length - off} bytes`);
   }
@@ -128,6 +128,16 @@ export function parseAttrs(buf: Buffer, where = 'attributes'): RawAttr[] {
   }
   // Fewer than 4 bytes left over is tolerated, as the kernel does (trailing padding).
   return out;
+}
+
+// Host-order reads by byte arithmetic, for offsets already checked to be inside the buffer: a
+// dump has 50,000 message headers, and a Buffer method per read (with checks of its own) cost
+// more than the rest of walking them.
+export function u16HostAt(b: Uint8Array, o: number): number {
+  return HOST_LE ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1];
+}
+export function u32HostAt(b: Uint8Array, o: number): number {
+  return HOST_LE ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16)) + b[o + 3] * 0x1000000 : b[o] * 0x1000000 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
 }
 
 // Host-order integer access (netlink integers are in host order unless marked otherwise).

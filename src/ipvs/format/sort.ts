@@ -80,24 +80,49 @@ export function sortServices<T>(items: readonly T[], keyOf: (item: T) => Service
   });
 }
 
+/**
+ * Typed arrays for many sorts in a row, grown when too small: a listing sorts 10,000 short lists
+ * of real servers, and three new typed arrays per list cost more than the sorting. One per
+ * listing; never shared between callers.
+ */
+export class SortScratch {
+  keys = new Uint32Array(16 * KEY);
+  order = new Uint32Array(16);
+  tmp = new Uint32Array(16);
+
+  fit(n: number): void {
+    if (n <= this.order.length) return;
+    const size = Math.max(n, this.order.length * 2);
+    this.keys = new Uint32Array(size * KEY);
+    this.order = new Uint32Array(size);
+    this.tmp = new Uint32Array(size);
+  }
+}
+
 /** Real servers in ipvs_cmp_dests order. */
-export function sortRealServers<T extends { key: RealServerKey }>(items: readonly T[]): T[] {
+export function sortRealServers<T extends { key: RealServerKey }>(items: readonly T[], scratch = new SortScratch()): T[] {
   if (items.length < 2) return items.slice();
-  const keys = new Uint32Array(items.length * KEY);
+  scratch.fit(items.length);
+  const keys = scratch.keys;
   for (let i = 0; i < items.length; i++) setKey(keys, i, 0, items[i].key.family, 0, items[i].key.address, items[i].key.port);
-  return sortedBy(items, (i, j) => {
-    const r = compareAddresses(keys, i * KEY, j * KEY);
-    return r !== 0 ? r : keys[i * KEY + 7] - keys[j * KEY + 7];
-  });
+  return sortedBy(
+    items,
+    (i, j) => {
+      const r = compareAddresses(keys, i * KEY, j * KEY);
+      return r !== 0 ? r : keys[i * KEY + 7] - keys[j * KEY + 7];
+    },
+    scratch,
+  );
 }
 
 /** items in glibc msort order of cmp on their indexes. */
-function sortedBy<T>(items: readonly T[], cmp: (a: number, b: number) => number): T[] {
-  const order = new Uint32Array(items.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  mergeSort(order, 0, order.length, cmp, new Uint32Array(items.length));
-  const out: T[] = new Array(items.length);
-  for (let i = 0; i < out.length; i++) out[i] = items[order[i]];
+function sortedBy<T>(items: readonly T[], cmp: (a: number, b: number) => number, scratch?: SortScratch): T[] {
+  const n = items.length;
+  const order = scratch ? scratch.order : new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  mergeSort(order, 0, n, cmp, scratch ? scratch.tmp : new Uint32Array(n));
+  const out: T[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = items[order[i]];
   return out;
 }
 

@@ -1,12 +1,12 @@
 // `ipvsadm -L` listings (ipvsadm.c list_all, list_service, print_title, print_service_entry),
 // reproduced byte for byte, including the trailing spaces of left-aligned last columns.
-import type { IpvsInfo, ObservedRealServer, ObservedService, RealServerSummary, TableEntry, TableSummaryEntry, VirtualService } from '../types';
+import type { IpvsInfo, ObservedRealServer, ObservedService, RealServerSummary, TableEntry, TableSummaryEntry, TableView, VirtualService } from '../types';
 import { SVC_F_ONEPACKET, SVC_F_PERSISTENT } from '../flags';
 import { FORWARD_NAME, PROTOCOL_NAME, hasSchedulerFlags, persistenceMask, schedulerFlagsText, tunnelInfo } from './fields';
 import type { Namer } from './names';
 import { largeNumber } from './numbers';
 import { left, right } from './printf';
-import { sortRealServers, sortServices } from './sort';
+import { SortScratch, sortRealServers, sortServices } from './sort';
 
 /** A virtual service with its real servers, as one listing shows it. */
 export type ServiceEntry = TableEntry;
@@ -143,24 +143,33 @@ function realServerLine(svc: VirtualService, rs: RealServerSummary, fmt: ListFor
 }
 
 /** One service line followed by its real servers (sorted unless fmt.sort is false), into out. */
-function writeServiceEntry(out: LineSink, entry: TableSummaryEntry, fmt: ListFormat): void {
-  const servers = fmt.sort ? sortRealServers(entry.realServers) : entry.realServers;
-  out.line(serviceLine(entry.service, fmt));
-  for (const rs of servers) out.line(realServerLine(entry.service, rs, fmt));
+function writeServiceEntry(out: LineSink, service: VirtualService, realServers: readonly RealServerSummary[], fmt: ListFormat, scratch?: SortScratch): void {
+  const servers = fmt.sort ? sortRealServers(realServers, scratch) : realServers;
+  out.line(serviceLine(service, fmt));
+  for (const rs of servers) out.line(realServerLine(service, rs, fmt));
 }
 
 export function orderServices<E extends TableSummaryEntry>(entries: readonly E[], sort: boolean): readonly E[] {
   return sort ? sortServices(entries, (e) => e.service.key) : entries;
 }
 
-/** `ipvsadm -L [-n] [--stats|...]`: header, title, every service, as the bytes to print. */
-export function writeTable(info: IpvsInfo, entries: readonly TableSummaryEntry[], fmt: ListFormat): Buffer {
-  let lines = entries.length;
-  for (const e of entries) lines += e.realServers.length;
-  // room for every line of the widest listing (--stats: 78 bytes a line): no growing
-  const out = new LineSink(1024 + lines * 80);
+/** A view of entries already read. */
+export function tableView<E extends TableSummaryEntry>(entries: readonly E[]): TableView<E['service'], E['realServers'][number]> {
+  return { services: entries.map((e) => e.service), realServers: (i) => entries[i].realServers };
+}
+
+/**
+ * `ipvsadm -L [-n] [--stats|...]`: header, title, every service, as the bytes to print. Each
+ * service's real servers are asked of the view once, when its lines are written.
+ */
+export function writeTable(info: IpvsInfo, table: TableView<VirtualService, RealServerSummary>, fmt: ListFormat): Buffer {
+  const services = table.services;
+  const order = Array.from(services.keys());
+  // room for a service and four real servers of the widest listing (--stats: 78 bytes a line); it grows when needed
+  const out = new LineSink(1024 + services.length * 5 * 80);
   out.text(formatHeader(info) + formatTitle(fmt.mode));
-  for (const e of orderServices(entries, fmt.sort)) writeServiceEntry(out, e, fmt);
+  const scratch = new SortScratch();
+  for (const i of fmt.sort ? sortServices(order, (i) => services[i].key) : order) writeServiceEntry(out, services[i], table.realServers(i), fmt, scratch);
   return out.result();
 }
 
@@ -168,13 +177,13 @@ export function writeTable(info: IpvsInfo, entries: readonly TableSummaryEntry[]
 export function writeOneService(entry: TableSummaryEntry, fmt: ListFormat): Buffer {
   const out = new LineSink(1024);
   out.text(formatTitle(fmt.mode));
-  writeServiceEntry(out, entry, fmt);
+  writeServiceEntry(out, entry.service, entry.realServers, fmt);
   return out.result();
 }
 
-/** writeTable as text. */
+/** writeTable of entries, as text. */
 export function formatTable(info: IpvsInfo, entries: readonly TableSummaryEntry[], fmt: ListFormat): string {
-  return writeTable(info, entries, fmt).toString('utf8');
+  return writeTable(info, tableView(entries), fmt).toString('utf8');
 }
 
 /** writeOneService as text. */

@@ -85,7 +85,7 @@ test('the listings read the 64-bit counters alone, and the 32-bit ones where a k
   // a reply as from a kernel before 4.1: 32-bit counters only
   const [m] = load('ipvs-dump-dests-14');
   const { stats64: _, ...dest } = attrsOf(m).dest ?? {};
-  const stats = { conns: 7, inPkts: 70, outPkts: 60, inBytes: 7000n, outBytes: 6000n, cps: 1, inPps: 2, outPps: 3, inBps: 4, outBps: 5 };
+  const stats = { conns: 7, inPackets: 70, outPackets: 60, inBytes: 7000n, outBytes: 6000n, cps: 1, inPps: 2, outPps: 3, inBps: 4, outBps: 5 };
   const old = parseMessages(genlMessage(m.header.type, 0, 1, cmdAttrs, { dest: { ...dest, stats } }))[0];
   const rs = realServerFromAttrs(countedAttrsOf(old).dest ?? {}, 'inet');
   assert.deepEqual([rs.stats.conns, rs.stats.inBytes, rs.stats.outBps], [7n, 7000n, 5n]);

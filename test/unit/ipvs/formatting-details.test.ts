@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addressWords, canonicalAddress, formatIPv6, parseIPv6 } from '../../../src/ipvs/address';
-import { formatTable, writeTable } from '../../../src/ipvs/format/table';
+import { formatTable, tableView, writeTable } from '../../../src/ipvs/format/table';
 import { formatSave } from '../../../src/ipvs/format/save';
 import { namerFrom, numericNamer } from '../../../src/ipvs/format/names';
 import { sortRealServers, sortServices, glibcSort } from '../../../src/ipvs/format/sort';
@@ -112,7 +112,7 @@ test('a name outside ASCII is written as UTF-8, and the lines after it are whole
   const entries: TableEntry[] = [
     { service: svc({ family: 'inet', protocol: 'tcp', address: '198.18.0.10', port: 80 }), realServers: [rs('inet', '198.18.1.1', 80), rs('inet', '198.18.1.2', 80)] },
   ];
-  const bytes = writeTable(INFO, entries, { mode: 'default', exact: false, sort: true, namer });
+  const bytes = writeTable(INFO, tableView(entries), { mode: 'default', exact: false, sort: true, namer });
   assert.deepEqual(
     bytes,
     Buffer.from(
