@@ -18,7 +18,10 @@ const daemonLib = () => require('../director/daemon') as typeof import('../direc
 const specLib = () => require('../director/spec') as typeof import('../director/spec');
 const ipvsLib = () => require('../ipvs/client') as typeof import('../ipvs/client');
 const logLib = () => require('../log') as typeof import('../log');
-const directorLib = () => ({ ...daemonLib(), ...(require('../director/plan') as typeof import('../director/plan')), ...(require('../director/control') as typeof import('../director/control')), ...(require('../director/status-http') as typeof import('../director/status-http')) });
+const planLib = () => require('../director/plan') as typeof import('../director/plan');
+const controlLib = () => require('../director/control') as typeof import('../director/control');
+// the status page brings prom-client: loaded once the table is in place, not before
+const statusLib = () => require('../director/status-http') as typeof import('../director/status-http');
 const DEFAULT_CONFIG = '/etc/lvsd/director.yaml'; // config/director.ts DEFAULT_DIRECTOR_CONFIG_PATH
 
 const EXIT_CONFIG = 2;
@@ -67,7 +70,7 @@ export function register(program: Command): void {
         const log = pino({ level: 'warn', base: { component: 'director' } }, pino.destination(2));
         const d = new (daemonLib().Director)({ ipvs, load: () => specLib().loadedConfigOf(config), configPath: o.config, log, dryRun: true });
         const ops = await d.plan();
-        writeOut(o.json ? JSON.stringify(ops, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n' : directorLib().formatPlan(ops));
+        writeOut(o.json ? JSON.stringify(ops, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2) + '\n' : planLib().formatPlan(ops));
       } finally {
         ipvs.close();
       }
@@ -156,12 +159,12 @@ async function run(path: string): Promise<void> {
   };
   try {
     // the control socket first: a second director on this host stops here, before touching IPVS
-    control = await directorLib().startControlServer(director, { path: config.global.control.socket, mode: config.global.control.mode });
+    control = await controlLib().startControlServer(director, { path: config.global.control.socket, mode: config.global.control.mode });
     await director.start();
     const listen = config.global.status.listen;
     if (listen) {
       const auth = config.global.status.auth;
-      status = await directorLib().startStatusServer(director, {
+      status = await statusLib().startStatusServer(director, {
         listen: listen.family === 'inet6' ? `[${listen.address}]:${listen.port}` : `${listen.address}:${listen.port}`,
         auth: auth && { user: auth.user, password: readFileSync(auth.passwordFile, 'utf8').replace(/\r?\n$/, '') },
         log: logLib().logger('status'),

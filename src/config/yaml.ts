@@ -2,7 +2,7 @@
 // A valid file needs no positions: readYamlData reads it several times faster (js-yaml, no node
 // tree), and a caller goes to parseYaml, the full read, only when there is a problem to place.
 import { FAILSAFE_SCHEMA, Type as ScalarType, load as loadPlain } from 'js-yaml';
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import type { Document, Node } from 'yaml';
 import type { Locator, Path } from './validate';
 
 export interface YamlSource {
@@ -14,9 +14,13 @@ export interface YamlSource {
   locator: Locator;
 }
 
+// The full read's package is loaded when a file needs it: a valid config never does (34 ms of a
+// start on the host, about half a second under the lab's emulation).
+const yamlLib = () => require('yaml') as typeof import('yaml');
+
 export function parseYaml(text: string, file: string): YamlSource {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const lines = new (yamlLib().LineCounter)();
+  const doc = yamlLib().parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const place = (offset: number): string => {
     const pos = lines.linePos(offset);
     return `${file}:${pos.line}:${pos.col}`;
@@ -48,6 +52,7 @@ export function formatPath(path: Path): string {
  * not in the file (a default) falls back to its nearest ancestor that is.
  */
 function offsetOf(doc: Document, path: Path, key: boolean): number {
+  const { isMap, isPair, isScalar, isSeq } = yamlLib();
   let node: unknown = doc.contents;
   let offset = rangeStart(node) ?? 0;
   for (let i = 0; i < path.length; i++) {
