@@ -57,9 +57,9 @@ export function register(program: Command): void {
 
   director
     .command('plan')
-    .description('print the IPVS operations the director would apply now (ipvsadm-like lines), applying nothing')
+    .description('print the IPVS settings and operations the director would apply now (sysctl and ipvsadm-like lines), applying nothing')
     .addOption(configOption())
-    .option('--json', 'the operations as JSON')
+    .option('--json', 'the settings and operations as JSON')
     .action(async (o: { config: string; json?: boolean }) => {
       const config = loadOrExit(o.config);
       if (!config) return;

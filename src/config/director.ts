@@ -149,6 +149,10 @@ const Service = strictObject(
   { description: 'a virtual service (keepalived virtual_server)' },
 );
 
+function Bit(opts: { default?: 0 | 1; description: string }) {
+  return Type.Integer({ minimum: 0, maximum: 1, ...opts });
+}
+
 const Global = strictObject(
   {
   log_level: literals(['trace', 'debug', 'info', 'warn', 'error'] as const, { default: 'info' }),
@@ -172,6 +176,30 @@ const Global = strictObject(
       },
       { description: 'IPVS connection synchronisation daemon (keepalived lvs_sync_daemon)' },
     ),
+  ),
+  ipvs_sysctl: strictObject(
+    {
+      // the two that make weight 0 mean "no new connections": kube-proxy sets them too
+      expire_nodest_conn: Bit({
+        default: 1,
+        description: "1: a new connection from a client port still in the table, to a server now at weight 0 or removed, is scheduled afresh (kernel's 0: it goes to that server)",
+      }),
+      expire_quiescent_template: Bit({
+        default: 1,
+        description: "1: a persistent client of a server at weight 0 goes to another server on its next connection (kernel's 0: persistence keeps it on the failed server until its template expires)",
+      }),
+      conn_reuse_mode: Type.Optional(
+        Type.Integer({ minimum: 0, maximum: 3, description: 'port reuse, a bitmap: 1 reschedules a reused port when safe (kernel default), 2 also from FIN_WAIT (DR), 0 never' }),
+      ),
+      sloppy_tcp: Type.Optional(Bit({ description: '1: any TCP packet, not only a SYN, makes a connection entry (a director taking over without connection sync)' })),
+      sloppy_sctp: Type.Optional(Bit({ description: '1: as sloppy_tcp, for SCTP' })),
+      conntrack: Type.Optional(Bit({ description: '1: keep netfilter conntrack entries for IPVS connections (firewall rules that match conntrack state)' })),
+      backup_only: Type.Optional(Bit({ description: '1: no forwarding while the backup sync daemon runs (DR/TUN directors that are also real servers)' })),
+    },
+    {
+      default: {},
+      description: 'net.ipv4.vs.* set at start and on every reload where the kernel differs; one left out stays as the kernel has it',
+    },
   ),
   status: strictObject(
     {
@@ -289,6 +317,8 @@ export interface GlobalConfig {
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   /** IPVS timeouts in ms (whole seconds); absent = leave the kernel's */
   timeouts: { tcpMs?: number; tcpfinMs?: number; udpMs?: number };
+  /** net.ipv4.vs.NAME -> value, the ones to set */
+  ipvsSysctl: Record<string, number>;
   /** state fixed, or following a VRRP instance's */
   syncDaemon?: { state?: 'master' | 'backup'; instance?: string; interface: string; syncId: number; maxLen?: number; group?: string; port?: number; ttl?: number };
   status: { listen?: { address: string; family: Family; port: number }; auth?: { user: string; passwordFile: string } };
@@ -461,6 +491,7 @@ function normaliseGlobal(g: DirectorConfigFile['global'], problems: Problems, op
   return {
     logLevel: g.log_level,
     timeouts,
+    ipvsSysctl: { ...g.ipvs_sysctl },
     ...defined({ syncDaemon }),
     status,
     control: { socket: g.control.socket, mode: parseInt(g.control.mode, 8) },

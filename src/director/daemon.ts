@@ -10,6 +10,7 @@ import { loadPassword } from '../health/mysql/credentials';
 import { createChecker, type CheckSpec } from '../health/spec';
 import type { Checker, CheckResult } from '../health/types';
 import type { Ipvs, IpvsOp, RealServerEntry, SyncDaemon, Timeouts } from '../ipvs/types';
+import { SVC_F_PERSISTENT } from '../ipvs/flags';
 import { logger } from '../log';
 import type {
   CheckView,
@@ -24,7 +25,7 @@ import type {
 } from './api';
 import { decideService, nextRampAt, type DecideInput, type Override, type ServerRuntime, type ServiceDecision } from './desired';
 import type { CheckDef, DirectorSettings, LoadedConfig, ServerSpec, ServiceSpec } from './model';
-import { RecordingIpvs } from './plan';
+import { RecordingIpvs, type PlanStep } from './plan';
 import { sameServiceSpec } from './spec';
 import { Reconciler, type DesiredService } from './reconciler';
 import { emptyState, readState, writeState, type DirectorState } from './state';
@@ -181,11 +182,11 @@ export class Director implements DirectorControl {
     this.log.info({ services: this.services.size, servers: this.servers.size, vrrp: this.config.vrrp?.instances.length }, 'director started');
   }
 
-  /** The operations a start would apply now (dryRun only); nothing is sent or written. */
-  async plan(): Promise<IpvsOp[]> {
+  /** The settings and operations a start would apply now (dryRun only); nothing is sent or written. */
+  async plan(): Promise<PlanStep[]> {
     if (!(this.ipvs instanceof RecordingIpvs)) throw new Error('plan() needs a director made with dryRun');
     await this.start();
-    return this.ipvs.ops;
+    return this.ipvs.steps;
   }
 
   /** Stops checks and timers. The kernel table stays as it is unless flushOnExit. */
@@ -683,8 +684,9 @@ export class Director implements DirectorControl {
     this.timers.add(guard);
   }
 
-  /** IPVS timeouts and the sync daemon, when the config names them (written only when different). */
+  /** IPVS settings, timeouts and the sync daemon, when the config names them (written only when different). */
   private async applyGlobals(s: DirectorSettings, before: DirectorSettings | undefined): Promise<void> {
+    await this.applySysctls(s.ipvsSysctl);
     const ops: IpvsOp[] = [];
     if (s.timeouts && Object.values(s.timeouts).some((v) => v !== undefined)) {
       const now = await this.ipvs.readTimeouts();
@@ -711,6 +713,33 @@ export class Director implements DirectorControl {
     const res = await this.ipvs.apply(ops);
     this.reconciler.opsTotal += ops.length;
     for (const f of res.failed) this.log.error({ op: f.op.kind }, f.error.message);
+  }
+
+  /** net.ipv4.vs.* as configured; a failure is logged and the rest still runs (the table matters more). */
+  private async applySysctls(want: Readonly<Record<string, number>>): Promise<void> {
+    let quiescentTemplates: number | undefined;
+    for (const [name, value] of Object.entries(want)) {
+      try {
+        const now = await this.ipvs.readSysctl(name);
+        if (now !== value) {
+          await this.ipvs.writeSysctl(name, value);
+          this.log.info({ sysctl: `net.ipv4.vs.${name}`, from: now, to: value }, 'IPVS setting changed');
+        }
+        if (name === 'expire_quiescent_template') quiescentTemplates = value;
+      } catch (err) {
+        this.log.error((err as Error).message);
+      }
+    }
+    // as ldirectord does: weight 0 does not stop a persistent client without this setting
+    if (quiescentTemplates === 0) {
+      const names = [...this.services.values()].filter((svc) => svc.onFailure === 'weight-0' && svc.service.flags & SVC_F_PERSISTENT).map((svc) => svc.name);
+      if (names.length > 0) {
+        this.log.warn(
+          { services: names.slice(0, 10), count: names.length },
+          'expire_quiescent_template is 0: persistent clients of a failed server (weight 0) keep going to it until their persistence timeout ends',
+        );
+      }
+    }
   }
 
   private async startVrrp(): Promise<void> {

@@ -68,6 +68,8 @@ export const serverName = describeRealServer;
 /** Global settings of a loaded config. */
 export interface DirectorSettings {
   timeouts?: Partial<Timeouts>;
+  /** net.ipv4.vs.NAME -> value to set where the kernel differs */
+  ipvsSysctl: Readonly<Record<string, number>>;
   syncDaemon?: SyncDaemon;
   /** a VRRP instance the sync daemon's state follows (master while it is MASTER, else backup) */
   syncDaemonFollows?: string;

@@ -5,9 +5,18 @@ import { serviceOption } from '../ipvs/format/save';
 import { SVC_F_ONEPACKET, SVC_F_PERSISTENT } from '../ipvs/flags';
 import type { ApplyOptions, ApplyResult, Ipvs, IpvsOp, RealServer, ServiceKey, VirtualService } from '../ipvs/types';
 
+/** A change of net.ipv4.vs.NAME; in a plan beside the ops. */
+export interface SysctlWrite {
+  kind: 'set-sysctl';
+  name: string;
+  value: number;
+}
+
+export type PlanStep = SysctlWrite | IpvsOp;
+
 /** Reads from the kernel; records what would be applied and sends nothing. */
 export class RecordingIpvs implements Ipvs {
-  readonly ops: IpvsOp[] = [];
+  readonly steps: PlanStep[] = [];
   constructor(private readonly inner: Ipvs) {}
   info() {
     return this.inner.info();
@@ -21,8 +30,15 @@ export class RecordingIpvs implements Ipvs {
   readSyncDaemons() {
     return this.inner.readSyncDaemons();
   }
+  readSysctl(name: string) {
+    return this.inner.readSysctl(name);
+  }
+  writeSysctl(name: string, value: number): Promise<void> {
+    this.steps.push({ kind: 'set-sysctl', name, value });
+    return Promise.resolve();
+  }
   apply(ops: readonly IpvsOp[], _opts?: ApplyOptions): Promise<ApplyResult> {
-    this.ops.push(...ops);
+    this.steps.push(...ops);
     return Promise.resolve({ applied: ops.length, failed: [], skipped: 0 });
   }
   close(): void {
@@ -30,9 +46,9 @@ export class RecordingIpvs implements Ipvs {
   }
 }
 
-export function formatPlan(ops: readonly IpvsOp[]): string {
-  if (ops.length === 0) return '# nothing to do: the kernel already matches the config\n';
-  return ops.map((op) => formatOp(op) + '\n').join('');
+export function formatPlan(steps: readonly PlanStep[]): string {
+  if (steps.length === 0) return '# nothing to do: the kernel already matches the config\n';
+  return steps.map((step) => (step.kind === 'set-sysctl' ? `sysctl -w net.ipv4.vs.${step.name}=${step.value}` : formatOp(step)) + '\n').join('');
 }
 
 /** One op as the ipvsadm command line that does the same. */

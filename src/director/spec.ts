@@ -27,6 +27,7 @@ export function loadedConfigOf(config: DirectorConfig, previous?: LoadedConfig):
   const seconds = (ms: number | undefined) => (ms === undefined ? undefined : Math.round(ms / 1000));
   const settings: DirectorSettings = {
     timeouts: g.timeouts.tcpMs === undefined && g.timeouts.tcpfinMs === undefined && g.timeouts.udpMs === undefined ? undefined : { tcp: seconds(g.timeouts.tcpMs), tcpFin: seconds(g.timeouts.tcpfinMs), udp: seconds(g.timeouts.udpMs) },
+    ipvsSysctl: g.ipvsSysctl,
     syncDaemon: g.syncDaemon && {
       // following an instance: backup until VRRP says otherwise
       state: g.syncDaemon.state ?? 'backup',

@@ -10,6 +10,7 @@ import { Message, NETLINK_GENERIC } from '../netlink/wire';
 import { daemonFromAttrs, realServerFromAttrs, serviceFromAttrs, serviceKeyRequest, writeOps } from './codec';
 import { IpvsRequest, ipvsError, openError } from './errors';
 import { Serial } from './serial';
+import { readIpvsSysctl, writeIpvsSysctl } from './sysctl';
 import { MalformedMessageError } from '../errors';
 import { Cmd, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs, destAttrs, infoAttrs, serviceAttrs } from './spec';
 import type {
@@ -222,6 +223,15 @@ export class NetlinkIpvsClient implements Ipvs {
   async readSyncDaemons(): Promise<SyncDaemon[]> {
     const parts = await this.dump({ kind: 'list-daemons' }, this.bare(Cmd.GET_DAEMON));
     return parts.map((m) => daemonFromAttrs(attrsOf(m).daemon ?? {}));
+  }
+
+  readSysctl(name: string): Promise<number> {
+    return readIpvsSysctl(name);
+  }
+
+  /** serialised with apply(): a setting changes between batches, not during one */
+  writeSysctl(name: string, value: number): Promise<void> {
+    return this.writes.run(() => writeIpvsSysctl(name, value));
   }
 
   /** Every service with its real servers in the listing's shape (counters beside settings). */

@@ -11,6 +11,7 @@ import { canonicalAddress, formatIPv4, parseAddress, parseIPv4 } from './address
 import { writeOps } from './codec';
 import { ipvsError, type IpvsRequest } from './errors';
 import { Serial } from './serial';
+import { unknownSysctl } from './sysctl';
 import { SCHEDULERS } from './types';
 import type {
   ApplyOptions,
@@ -57,6 +58,18 @@ interface StoredServer {
   readonly server: RealServer;
   readonly observed: RealServerCounters;
 }
+
+const DEFAULT_SYSCTLS: Record<string, number> = {
+  backup_only: 0,
+  conn_reuse_mode: 1,
+  conntrack: 0,
+  expire_nodest_conn: 0,
+  expire_quiescent_template: 0,
+  ignore_tunneled: 0,
+  schedule_icmp: 0,
+  sloppy_sctp: 0,
+  sloppy_tcp: 0,
+};
 
 interface StoredService {
   service: VirtualService;
@@ -117,6 +130,10 @@ export class FakeIpvs implements Ipvs {
   private readonly services = new Map<string, StoredService>();
   private readonly daemons = new Map<SyncDaemonState, SyncDaemon>();
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
+  /** net.ipv4.vs.* as a new network namespace has them (kernel 6.1) */
+  private readonly sysctls = new Map<string, number>(Object.entries(DEFAULT_SYSCTLS));
+  /** writeSysctl() calls that changed a value */
+  sysctlWrites = 0;
   private readonly schedulers: ReadonlySet<string>;
   private readonly engines: ReadonlySet<string>;
   private readonly interfaces?: ReadonlySet<string>;
@@ -145,6 +162,20 @@ export class FakeIpvs implements Ipvs {
   async readTimeouts(): Promise<Timeouts> {
     this.check({ kind: 'get-timeouts' });
     return { ...this.timeouts };
+  }
+
+  async readSysctl(name: string): Promise<number> {
+    const value = this.sysctls.get(name);
+    if (value === undefined) throw unknownSysctl(name);
+    return value;
+  }
+
+  writeSysctl(name: string, value: number): Promise<void> {
+    return this.writes.run(async () => {
+      if (!this.sysctls.has(name)) throw unknownSysctl(name);
+      this.sysctls.set(name, value);
+      this.sysctlWrites++;
+    });
   }
 
   async readSyncDaemons(): Promise<SyncDaemon[]> {

@@ -200,6 +200,9 @@ export interface Ipvs {
   readTable(): Promise<ServiceEntry[]>;
   readTimeouts(): Promise<Timeouts>;
   readSyncDaemons(): Promise<SyncDaemon[]>;
+  /** net.ipv4.vs.NAME (expire_nodest_conn, ...) of the namespace the client talks to */
+  readSysctl(name: string): Promise<number>;
+  writeSysctl(name: string, value: number): Promise<void>;
   /** applies ops in order, many per send; reports each refused op by index, in words */
   apply(ops: readonly IpvsOp[], opts?: ApplyOptions): Promise<ApplyResult>;
   close(): void;

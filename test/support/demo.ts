@@ -44,7 +44,6 @@ set-up: network ${topo.timings.network} ms, mariadb-install-db ${topo.timings.ma
     say(indent(readFileSync(EXAMPLE, 'utf8')));
     topo.writeConfig(EXAMPLE);
     say('    (run as written; only the state file, control socket and password file live in a temp dir)');
-    say('    director sysctl: net.ipv4.vs.expire_nodest_conn=1 (a client reusing a source port is not sent to a drained server)');
 
     step(3, 'start the director; its checks log in to each replica');
     const started = Date.now();
@@ -52,6 +51,10 @@ set-up: network ${topo.timings.network} ms, mariadb-install-db ${topo.timings.ma
     await topo.directorReady();
     const up = await waitFor('both replicas up', () => topo.weights().get(`${RS1}:3306`) === 1 && topo.weights().get(`${RS2}:3306`) === 1, 30_000);
     say(`    both replicas up and weighted ${Date.now() - started} ms after the start (${up} ms after the control socket answered)`);
+    const sysctl = (name: string) => topo.inNs(topo.directorNs, 'sysctl', ['-n', `net.ipv4.vs.${name}`]).trim();
+    const settings = ['expire_nodest_conn', 'expire_quiescent_template'].map((n) => `net.ipv4.vs.${n}=${sysctl(n)}`);
+    check(settings.every((x) => x.endsWith('=1')), `the director did not set its IPVS settings: ${settings.join(' ')}`);
+    say(`    the director set ${settings.join(' and ')} (global.ipvs_sysctl's defaults): a new connection, also a persistent client's, is not sent to a server at weight 0`);
     say('    $ lvsd ipvs list -n');
     say(indent(topo.inNs(topo.directorNs, LVSD, ['ipvs', 'list', '-n'])));
 

@@ -287,6 +287,23 @@ export const CONFORMANCE_CASES: readonly ConformanceCase[] = [
     },
   },
   {
+    name: "IPVS settings (net.ipv4.vs.*): a new namespace's defaults, a write reads back, an unknown name refused in words",
+    async run({ ipvs }) {
+      const defaults = { expire_nodest_conn: 0, expire_quiescent_template: 0, conn_reuse_mode: 1, sloppy_tcp: 0, sloppy_sctp: 0, conntrack: 0, backup_only: 0 };
+      for (const [name, value] of Object.entries(defaults)) assert.equal(await ipvs.readSysctl(name), value, name);
+      try {
+        await ipvs.writeSysctl('expire_quiescent_template', 1);
+        assert.equal(await ipvs.readSysctl('expire_quiescent_template'), 1);
+      } finally {
+        await ipvs.writeSysctl('expire_quiescent_template', 0);
+      }
+      const unknown = /^net\.ipv4\.vs\.no_such_setting: no such IPVS setting in this kernel \(or the ip_vs module is not loaded\)$/;
+      await assert.rejects(ipvs.readSysctl('no_such_setting'), { name: 'IpvsError', message: unknown });
+      await assert.rejects(ipvs.writeSysctl('no_such_setting', 1), { name: 'IpvsError', message: unknown });
+      await assert.rejects(ipvs.readSysctl('../ip_forward'), { name: 'IpvsError' });
+    },
+  },
+  {
     name: 'sync daemons: defaults filled in, EEXIST when running, ESRCH when not, refused beside a mixed-family real server',
     async run({ ipvs, syncInterface }) {
       await applyAll(ipvs, [{ kind: 'start-daemon', daemon: { state: 'master', mcastInterface: syncInterface, syncId: 7 } }]);

@@ -233,11 +233,9 @@ export class LabTopology {
     sh('ip', ['-batch', '-'], root.join('\n') + '\n');
     for (const [ns, lines] of inside) sh('ip', ['-n', ns, '-batch', '-'], lines.join('\n') + '\n');
     if (this.opts.method === 'nat') this.inNs(this.directorNs, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
-    // IPVS keeps a connection entry (FIN_WAIT in DR: it sees only the client's half) for a while
-    // after each connection; a client that reuses a source port within it is sent to the same real
-    // server, even one at weight 0 (seen in the lab: ECONNREFUSED after the drain). With
-    // expire_nodest_conn=1, kernel 6.1 expires such an entry and schedules the SYN afresh.
-    this.inNs(this.directorNs, 'sysctl', ['-q', '-w', 'net.ipv4.vs.expire_nodest_conn=1']);
+    // Nothing set by hand: the director sets net.ipv4.vs.expire_nodest_conn=1 itself (a default of
+    // global.ipvs_sysctl). Without it a client that reuses a source port still in the table is
+    // sent to the same real server, even one at weight 0 (seen here: ECONNREFUSED after a drain).
     // a long-lived process in the director's namespace: its /proc/PID/net/ip_vs is the table
     this.holder = this.spawnTracked('ip', ['netns', 'exec', this.directorNs, 'sleep', '3600']);
     if (this.opts.method !== 'nat') {

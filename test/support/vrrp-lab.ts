@@ -210,6 +210,8 @@ export class PairLab {
     const nsB = this.topo.addNode('dir-b', [`${DIRECTOR_B}/24`]);
     this.b = new DirectorNode('dir-b', nsB, DIRECTOR_B, this.topo.dir);
     this.a.step = this.b.step = (what) => this.step(what);
+    // a director may be keepalived, which leaves this at the kernel's 0 (lvsd sets it itself):
+    // both kinds then treat a reused client port alike
     for (const ns of [this.a.ns, nsB]) {
       await runAsync('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', 'net.ipv4.vs.expire_nodest_conn=1']);
     }

@@ -4,6 +4,7 @@
 // restart after SIGKILL changes nothing.
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { ipvsadm, lvsdRun, setUpNamespace } from '../../support/ipvs-lab';
@@ -12,9 +13,9 @@ import { DirectorLab, listener, saved, until } from '../../support/director-lab'
 const lab = new DirectorLab();
 const listeners = new Map<number, Server>();
 
-function config(opts: { weight21?: number; udpServers?: string[]; port?: number } = {}): string {
+function config(opts: { weight21?: number; udpServers?: string[]; port?: number; sysctl?: string } = {}): string {
   const udp = (opts.udpServers ?? ['198.18.1.31', '198.18.1.32']).map((a) => `      - address: ${a}\n`).join('');
-  return `${lab.global('  timeouts: { udp: 2 }\n  resync: "* * * * * *"\n')}
+  return `${lab.global(`  timeouts: { udp: 2 }\n  resync: "* * * * * *"\n${opts.sysctl ? `  ipvs_sysctl: ${opts.sysctl}\n` : ''}`)}
 services:
   - name: mysql
     address: 198.18.0.10
@@ -58,6 +59,8 @@ after(async () => {
 
 test('the config is programmed as written; the service it does not own is left alone', async () => {
   const took = await until('both MySQL servers up', () => /198\.18\.1\.21:3306 -g -w 2/.test(saved()) && /198\.18\.1\.22:3306 -g -w 1/.test(saved()));
+  // global.ipvs_sysctl's defaults, in this new namespace where the kernel starts them at 0
+  for (const name of ['expire_nodest_conn', 'expire_quiescent_template']) assert.equal(readFileSync(`/proc/sys/net/ipv4/vs/${name}`, 'utf8'), '1\n', name);
   console.log(`# programmed and checks passed ${took} ms after the start`);
   assert.deepEqual(lines(saved()), lines(`-A -t 198.18.0.10:3306 -s wrr
 -a -t 198.18.0.10:3306 -r 198.18.1.21:3306 -g -w 2
@@ -184,6 +187,10 @@ test('plan prints what a start would apply now, and applies nothing', () => {
   r = lvsdRun(['director', 'plan', '-c', lab.config]);
   assert.equal(r.stdout, '-e -t 198.18.0.10:3306 -r 198.18.1.21:3306 -g -w 8\n');
   assert.equal(saved(), before, 'nothing applied');
+  lab.write(config({ weight21: 8, udpServers: ['198.18.1.31'], sysctl: '{ sloppy_tcp: 1 }' }));
+  r = lvsdRun(['director', 'plan', '-c', lab.config]);
+  assert.equal(r.stdout, 'sysctl -w net.ipv4.vs.sloppy_tcp=1\n-e -t 198.18.0.10:3306 -r 198.18.1.21:3306 -g -w 8\n');
+  assert.equal(readFileSync('/proc/sys/net/ipv4/vs/sloppy_tcp', 'utf8'), '0\n', 'nothing set');
   lab.write(config({ weight21: 5, udpServers: ['198.18.1.31'] }));
 });
 

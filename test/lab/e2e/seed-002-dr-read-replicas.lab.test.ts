@@ -70,6 +70,34 @@ test('with persistence a client stays on one replica; without it round robin res
   assert.equal(new Set(again).size, 2, `round robin again: ${again.join(', ')}`);
 });
 
+test('with persistence, a client of a replica that fails goes to the other one (the director sets expire_quiescent_template)', async () => {
+  // set by the director (global.ipvs_sysctl defaults), not by this lab: a new namespace has 0
+  const sysctl = (name: string) => topo.inNs(topo.directorNs, 'sysctl', ['-n', `net.ipv4.vs.${name}`]).trim();
+  assert.equal(sysctl('expire_quiescent_template'), '1');
+  assert.equal(sysctl('expire_nodest_conn'), '1');
+  topo.writeConfig(EXAMPLE, (doc) => (doc.services[0].persistence = { timeout: 300 }));
+  let r = topo.ctl(['reload']);
+  assert.equal(r.status, 0, r.stderr);
+  const first = (await askThrough(VIP)).host;
+  const node = first === 'rs1' ? rs(1) : rs(2);
+  const other = first === 'rs1' ? 'rs2' : 'rs1';
+  await topo.killBackend(node);
+  try {
+    await waitFor(`weight 0 for ${first}`, () => weightOf(node.address) === 0, 15_000, 10);
+    // the template still names the failed replica for 300 s; at weight 0 it is expired on use
+    const after = [];
+    for (let i = 0; i < 3; i++) after.push((await askThrough(VIP)).host);
+    console.log(`# persistence 300 s: ${first} first; it failed (weight 0); then ${after.join(', ')}`);
+    assert.deepEqual(after, [other, other, other], 'a persistent client moves to the replica that is up, and stays there');
+  } finally {
+    await topo.startBackend(node);
+    await waitFor(`weight 1 for ${first} again`, () => weightOf(node.address) === 1, 20_000, 10);
+    topo.writeConfig(EXAMPLE);
+    r = topo.ctl(['reload']);
+    assert.equal(r.status, 0, r.stderr);
+  }
+});
+
 test('failover under load: a dead replica is drained within interval × fall + timeout, no new connection fails after that', async () => {
   const load = new ClientLoad({ vip: VIP, rate: 10, concurrency: 4, maxMs: 40_000 });
   await new Promise((r) => setTimeout(r, 1500));

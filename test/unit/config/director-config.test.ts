@@ -38,6 +38,7 @@ test('a minimal config gets every default, in the normalised shape', () => {
   assert.deepEqual(config.global, {
     logLevel: 'info',
     timeouts: {},
+    ipvsSysctl: { expire_nodest_conn: 1, expire_quiescent_template: 1 },
     status: { listen: { address: '127.0.0.1', family: 'inet', port: 9180 } },
     control: { socket: '/run/lvsd/director.sock', mode: 0o600 },
     stateFile: '/var/lib/lvsd/director.json',
@@ -275,6 +276,15 @@ test('refused: an invalid cron expression, a persistence netmask of the wrong fa
   ]);
   assert.deepEqual(refusal(service('    persistence: { timeout: 300, netmask: 255.0.255.0 }\n')), [
     'd.yaml:4:43: services[0].persistence.netmask: "255.0.255.0" is not an IPv4 netmask (contiguous, like 255.255.255.0)',
+  ]);
+});
+
+test('IPVS settings: the two that make weight 0 stop new connections by default, others as given, bad ones refused', () => {
+  const given = parseDirectorConfig(`global:\n  ipvs_sysctl: { expire_quiescent_template: 0, sloppy_tcp: 1, conn_reuse_mode: 2 }\n${service('')}`, 'd.yaml');
+  assert.deepEqual(given.global.ipvsSysctl, { expire_nodest_conn: 1, expire_quiescent_template: 0, sloppy_tcp: 1, conn_reuse_mode: 2 });
+  assert.deepEqual(refusal(`global:\n  ipvs_sysctl:\n    expire_nodest_conn: 2\n    drop_packet: 1\n${service('')}`), [
+    'd.yaml:3:25: global.ipvs_sysctl.expire_nodest_conn: 2 is out of range (0..1)',
+    'd.yaml:4:5: global.ipvs_sysctl.drop_packet: unknown key (known: expire_nodest_conn, expire_quiescent_template, conn_reuse_mode, sloppy_tcp, sloppy_sctp, conntrack, backup_only)',
   ]);
 });
 

@@ -47,7 +47,8 @@ function fixture() {
   const specs = (weightA = 2): ServiceSpec[] => [
     service('198.18.0.10', 3306, [server('198.18.0.21', 3306, weightA, [tcpCheck('198.18.0.21', 3306)]), server('198.18.0.22', 3306, 1, [tcpCheck('198.18.0.22', 3306)])]),
   ];
-  let current: () => LoadedConfig = () => ({ settings: { stateFile: join(dir, 'state.json'), resync: '0 0 1 1 *', flushOnExit: false }, services: specs() });
+  const settings = { ipvsSysctl: { expire_nodest_conn: 1, expire_quiescent_template: 1 }, stateFile: join(dir, 'state.json'), resync: '0 0 1 1 *', flushOnExit: false };
+  let current: () => LoadedConfig = () => ({ settings, services: specs() });
   // every director made is stopped when its test ends, also when the test fails: its timers
   // would otherwise keep this file's process alive
   const made: Director[] = [];
@@ -70,6 +71,7 @@ function fixture() {
     dir,
     ipvs,
     verdicts,
+    settings,
     specs,
     make,
     weights,
@@ -108,15 +110,54 @@ test('a restart adopts the table: zero writes, servers start up', async (t) => {
   await until('up', async () => (await f.weights())['198.18.0.22'] === 1 && (await f.weights())['198.18.0.21'] === 2);
   await first.stop(); // as after SIGKILL, nothing is removed
   const writes = f.ipvs.applied.length;
+  const sysctlWrites = f.ipvs.sysctlWrites;
   const second = f.make();
   await second.start();
   await new Promise((r) => setTimeout(r, 150)); // several check rounds
   assert.equal(f.ipvs.applied.length, writes, 'no write at restart');
+  assert.equal(f.ipvs.sysctlWrites, sysctlWrites, 'no IPVS setting written at restart');
   assert.deepEqual(
     second.status().services[0].servers.map((s) => s.state),
     ['up', 'up'],
   );
   await second.stop();
+});
+
+test('IPVS settings are written where the kernel differs, and a persistent service that weight 0 would not stop is warned about', async (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const logged: { level: number; msg: string }[] = [];
+  const d = new Director({
+    ipvs: f.ipvs,
+    load: () => f.config(),
+    configPath: join(f.dir, 'director.yaml'),
+    checker: f.verdicts.checker,
+    log: pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line)) }),
+  });
+  t.after(() => d.stop());
+  await d.start();
+  assert.equal(await f.ipvs.readSysctl('expire_nodest_conn'), 1);
+  assert.equal(await f.ipvs.readSysctl('expire_quiescent_template'), 1);
+  assert.equal(await f.ipvs.readSysctl('conn_reuse_mode'), 1, 'a setting not named stays as the kernel has it');
+  assert.equal(f.ipvs.sysctlWrites, 2);
+  assert.equal(logged.filter((l) => l.msg === 'IPVS setting changed').length, 2);
+  const templates = /expire_quiescent_template is 0/;
+  assert.ok(!logged.some((l) => templates.test(l.msg)), 'no warning while templates of weight-0 servers expire');
+
+  // persistence, weight 0 on failure, and expire_quiescent_template 0: an operator must know
+  const persistent = f.specs().map((s) => ({ ...s, service: { ...s.service, flags: 1, timeout: 300 } }));
+  f.setConfig(() => ({ settings: { ...f.settings, ipvsSysctl: { expire_nodest_conn: 1, expire_quiescent_template: 0, sloppy_tcp: 1 } }, services: persistent }));
+  await d.reload();
+  assert.equal(await f.ipvs.readSysctl('expire_quiescent_template'), 0);
+  assert.equal(await f.ipvs.readSysctl('sloppy_tcp'), 1);
+  assert.equal(f.ipvs.sysctlWrites, 4, 'only the two that changed');
+  const warning = logged.find((l) => templates.test(l.msg));
+  assert.equal(warning?.level, 40);
+  assert.match(warning?.msg ?? '', /expire_quiescent_template is 0: persistent clients of a failed server \(weight 0\) keep going to it/);
+
+  f.setConfig(() => ({ settings: { ...f.settings, ipvsSysctl: { no_such_setting: 1 } }, services: persistent }));
+  await d.reload();
+  assert.ok(logged.some((l) => l.level === 50 && /net\.ipv4\.vs\.no_such_setting: no such IPVS setting in this kernel/.test(l.msg)), 'an unknown setting is named in an error');
 });
 
 test('reload applies only the difference, keeps check state, and rejects a bad config', async (t) => {
