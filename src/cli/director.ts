@@ -163,13 +163,14 @@ async function run(path: string): Promise<void> {
     await director.start();
     const listen = config.global.status.listen;
     if (listen) {
-      const auth = config.global.status.auth;
+      const { auth, tls } = config.global.status;
       status = await statusLib().startStatusServer(director, {
         listen: listen.family === 'inet6' ? `[${listen.address}]:${listen.port}` : `${listen.address}:${listen.port}`,
         auth: auth && { user: auth.user, password: readFileSync(auth.passwordFile, 'utf8').replace(/\r?\n$/, '') },
+        tls: tls && { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) },
         log: logLib().logger('status'),
       });
-      log.info({ status: status.address }, `status page on http://${status.address}/`);
+      log.info({ status: status.address }, `status page on ${status.url}`);
     }
   } catch (err) {
     await stop('error');

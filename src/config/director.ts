@@ -211,6 +211,15 @@ const Global = strictObject(
         description: 'HTTP status page, JSON and /metrics; "" or false disables; off loopback it needs auth',
       }),
       auth: Type.Optional(strictObject({ user: Type.String({ minLength: 1 }), password_file: Type.String({ minLength: 1 }) })),
+      tls: Type.Optional(
+        strictObject(
+          {
+            cert_file: Type.String({ minLength: 1, description: 'PEM certificate (chain) of the endpoint' }),
+            key_file: Type.String({ minLength: 1, description: 'PEM private key; mode 0600, like a password file' }),
+          },
+          { description: 'HTTPS; needed, with auth, when listen is not loopback' },
+        ),
+      ),
     },
     { default: {} },
   ),
@@ -321,7 +330,7 @@ export interface GlobalConfig {
   ipvsSysctl: Record<string, number>;
   /** state fixed, or following a VRRP instance's */
   syncDaemon?: { state?: 'master' | 'backup'; instance?: string; interface: string; syncId: number; maxLen?: number; group?: string; port?: number; ttl?: number };
-  status: { listen?: { address: string; family: Family; port: number }; auth?: { user: string; passwordFile: string } };
+  status: { listen?: { address: string; family: Family; port: number }; auth?: { user: string; passwordFile: string }; tls?: { certFile: string; keyFile: string } };
   control: { socket: string; mode: number };
   stateFile: string;
   resync: string;
@@ -478,13 +487,28 @@ function normaliseGlobal(g: DirectorConfigFile['global'], problems: Problems, op
     if (listen) {
       status.listen = listen;
       const loopback = listen.address === '::1' || listen.address.startsWith('127.');
-      if (!loopback && !g.status.auth) problems.add([...at, 'status'], `listen ${g.status.listen} is not loopback: set auth (user and password_file), the status page shows the whole table`);
+      if (!loopback && (!g.status.auth || !g.status.tls)) {
+        problems.add([...at, 'status'], `listen ${g.status.listen} is not loopback: set auth (user and password_file) and tls (cert_file and key_file): the status page shows the whole table, and Basic auth over plain HTTP sends the password in clear`);
+      }
     }
   }
   if (g.status.auth) {
     status.auth = { user: g.status.auth.user, passwordFile: g.status.auth.password_file };
     const problem = options.checkFiles === false ? undefined : secretFileProblem(g.status.auth.password_file);
     if (problem) problems.add([...at, 'status', 'auth', 'password_file'], `password file ${problem}`);
+  }
+  if (g.status.tls) {
+    const { cert_file: certFile, key_file: keyFile } = g.status.tls;
+    status.tls = { certFile, keyFile };
+    if (options.checkFiles !== false) {
+      const keyProblem = secretFileProblem(keyFile);
+      if (keyProblem) problems.add([...at, 'status', 'tls', 'key_file'], `key file ${keyProblem}`);
+      try {
+        readFileSync(certFile);
+      } catch (err) {
+        problems.add([...at, 'status', 'tls', 'cert_file'], `cannot read "${certFile}": ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+    }
   }
   const cron = cronProblem(g.resync);
   if (cron) problems.add([...at, 'resync'], cron);

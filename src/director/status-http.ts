@@ -1,8 +1,10 @@
 // The read-only status endpoint: `/` the HTML page, `/status.json` the DirectorStatus, `/metrics`
-// Prometheus text. Loopback by default; anywhere else it refuses to start without Basic auth.
+// Prometheus text. Loopback by default; anywhere else it refuses to start without Basic auth and
+// TLS (Basic auth over plain HTTP would send the password in clear).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { once } from 'node:events';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
 import type { Logger } from 'pino';
 import { InputError, LvsdError } from '../errors';
@@ -17,6 +19,8 @@ export interface StatusServerOptions {
   /** "HOST:PORT" or "[V6]:PORT"; a literal address (or localhost) */
   listen: string;
   auth?: { user: string; password: string };
+  /** HTTPS with this certificate chain and key (PEM) */
+  tls?: { cert: Buffer; key: Buffer };
   log: Logger;
   /** seconds between the page's refreshes (5) */
   refreshSeconds?: number;
@@ -25,6 +29,8 @@ export interface StatusServerOptions {
 export interface StatusServer {
   /** where it listens, "127.0.0.1:9180" (with the port the kernel chose when 0 was asked) */
   address: string;
+  /** "https://127.0.0.1:9180/" */
+  url: string;
   close(): Promise<void>;
 }
 
@@ -55,16 +61,17 @@ export function isLoopback(host: string): boolean {
 }
 
 /** Checks the settings without starting anything: the same refusal start gives. */
-export function checkStatusSettings(opts: { listen: string; auth?: { user: string; password: string } }): { host: string; port: number } {
+export function checkStatusSettings(opts: { listen: string; auth?: { user: string; password: string }; tls?: object }): { host: string; port: number } {
   const where = parseListen(opts.listen);
   if (opts.auth) {
     if (opts.auth.user === '' || opts.auth.user.includes(':') || /[\x00-\x1f\x7f]/.test(opts.auth.user)) {
       throw new InputError('status auth user: must be non-empty, without ":" or control characters');
     }
     if (opts.auth.password === '') throw new InputError('status auth password: must not be empty');
-  } else if (!isLoopback(where.host)) {
+  }
+  if (!isLoopback(where.host) && (!opts.auth || !opts.tls)) {
     throw new InputError(
-      `status listen "${opts.listen}" is not a loopback address: set a user and password for it (Basic auth), or listen on 127.0.0.1`,
+      `status listen "${opts.listen}" is not a loopback address: set a user and password (Basic auth) and a TLS certificate and key for it, or listen on 127.0.0.1`,
     );
   }
   return where;
@@ -77,13 +84,20 @@ export async function startStatusServer(control: DirectorControl, opts: StatusSe
   // both sides hashed to equal length first, so the comparison time tells nothing about the length
   const expected = opts.auth ? digest(`${opts.auth.user}:${opts.auth.password}`) : undefined;
 
-  const server = http.createServer((req, res) => {
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     serve(req, res).catch((err) => {
       log.error({ err: (err as Error).message, url: req.url }, 'status request failed');
       if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
       else res.destroy();
     });
-  });
+  };
+  let server: http.Server;
+  try {
+    server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handle) : http.createServer(handle);
+  } catch (err) {
+    // the message of OpenSSL's, without the key
+    throw new LvsdError('LVSD_ERR_STATUS', `status endpoint: the TLS certificate or key cannot be used: ${(err as Error).message}`, { cause: err });
+  }
   server.requestTimeout = 15_000;
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
@@ -121,9 +135,10 @@ export async function startStatusServer(control: DirectorControl, opts: StatusSe
   }
   const bound = server.address() as net.AddressInfo;
   const address = bound.family === 'IPv6' ? `[${bound.address}]:${bound.port}` : `${bound.address}:${bound.port}`;
-  log.info({ address, auth: expected !== undefined }, 'status endpoint listening');
+  log.info({ address, auth: expected !== undefined, tls: opts.tls !== undefined }, 'status endpoint listening');
   return {
     address,
+    url: `${opts.tls ? 'https' : 'http'}://${address}/`,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,10 +1,13 @@
 // The status endpoint on loopback: JSON equal to status(), metrics that parse and carry the
-// status' values, the page escaped, read-only, and auth required off loopback.
+// status' values, the page escaped, read-only, and auth and TLS required off loopback.
 import assert from 'node:assert/strict';
+import * as https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { checkStatusSettings, isLoopback, parseListen, startStatusServer, type StatusServer } from '../../../src/director/status-http';
 import { PlainDirector } from '../../support/director-fixture';
+import { makeTestCerts } from '../../support/tls-certs';
 
 const log = pino({ level: 'silent' });
 
@@ -212,14 +215,60 @@ describe('status endpoint on loopback', () => {
 });
 
 describe('status endpoint authentication', () => {
-  it('refuses to listen on a non-loopback address without auth', async () => {
+  const certs = makeTestCerts(['localhost']);
+  after(() => certs.remove());
+
+  it('refuses to listen on a non-loopback address without auth and TLS', async () => {
+    const auth = { user: 'ops', password: 's3cret' };
+    const tls = { cert: certs.server.localhost.cert, key: certs.server.localhost.key };
     for (const listen of ['0.0.0.0:9180', '[::]:9180', '198.18.0.1:9180', '[2001:db8::1]:9180']) {
-      const message = `status listen "${listen}" is not a loopback address: set a user and password for it (Basic auth), or listen on 127.0.0.1`;
-      assert.throws(() => checkStatusSettings({ listen }), { message });
-      await assert.rejects(startStatusServer(new PlainDirector(), { listen, log }), { message });
+      const message = `status listen "${listen}" is not a loopback address: set a user and password (Basic auth) and a TLS certificate and key for it, or listen on 127.0.0.1`;
+      for (const given of [{}, { auth }, { tls }]) {
+        assert.throws(() => checkStatusSettings({ listen, ...given }), { message });
+        await assert.rejects(startStatusServer(new PlainDirector(), { listen, log, ...given }), { message });
+      }
     }
-    // with auth the same settings pass the check
-    assert.deepEqual(checkStatusSettings({ listen: '0.0.0.0:9180', auth: { user: 'ops', password: 's3cret' } }), { host: '0.0.0.0', port: 9180 });
+    // with both the same settings pass the check
+    assert.deepEqual(checkStatusSettings({ listen: '0.0.0.0:9180', auth, tls }), { host: '0.0.0.0', port: 9180 });
+  });
+
+  it('over HTTPS: a client that trusts the CA gets the status with the password, 401 without; plain HTTP gets nothing', async () => {
+    const auth = { user: 'ops', password: 'correct horse battery' };
+    const server = await startStatusServer(new PlainDirector(), { listen: '127.0.0.1:0', auth, tls: certs.server.localhost, log });
+    try {
+      assert.equal(server.url, `https://${server.address}/`);
+      const port = Number(server.address.split(':')[1]);
+      const ask = (headers: Record<string, string>) =>
+        new Promise<{ status: number; body: string; protocol: string }>((resolve, reject) => {
+          const req = https.get({ host: '127.0.0.1', port, path: '/status.json', servername: 'localhost', ca: certs.ca, headers, agent: false, timeout: 10_000 }, (res) => {
+            const protocol = (res.socket as TLSSocket).getProtocol() ?? '';
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (body += d));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body, protocol }));
+          });
+          req.on('error', reject);
+        });
+      const ok = await ask({ Authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}` });
+      assert.equal(ok.status, 200);
+      assert.deepEqual(JSON.parse(ok.body), new PlainDirector().status());
+      assert.match(ok.protocol, /^TLSv1\.[23]$/);
+      assert.equal((await ask({})).status, 401);
+      // plain HTTP to the HTTPS port: no status, no password ever accepted in clear
+      await assert.rejects(get(`http://${server.address}/status.json`));
+      // a client that does not trust the certificate stops before sending anything
+      await assert.rejects(fetch(`${server.url}status.json`, { signal: AbortSignal.timeout(10_000) }));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('says when the certificate or key cannot be used, without showing the key', async () => {
+    await assert.rejects(startStatusServer(new PlainDirector(), { listen: '127.0.0.1:0', tls: { cert: certs.server.localhost.cert, key: Buffer.from('not a key') }, log }), (err: Error) => {
+      assert.match(err.message, /^status endpoint: the TLS certificate or key cannot be used: /);
+      assert.ok(!err.message.includes('not a key'));
+      return true;
+    });
   });
 
   it('listens on IPv6 loopback without auth too', async () => {

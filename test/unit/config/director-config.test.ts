@@ -288,6 +288,22 @@ test('IPVS settings: the two that make weight 0 stop new connections by default,
   ]);
 });
 
+test('a status page off loopback needs auth and TLS; its key file is a secret', () => {
+  const status = (extra: string) => `global:\n  status:\n    listen: 198.18.0.2:9180\n${extra}${service('')}`;
+  const auth = `    auth: { user: ops, password_file: ${secret} }\n`;
+  const because = 'the status page shows the whole table, and Basic auth over plain HTTP sends the password in clear';
+  assert.deepEqual(refusal(status(auth)), [`d.yaml:3:5: global.status: listen 198.18.0.2:9180 is not loopback: set auth (user and password_file) and tls (cert_file and key_file): ${because}`]);
+  assert.deepEqual(refusal(status(`    tls: { cert_file: ${open}, key_file: ${secret} }\n`)), [
+    `d.yaml:3:5: global.status: listen 198.18.0.2:9180 is not loopback: set auth (user and password_file) and tls (cert_file and key_file): ${because}`,
+  ]);
+  const ok = parseDirectorConfig(status(`${auth}    tls: { cert_file: ${open}, key_file: ${secret} }\n`), 'd.yaml');
+  assert.deepEqual(ok.global.status.tls, { certFile: open, keyFile: secret });
+  assert.deepEqual(refusal(status(`${auth}    tls: { cert_file: ${dir}/none.pem, key_file: ${open} }\n`)), [
+    `d.yaml:5:23: global.status.tls.cert_file: cannot read "${dir}/none.pem": ENOENT`,
+    `d.yaml:5:${44 + dir.length}: global.status.tls.key_file: key file ${open} is world-readable (mode 0644); run chmod 600 ${open}`,
+  ]);
+});
+
 test('check-config lists every problem without throwing; a good file is ok', () => {
   const bad = join(dir, 'bad.yaml');
   writeFileSync(bad, 'global:\n  status: { listen: true }\n  timeouts: { tcp: 1.5 }\nservices:\n  - { address: 198.18.0.10, port: 80, servers: [], one_packet: true }\n');

@@ -16,10 +16,10 @@ const CONFIG = join(REPO, 'config');
 const dir = mkdtempSync(join(tmpdir(), 'lvsd-examples-'));
 const examples = readdirSync(CONFIG).filter((f) => /^director-.*\.yaml$/.test(f)).sort();
 
-/** Loads an example with /etc/lvsd/ pointed at a temp dir holding its password files (0600). */
+/** Loads an example with /etc/lvsd/ pointed at a temp dir holding its password, certificate and key files (0600). */
 function load(name: string): DirectorConfig {
   const text = readFileSync(join(CONFIG, name), 'utf8').replaceAll('/etc/lvsd/', `${dir}/`);
-  for (const m of text.matchAll(/password_file: (\S+)/g)) {
+  for (const m of text.matchAll(/(?:password_file|cert_file|key_file): (\S+)/g)) {
     writeFileSync(m[1], 'example-password\n');
     chmodSync(m[1], 0o600);
   }
@@ -118,11 +118,12 @@ test('Galera (three nodes): galera-role checks for reads, one writer by fo weigh
   assert.equal(write.slowStartMs, 30_000);
 });
 
-test('web servers (seed 004): HTTP checks, thresholds, an authenticated status page, HTTPS over IPv6', () => {
+test('web servers (seed 004): HTTP checks, thresholds, an authenticated status page over HTTPS, HTTPS over IPv6', () => {
   const config = load('director-web.yaml');
   assert.deepEqual(config.global.status, {
     listen: { address: '198.18.1.2', family: 'inet', port: 8080 },
     auth: { user: 'admin', passwordFile: `${dir}/status.password` },
+    tls: { certFile: `${dir}/status.crt`, keyFile: `${dir}/status.key` },
   });
   const web = byName(config, 'web');
   assert.deepEqual(web.persistence, { timeoutMs: 600_000, netmask: '255.255.255.0' });

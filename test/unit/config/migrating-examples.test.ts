@@ -41,7 +41,7 @@ test('the director examples for migrating load, with their password files presen
     assert.equal(validate(parse(readFileSync(path, 'utf8'))), true, `${name}: ${JSON.stringify(validate.errors)}`);
     // with /etc/lvsd/ pointed at a temp dir holding every file it names (0600), the full check passes too
     const text = readFileSync(path, 'utf8').replaceAll('/etc/lvsd/', `${dir}/`);
-    for (const m of text.matchAll(/(?:password_file|auth_pass_file): (\S+)/g)) {
+    for (const m of text.matchAll(/(?:password_file|auth_pass_file|cert_file|key_file): (\S+)/g)) {
       writeFileSync(m[1], 'example-password\n');
       chmodSync(m[1], 0o600);
     }
