@@ -163,17 +163,22 @@ export class Director implements DirectorControl {
     if (this.config.vrrp && !this.opts.dryRun) await DirectorVrrp.release(this.config.vrrp, this.log);
     this.indexServices(this.config.services);
     await this.applyGlobals(this.config.settings, undefined);
-    // read the kernel before any check starts: a server the kernel gives weight starts as up,
-    // so a restart with nothing changed writes nothing
+    // Read the kernel before any check starts. In a service the kernel already holds, it says how
+    // each server was left: one it gives weight starts as up, so a restart with nothing changed
+    // writes nothing; one it holds at weight 0 or not at all starts down, also where the config
+    // starts servers up (keepalived's way: an imported config would otherwise put back, on taking
+    // over keepalived's table, a server keepalived had removed as failed).
     const table = await this.ipvs.readTable();
     const kernelWeight = new Map<string, number>();
+    const kernelServices = new Set<string>();
     for (const e of table) {
+      kernelServices.add(serviceKeyId(e));
       for (const rs of e.realServers) kernelWeight.set(`${serviceKeyId(e)}/${rs.server.key.address}|${rs.server.key.port}`, rs.server.weight);
     }
     for (const [key, rec] of this.servers) {
-      const upInKernel = (kernelWeight.get(key) ?? 0) > 0;
-      if (this.opts.dryRun) rec.health = upInKernel || rec.spec.checks.every((c) => startsUp(c)) ? 'up' : 'down';
-      else this.startChecks(rec, upInKernel);
+      const start: StartAs = (kernelWeight.get(key) ?? 0) > 0 ? 'up' : kernelServices.has(rec.serviceId) ? 'not-up' : 'as-configured';
+      if (this.opts.dryRun) rec.health = start === 'up' || (start === 'as-configured' && rec.spec.checks.every((c) => startsUp(c))) ? 'up' : 'down';
+      else this.startChecks(rec, start);
     }
     if (!this.opts.dryRun) this.scheduleCron();
     await this.runPass({ observe: true });
@@ -285,7 +290,7 @@ export class Director implements DirectorControl {
         rec.watches = s.checks.map((def) => {
           const k = watchKey(def);
           const reuse = keep.get(k);
-          if (!reuse) return this.newWatch(rec, def, def.kind === 'mysql' ? k : undefined, old ? old.health === 'up' : false);
+          if (!reuse) return this.newWatch(rec, def, def.kind === 'mysql' ? k : undefined, old?.health === 'up' ? 'up' : 'as-configured');
           keep.delete(k);
           reuse.owner = rec;
           return reuse;
@@ -498,15 +503,16 @@ export class Director implements DirectorControl {
     return rec.watches.every((w) => w.state === 'up') ? 'up' : 'down';
   }
 
-  private startChecks(rec: ServerRecord, upInKernel: boolean): void {
-    rec.watches = rec.spec.checks.map((def) => this.newWatch(rec, def, def.kind === 'mysql' ? watchKey(def) : undefined, upInKernel));
+  private startChecks(rec: ServerRecord, start: StartAs): void {
+    rec.watches = rec.spec.checks.map((def) => this.newWatch(rec, def, def.kind === 'mysql' ? watchKey(def) : undefined, start));
     rec.health = this.healthOf(rec);
   }
 
   /** `secretKey`: watchKey(def), for a check that reads a secret (see secretKeys) */
-  private newWatch(rec: ServerRecord, def: CheckDef, secretKey: string | undefined, startUp: boolean): Watch {
+  private newWatch(rec: ServerRecord, def: CheckDef, secretKey: string | undefined, start: StartAs): Watch {
     const checker = (this.opts.checker ?? createChecker)(def.spec);
-    const options = startUp ? { ...def.watch, initialState: 'fully-up' as const } : def.watch;
+    const options =
+      start === 'up' ? { ...def.watch, initialState: 'fully-up' as const } : start === 'not-up' && startsUp(def) ? { ...def.watch, initialState: 'down' as const } : def.watch;
     // join(): one flat string, kept for every check (a template literal keeps a rope of its parts)
     const watch = this.monitor.watch([this.services.get(rec.serviceId)?.name, rec.spec.name, def.kind].join('/'), checker, options);
     watch.owner = rec;
@@ -811,6 +817,9 @@ function round2(n: number): number {
 function hasMysqlCheck(svc: ServiceSpec): boolean {
   return svc.servers.some((s) => s.checks.some((c) => c.kind === 'mysql'));
 }
+
+/** How a server's checks start: up (the kernel weights it), not up (its service is in the kernel without it), or as configured. */
+type StartAs = 'up' | 'not-up' | 'as-configured';
 
 function startsUp(def: CheckDef): boolean {
   return def.watch.initialState === 'up' || def.watch.initialState === 'fully-up';

@@ -123,6 +123,36 @@ test('a restart adopts the table: zero writes, servers start up', async (t) => {
   await second.stop();
 });
 
+test("taking over a table another manager left: a server missing from its service stays out until its check passes, with zero writes", async (t) => {
+  // keepalived's way, as an imported config has it: servers start up, a failed one is removed
+  const f = fixture();
+  t.after(f.cleanup);
+  const up = { initialState: 'fully-up' as const, rise: 2 };
+  const specs = [
+    service('198.18.0.10', 3306, [server('198.18.0.21', 3306, 1, [tcpCheck('198.18.0.21', 3306, up)]), server('198.18.0.22', 3306, 1, [tcpCheck('198.18.0.22', 3306, up)])], { onFailure: 'remove' }),
+    service('198.18.0.11', 3306, [server('198.18.0.31', 3306, 1, [tcpCheck('198.18.0.31', 3306, up)])]),
+  ];
+  f.setConfig(() => ({ settings: f.settings, services: specs }));
+  // keepalived removed .22 after its check failed; it left .21 at weight 1; it never had 198.18.0.11
+  const key = specs[0].service.key;
+  await f.ipvs.apply([
+    { kind: 'add-service', service: specs[0].service },
+    { kind: 'add-server', service: key, server: specs[0].servers[0].server },
+  ]);
+  const writes = f.ipvs.applied.length;
+  f.verdicts.ok.set('198.18.0.22:3306', false);
+  const d = f.make();
+  await d.start();
+  await new Promise((r) => setTimeout(r, 200)); // ten check rounds
+  const table = await f.ipvs.readTable();
+  const byKey = (address: string) => table.find((e) => e.service.key.address === address);
+  assert.deepEqual(byKey('198.18.0.10')?.realServers.map((e) => e.server.key.address), ['198.18.0.21'], 'the failed server was not put back');
+  assert.deepEqual(byKey('198.18.0.11')?.realServers.map((e) => [e.server.key.address, e.server.weight]), [['198.18.0.31', 1]], 'a service not in the kernel starts as configured (up)');
+  assert.equal(f.ipvs.applied.length, writes + 2, 'the only writes: the new service and its server');
+  f.verdicts.ok.set('198.18.0.22:3306', true);
+  await until('the recovered server added', async () => (await f.weights())['198.18.0.22'] === 1);
+});
+
 test('IPVS settings are written where the kernel differs, and a persistent service that weight 0 would not stop is warned about', async (t) => {
   const f = fixture();
   t.after(f.cleanup);
