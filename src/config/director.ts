@@ -136,6 +136,13 @@ const Service = strictObject(
     all_down: literals(['keep-last', 'sorry', 'empty'] as const, { default: 'empty', description: 'every server down: leave them all at weight 0 (empty, the default), keep the one that failed last serving (keep-last), or use the sorry server (sorry)' }),
     slow_start: Type.Optional(Duration({ description: 'ramp a server that comes up to its weight over this long' })),
     drain_deadline: Duration({ default: '5m', description: 'a server removed from the config is drained (weight 0) until idle or this deadline, then deleted' }),
+    notify: Type.Optional(
+      Type.String({
+        pattern: '^/',
+        errorMessage: 'must start with an absolute path',
+        description: 'run (no shell) when a server changes state: SERVER <service> <server> UP|DOWN; and the quorum: QUORUM <service> UP|DOWN (keepalived notify_up/notify_down, quorum_up/quorum_down)',
+      }),
+    ),
     maintenance: Type.Array(
       strictObject({
         servers: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "this service's servers: address or address:port" }),
@@ -317,6 +324,8 @@ export interface ServiceConfig {
   /** 0 = no slow start */
   slowStartMs: number;
   drainDeadlineMs: number;
+  /** program run on server and quorum changes */
+  notify?: string;
   /** servers: names of this service's servers (ServerConfig.name) */
   maintenance: { servers: string[]; schedule: string; durationMs: number }[];
   servers: ServerConfig[];
@@ -640,6 +649,7 @@ function normaliseService(s: ServiceFile, at: Path, globalTiming: WatchOptions, 
     allDown: s.all_down,
     slowStartMs,
     drainDeadlineMs,
+    ...defined({ notify: s.notify }),
     maintenance,
     servers: servers.slice(), // exact length: the parse is kept, and a pushed-to array keeps room for 17
   };

@@ -39,6 +39,8 @@ const SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh
 const SCHEDULER_FLAGS = new Set(['sh-fallback', 'sh-port', 'mh-fallback', 'mh-port', 'flag-1', 'flag-2', 'flag-3']);
 const METHODS: Record<string, string> = { NAT: 'nat', DR: 'dr', TUN: 'tun' };
 const NOT_IPVS = 'not about IPVS (no lvsd equivalent)';
+// keepalived runs one command per event; lvsd one program per service, the event as arguments
+const NOTIFY_HOOK = "lvsd runs one program per service instead, the service's notify, with the event as arguments (SERVER <service> <server> UP|DOWN, QUORUM <service> UP|DOWN): point it at a wrapper that runs this command for its event";
 
 /** The other top-level blocks keepalived knows (so anything else is named as unknown). */
 const ROOT_KEYWORDS_NOT_TRANSLATED: Record<string, string> = {
@@ -417,7 +419,7 @@ class Translator extends ImportWriter {
           break;
         case 'quorum_up':
         case 'quorum_down':
-          this.skip(s, 'no scripts on quorum changes in lvsd (its status page and metrics show the quorum)');
+          this.skip(s, NOTIFY_HOOK);
           break;
         case 'real_server':
           realServers.push(s);
@@ -698,7 +700,7 @@ class Translator extends ImportWriter {
           break;
         case 'notify_up':
         case 'notify_down':
-          this.skip(s, 'no scripts on server changes in lvsd (status page, metrics, logs)');
+          this.skip(s, NOTIFY_HOOK);
           break;
         case 'smtp_alert':
         case 'snmp_name':

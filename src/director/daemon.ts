@@ -25,6 +25,7 @@ import type {
 } from './api';
 import { decideService, nextRampAt, type DecideInput, type Override, type ServerRuntime, type ServiceDecision } from './desired';
 import type { CheckDef, DirectorSettings, LoadedConfig, ServerSpec, ServiceSpec } from './model';
+import { Hooks } from './notify';
 import { RecordingIpvs, type PlanStep } from './plan';
 import { sameServiceSpec } from './spec';
 import { Reconciler, type DesiredService } from './reconciler';
@@ -134,11 +135,13 @@ export class Director implements DirectorControl {
   /** the sync daemon's state while it follows a VRRP instance */
   private syncRole: 'master' | 'backup' = 'backup';
   private globalsQueue: Promise<void> = Promise.resolve();
+  private readonly hooks: Hooks;
 
   constructor(opts: DirectorOptions) {
     this.opts = opts;
     this.ipvs = opts.dryRun ? new RecordingIpvs(opts.ipvs) : opts.ipvs;
     this.log = opts.log ?? logger('director');
+    this.hooks = new Hooks(this.log);
     this.now = opts.now ?? Date.now;
     this.monitor = new HealthMonitor({ clock: opts.clock });
     this.monitor.on('transition', (t) => this.onTransition(t));
@@ -494,6 +497,7 @@ export class Director implements DirectorControl {
       if (w.state === 'down') reasons.push(`${rec.spec.checks[i].describe}: ${w.lastResult?.reason ?? 'no result yet'}`);
     });
     this.log.info({ service: svc?.name, server: rec.spec.name, health }, `${rec.spec.name} in ${svc?.name} is ${health}${reasons.length ? ` (${reasons.join('; ')})` : ''}`);
+    if (svc?.notify) this.hooks.run(svc.notify, ['SERVER', svc.name, rec.spec.name, health.toUpperCase()]);
     if (!this.transitionAt.has(rec.serviceId)) this.transitionAt.set(rec.serviceId, performance.now());
     this.markDirty(rec.serviceId);
   }
@@ -559,6 +563,8 @@ export class Director implements DirectorControl {
       this.quorumLost.set(svc.id, d.quorumLost);
       if (before !== undefined || d.quorumLost) {
         this.log.warn({ service: svc.name, upWeight: d.upWeight, quorum: svc.quorum }, `${svc.name}: quorum ${d.quorumLost ? 'lost' : 'regained'} (up weight ${d.upWeight}, quorum ${svc.quorum})`);
+        // a change, not the first verdict after a start or reload
+        if (svc.notify && before !== undefined && !this.opts.dryRun) this.hooks.run(svc.notify, ['QUORUM', svc.name, d.quorumLost ? 'DOWN' : 'UP']);
       }
       this.vrrp?.serviceQuorum(svc.name, d.quorumLost);
     }

@@ -48,6 +48,8 @@ export interface ServiceSpec {
   slowStartMs: number;
   drainDeadlineMs: number;
   maintenance: MaintenanceWindow[];
+  /** program run on server and quorum changes (notify.ts) */
+  notify?: string;
 }
 
 // Ids and names kept for every server are made with join(): one flat string. A template literal

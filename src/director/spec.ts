@@ -160,6 +160,7 @@ export function serviceSpecOf(svc: ServiceConfig): ServiceSpec {
     slowStartMs: svc.slowStartMs,
     drainDeadlineMs: svc.drainDeadlineMs,
     maintenance: svc.maintenance.map((m) => ({ servers: m.servers.map((n) => byName.get(n) ?? n), schedule: m.schedule, durationMs: m.durationMs })),
+    ...(svc.notify ? { notify: svc.notify } : {}),
   };
 }
 
@@ -186,7 +187,7 @@ function realServerOf(s: Omit<ServerConfig, 'checks'>): RealServer {
 export function sameServiceSpec(a: ServiceSpec, b: ServiceSpec): boolean {
   if (a === b) return true;
   if (a.id !== b.id || a.name !== b.name || a.onFailure !== b.onFailure || a.quorum !== b.quorum || a.hysteresis !== b.hysteresis) return false;
-  if (a.allDown !== b.allDown || a.slowStartMs !== b.slowStartMs || a.drainDeadlineMs !== b.drainDeadlineMs) return false;
+  if (a.allDown !== b.allDown || a.slowStartMs !== b.slowStartMs || a.drainDeadlineMs !== b.drainDeadlineMs || a.notify !== b.notify) return false;
   const sa = a.service;
   const sb = b.service;
   if (sa.scheduler !== sb.scheduler || sa.flags !== sb.flags || sa.timeout !== sb.timeout || String(sa.netmask) !== String(sb.netmask) || sa.persistenceEngine !== sb.persistenceEngine) return false;

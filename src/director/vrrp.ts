@@ -1,7 +1,6 @@
 // The director's failover: the VRRP router (src/vrrp) with what tracks it from the director's side:
 // tracking scripts (run by src/health with rise/fall), services below their quorum, notify hooks,
 // and the role the IPVS sync daemon follows.
-import { spawn } from 'node:child_process';
 import type pino from 'pino';
 import type { VrrpConfig, VrrpInstanceConfig } from '../config/director';
 import { InputError } from '../errors';
@@ -11,6 +10,7 @@ import { describePasswordSource, loadPassword, type PasswordSource } from '../he
 import { simplePasswordKey } from '../vrrp/packet';
 import { VrrpRouter, releaseAddresses, type TransitionEvent } from '../vrrp/router';
 import type { VrrpInstanceView } from './api';
+import { Hooks } from './notify';
 
 export interface DirectorVrrpOptions {
   config: VrrpConfig;
@@ -19,10 +19,9 @@ export interface DirectorVrrpOptions {
   onTransition?(event: TransitionEvent): void;
 }
 
-const NOTIFY_TIMEOUT_MS = 30_000;
-
 export class DirectorVrrp {
   private readonly monitor = new HealthMonitor({ log: false });
+  private readonly hooks: Hooks;
   private readonly scriptWatches: { script: string; watch: Watch }[] = [];
   private readonly belowQuorum = new Set<string>();
 
@@ -31,7 +30,9 @@ export class DirectorVrrp {
     private readonly router: VrrpRouter,
     /** the auth keys in use, by instance: compared on reload, never shown */
     private readonly authKeys: ReadonlyMap<string, Buffer>,
-  ) {}
+  ) {
+    this.hooks = new Hooks(opts.log);
+  }
 
   /** Removes the virtual addresses a crashed earlier run left behind (see releaseAddresses). */
   static async release(config: VrrpConfig, log: pino.Logger): Promise<void> {
@@ -177,23 +178,8 @@ export class DirectorVrrp {
     }
   }
 
-  /** Runs a hook without a shell, bounded in time; its failure is logged, never fatal. */
   private notify(path: string, args: string[]): void {
-    const log = this.opts.log;
-    let child;
-    try {
-      child = spawn(path, args, { stdio: 'ignore', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
-    } catch (err) {
-      log.warn(`vrrp notify ${path}: ${(err as Error).message}`);
-      return;
-    }
-    const timer = setTimeout(() => child.kill('SIGKILL'), NOTIFY_TIMEOUT_MS);
-    timer.unref();
-    child.on('error', (err) => log.warn(`vrrp notify ${path}: ${err.message}`));
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) log.warn({ code, signal }, `vrrp notify ${path} ${args.join(' ')} exited ${signal ?? code}`);
-    });
+    this.hooks.run(path, args);
   }
 }
 

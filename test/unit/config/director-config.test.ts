@@ -182,7 +182,7 @@ test('refused with the exact message naming the place: address, port 0, weight, 
       'd.yaml:2:14: services[0].address: "198.18.0.300" is not an IPv4 or IPv6 address',
       'd.yaml:3:11: services[0].port: 0 is out of range (1..65535)',
       'd.yaml:4:16: services[0].scheduler: must be one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, got "fastest"',
-      'd.yaml:5:5: services[0].colour: unknown key (known: name, protocol, address, port, fwmark, family, scheduler, scheduler_flags, persistence, one_packet, persistence_engine, forward, tunnel, checks, check_defaults, on_failure, quorum, sorry_server, all_down, slow_start, drain_deadline, maintenance, servers)',
+      'd.yaml:5:5: services[0].colour: unknown key (known: name, protocol, address, port, fwmark, family, scheduler, scheduler_flags, persistence, one_packet, persistence_engine, forward, tunnel, checks, check_defaults, on_failure, quorum, sorry_server, all_down, slow_start, drain_deadline, notify, maintenance, servers)',
       'd.yaml:8:17: services[0].servers[0].weight: 70000 is out of range (0..65535)',
     ],
   );
@@ -302,6 +302,12 @@ test('a status page off loopback needs auth and TLS; its key file is a secret', 
     `d.yaml:5:23: global.status.tls.cert_file: cannot read "${dir}/none.pem": ENOENT`,
     `d.yaml:5:${44 + dir.length}: global.status.tls.key_file: key file ${open} is world-readable (mode 0644); run chmod 600 ${open}`,
   ]);
+});
+
+test("a service's notify program: an absolute path, carried to the service", () => {
+  assert.equal(parseDirectorConfig(service('    notify: /usr/local/bin/lvs-alert\n'), 'd.yaml').services[0].notify, '/usr/local/bin/lvs-alert');
+  assert.equal(parseDirectorConfig(service(''), 'd.yaml').services[0].notify, undefined);
+  assert.deepEqual(refusal(service('    notify: lvs-alert --mail\n')), ['d.yaml:4:13: services[0].notify: must start with an absolute path, got "lvs-alert --mail"']);
 });
 
 test('check-config lists every problem without throwing; a good file is ok', () => {
