@@ -138,6 +138,7 @@ async function run(path: string): Promise<void> {
     ipvs,
     load: (previous) => {
       const read = unused ?? configLib().loadDirectorConfig(path);
+      if (!unused) renewTls(read); // a reload: a renewed certificate is taken without a restart
       unused = undefined;
       return specLib().loadedConfigOf(read, previous);
     },
@@ -147,6 +148,15 @@ async function run(path: string): Promise<void> {
   });
   let control: ControlServer | undefined;
   let status: StatusServer | undefined;
+  const renewTls = (read: DirectorConfig): void => {
+    const tls = read.global.status.tls;
+    if (!status || !tls || !config.global.status.tls) return;
+    try {
+      status.setTls({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) });
+    } catch (err) {
+      log.error(`${(err as Error).message}; the status endpoint keeps its certificate`);
+    }
+  };
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;

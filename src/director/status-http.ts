@@ -31,6 +31,8 @@ export interface StatusServer {
   address: string;
   /** "https://127.0.0.1:9180/" */
   url: string;
+  /** HTTPS only: new connections get this certificate and key (a renewed certificate, without a restart) */
+  setTls(tls: { cert: Buffer; key: Buffer }): void;
   close(): Promise<void>;
 }
 
@@ -139,6 +141,15 @@ export async function startStatusServer(control: DirectorControl, opts: StatusSe
   return {
     address,
     url: `${opts.tls ? 'https' : 'http'}://${address}/`,
+    setTls: (tls) => {
+      if (!(server instanceof https.Server)) throw new LvsdError('LVSD_ERR_STATUS', 'status endpoint: it was started without TLS; restart the director to add it');
+      try {
+        server.setSecureContext({ cert: tls.cert, key: tls.key });
+      } catch (err) {
+        throw new LvsdError('LVSD_ERR_STATUS', `status endpoint: the TLS certificate or key cannot be used: ${(err as Error).message}`, { cause: err });
+      }
+      log.info('status endpoint: TLS certificate and key read again');
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -2,7 +2,7 @@
 // status' values, the page escaped, read-only, and auth and TLS required off loopback.
 import assert from 'node:assert/strict';
 import * as https from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { checkStatusSettings, isLoopback, parseListen, startStatusServer, type StatusServer } from '../../../src/director/status-http';
@@ -260,6 +260,35 @@ describe('status endpoint authentication', () => {
       await assert.rejects(fetch(`${server.url}status.json`, { signal: AbortSignal.timeout(10_000) }));
     } finally {
       await server.close();
+    }
+  });
+
+  it('takes a renewed certificate for new connections without a restart; a bad one is refused and the old one kept', async () => {
+    const renewed = makeTestCerts(['localhost']);
+    const server = await startStatusServer(new PlainDirector(), { listen: '127.0.0.1:0', tls: certs.server.localhost, log });
+    try {
+      const port = Number(server.address.split(':')[1]);
+      // the certificate a client that trusts `ca` accepts, or the error it stops with
+      const handshake = (ca: Buffer) =>
+        new Promise<string>((resolve) => {
+          const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ca }, () => {
+            resolve(s.getPeerCertificate().fingerprint256);
+            s.destroy();
+          });
+          s.on('error', (err) => resolve(`error: ${err.message}`));
+        });
+      const first = await handshake(certs.ca);
+      assert.doesNotMatch(first, /^error/);
+      server.setTls(renewed.server.localhost);
+      const second = await handshake(renewed.ca);
+      assert.doesNotMatch(second, /^error/);
+      assert.notEqual(second, first);
+      assert.match(await handshake(certs.ca), /^error: /, 'the old CA no longer matches');
+      assert.throws(() => server.setTls({ cert: certs.server.localhost.cert, key: Buffer.from('not a key') }), /^LvsdError: status endpoint: the TLS certificate or key cannot be used: /);
+      assert.equal(await handshake(renewed.ca), second, 'the renewed one is still served');
+    } finally {
+      await server.close();
+      renewed.remove();
     }
   });
 
