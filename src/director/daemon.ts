@@ -698,7 +698,8 @@ export class Director implements DirectorControl {
 
   /** IPVS settings, timeouts and the sync daemon, when the config names them (written only when different). */
   private async applyGlobals(s: DirectorSettings, before: DirectorSettings | undefined): Promise<void> {
-    await this.applySysctls(s.ipvsSysctl);
+    // at start and on reload; not again when only the sync daemon's role changed
+    if (s !== before) await this.applySysctls(s.ipvsSysctl);
     const ops: IpvsOp[] = [];
     if (s.timeouts && Object.values(s.timeouts).some((v) => v !== undefined)) {
       const now = await this.ipvs.readTimeouts();
