@@ -97,8 +97,7 @@ export async function startStatusServer(control: DirectorControl, opts: StatusSe
   try {
     server = opts.tls ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handle) : http.createServer(handle);
   } catch (err) {
-    // the message of OpenSSL's, without the key
-    throw new LvsdError('LVSD_ERR_STATUS', `status endpoint: the TLS certificate or key cannot be used: ${(err as Error).message}`, { cause: err });
+    throw tlsError(err);
   }
   server.requestTimeout = 15_000;
   server.headersTimeout = 10_000;
@@ -146,7 +145,7 @@ export async function startStatusServer(control: DirectorControl, opts: StatusSe
       try {
         server.setSecureContext({ cert: tls.cert, key: tls.key });
       } catch (err) {
-        throw new LvsdError('LVSD_ERR_STATUS', `status endpoint: the TLS certificate or key cannot be used: ${(err as Error).message}`, { cause: err });
+        throw tlsError(err);
       }
       log.info('status endpoint: TLS certificate and key read again');
     },
@@ -155,6 +154,11 @@ export async function startStatusServer(control: DirectorControl, opts: StatusSe
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** OpenSSL's words for a certificate or key it refused; never the key itself. */
+function tlsError(err: unknown): LvsdError {
+  return new LvsdError('LVSD_ERR_STATUS', `status endpoint: the TLS certificate or key cannot be used: ${(err as Error).message}`, { cause: err });
 }
 
 function digest(text: string): Buffer {
