@@ -57,6 +57,12 @@ services:
 `);
   lab.start();
   await until('the director answers', () => lab.ctl(['status', '--json']).status === 0);
+  // the status endpoint listens once the first pass is done, after the control socket answers
+  const deadline = Date.now() + 60_000;
+  while ((await handshake(first.ca)).startsWith('error: connect ECONNREFUSED')) {
+    if (Date.now() > deadline) throw new Error('the status endpoint did not listen within 60 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 });
 
 after(async () => {
