@@ -133,6 +133,11 @@ const Service = strictObject(
       ),
     ),
     sorry_server: Type.Optional(SorryServer),
+    active: literals(['all', 'one'] as const, {
+      default: 'all',
+      description:
+        'one: a single server takes new connections (one writer): the first up in list order, kept while it stays up; the other up servers wait at weight 0 (standby). all: every up server',
+    }),
     all_down: literals(['keep-last', 'sorry', 'empty'] as const, { default: 'empty', description: 'every server down: leave them all at weight 0 (empty, the default), keep the one that failed last serving (keep-last), or use the sorry server (sorry)' }),
     slow_start: Type.Optional(Duration({ description: 'ramp a server that comes up to its weight over this long' })),
     drain_deadline: Duration({ default: '5m', description: 'a server removed from the config is drained (weight 0) until idle or this deadline, then deleted' }),
@@ -320,6 +325,8 @@ export interface ServiceConfig {
   onFailure: 'weight-0' | 'remove';
   quorum?: { weight: number; hysteresis: number };
   sorryServer?: SorryServerConfig;
+  /** one: a single server serves at a time (the others up wait at weight 0) */
+  active: 'all' | 'one';
   allDown: 'keep-last' | 'sorry' | 'empty';
   /** 0 = no slow start */
   slowStartMs: number;
@@ -646,6 +653,7 @@ function normaliseService(s: ServiceFile, at: Path, globalTiming: WatchOptions, 
     checkDefaults: timing,
     onFailure: s.on_failure,
     ...defined({ quorum: s.quorum && { weight: s.quorum.weight, hysteresis: s.quorum.hysteresis }, sorryServer }),
+    active: s.active,
     allDown: s.all_down,
     slowStartMs,
     drainDeadlineMs,

@@ -40,7 +40,7 @@ export interface CheckView {
  * - up: up at its weight (configured or set by an operator)
  * - sorry: the sorry server, in the table because the quorum is lost
  */
-export type ServerState = 'up' | 'down' | 'slow-start' | 'drained' | 'maintenance' | 'removed' | 'sorry';
+export type ServerState = 'up' | 'down' | 'slow-start' | 'standby' | 'drained' | 'maintenance' | 'removed' | 'sorry';
 
 export interface ServerView {
   /** "198.18.0.21:3306", "[2001:db8::21]:3306" */

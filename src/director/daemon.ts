@@ -108,6 +108,8 @@ export class Director implements DirectorControl {
    */
   private readonly secretKeys = new Map<Watch, string>();
   private readonly quorumLost = new Map<string, boolean>();
+  /** active: one services: the server that serves, by service id */
+  private readonly active = new Map<string, string>();
   /**
    * services with a server in slow start: when their next step is due. Decisions themselves are
    * not kept (at 40,000 servers they cost ~6 MiB); the status page decides again.
@@ -177,6 +179,12 @@ export class Director implements DirectorControl {
     for (const e of table) {
       kernelServices.add(serviceKeyId(e));
       for (const rs of e.realServers) kernelWeight.set(`${serviceKeyId(e)}/${rs.server.key.address}|${rs.server.key.port}`, rs.server.weight);
+    }
+    // active: one: the server the kernel weights keeps serving, so a restart moves no writer
+    for (const svc of this.services.values()) {
+      if (svc.active !== 'one') continue;
+      const serving = svc.servers.find((s) => (kernelWeight.get(recordKey(svc.id, s.id)) ?? 0) > 0);
+      if (serving) this.active.set(svc.id, serving.id);
     }
     for (const [key, rec] of this.servers) {
       const start: StartAs = (kernelWeight.get(key) ?? 0) > 0 ? 'up' : kernelServices.has(rec.serviceId) ? 'not-up' : 'as-configured';
@@ -306,6 +314,7 @@ export class Director implements DirectorControl {
       if (!this.servers.has(key)) for (const w of old.watches) this.stopWatch(w);
     }
     for (const id of [...this.quorumLost.keys()]) if (!this.services.has(id)) this.quorumLost.delete(id);
+    for (const id of [...this.active.keys()]) if (!this.services.has(id)) this.active.delete(id);
     await this.applyGlobals(next.settings, previous.settings);
     this.scheduleCron();
     // With the same services, only the changed ones need a pass (the others' desired state cannot
@@ -551,6 +560,7 @@ export class Director implements DirectorControl {
         return m !== undefined && m.until > now;
       },
       quorumLostBefore: this.quorumLost.get(svc.id),
+      activeBefore: this.active.get(svc.id),
       now,
     };
   }
@@ -568,10 +578,20 @@ export class Director implements DirectorControl {
       }
       this.vrrp?.serviceQuorum(svc.name, d.quorumLost);
     }
+    if (svc.active === 'one' && d.active !== input.activeBefore) this.activeChanged(svc, input.activeBefore, d.active);
     const at = nextRampAt(d, input);
     if (at === undefined) this.rampAt.delete(svc.id);
     else this.rampAt.set(svc.id, at);
     return d;
+  }
+
+  private activeChanged(svc: ServiceSpec, before: string | undefined, now: string | undefined): void {
+    if (now === undefined) this.active.delete(svc.id);
+    else this.active.set(svc.id, now);
+    const name = (id: string | undefined) => svc.servers.find((s) => s.id === id)?.name ?? 'none';
+    const msg = `${svc.name}: ${now === undefined ? 'no server is up to serve' : `${name(now)} serves`} (active: one; was ${name(before)})`;
+    if (now === undefined) this.log.warn({ service: svc.name, was: name(before) }, msg);
+    else this.log.info({ service: svc.name, server: name(now), was: name(before) }, msg);
   }
 
   private desired(ids?: ReadonlySet<string>): Map<string, DesiredService> {

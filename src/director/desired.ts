@@ -37,6 +37,8 @@ export interface ServiceDecision {
   upWeight: number;
   quorumLost: boolean;
   sorryActive: boolean;
+  /** active: one: the server that serves, by id; undefined when none is up (or active: all) */
+  active: string | undefined;
   /** every real server that must be in the kernel, by server id, with its settings */
   desired: Map<string, RealServer>;
 }
@@ -47,6 +49,8 @@ export interface DecideInput {
   inMaintenance(serverId: string): boolean;
   /** the quorum state of the previous decision (hysteresis); undefined on the first */
   quorumLostBefore: boolean | undefined;
+  /** active: one: the server that served at the previous decision (kept while it is up) */
+  activeBefore?: string;
   now: number;
 }
 
@@ -54,6 +58,19 @@ export function decideService(spec: ServiceSpec, input: DecideInput): ServiceDec
   const servers = spec.servers.map((s) => decideServer(spec, s, input));
   const serving = servers.filter((d) => d.state === 'up' || d.state === 'slow-start');
   const upWeight = serving.reduce((sum, d) => sum + d.baseWeight, 0);
+
+  // active: one keeps the server that serves while it is up, with no failback to an earlier one:
+  // a writer that moved back and forth would meet its own writes twice (Galera, MHA)
+  let active: ServerDecision | undefined;
+  if (spec.active === 'one') {
+    const ready = serving.filter((d) => d.baseWeight > 0);
+    active = ready.find((d) => d.spec.id === input.activeBefore) ?? ready[0];
+    for (const d of ready) {
+      if (d === active) continue;
+      d.state = 'standby';
+      d.weight = 0;
+    }
+  }
 
   // keepalived's quorum: lost below quorum - hysteresis, regained at quorum + hysteresis
   let quorumLost: boolean;
@@ -82,7 +99,7 @@ export function decideService(spec: ServiceSpec, input: DecideInput): ServiceDec
     if (d.present) desired.set(d.spec.id, d.weight === d.spec.server.weight ? d.spec.server : { ...d.spec.server, weight: d.weight });
   }
   if (sorryActive && spec.sorry) desired.set(sorryId(spec), spec.sorry);
-  return { spec, servers, upWeight, quorumLost, sorryActive, desired };
+  return { spec, servers, upWeight, quorumLost, sorryActive, desired, active: active?.spec.id };
 }
 
 /** The sorry server's id in `desired` (a server id of its own, never one of the real servers'). */

@@ -62,7 +62,7 @@ const FAMILIES: Family[] = [
     name: 'lvsd_server_state',
     type: 'gauge',
     per: 'service',
-    help: 'The state the server is in (up, down, slow-start, drained, maintenance, removed, sorry): 1 for the current one.',
+    help: 'The state the server is in (up, down, slow-start, standby, drained, maintenance, removed, sorry): 1 for the current one.',
     fill: (x, put) => eachServer(x, (s, l) => put(`${l},state="${labelValue(s.state)}"`, 1)),
   },
   { name: 'lvsd_server_active_connections', type: 'gauge', per: 'service', help: 'ActiveConn the kernel reports for the server.', fill: (x, put) => eachServer(x, (s, l) => put(l, s.activeConns)) },

@@ -44,6 +44,8 @@ export interface ServiceSpec {
   quorum: number;
   hysteresis: number;
   sorry?: RealServer;
+  /** one: a single server serves at a time, the other up ones wait at weight 0 (standby) */
+  active: 'all' | 'one';
   allDown: AllDownPolicy;
   slowStartMs: number;
   drainDeadlineMs: number;

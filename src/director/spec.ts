@@ -80,7 +80,7 @@ function sameServiceKey(a: ServiceConfig['key'], b: ServiceConfig['key']): boole
 export function sameServiceConfig(a: ServiceConfig, b: ServiceConfig): boolean {
   if (a === b) return true;
   if (a.name !== b.name || a.scheduler !== b.scheduler || a.onePacket !== b.onePacket || a.persistenceEngine !== b.persistenceEngine || a.forward !== b.forward) return false;
-  if (a.onFailure !== b.onFailure || a.allDown !== b.allDown || a.slowStartMs !== b.slowStartMs || a.drainDeadlineMs !== b.drainDeadlineMs) return false;
+  if (a.onFailure !== b.onFailure || a.active !== b.active || a.allDown !== b.allDown || a.slowStartMs !== b.slowStartMs || a.drainDeadlineMs !== b.drainDeadlineMs) return false;
   if (!sameServiceKey(a.key, b.key)) return false;
   if (!sameStrings(a.schedulerFlags, b.schedulerFlags)) return false;
   if (a.persistence !== b.persistence && (!a.persistence || !b.persistence || a.persistence.timeoutMs !== b.persistence.timeoutMs || a.persistence.netmask !== b.persistence.netmask)) return false;
@@ -156,6 +156,7 @@ export function serviceSpecOf(svc: ServiceConfig): ServiceSpec {
     quorum: svc.quorum?.weight ?? 1,
     hysteresis: svc.quorum?.hysteresis ?? 0,
     sorry: svc.sorryServer && realServerOf({ ...svc.sorryServer, thresholds: { upper: 0, lower: 0 } }),
+    active: svc.active,
     allDown: svc.allDown,
     slowStartMs: svc.slowStartMs,
     drainDeadlineMs: svc.drainDeadlineMs,
@@ -187,7 +188,7 @@ function realServerOf(s: Omit<ServerConfig, 'checks'>): RealServer {
 export function sameServiceSpec(a: ServiceSpec, b: ServiceSpec): boolean {
   if (a === b) return true;
   if (a.id !== b.id || a.name !== b.name || a.onFailure !== b.onFailure || a.quorum !== b.quorum || a.hysteresis !== b.hysteresis) return false;
-  if (a.allDown !== b.allDown || a.slowStartMs !== b.slowStartMs || a.drainDeadlineMs !== b.drainDeadlineMs || a.notify !== b.notify) return false;
+  if (a.allDown !== b.allDown || a.active !== b.active || a.slowStartMs !== b.slowStartMs || a.drainDeadlineMs !== b.drainDeadlineMs || a.notify !== b.notify) return false;
   const sa = a.service;
   const sb = b.service;
   if (sa.scheduler !== sb.scheduler || sa.flags !== sb.flags || sa.timeout !== sb.timeout || String(sa.netmask) !== String(sb.netmask) || sa.persistenceEngine !== sb.persistenceEngine) return false;

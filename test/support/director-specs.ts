@@ -20,6 +20,7 @@ export function service(address: string, port: number, servers: ServerSpec[], mo
     onFailure: 'weight-0',
     quorum: 1,
     hysteresis: 0,
+    active: 'all',
     allDown: 'empty',
     slowStartMs: 0,
     drainDeadlineMs: 60_000,

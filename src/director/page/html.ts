@@ -12,6 +12,7 @@ export function escapeHtml(text: unknown): string {
 export const STATE_COLOURS: Record<ServerState, string> = {
   up: '#c0f0c0',
   'slow-start': '#e8f8a0',
+  standby: '#e0f0e0',
   down: '#ff9a9a',
   drained: '#a8c8ff',
   maintenance: '#c8b8e8',
@@ -22,6 +23,7 @@ export const STATE_COLOURS: Record<ServerState, string> = {
 const STATE_WORDS: Record<ServerState, string> = {
   up: 'up',
   'slow-start': 'slow start',
+  standby: 'up, standby',
   down: 'DOWN',
   drained: 'drained',
   maintenance: 'maintenance',

@@ -1,7 +1,8 @@
 // Seed 002's MHA side end to end on the real kernel, config/lab/mysql-mha-writer-dr.yaml as written:
 // three MariaDB nodes, the writer VIP through LVS-DR, the writer-role check (read_only=OFF).
 // Promoting rs2 as MHA does (read_only ON on rs1, then OFF on rs2) moves every new connection to
-// rs2, and the pool never holds two writers at once. ipvsadm only judges.
+// rs2, and the pool never holds two writers at once, not even while two nodes have read_only=OFF
+// (active: one). ipvsadm only judges.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -12,8 +13,9 @@ import { REPO } from '../../support/netns';
 const EXAMPLE = join(REPO, 'config', 'lab', 'mysql-mha-writer-dr.yaml');
 const VIP = '198.18.0.12';
 const ADDRS = ['198.18.0.21', '198.18.0.22', '198.18.0.23'];
-// interval 1 s × fall 1 + timeout 500 ms + 100 ms
+// interval 1 s × fall 1 + timeout 500 ms + 100 ms; the new master joins after rise 1, as fast
 const LEAVE_GOAL_MS = 1600;
+const JOIN_GOAL_MS = 1600;
 const EMULATION_SLACK_MS = 1500;
 
 const topo = new LabTopology({ method: 'dr', servers: 3, vips: [VIP], backend: 'mariadb' });
@@ -92,14 +94,44 @@ test('an MHA-style promotion moves the writer VIP to the new master, never two w
   const afterSettled = answers.filter((a) => a.t >= settled);
   const onReadOnly = answers.filter((a) => a.readOnly === 1);
   const refused = answers.filter((a) => a.error);
-  console.log(`# mha switch: rs1 left the writer pool ${left} ms after read_only=ON (goal interval 1 s × fall 1 + timeout 0.5 s + 0.1 s = ${LEAVE_GOAL_MS} ms); rs2 joined ${joined} ms after read_only=OFF (rise 3); writers in the pool at once: at most ${most} over ${samples} samples`);
+  console.log(`# mha switch: rs1 left the writer pool ${left} ms after read_only=ON (goal interval 1 s × fall 1 + timeout 0.5 s + 0.1 s = ${LEAVE_GOAL_MS} ms); rs2 joined ${joined} ms after read_only=OFF (rise 1, goal ${JOIN_GOAL_MS} ms); writers in the pool at once: at most ${most} over ${samples} samples`);
   console.log(`# mha switch: ${answers.length} connections: ${onReadOnly.length} reached a read-only node (the old master before it left), ${refused.length} refused while no writer was in the pool, ${afterSettled.length} after the switch all on rs2`);
   assert.equal(most, 1, 'never two writers in the pool');
   assert.ok(left <= LEAVE_GOAL_MS + EMULATION_SLACK_MS, `rs1 left after ${left} ms`);
+  assert.ok(joined <= JOIN_GOAL_MS + EMULATION_SLACK_MS, `rs2 joined after ${joined} ms`);
   assert.ok(afterSettled.length > 0);
   for (const a of afterSettled) assert.deepEqual({ host: a.host, readOnly: a.readOnly }, { host: 'rs2', readOnly: 0 });
   assert.ok(
     onReadOnly.every((a) => a.host === 'rs1' && a.t < t0 + left),
     `only the old master, only before it left: ${JSON.stringify(onReadOnly.map((a) => ({ host: a.host, msAfterReadOnly: a.t - t0 })))}`,
   );
+});
+
+test('read_only=OFF on a second node while rs2 writes: it waits at weight 0 and never takes a write', async () => {
+  let most = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    for (let i = 0; i < 1000 && sampling; i++) {
+      most = Math.max(most, writers().length);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  })();
+  try {
+    await topo.sql(topo.servers[2], 'SET GLOBAL read_only = OFF');
+    const rs3State = async () => {
+      const r = await topo.ctlAsync(['status', '--json']);
+      return (JSON.parse(r.stdout) as { services: { servers: { address: string; state: string }[] }[] }).services[0].servers.find((x) => x.address === '198.18.0.23')?.state;
+    };
+    const standby = await waitFor('rs3 up and standby', async () => (await rs3State()) === 'standby', 15_000, 50);
+    const hosts: string[] = [];
+    for (let i = 0; i < 6; i++) hosts.push((await writerThroughVip()).host);
+    console.log(`# two nodes read_only=OFF: rs3 standby ${standby} ms later; writes then: ${hosts.join(', ')}; writers in the pool at once: at most ${most}`);
+    assert.deepEqual(writers(), ['198.18.0.22']);
+    assert.deepEqual(hosts, ['rs2', 'rs2', 'rs2', 'rs2', 'rs2', 'rs2']);
+  } finally {
+    sampling = false;
+    await sampler;
+    await topo.sql(topo.servers[2], 'SET GLOBAL read_only = ON');
+  }
+  assert.equal(most, 1, 'never two writers in the pool');
 });

@@ -52,6 +52,7 @@ test('a minimal config gets every default, in the normalised shape', () => {
   assert.equal(svc.forward, 'route');
   assert.equal(svc.onFailure, 'weight-0');
   assert.equal(svc.allDown, 'empty');
+  assert.equal(svc.active, 'all');
   assert.equal(svc.drainDeadlineMs, 300_000);
   assert.equal(svc.slowStartMs, 0);
   assert.deepEqual(svc.checkDefaults, { intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 3, initialState: 'down', jitter: 0.1, backoffMaxMs: 60_000 });
@@ -182,7 +183,7 @@ test('refused with the exact message naming the place: address, port 0, weight, 
       'd.yaml:2:14: services[0].address: "198.18.0.300" is not an IPv4 or IPv6 address',
       'd.yaml:3:11: services[0].port: 0 is out of range (1..65535)',
       'd.yaml:4:16: services[0].scheduler: must be one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, got "fastest"',
-      'd.yaml:5:5: services[0].colour: unknown key (known: name, protocol, address, port, fwmark, family, scheduler, scheduler_flags, persistence, one_packet, persistence_engine, forward, tunnel, checks, check_defaults, on_failure, quorum, sorry_server, all_down, slow_start, drain_deadline, notify, maintenance, servers)',
+      'd.yaml:5:5: services[0].colour: unknown key (known: name, protocol, address, port, fwmark, family, scheduler, scheduler_flags, persistence, one_packet, persistence_engine, forward, tunnel, checks, check_defaults, on_failure, quorum, sorry_server, active, all_down, slow_start, drain_deadline, notify, maintenance, servers)',
       'd.yaml:8:17: services[0].servers[0].weight: 70000 is out of range (0..65535)',
     ],
   );
@@ -329,4 +330,9 @@ test('check-config lists every problem without throwing; a good file is ok', () 
 test('YAML syntax errors and an unreadable file are refused with their place', () => {
   assert.match(refusal('services: [\n')[0], /^d\.yaml:\d+:\d+: /);
   assert.deepEqual(checkConfig(join(dir, 'nope.yaml')), { ok: false, errors: [`${join(dir, 'nope.yaml')}: cannot read: no such file`] });
+});
+
+test('active: one or all; anything else is refused at its place', () => {
+  assert.equal(parseDirectorConfig(service('    active: one\n'), 'd.yaml').services[0].active, 'one');
+  assert.deepEqual(refusal(service('    active: two\n')), ['d.yaml:4:13: services[0].active: must be one of all, one, got "two"']);
 });

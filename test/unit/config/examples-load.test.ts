@@ -96,7 +96,7 @@ test('read replicas (seed 002): DR, persistence, replica-lag checks, quorum and 
   assert.equal(lag.watch.intervalMs, 6000);
   assert.equal(lag.watch.timeoutMs, 3000);
   const write = byName(config, 'mysql-write');
-  assert.equal(write.scheduler, 'fo');
+  assert.equal(write.active, 'one');
   assert.equal(write.allDown, 'empty');
   const [writer] = checksOf(write, write.servers[1]);
   assert.equal(writer.describe, 'mysql 198.18.14.73:3306 as lvs_check role writer');

@@ -12,13 +12,14 @@ const C = server('198.18.0.23', 3306, 2);
 function decide(
   spec: ServiceSpec,
   health: Record<string, Partial<ServerRuntime>>,
-  more: { overrides?: Record<string, Override>; maintenance?: string[]; before?: boolean; now?: number } = {},
+  more: { overrides?: Record<string, Override>; maintenance?: string[]; before?: boolean; activeBefore?: string; now?: number } = {},
 ) {
   return decideService(spec, {
     runtime: (id) => ({ health: 'up', ...health[id] }),
     override: (id) => more.overrides?.[id],
     inMaintenance: (id) => more.maintenance?.includes(id) ?? false,
     quorumLostBefore: more.before,
+    activeBefore: more.activeBefore,
     now: more.now ?? 1000,
   });
 }
@@ -102,4 +103,45 @@ test('all servers down: keep-last keeps the server that failed last at its weigh
   // empty: everything at 0
   const e = decide(service('198.18.0.10', 3306, [A, B]), { [A.id]: { health: 'down' }, [B.id]: { health: 'down' } });
   assert.deepEqual(weights(e), { [A.id]: 0, [B.id]: 0 });
+});
+
+test('active: one serves from the first up server in list order; the other up servers wait at weight 0', () => {
+  const spec = service('198.18.0.10', 3306, [A, B, C], { active: 'one' });
+  let d = decide(spec, {});
+  assert.deepEqual(weights(d), { [A.id]: 3, [B.id]: 0, [C.id]: 0 });
+  assert.deepEqual(d.servers.map((s) => s.state), ['up', 'standby', 'standby']);
+  assert.equal(d.active, A.id);
+  // the quorum counts the standby servers: they are up and would serve
+  assert.equal(d.upWeight, 6);
+  // A fails: the next up one in list order serves in the same decision
+  d = decide(spec, { [A.id]: { health: 'down' } }, { activeBefore: A.id });
+  assert.deepEqual(weights(d), { [A.id]: 0, [B.id]: 1, [C.id]: 0 });
+  assert.equal(d.active, B.id);
+});
+
+test('active: one keeps the serving server while it is up: no failback, and a drain moves it on', () => {
+  const spec = service('198.18.0.10', 3306, [A, B, C], { active: 'one' });
+  // A is up again, but B serves since A failed: B goes on serving
+  let d = decide(spec, {}, { activeBefore: B.id });
+  assert.deepEqual(weights(d), { [A.id]: 0, [B.id]: 1, [C.id]: 0 });
+  assert.deepEqual(d.servers.map((s) => s.state), ['standby', 'up', 'standby']);
+  // an operator drains B: the first up one in list order serves
+  d = decide(spec, {}, { activeBefore: B.id, overrides: { [B.id]: { kind: 'drain' } } });
+  assert.deepEqual(weights(d), { [A.id]: 3, [B.id]: 0, [C.id]: 0 });
+  assert.equal(d.active, A.id);
+  // a server at weight 0 (operator override) never serves; none up: none serves
+  d = decide(spec, { [B.id]: { health: 'down' }, [C.id]: { health: 'down' } }, { overrides: { [A.id]: { kind: 'weight', weight: 0 } } });
+  assert.equal(d.active, undefined);
+  assert.deepEqual(weights(d), { [A.id]: 0, [B.id]: 0, [C.id]: 0 });
+});
+
+test('active: one with slow start: the server that takes over ramps only if it just came up', () => {
+  const spec = service('198.18.0.10', 3306, [A, B], { active: 'one', slowStartMs: 10_000 });
+  // B has been up (standby) for long: it serves at its full weight at once
+  let d = decide(spec, { [A.id]: { health: 'down' }, [B.id]: { upSince: 0 } }, { activeBefore: A.id, now: 60_000 });
+  assert.deepEqual(weights(d), { [A.id]: 0, [B.id]: 1 });
+  // both just came up: only the one that serves ramps; the other waits at 0
+  d = decide(spec, { [A.id]: { upSince: 0 }, [B.id]: { upSince: 0 } }, { now: 5_000 });
+  assert.deepEqual(d.servers.map((s) => s.state), ['slow-start', 'standby']);
+  assert.deepEqual(weights(d), { [A.id]: 2, [B.id]: 0 });
 });

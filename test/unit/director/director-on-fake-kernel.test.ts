@@ -304,3 +304,31 @@ test('flush_on_exit deletes the services it owns on stop, and nothing else', asy
   await d.stop();
   assert.deepEqual((await f.ipvs.readTable()).map((e) => e.service.key.address), ['198.18.5.5']);
 });
+
+test('active: one: one server serves; when it fails the next serves, it keeps serving when the first is back, and a restart keeps it', async (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const one = (): ServiceSpec[] => [{ ...f.specs()[0], active: 'one' }];
+  f.setConfig(() => ({ settings: f.settings, services: one() }));
+  // at a cold start the first server up serves: rs2 comes up only once rs1 serves
+  f.verdicts.ok.set('198.18.0.22:3306', false);
+  const first = f.make();
+  await first.start();
+  await until('rs1 serves', async () => (await f.weights())['198.18.0.21'] === 2);
+  f.verdicts.ok.set('198.18.0.22:3306', true);
+  await until('rs2 up and waiting', () => first.status().services[0].servers.map((s) => s.state).join() === 'up,standby');
+  assert.deepEqual(await f.weights(), { '198.18.0.21': 2, '198.18.0.22': 0 });
+  f.verdicts.ok.set('198.18.0.21:3306', false);
+  await until('rs2 serves', async () => (await f.weights())['198.18.0.22'] === 1);
+  assert.equal((await f.weights())['198.18.0.21'], 0);
+  f.verdicts.ok.set('198.18.0.21:3306', true);
+  await until('rs1 up again, standby', () => first.status().services[0].servers[0].state === 'standby');
+  assert.deepEqual(await f.weights(), { '198.18.0.21': 0, '198.18.0.22': 1 }, 'no failback');
+  await first.stop();
+  const writes = f.ipvs.applied.length;
+  const second = f.make();
+  await second.start();
+  await new Promise((r) => setTimeout(r, 150)); // several check rounds
+  assert.deepEqual(await f.weights(), { '198.18.0.21': 0, '198.18.0.22': 1 }, 'the server the kernel weights keeps serving');
+  assert.equal(f.ipvs.applied.length, writes, 'no write at restart');
+});
