@@ -127,8 +127,12 @@ export class DirectorNode {
     }
   }
 
-  /** The namespace has `vip` as a local address (its fib_trie: cheap enough to poll every 50 ms). */
+  /** The namespace has `vip` as a local address (its fib_trie or if_inet6: cheap enough to poll every 50 ms). */
   holdsVip(vip = VIP): boolean {
+    if (vip.includes(':')) {
+      const hex = ipv6Hex(vip);
+      return readFileSync(`/proc/${this.holder.pid}/net/if_inet6`, 'utf8').split('\n').some((l) => l.startsWith(`${hex} `));
+    }
     const trie = readFileSync(`/proc/${this.holder.pid}/net/fib_trie`, 'utf8');
     return new RegExp(`\\|-- ${vip.replace(/\./g, '\\.')}\\n\\s+/32 host LOCAL`).test(trie);
   }
@@ -174,6 +178,15 @@ export class DirectorNode {
     const r = await runAsync('ip', ['-n', this.ns, 'link', 'set', 'eth0', up ? 'up' : 'down']);
     if (r.status !== 0) throw new Error(`ip link set eth0 ${up ? 'up' : 'down'} in ${this.ns}: ${r.stderr}`);
   }
+}
+
+/** An IPv6 address as /proc/net/if_inet6 writes it: 32 hex digits. */
+function ipv6Hex(address: string): string {
+  const [head, tail = ''] = address.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t] : h;
+  return groups.map((g) => g.padStart(4, '0')).join('').toLowerCase();
 }
 
 export class PairLab {
