@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import cron from 'node-cron';
 import type pino from 'pino';
-import { HealthMonitor, type Transition, type Watch } from '../health/core';
+import { DEFAULT_WATCH_OPTIONS, HealthMonitor, type Transition, type Watch } from '../health/core';
 import type { Clock } from '../health/deadline';
 import { loadPassword } from '../health/mysql/credentials';
 import { createChecker, type CheckSpec } from '../health/spec';
@@ -110,6 +110,11 @@ export class Director implements DirectorControl {
   private readonly quorumLost = new Map<string, boolean>();
   /** active: one services: the server that serves, by service id */
   private readonly active = new Map<string, string>();
+  /**
+   * active: one services started with no server serving: until this time (ms) their first checks
+   * may still be running, so list order picks the server (no stickiness), whichever check ends first
+   */
+  private readonly choosingUntil = new Map<string, number>();
   /**
    * services with a server in slow start: when their next step is due. Decisions themselves are
    * not kept (at 40,000 servers they cost ~6 MiB); the status page decides again.
@@ -315,6 +320,7 @@ export class Director implements DirectorControl {
     }
     for (const id of [...this.quorumLost.keys()]) if (!this.services.has(id)) this.quorumLost.delete(id);
     for (const id of [...this.active.keys()]) if (!this.services.has(id)) this.active.delete(id);
+    for (const id of [...this.choosingUntil.keys()]) if (!this.services.has(id)) this.choosingUntil.delete(id);
     await this.applyGlobals(next.settings, previous.settings);
     this.scheduleCron();
     // With the same services, only the changed ones need a pass (the others' desired state cannot
@@ -560,12 +566,15 @@ export class Director implements DirectorControl {
         return m !== undefined && m.until > now;
       },
       quorumLostBefore: this.quorumLost.get(svc.id),
-      activeBefore: this.active.get(svc.id),
+      activeBefore: (this.choosingUntil.get(svc.id) ?? 0) > now ? undefined : this.active.get(svc.id),
       now,
     };
   }
 
   private decide(svc: ServiceSpec): ServiceDecision {
+    if (svc.active === 'one' && !this.active.has(svc.id) && !this.choosingUntil.has(svc.id)) {
+      this.choosingUntil.set(svc.id, this.now() + firstVerdictsMs(svc));
+    }
     const input = this.decideInput(svc, this.now());
     const d = decideService(svc, input);
     const before = this.quorumLost.get(svc.id);
@@ -578,7 +587,7 @@ export class Director implements DirectorControl {
       }
       this.vrrp?.serviceQuorum(svc.name, d.quorumLost);
     }
-    if (svc.active === 'one' && d.active !== input.activeBefore) this.activeChanged(svc, input.activeBefore, d.active);
+    if (svc.active === 'one' && d.active !== this.active.get(svc.id)) this.activeChanged(svc, this.active.get(svc.id), d.active);
     const at = nextRampAt(d, input);
     if (at === undefined) this.rampAt.delete(svc.id);
     else this.rampAt.set(svc.id, at);
@@ -847,6 +856,18 @@ function hasMysqlCheck(svc: ServiceSpec): boolean {
 
 /** How a server's checks start: up (the kernel weights it), not up (its service is in the kernel without it), or as configured. */
 type StartAs = 'up' | 'not-up' | 'as-configured';
+
+/** The longest a server of the service takes to its first verdict: interval × (rise + 1) with jitter, plus the timeout. */
+function firstVerdictsMs(svc: ServiceSpec): number {
+  let most = 0;
+  for (const server of svc.servers) {
+    for (const c of server.checks) {
+      const w = { ...DEFAULT_WATCH_OPTIONS, ...c.watch };
+      most = Math.max(most, w.intervalMs * (w.rise + 1) * (1 + w.jitter) + w.timeoutMs);
+    }
+  }
+  return most;
+}
 
 function startsUp(def: CheckDef): boolean {
   return def.watch.initialState === 'up' || def.watch.initialState === 'fully-up';

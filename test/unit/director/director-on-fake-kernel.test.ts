@@ -52,8 +52,9 @@ function fixture() {
   // every director made is stopped when its test ends, also when the test fails: its timers
   // would otherwise keep this file's process alive
   const made: Director[] = [];
-  const make = () => {
+  const make = (now?: () => number) => {
     const d = new Director({
+      ...(now ? { now } : {}),
       ipvs,
       load: () => current(),
       configPath: join(dir, 'director.yaml'),
@@ -310,23 +311,27 @@ test('active: one: one server serves; when it fails the next serves, it keeps se
   t.after(f.cleanup);
   const one = (): ServiceSpec[] => [{ ...f.specs()[0], active: 'one' }];
   f.setConfig(() => ({ settings: f.settings, services: one() }));
-  // at a cold start the first server up serves: rs2 comes up only once rs1 serves
-  f.verdicts.ok.set('198.18.0.22:3306', false);
-  const first = f.make();
-  await first.start();
-  await until('rs1 serves', async () => (await f.weights())['198.18.0.21'] === 2);
-  f.verdicts.ok.set('198.18.0.22:3306', true);
-  await until('rs2 up and waiting', () => first.status().services[0].servers.map((s) => s.state).join() === 'up,standby');
-  assert.deepEqual(await f.weights(), { '198.18.0.21': 2, '198.18.0.22': 0 });
+  // the director's clock, for the window of the first verdicts; the checks run on real time
+  let clock = 1_000_000;
+  // rs1's first checks fail: rs2 comes up first and serves
   f.verdicts.ok.set('198.18.0.21:3306', false);
+  const first = f.make(() => clock);
+  await first.start();
   await until('rs2 serves', async () => (await f.weights())['198.18.0.22'] === 1);
+  // rs1 comes up while the first verdicts may still be coming: list order picks it
+  f.verdicts.ok.set('198.18.0.21:3306', true);
+  await until('rs1 serves, rs2 waits', async () => (await f.weights())['198.18.0.21'] === 2 && (await f.weights())['198.18.0.22'] === 0);
+  assert.deepEqual(first.status().services[0].servers.map((s) => s.state), ['up', 'standby']);
+  clock += 60_000; // every first verdict is in: from now on the server that serves keeps serving
+  f.verdicts.ok.set('198.18.0.21:3306', false);
+  await until('rs2 serves again', async () => (await f.weights())['198.18.0.22'] === 1);
   assert.equal((await f.weights())['198.18.0.21'], 0);
   f.verdicts.ok.set('198.18.0.21:3306', true);
   await until('rs1 up again, standby', () => first.status().services[0].servers[0].state === 'standby');
   assert.deepEqual(await f.weights(), { '198.18.0.21': 0, '198.18.0.22': 1 }, 'no failback');
   await first.stop();
   const writes = f.ipvs.applied.length;
-  const second = f.make();
+  const second = f.make(() => clock);
   await second.start();
   await new Promise((r) => setTimeout(r, 150)); // several check rounds
   assert.deepEqual(await f.weights(), { '198.18.0.21': 0, '198.18.0.22': 1 }, 'the server the kernel weights keeps serving');
