@@ -116,7 +116,7 @@ export interface VrrpInstanceView {
     priorityZeroReceived: number;
     /** adverts for this instance accepted by the checks */
     received: number;
-    /** adverts dropped by the RFC's checks, by reason (ttl, checksum, ...) */
+    /** adverts dropped by the checks, by reason (ttl, checksum, ... and a misconfigured peer: count, addresses, interval) */
     invalid: Record<string, number>;
     sendErrors: number;
   };
