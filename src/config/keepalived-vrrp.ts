@@ -370,8 +370,7 @@ export class VrrpTranslator extends ImportWriter {
   }
 
   private notifyWhy(keyword: string): string {
-    if (keyword === 'notify_stop') return 'lvsd calls the notify program on state changes only, not at stop';
-    return `lvsd has one notify program, called as keepalived calls notify (INSTANCE|GROUP name STATE priority); ${keyword}'s program is called without those words, so it is left out: call it from a notify program that looks at its third argument`;
+    return `lvsd has one notify program, called as keepalived calls notify (INSTANCE|GROUP name STATE priority); ${keyword}'s program is called without those words, so it is left out: call it from a notify program that looks at its third argument (MASTER, BACKUP, FAULT, or STOP at a clean stop)`;
   }
 
   private vrrpInstance(vi: KaStatement, ctx: VrrpContext): YAMLMap | undefined {

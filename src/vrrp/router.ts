@@ -2,7 +2,6 @@
 // virtual addresses it adds as MASTER and removes otherwise, gratuitous ARP / unsolicited NA, link
 // tracking, and sync groups. What tracks the instances from outside (scripts, services) reaches
 // them as priority adjustments and fault reasons; the director wires those.
-import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
 import { NetlinkError } from '../errors';
 import type pino from 'pino';
@@ -48,6 +47,8 @@ export interface RouterOptions {
   instances: RouterInstanceOptions[];
   syncGroups: { name: string; instances: string[] }[];
   log: pino.Logger;
+  /** every state change, from the first (init -> backup, during start) on */
+  onTransition?(event: TransitionEvent): void;
   /** how often tracked links are read (default 1000 ms) */
   linkPollMs?: number;
   /**
@@ -140,8 +141,7 @@ export async function releaseAddresses(instances: Pick<RouterInstanceOptions, 'i
   }
 }
 
-/** Emits 'transition' (TransitionEvent). */
-export class VrrpRouter extends EventEmitter {
+export class VrrpRouter {
   private readonly slots = new Map<string, Slot>();
   private readonly groups: SyncGroup[] = [];
   private linkTimer?: NodeJS.Timeout;
@@ -152,9 +152,7 @@ export class VrrpRouter extends EventEmitter {
   private constructor(
     private readonly opts: RouterOptions,
     private readonly rtnl: RtnlSocket,
-  ) {
-    super();
-  }
+  ) {}
 
   /** Resolves interfaces and source addresses, opens the sockets and starts every instance. */
   static async start(opts: RouterOptions, clock: Clock = realClock): Promise<VrrpRouter> {
@@ -343,7 +341,7 @@ export class VrrpRouter extends EventEmitter {
     this.opts.log.info({ instance: o.name, from, to, priority: slot.instance.effectivePriority }, `vrrp ${o.name}: ${from} -> ${to} (${reason})`);
     if (to === 'master') this.queueAddresses(slot, true);
     else if (from === 'master' || to === 'backup' || to === 'fault') this.queueAddresses(slot, false);
-    this.emit('transition', { instance: o.name, from, to, reason, priority: slot.instance.effectivePriority } satisfies TransitionEvent);
+    this.opts.onTransition?.({ instance: o.name, from, to, reason, priority: slot.instance.effectivePriority });
   }
 
   private queueAddresses(slot: Slot, add: boolean): void {

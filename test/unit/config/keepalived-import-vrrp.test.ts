@@ -393,7 +393,7 @@ vrrp_instance VI_1 {
   assert.match(why('k.conf:27: eth3'), /reverse/);
   assert.match(why('k.conf:31: chk_rev'), /vrrp_script chk_rev is left out \(named at its line\), so is this tracker/);
   assert.match(why('k.conf:33: notify'), /user "keepalived_script": lvsd runs the notify program as its own user/);
-  assert.match(why('k.conf:34: notify_stop'), /state changes only/);
+  assert.match(why('k.conf:34: notify_stop'), /called without those words, so it is left out: call it from a notify program that looks at its third argument \(MASTER, BACKUP, FAULT, or STOP at a clean stop\)/);
   assert.equal(i.lines.length, 12, i.lines.join('\n'));
   const vi = instance(i, 'VI_1');
   assert.deepEqual(vi.addresses, ['198.18.6.1/24']);
