@@ -421,6 +421,26 @@ vrrp_script chk {
   assert.match(i.lines[2], /no vrrp_instance in the file/);
 });
 
+test('check_unicast_src (instance or global_defs) is named as not needed: lvsd always drops adverts from outside unicast_peers', () => {
+  const i = fromText(`global_defs {
+  vrrp_check_unicast_src
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 9
+  check_unicast_src
+  unicast_peer {
+    198.18.7.2
+  }
+  virtual_ipaddress {
+    198.18.7.1
+  }
+}`);
+  const says = 'not needed: lvsd always drops an advert whose source is not one of the unicast_peers (counted as invalid "source"), as keepalived with check_unicast_src';
+  assert.deepEqual(i.lines, [`k.conf:2: vrrp_check_unicast_src: ${says}`, `k.conf:7: check_unicast_src: ${says}`]);
+  assert.deepEqual(instance(i, 'VI_1').unicast_peers, ['198.18.7.2']);
+});
+
 test('a list keyword without its { } block is named, as keepalived reads nothing from it', () => {
   const i = fromText(`vrrp_instance VI_1 {
   interface eth0
