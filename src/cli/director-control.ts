@@ -122,8 +122,7 @@ export function formatStatus(st: DirectorStatus, now: number): string {
     const prio = v.effectivePriority === v.priority ? `priority ${v.priority}` : `priority ${v.effectivePriority} (configured ${v.priority})`;
     let line = `vrrp ${v.name}: ${v.state.toUpperCase()} for ${f.since(v.since, now)}, vrid ${v.vrid} on ${v.interface} (VRRPv${v.version}), ${prio}, ${v.addresses.join(' ')}`;
     if (v.faults.length) line += `; fault: ${v.faults.join(', ')}`;
-    const invalid = Object.entries(v.counters.invalid).map(([k, n]) => `${n} ${k}`).join(', ');
-    line += `; adverts ${v.counters.advertsSent} sent, ${v.counters.received} received${invalid ? `, dropped: ${invalid}` : ''}`;
+    line += `; ${f.vrrpCounters(v)}`;
     lines.push(line);
   }
   lines.push('Prot LocalAddress:Port Scheduler Flags');

@@ -20,7 +20,11 @@ const KA_VRRP = {
   fall: 1,
 };
 
+const UNICAST_SOURCE_CHECKED =
+  'not needed: lvsd always drops an advert whose source is not one of the unicast_peers (counted as invalid "source"), as keepalived with check_unicast_src';
+
 const GLOBAL_VRRP_WHY: Record<string, string> = {
+  vrrp_check_unicast_src: UNICAST_SOURCE_CHECKED,
   vrrp_strict: 'no strict mode in lvsd: it follows the RFCs as keepalived does without vrrp_strict (unicast peers and preempt_delay allowed)',
   vrrp_mcast_group4: 'lvsd sends IPv4 adverts to 224.0.0.18 only',
   vrrp_mcast_group6: 'lvsd sends IPv6 adverts to ff02::12 only',
@@ -53,7 +57,7 @@ const INSTANCE_WHY: Record<string, string> = {
   track_process: 'lvsd does not track processes (use a vrrp_script)',
   track_bfd: 'no BFD in lvsd',
   track_src_ip: 'lvsd does not track the source address',
-  check_unicast_src: 'lvsd does not filter adverts by unicast peer',
+  check_unicast_src: UNICAST_SOURCE_CHECKED,
   unicast_ttl: 'lvsd sends adverts with TTL / hop limit 255, as the RFCs require',
   unicast_fault_no_peer: 'lvsd uses multicast when an instance has no unicast peers',
   mcast_dst_ip: 'lvsd sends to 224.0.0.18 / ff02::12 only',
@@ -370,8 +374,7 @@ export class VrrpTranslator extends ImportWriter {
   }
 
   private notifyWhy(keyword: string): string {
-    if (keyword === 'notify_stop') return 'lvsd calls the notify program on state changes only, not at stop';
-    return `lvsd has one notify program, called as keepalived calls notify (INSTANCE|GROUP name STATE priority); ${keyword}'s program is called without those words, so it is left out: call it from a notify program that looks at its third argument`;
+    return `lvsd has one notify program, called as keepalived calls notify (INSTANCE|GROUP name STATE priority); ${keyword}'s program is called without those words, so it is left out: call it from a notify program that looks at its third argument (MASTER, BACKUP, FAULT, or STOP at a clean stop)`;
   }
 
   private vrrpInstance(vi: KaStatement, ctx: VrrpContext): YAMLMap | undefined {

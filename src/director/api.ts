@@ -114,9 +114,11 @@ export interface VrrpInstanceView {
     becameMaster: number;
     priorityZeroSent: number;
     priorityZeroReceived: number;
+    /** adverts the instance's own checks refused (address count or list, v2 interval); also in invalid */
+    advertsRejected: number;
     /** adverts for this instance accepted by the checks */
     received: number;
-    /** adverts dropped by the RFC's checks, by reason (ttl, checksum, ...) */
+    /** adverts dropped by the checks, by reason (ttl, checksum, ... and a misconfigured peer: count, addresses, interval) */
     invalid: Record<string, number>;
     sendErrors: number;
   };

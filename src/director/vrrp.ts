@@ -25,9 +25,11 @@ export class DirectorVrrp {
   private readonly scriptWatches: { script: string; watch: Watch }[] = [];
   private readonly belowQuorum = new Set<string>();
 
+  /** set once the router has started: its first transitions (init -> backup) come during its start */
+  private router!: VrrpRouter;
+
   private constructor(
     private readonly opts: DirectorVrrpOptions,
-    private readonly router: VrrpRouter,
     /** the auth keys in use, by instance: compared on reload, never shown */
     private readonly authKeys: ReadonlyMap<string, Buffer>,
   ) {
@@ -50,7 +52,8 @@ export class DirectorVrrp {
       if (truncated) opts.log.warn({ instance: i.name }, `vrrp ${i.name}: the password in ${describePasswordSource(i.authPass)} is longer than 8 bytes: only its first 8 are sent and checked, as keepalived does`);
       authKeys.set(i.name, key);
     }
-    const router = await VrrpRouter.start({
+    const vrrp = new DirectorVrrp(opts, authKeys);
+    vrrp.router = await VrrpRouter.start({
       instances: c.instances.map((i) => ({
         name: i.name,
         interface: i.interface,
@@ -70,9 +73,9 @@ export class DirectorVrrp {
       })),
       syncGroups: c.syncGroups.map((g) => ({ name: g.name, instances: g.instances })),
       log: opts.log.child({ component: 'vrrp' }),
+      // keepalived notifies BACKUP at start too, and the sync daemon follows from the first state
+      onTransition: (e) => vrrp.onTransition(e),
     });
-    const vrrp = new DirectorVrrp(opts, router, authKeys);
-    router.on('transition', (e: TransitionEvent) => vrrp.onTransition(e));
     vrrp.startScripts();
     return vrrp;
   }
@@ -122,7 +125,7 @@ export class DirectorVrrp {
     return this.router.status();
   }
 
-  /** The masters hand over (priority 0) and remove their addresses. */
+  /** The masters hand over (priority 0) and remove their addresses; the notify programs get STOP. */
   async stop(): Promise<void> {
     await this.monitor.stop();
     await this.router.stop();
@@ -169,12 +172,14 @@ export class DirectorVrrp {
 
   private onTransition(e: TransitionEvent): void {
     this.opts.onTransition?.(e);
+    const state = NOTIFY_STATE[e.to];
+    if (!state) return;
     const instance = this.opts.config.instances.find((i) => i.name === e.instance);
-    if (instance?.notify) this.notify(instance.notify, ['INSTANCE', e.instance, e.to.toUpperCase(), String(e.priority)]);
+    if (instance?.notify) this.notify(instance.notify, ['INSTANCE', e.instance, state, String(e.priority)]);
     for (const g of this.opts.config.syncGroups) {
       // a group's hook runs once per group change: when its first member reports the new state
       if (!g.notify || g.instances[0] !== e.instance) continue;
-      this.notify(g.notify, ['GROUP', g.name, e.to.toUpperCase(), '0']);
+      this.notify(g.notify, ['GROUP', g.name, state, '0']);
     }
   }
 
@@ -191,6 +196,9 @@ function authKeyOf(instance: string, source: PasswordSource): { key: Buffer; tru
     throw new InputError(`vrrp instance ${instance}: auth_pass: ${(err as Error).message}`);
   }
 }
+
+/** keepalived's notify words ($3); init is never a state an instance enters. */
+const NOTIFY_STATE: Partial<Record<TransitionEvent['to'], string>> = { master: 'MASTER', backup: 'BACKUP', fault: 'FAULT', stopped: 'STOP' };
 
 export function syncRoleOf(state: string): 'master' | 'backup' {
   return state === 'master' ? 'master' : 'backup';

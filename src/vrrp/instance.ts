@@ -30,11 +30,14 @@ export interface InstanceOptions {
   authKey?: Buffer;
 }
 
+/** Why an advert that decodeAdvert passed is not for this instance (a misconfigured peer, mostly). */
+export type AdvertRejection = 'vrid' | 'version' | 'family' | 'interval' | 'count' | 'addresses';
+
 export interface InstanceHooks {
   send(advert: Advert): void; // an advert to multicast/unicast now
   transition(from: VrrpState, to: VrrpState, reason: string): void; // after the state changed
-  /** An advert that passed decodeAdvert but not this instance's own checks (for the log). */
-  rejected?(reason: string): void;
+  /** An advert that passed decodeAdvert but not this instance's own checks: counted and logged by the router. */
+  rejected?(problem: AdvertRejection, detail: string, src: string): void;
 }
 
 /** What a sync group needs from its members' side (group.ts implements it). */
@@ -173,18 +176,23 @@ export class VrrpInstance {
     this.enter('stopped', 'stop');
   }
 
-  receive(advert: Advert, src: string): void {
-    if (this.current !== 'backup' && this.current !== 'master') return; // keepalived ignores them in FAULT and INIT
-    const problem = this.check(advert);
-    if (problem) {
+  /**
+   * An advert from `src`. False when this instance's checks refuse it (reported through the
+   * rejected hook): such an advert takes no part in the election, in any state, as in keepalived.
+   */
+  receive(advert: Advert, src: string): boolean {
+    const refused = this.check(advert);
+    if (refused) {
       this.counters.advertsRejected++;
-      this.hooks.rejected?.(`${this.name}: advert from ${src} refused: ${problem}`);
-      return;
+      this.hooks.rejected?.(refused.problem, refused.detail, src);
+      return false;
     }
+    if (this.current !== 'backup' && this.current !== 'master') return true; // keepalived ignores them in FAULT and INIT
     this.counters.advertsReceived++;
     if (advert.priority === 0) this.counters.priorityZeroReceived++;
     if (this.current === 'backup') this.receiveAsBackup(advert);
     else this.receiveAsMaster(advert, src);
+    return true;
   }
 
   setPriorityAdjustment(delta: number): void {
@@ -220,19 +228,27 @@ export class VrrpInstance {
     this.group = group;
   }
 
-  private check(advert: Advert): string | undefined {
-    if (advert.vrid !== this.options.vrid) return `vrid ${advert.vrid}, this instance is vrid ${this.options.vrid}`;
-    if (advert.version !== this.options.version || advert.family !== this.options.family) {
-      return `VRRPv${advert.version} IPv${advert.family}, this instance is VRRPv${this.options.version} IPv${this.options.family}`;
+  /** keepalived's vrrp_check_packet for what only the instance knows; each refusal is its VRRP_PACKET_KO or _DROP. */
+  private check(advert: Advert): { problem: AdvertRejection; detail: string } | undefined {
+    const o = this.options;
+    if (advert.vrid !== o.vrid) return { problem: 'vrid', detail: `vrid ${advert.vrid}, this instance is vrid ${o.vrid}` };
+    if (advert.version !== o.version || advert.family !== o.family) {
+      return {
+        problem: advert.version !== o.version ? 'version' : 'family',
+        detail: `VRRPv${advert.version} IPv${advert.family}, this instance is VRRPv${o.version} IPv${o.family}`,
+      };
     }
     // RFC 3768 7.1: the v2 interval must be ours (keepalived: "to prevent concurrent VRID running")
-    if (advert.version === 2 && advert.intervalMs !== this.options.advertIntervalMs) {
-      return `advert interval ${advert.intervalMs} ms, ours is ${this.options.advertIntervalMs} ms`;
+    if (advert.version === 2 && advert.intervalMs !== o.advertIntervalMs) {
+      return { problem: 'interval', detail: `advert interval ${advert.intervalMs} ms, ours is ${o.advertIntervalMs} ms` };
+    }
+    if (advert.addresses.length !== this.addresses.length) {
+      return { problem: 'count', detail: `${advert.addresses.length} addresses, ours are ${this.addresses.length} [${this.addresses.join(', ')}]` };
     }
     // RFC 5798 7.1 MAY, keepalived does it: the addresses must be the ones we protect
     const theirs = new Set(advert.addresses);
-    if (advert.addresses.length !== this.addresses.length || !this.addresses.every((a) => theirs.has(a))) {
-      return `addresses [${advert.addresses.join(', ')}], ours are [${this.addresses.join(', ')}]`;
+    if (!this.addresses.every((a) => theirs.has(a))) {
+      return { problem: 'addresses', detail: `addresses [${advert.addresses.join(', ')}], ours are [${this.addresses.join(', ')}]` };
     }
     return undefined;
   }

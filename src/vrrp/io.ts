@@ -20,7 +20,7 @@ export interface VrrpSocketOptions {
   ifindex: number;
   /** the address adverts go out from: IPv4 default the interface's primary address, IPv6 its link-local address */
   source?: string;
-  /** unicast mode: no multicast is joined or delivered (unicast adverts from any source are, as keepalived without check_unicast_src) */
+  /** unicast mode: no multicast is joined or delivered; unicast adverts from any source are (the router drops those from others than the peers) */
   unicastPeers?: string[];
 }
 

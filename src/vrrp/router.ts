@@ -2,7 +2,6 @@
 // virtual addresses it adds as MASTER and removes otherwise, gratuitous ARP / unsolicited NA, link
 // tracking, and sync groups. What tracks the instances from outside (scripts, services) reaches
 // them as priority adjustments and fault reasons; the director wires those.
-import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
 import { NetlinkError } from '../errors';
 import type pino from 'pino';
@@ -10,7 +9,8 @@ import { RtnlSocket, addAddress, deleteAddress, listAddresses, listLinks, IFA_F,
 import { sendGratuitousArp, sendUnsolicitedNa, VrrpSocket } from './io';
 import { VrrpInstance, type Clock, type VrrpState } from './instance';
 import { SyncGroup } from './group';
-import { authProblem, decodeAdvert, encodeAdvert, type Advert, type AdvertProblem, type Received } from './packet';
+import { AdvertIntake, type InvalidReason } from './intake';
+import { encodeAdvert, type Advert, type Received } from './packet';
 
 const { EEXIST, EADDRNOTAVAIL } = constants.errno;
 const IFF_UP = 0x1;
@@ -47,6 +47,8 @@ export interface RouterOptions {
   instances: RouterInstanceOptions[];
   syncGroups: { name: string; instances: string[] }[];
   log: pino.Logger;
+  /** every state change, from the first (init -> backup, during start) on */
+  onTransition?(event: TransitionEvent): void;
   /** how often tracked links are read (default 1000 ms) */
   linkPollMs?: number;
   /**
@@ -72,7 +74,7 @@ export interface InstanceStatus {
   since: string;
   faults: string[];
   adjustments: Record<string, number>;
-  counters: VrrpInstance['counters'] & { received: number; invalid: Partial<Record<AdvertProblem | 'source', number>>; sendErrors: number };
+  counters: VrrpInstance['counters'] & { received: number; invalid: Partial<Record<InvalidReason, number>>; sendErrors: number };
 }
 
 export interface TransitionEvent {
@@ -93,8 +95,7 @@ interface Slot {
   since: number;
   faults: Map<string, string>;
   adjustments: Map<string, number>;
-  received: number;
-  invalid: Partial<Record<AdvertProblem | 'source', number>>;
+  intake: AdvertIntake;
   sendErrors: number;
   garpTimer?: NodeJS.Timeout;
 }
@@ -140,8 +141,7 @@ export async function releaseAddresses(instances: Pick<RouterInstanceOptions, 'i
   }
 }
 
-/** Emits 'transition' (TransitionEvent). */
-export class VrrpRouter extends EventEmitter {
+export class VrrpRouter {
   private readonly slots = new Map<string, Slot>();
   private readonly groups: SyncGroup[] = [];
   private linkTimer?: NodeJS.Timeout;
@@ -152,9 +152,7 @@ export class VrrpRouter extends EventEmitter {
   private constructor(
     private readonly opts: RouterOptions,
     private readonly rtnl: RtnlSocket,
-  ) {
-    super();
-  }
+  ) {}
 
   /** Resolves interfaces and source addresses, opens the sockets and starts every instance. */
   static async start(opts: RouterOptions, clock: Clock = realClock): Promise<VrrpRouter> {
@@ -197,8 +195,7 @@ export class VrrpRouter extends EventEmitter {
         since: Date.now(),
         faults: new Map(),
         adjustments: new Map(),
-        received: 0,
-        invalid: {},
+        intake: new AdvertIntake(o, this.opts.log),
         sendErrors: 0,
       } as Slot;
       slot.instance = new VrrpInstance(
@@ -220,6 +217,7 @@ export class VrrpRouter extends EventEmitter {
         {
           send: (advert) => this.send(slot, advert),
           transition: (from, to, reason) => this.onTransition(slot, from, to, reason),
+          rejected: (problem, detail, src) => slot.intake.refuse(src, problem, detail),
         },
       );
       this.slots.set(o.name, slot);
@@ -287,7 +285,7 @@ export class VrrpRouter extends EventEmitter {
       since: new Date(s.since).toISOString(),
       faults: [...s.faults.values()],
       adjustments: Object.fromEntries(s.adjustments),
-      counters: { ...s.instance.counters, received: s.received, invalid: { ...s.invalid }, sendErrors: s.sendErrors },
+      counters: { ...s.instance.counters, received: s.intake.received, invalid: { ...s.intake.invalid }, sendErrors: s.sendErrors },
     }));
   }
 
@@ -324,35 +322,17 @@ export class VrrpRouter extends EventEmitter {
   }
 
   private onReceived(slot: Slot, r: Received): void {
-    const o = slot.options;
-    const decoded = decodeAdvert(r);
-    if ('problem' in decoded) return this.invalid(slot, r, decoded.problem, decoded.detail);
-    const a = decoded.advert;
-    if (a.vrid !== o.vrid) {
-      // each socket hears every router id on its link: another instance of ours is not an error
-      const ours = [...this.slots.values()].some((s) => s.ifindex === slot.ifindex && s.options.family === o.family && s.options.vrid === a.vrid);
-      if (!ours && slot === this.firstOn(slot)) this.invalid(slot, r, 'vrid', `vrid ${a.vrid}: no instance of this director has it`);
-      return;
-    }
-    if (a.version !== o.version) return this.invalid(slot, r, 'version', `VRRPv${a.version}, this instance speaks VRRPv${o.version}`);
-    if (o.unicastPeers.length && !o.unicastPeers.includes(r.src)) return this.invalid(slot, r, 'source', `from ${r.src}, not one of unicast_peers`);
-    // after the vrid: another instance on the link may have another password, or none
-    const auth = authProblem(a, o.authKey);
-    if (auth) return this.invalid(slot, r, 'auth', auth);
-    slot.received++;
-    slot.instance.receive(a, r.src);
+    // each socket hears every router id on its link: another instance of ours is not an error, and
+    // one of nobody's is counted once, by the first instance on the link
+    slot.intake.take(slot.instance, r, (vrid) => {
+      const ours = [...this.slots.values()].some((s) => s.ifindex === slot.ifindex && s.options.family === slot.options.family && s.options.vrid === vrid);
+      return !ours && slot === this.firstOn(slot);
+    });
   }
 
   /** The first instance on the same link and family: the one that counts adverts for nobody. */
   private firstOn(slot: Slot): Slot {
     return [...this.slots.values()].find((s) => s.ifindex === slot.ifindex && s.options.family === slot.options.family) ?? slot;
-  }
-
-  private invalid(slot: Slot, r: Received, problem: AdvertProblem | 'source', detail: string): void {
-    const n = (slot.invalid[problem] = (slot.invalid[problem] ?? 0) + 1);
-    // the first of each kind as a warning, the rest at debug: a flood must not flood the log
-    const log = n === 1 ? this.opts.log.warn.bind(this.opts.log) : this.opts.log.debug.bind(this.opts.log);
-    log({ instance: slot.options.name, from: r.src, problem }, `vrrp ${slot.options.name}: advert from ${r.src} ignored (${problem}): ${detail}; counted in status`);
   }
 
   private onTransition(slot: Slot, from: VrrpState, to: VrrpState, reason: string): void {
@@ -361,7 +341,7 @@ export class VrrpRouter extends EventEmitter {
     this.opts.log.info({ instance: o.name, from, to, priority: slot.instance.effectivePriority }, `vrrp ${o.name}: ${from} -> ${to} (${reason})`);
     if (to === 'master') this.queueAddresses(slot, true);
     else if (from === 'master' || to === 'backup' || to === 'fault') this.queueAddresses(slot, false);
-    this.emit('transition', { instance: o.name, from, to, reason, priority: slot.instance.effectivePriority } satisfies TransitionEvent);
+    this.opts.onTransition?.({ instance: o.name, from, to, reason, priority: slot.instance.effectivePriority });
   }
 
   private queueAddresses(slot: Slot, add: boolean): void {

@@ -1,7 +1,7 @@
 // A DirectorControl over plain data, for the transport tests (control socket, status endpoint,
 // CLI): it keeps a DirectorStatus, applies drain/enable/weight to it the way the contract says
 // (match by selector, override, weight), and records every call so a test sees what arrived.
-import type { ControlResult, CountersView, DirectorControl, DirectorStatus, ReloadResult, ServerSelector, ServerView, ServiceView } from '../../src/director/api';
+import type { ControlResult, CountersView, DirectorControl, DirectorStatus, ReloadResult, ServerSelector, ServerView, ServiceView, VrrpInstanceView } from '../../src/director/api';
 
 export function counters(over: Partial<CountersView> = {}): CountersView {
   return { conns: 0, inPackets: 0, outPackets: 0, inBytes: 0, outBytes: 0, cps: 0, inPps: 0, outPps: 0, inBps: 0, outBps: 0, ...over };
@@ -108,6 +108,38 @@ export function sampleStatus(t0 = T0): DirectorStatus {
     lastReload: { at: iso(1800), ok: true },
     reconcile: { lastAt: iso(3590), opsTotal: 321, lastOps: 0, failuresTotal: 2 },
     services: [mysqlRead, web],
+    vrrp: [sampleVrrpInstance(iso(3000))],
+  };
+}
+
+/** MASTER for the last 10 minutes with a tracked priority drop, a misconfigured peer's adverts dropped and send errors. */
+export function sampleVrrpInstance(since: string): VrrpInstanceView {
+  return {
+    name: 'VI_1',
+    interface: 'eth0',
+    vrid: 60,
+    version: 2,
+    family: 4,
+    authentication: 'simple-password',
+    state: 'master',
+    priority: 100,
+    effectivePriority: 90,
+    addresses: ['198.18.0.10/32'],
+    since,
+    faults: [],
+    adjustments: { 'service mysql-read': -10 },
+    counters: {
+      advertsSent: 3000,
+      advertsReceived: 12,
+      advertsRejected: 3,
+      transitions: 2,
+      becameMaster: 1,
+      priorityZeroSent: 0,
+      priorityZeroReceived: 1,
+      received: 12,
+      invalid: { addresses: 3, ttl: 1 },
+      sendErrors: 2,
+    },
   };
 }
 

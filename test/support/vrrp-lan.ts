@@ -62,7 +62,7 @@ export class FakeLan {
         this.deliver(router, advert);
       },
       transition: (from, to, reason) => router.transitions.push({ at: this.clock.now(), from, to, reason }),
-      rejected: (reason) => router.rejected.push(reason),
+      rejected: (problem, detail) => router.rejected.push(`${problem}: ${detail}`),
     });
     this.routers.push(router);
     return router;

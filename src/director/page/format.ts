@@ -1,5 +1,5 @@
 // Words and numbers shared by the status page and `lvsd director status`.
-import type { CheckView, ServerView } from '../api';
+import type { CheckView, ServerView, VrrpInstanceView } from '../api';
 
 /** "3s", "4m05s", "2h13m", "3d04h"; "-" when there is no time. */
 export function since(iso: string | undefined, now: number): string {
@@ -69,4 +69,11 @@ export function protoAndAddress(address: string): [string, string] {
 
 export function forwardText(f: ServerView['forward']): string {
   return { route: 'Route', masq: 'Masq', tunnel: 'Tunnel', local: 'Local' }[f] ?? f;
+}
+
+/** A VRRP instance's adverts, state changes and errors: "adverts 12 sent, 10 received, dropped: 3 addresses, 1 ttl; 2 transitions, 0 send errors". */
+export function vrrpCounters(v: VrrpInstanceView): string {
+  const c = v.counters;
+  const dropped = Object.entries(c.invalid).map(([reason, n]) => `${n} ${reason}`).join(', ');
+  return `adverts ${c.advertsSent} sent, ${c.received} received${dropped ? `, dropped: ${dropped}` : ''}; ${c.transitions} transitions, ${c.sendErrors} send errors`;
 }

@@ -2,7 +2,7 @@
 // row per real server coloured by its state. No script at all (the page refreshes itself with a
 // meta tag), and every string from the director passes through escapeHtml.
 import type { DirectorStatus, ServerState, ServerView, ServiceView } from '../api';
-import { checkReason, compact, forwardText, latency, overrideText, protoAndAddress, since, telling, weightText } from './format';
+import { checkReason, compact, forwardText, latency, overrideText, protoAndAddress, since, telling, vrrpCounters, weightText } from './format';
 
 export function escapeHtml(text: unknown): string {
   return String(text).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
@@ -55,7 +55,7 @@ export function* statusPageChunks(status: DirectorStatus, now: number, refreshSe
       (v) =>
         `<tr><th>VRRP ${e(v.name)}</th><td><span class="${v.state === 'master' ? 'ok' : v.state === 'fault' ? 'bad' : ''}">${e(v.state.toUpperCase())}</span> for ${e(since(v.since, now))}, vrid ${e(v.vrid)} on ${e(v.interface)} (VRRPv${e(v.version)}), priority ${e(v.effectivePriority)}${
           v.effectivePriority !== v.priority ? ` (configured ${e(v.priority)})` : ''
-        }, ${e(v.addresses.join(' '))}${v.faults.length ? `; fault: <span class="bad">${e(v.faults.join(', '))}</span>` : ''}; adverts ${e(v.counters.advertsSent)} sent, ${e(v.counters.received)} received</td></tr>`,
+        }, ${e(v.addresses.join(' '))}${v.faults.length ? `; fault: <span class="bad">${e(v.faults.join(', '))}</span>` : ''}; ${e(vrrpCounters(v))}</td></tr>`,
     ),
   ].join('');
   const legend = (Object.keys(STATE_COLOURS) as ServerState[])

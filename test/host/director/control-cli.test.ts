@@ -50,6 +50,8 @@ describe('lvsd director control commands', () => {
     assert.match(up ?? '', /^  -> 198\.18\.0\.21:3306 +Route +3 +3 +17 +42 +up +up /);
     const drained = lines.find((l) => l.startsWith('  -> [2001:db8::32]:80'));
     assert.match(drained ?? '', / drained +up .*\[drained by operator\]$/);
+    const vrrp = lines.find((l) => l.startsWith('vrrp VI_1: '));
+    assert.match(vrrp ?? '', /^vrrp VI_1: MASTER for \S+, vrid 60 on eth0 \(VRRPv2\), priority 90 \(configured 100\), 198\.18\.0\.10\/32; adverts 3000 sent, 12 received, dropped: 3 addresses, 1 ttl; 2 transitions, 2 send errors$/);
   });
 
   it('status never lets a control character from a reason reach the terminal', async () => {

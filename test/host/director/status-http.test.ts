@@ -112,6 +112,16 @@ describe('status endpoint on loopback', () => {
     assert.equal(one(samples, 'lvsd_reconcile_failures_total'), 2);
     assert.equal(one(samples, 'lvsd_config_last_reload_successful'), 1);
     assert.equal(one(samples, 'lvsd_config_last_reload_timestamp_seconds'), Date.parse('2026-12-06T10:30:00Z') / 1000);
+    const vi = { instance: 'VI_1' };
+    assert.equal(one(samples, 'lvsd_vrrp_state', { ...vi, state: 'master' }), 1);
+    assert.equal(one(samples, 'lvsd_vrrp_priority', vi), 90);
+    assert.equal(types.get('lvsd_vrrp_transitions_total'), 'counter');
+    assert.equal(one(samples, 'lvsd_vrrp_transitions_total', vi), 2);
+    assert.equal(one(samples, 'lvsd_vrrp_adverts_sent_total', vi), 3000);
+    assert.equal(one(samples, 'lvsd_vrrp_adverts_received_total', vi), 12);
+    assert.equal(one(samples, 'lvsd_vrrp_adverts_invalid_total', { ...vi, reason: 'addresses' }), 3);
+    assert.equal(one(samples, 'lvsd_vrrp_adverts_invalid_total', { ...vi, reason: 'ttl' }), 1);
+    assert.equal(one(samples, 'lvsd_vrrp_send_errors_total', vi), 2);
     // process metrics from prom-client's default collectors, on this endpoint's own registry
     assert.ok(one(samples, 'process_resident_memory_bytes') > 0);
     assert.equal(types.get('nodejs_eventloop_lag_seconds'), 'gauge');

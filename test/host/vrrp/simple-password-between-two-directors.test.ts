@@ -7,13 +7,11 @@
 // metrics or the log (debug level). Addresses from 198.18.77.0/24, only inside the namespaces.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeNetns, type Netns } from '../../support/netns';
-import type { VrrpRunnerJob, VrrpRunnerOutcome } from '../../support/vrrp-director-runner';
+import type { Netns } from '../../support/netns';
+import { holds, runVrrp, vethPair, within, type Ran, type Side } from '../../support/vrrp-pair';
 
-const RUNNER = join(__dirname, '../../support/vrrp-director-runner.js');
 const VIP = '198.18.77.10';
 const RUN_MS = 15_000; // node start + master-down (3.6 s) with room for a busy machine: four of these start at once
 const made: Netns[] = [];
@@ -21,27 +19,7 @@ after(() => {
   for (const ns of made) ns.destroy();
 });
 
-interface Side {
-  ns: Netns;
-  dev: string;
-  address: string;
-}
-
-function pair(): [Side, Side] {
-  const a = makeNetns();
-  const b = makeNetns();
-  made.push(a, b);
-  // each end is born in its own namespace, so fixed names cannot clash with anything
-  a.must('ip', ['link', 'add', 'to-b', 'type', 'veth', 'peer', 'name', 'to-a', 'netns', b.name]);
-  a.must('ip', ['addr', 'add', '198.18.77.2/24', 'dev', 'to-b']);
-  b.must('ip', ['addr', 'add', '198.18.77.3/24', 'dev', 'to-a']);
-  a.must('ip', ['link', 'set', 'to-b', 'up']);
-  b.must('ip', ['link', 'set', 'to-a', 'up']);
-  return [
-    { ns: a, dev: 'to-b', address: '198.18.77.2' },
-    { ns: b, dev: 'to-a', address: '198.18.77.3' },
-  ];
-}
+const pair = (): [Side, Side] => vethPair(made);
 
 function config(side: Side, priority: number, password: string | undefined): string {
   let auth = '';
@@ -62,33 +40,12 @@ vrrp:
 `;
 }
 
-interface Ran extends VrrpRunnerOutcome {
-  log: string;
-}
-
 function run(side: Side, text: string, rewrite?: string): Promise<Ran> {
-  const logFile = join(side.ns.dir, 'vrrp.log');
-  const job: VrrpRunnerJob = { config: text, runMs: RUN_MS, logFile, ...(rewrite ? { rewrite: { file: join(side.ns.dir, 'vrrp.pass'), password: rewrite } } : {}) };
-  return new Promise((resolve, reject) => {
-    execFile('ip', ['netns', 'exec', side.ns.name, process.execPath, RUNNER, JSON.stringify(job)], { timeout: RUN_MS + 30_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`vrrp runner in ${side.ns.name} failed: ${err.message}\n${stderr}`));
-      resolve({ ...(JSON.parse(stdout) as VrrpRunnerOutcome), log: readFileSync(logFile, 'utf8') });
-    });
-  });
+  return runVrrp(side, text, RUN_MS, rewrite ? { file: join(side.ns.dir, 'vrrp.pass'), password: rewrite } : undefined);
 }
 
 function holdsVip(side: Side): boolean {
-  return side.ns.addrs(side.dev).some((a) => a.local === VIP);
-}
-
-/** Polls (every 100 ms, at most `ms`) until `cond` holds; false if it never did. */
-async function within(ms: number, cond: () => boolean): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return cond();
+  return holds(side, VIP);
 }
 
 function assertNoSecret(r: Ran, secrets: string[], who: string): void {

@@ -393,7 +393,7 @@ vrrp_instance VI_1 {
   assert.match(why('k.conf:27: eth3'), /reverse/);
   assert.match(why('k.conf:31: chk_rev'), /vrrp_script chk_rev is left out \(named at its line\), so is this tracker/);
   assert.match(why('k.conf:33: notify'), /user "keepalived_script": lvsd runs the notify program as its own user/);
-  assert.match(why('k.conf:34: notify_stop'), /state changes only/);
+  assert.match(why('k.conf:34: notify_stop'), /called without those words, so it is left out: call it from a notify program that looks at its third argument \(MASTER, BACKUP, FAULT, or STOP at a clean stop\)/);
   assert.equal(i.lines.length, 12, i.lines.join('\n'));
   const vi = instance(i, 'VI_1');
   assert.deepEqual(vi.addresses, ['198.18.6.1/24']);
@@ -419,6 +419,26 @@ vrrp_script chk {
   assert.deepEqual(i.named, ['k.conf:2: vrrp_version', 'k.conf:3: lvs_sync_daemon', 'k.conf:5: vrrp_script']);
   assert.match(i.lines[1], /no vrrp_instance VI_GONE was translated/);
   assert.match(i.lines[2], /no vrrp_instance in the file/);
+});
+
+test('check_unicast_src (instance or global_defs) is named as not needed: lvsd always drops adverts from outside unicast_peers', () => {
+  const i = fromText(`global_defs {
+  vrrp_check_unicast_src
+}
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 9
+  check_unicast_src
+  unicast_peer {
+    198.18.7.2
+  }
+  virtual_ipaddress {
+    198.18.7.1
+  }
+}`);
+  const says = 'not needed: lvsd always drops an advert whose source is not one of the unicast_peers (counted as invalid "source"), as keepalived with check_unicast_src';
+  assert.deepEqual(i.lines, [`k.conf:2: vrrp_check_unicast_src: ${says}`, `k.conf:7: check_unicast_src: ${says}`]);
+  assert.deepEqual(instance(i, 'VI_1').unicast_peers, ['198.18.7.2']);
 });
 
 test('a list keyword without its { } block is named, as keepalived reads nothing from it', () => {

@@ -37,7 +37,7 @@ function rig(options: Partial<InstanceOptions> = {}): Rig {
   r.vrrp = new VrrpInstance({ ...BASE_OPTIONS, name: 'VI_1', priority: 100, primaryAddress: '198.18.1.1', ...options }, clock, {
     send: (advert) => r.sent.push({ at: clock.now(), priority: advert.priority }),
     transition: (from, to, reason) => r.transitions.push({ at: clock.now(), from, to, reason }),
-    rejected: (reason) => r.rejected.push(reason),
+    rejected: (problem, detail) => r.rejected.push(`${problem}: ${detail}`),
   });
   return r;
 }
@@ -109,7 +109,7 @@ test('a v3 backup learns Master_Adver_Interval from the adverts; a v2 backup ref
   peerEvery(v2, 200, 500, 10_000, 1000, { intervalMs: 2000 });
   assert.equal(v2.vrrp.state, 'master', 'the mismatched adverts did not hold it');
   assert.ok(v2.vrrp.counters.advertsRejected >= 3);
-  assert.match(v2.rejected[0], /advert interval 2000 ms, ours is 1000 ms/);
+  assert.match(v2.rejected[0], /^interval: advert interval 2000 ms, ours is 1000 ms/);
 });
 
 test('nopreempt backup with higher priority stays backup while the lower-priority master lives', () => {
@@ -365,9 +365,10 @@ test('adverts of another vrid, version, family or address list are refused, coun
   r.peer(200, { vrid: 52 });
   assert.equal(r.vrrp.counters.advertsRejected, 4);
   assert.equal(r.vrrp.counters.advertsReceived, 0);
-  assert.match(r.rejected[0], /addresses \[198\.18\.0\.99\], ours are \[198\.18\.0\.10\]/);
-  assert.match(r.rejected[1], /VRRPv2 IPv4, this instance is VRRPv3 IPv4/);
-  assert.match(r.rejected[3], /vrid 52, this instance is vrid 51/);
+  assert.match(r.rejected[0], /^addresses: addresses \[198\.18\.0\.99\], ours are \[198\.18\.0\.10\]/);
+  assert.match(r.rejected[1], /^version: VRRPv2 IPv4, this instance is VRRPv3 IPv4/);
+  assert.match(r.rejected[2], /^count: 2 addresses, ours are 1 \[198\.18\.0\.10\]/);
+  assert.match(r.rejected[3], /^vrid: vrid 52, this instance is vrid 51/);
   r.clock.advanceTo(3609.375);
   assert.equal(r.vrrp.state, 'master');
 });
