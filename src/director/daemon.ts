@@ -857,13 +857,13 @@ function hasMysqlCheck(svc: ServiceSpec): boolean {
 /** How a server's checks start: up (the kernel weights it), not up (its service is in the kernel without it), or as configured. */
 type StartAs = 'up' | 'not-up' | 'as-configured';
 
-/** The longest a server of the service takes to its first verdict: interval × (rise + 1) with jitter, plus the timeout. */
+/** The longest a server of the service takes to its first verdict: interval × (rise + 2) with jitter (a late first probe under load), plus the timeout. */
 function firstVerdictsMs(svc: ServiceSpec): number {
   let most = 0;
   for (const server of svc.servers) {
     for (const c of server.checks) {
       const w = { ...DEFAULT_WATCH_OPTIONS, ...c.watch };
-      most = Math.max(most, w.intervalMs * (w.rise + 1) * (1 + w.jitter) + w.timeoutMs);
+      most = Math.max(most, w.intervalMs * (w.rise + 2) * (1 + w.jitter) + w.timeoutMs);
     }
   }
   return most;

@@ -103,7 +103,7 @@ test('read replicas (seed 002): DR, persistence, replica-lag checks, quorum and 
   assert.equal(writer.watch.intervalMs, 1000);
 });
 
-test('Galera (three nodes): galera-role checks for reads, one writer by fo weights with slow start', () => {
+test('Galera (three nodes): galera-role checks for reads, one writer at a time (active: one)', () => {
   const config = load('director-galera.yaml');
   const read = byName(config, 'galera-read');
   assert.equal(read.servers.length, 3);
@@ -113,9 +113,8 @@ test('Galera (three nodes): galera-role checks for reads, one writer by fo weigh
     assert.equal(plan.spec.kind === 'mysql' && plan.spec.options.acceptDonor, false);
   }
   const write = byName(config, 'galera-write');
-  assert.equal(write.scheduler, 'fo');
-  assert.deepEqual(write.servers.map((s) => s.weight), [3, 2, 1]);
-  assert.equal(write.slowStartMs, 30_000);
+  assert.equal(write.active, 'one');
+  assert.deepEqual(write.servers.map((s) => s.address), ['198.18.20.11', '198.18.20.12', '198.18.20.13']);
 });
 
 test('web servers (seed 004): HTTP checks, thresholds, an authenticated status page over HTTPS, HTTPS over IPv6', () => {
