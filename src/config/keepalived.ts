@@ -458,8 +458,13 @@ class Translator extends ImportWriter {
         const fam = (k.key.family as string | undefined) ?? family;
         if (fam === 'inet6') m.set('family', 'inet6');
       } else {
-        const p = protocol ? protocol.args[0].toLowerCase() : 'tcp';
-        if (protocol) this.put(m, 'protocol', p, protocol);
+        if (protocol) this.put(m, 'protocol', protocol.args[0].toLowerCase(), protocol);
+        else {
+          // keepalived 2.2 (check_parser.c): "no protocol set - defaulting to UDP"
+          const n = this.doc.createNode('udp');
+          n.comment = ' keepalived default (no protocol: UDP)';
+          m.set('protocol', n);
+        }
         m.set('address', k.key.address);
         m.set('port', k.key.port);
       }

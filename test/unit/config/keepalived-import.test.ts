@@ -189,7 +189,7 @@ virtual_server 198.18.5.1 443 {
   assert.deepEqual(s.servers[0].checks![0].timing, { intervalMs: 2000, timeoutMs: 5000, fall: 4, initialState: 'down' });
 });
 
-test('the defaults keepalived applies are written out: NAT, wlc, tcp; tun_port and tun_flags; mixed inhibit is named', () => {
+test('the defaults keepalived applies are written out: NAT, wlc, udp (keepalived 2.2: "no protocol set - defaulting to UDP"); tun_port and tun_flags; mixed inhibit is named', () => {
   const { config, named } = fromText(`virtual_server 198.18.6.1 80 {
   lvs_method TUN
   tun_type gue
@@ -210,7 +210,8 @@ virtual_server 198.18.6.2 80 {
   assert.deepEqual(tun.servers[0].tunnel, { type: 'gue', port: 5555, checksum: 'remcsum' });
   assert.equal(plain.scheduler, 'wlc');
   assert.equal(plain.forward, 'masq');
-  assert.equal(plain.key.protocol, 'tcp');
+  assert.equal(plain.key.protocol, 'udp');
+  assert.equal(tun.key.protocol, 'udp');
   assert.equal(tun.onFailure, 'remove');
   assert.deepEqual(
     named.map((n) => n.split(': ').slice(0, 2).join(': ')),
@@ -228,7 +229,7 @@ test('include follows globs relative to the including file, and names the includ
   const { config, named } = load(join(dir, 'keepalived.conf'));
   assert.deepEqual(
     config.services.map((s) => s.name),
-    ['198.18.7.1:80', '198.18.7.2:80', '198.18.7.3:80'],
+    ['udp 198.18.7.1:80', 'udp 198.18.7.2:80', 'udp 198.18.7.3:80'], // no protocol: keepalived's UDP
   );
   assert.deepEqual(named.map((n) => n.split(': ').slice(0, 2).join(': ')), [`${join(dir, 'vs', 'a.conf')}:3: smtp_alert`]);
 });
