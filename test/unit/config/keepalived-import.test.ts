@@ -219,6 +219,49 @@ virtual_server 198.18.6.2 80 {
   );
 });
 
+test("persistence_granularity as keepalived 2.2 reads it: alone it makes the service persistent (360 s); in a group it is left out and named, as keepalived programs no mask there", () => {
+  const { config, named } = fromText(`virtual_server fwmark 31 {
+  persistence_granularity 255.255.255.0
+  real_server 198.18.8.11 80 {
+  }
+}
+virtual_server 198.18.8.2 80 {
+  protocol TCP
+  persistence_timeout 0
+  persistence_granularity 255.255.0.0
+  real_server 198.18.8.12 80 {
+  }
+}
+virtual_server 198.18.8.3 80 {
+  protocol TCP
+  persistence_granularity 255.255.0.0
+  persistence_timeout 0
+  real_server 198.18.8.13 80 {
+  }
+}
+virtual_server_group g {
+  198.18.8.4-5 80
+  fwmark 32
+}
+virtual_server group g {
+  protocol TCP
+  persistence_timeout 120
+  persistence_granularity 255.255.255.0
+  real_server 198.18.8.14 80 {
+  }
+}`);
+  const [mark, zeroFirst, zeroAfter, ...group] = config.services;
+  assert.deepEqual(mark.persistence, { timeoutMs: 360_000, netmask: '255.255.255.0' });
+  assert.deepEqual(zeroFirst.persistence, { timeoutMs: 360_000, netmask: '255.255.0.0' });
+  assert.equal(zeroAfter.persistence, undefined);
+  assert.equal(group.length, 3);
+  for (const g of group) assert.deepEqual(g.persistence, { timeoutMs: 120_000, netmask: '255.255.255.255' });
+  assert.deepEqual(
+    named.map((n) => n.split(': ').slice(0, 2).join(': ')),
+    ['k.conf:15: persistence_granularity', 'k.conf:27: persistence_granularity'],
+  );
+});
+
 test('include follows globs relative to the including file, and names the included file:line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lvsd-ka-'));
   mkdirSync(join(dir, 'vs'));
