@@ -560,7 +560,12 @@ class Translator extends ImportWriter {
   }
 
   /** Checker settings a virtual_server or real_server gives its checkers; true when it was one. */
-  private timingKeyword(s: KaStatement, t: Timing): boolean {
+  private timingKeyword(s: KaStatement, t: Timing, checker?: string): boolean {
+    if (s.keyword === 'nb_get_retry' && checker !== 'HTTP_GET' && checker !== 'SSL_GET') {
+      // keepalived 2.2 knows the old name only in HTTP_GET and SSL_GET ("Unknown keyword" elsewhere)
+      this.skip(s, 'keepalived 2.2 ignores nb_get_retry outside HTTP_GET and SSL_GET (an unknown keyword there), so its retry default applies; use retry');
+      return true;
+    }
     switch (s.keyword) {
       case 'delay_loop':
         t.delayLoop = this.seconds(s) ?? t.delayLoop;
@@ -740,7 +745,7 @@ class Translator extends ImportWriter {
     const misc: { path?: KaStatement; timeout?: Num; dynamic?: KaStatement; user?: KaStatement } = {};
     let sni = false;
     for (const s of c.block ?? []) {
-      if (this.timingKeyword(s, t)) continue;
+      if (this.timingKeyword(s, t, c.keyword)) continue;
       switch (s.keyword) {
         case 'connect_ip': {
           const a = this.address(s.args[0], s);

@@ -52,16 +52,17 @@ test("seed 002's keepalived.conf translates to a valid config programming what k
     const c = r.checks![0];
     assert.equal(c.type, 'tcp');
     assert.equal(c.port, 3306); // connect_port
-    // delay_loop 6, connect_timeout 3, nb_get_retry 3 = 4 failures, starts up (no alpha)
-    assert.deepEqual(c.timing, { intervalMs: 6000, timeoutMs: 3000, fall: 4, initialState: 'fully-up' });
+    // delay_loop 6, connect_timeout 3, keepalived's retry 1 = 2 failures (keepalived 2.2 ignores
+    // nb_get_retry in a TCP_CHECK: an unknown keyword there), starts up (no alpha)
+    assert.deepEqual(c.timing, { intervalMs: 6000, timeoutMs: 3000, fall: 2, initialState: 'fully-up' });
   }
   // one success brings a server back and no jitter, as keepalived
   assert.equal(s.checkDefaults.rise, 1);
   assert.equal(s.checkDefaults.jitter, 0);
-  // delay_before_retry 3 (lvsd retries at the interval) is the only thing not exact
+  // nb_get_retry (ignored by keepalived there) and delay_before_retry 3 (lvsd retries at the interval)
   assert.deepEqual(
     named.map((n) => n.split(': ').slice(0, 2).join(': ')),
-    [`${path}:17: delay_before_retry`, `${path}:28: delay_before_retry`],
+    [`${path}:16: nb_get_retry`, `${path}:17: delay_before_retry`, `${path}:27: nb_get_retry`, `${path}:28: delay_before_retry`],
   );
   assert.match(yaml, /# .*seed-002\.conf:1 virtual_server 198\.18\.14\.100 3306\n/);
   assert.match(yaml, /scheduler: rr # .*seed-002\.conf:3 lb_algo rr\n/);
@@ -140,7 +141,7 @@ test('every translated keyword: groups, fwmark, schedulers and flags, methods an
   assert.deepEqual(mark.schedulerFlags, ['mh-port', 'flag-1']);
   assert.deepEqual(mark.persistence, { timeoutMs: 360_000, netmask: '255.255.255.255' });
   assert.deepEqual(mark.servers[0].tunnel, { type: 'gre', checksum: 'nocsum' });
-  // keepalived defaults: delay_loop 60, connect_timeout 5; nb_get_retry 0 = down on the first failure
+  // keepalived defaults: delay_loop 60, connect_timeout 5; retry 0 = down on the first failure
   assert.deepEqual(mark.servers[0].checks![0].timing, { intervalMs: 60_000, timeoutMs: 5000, fall: 1, initialState: 'fully-up' });
   // a real_server of its own method (lb_kind DR), weight 0, no checker: always up
   assert.equal(mark.servers[1].forward, 'route');
@@ -259,6 +260,33 @@ virtual_server group g {
   assert.deepEqual(
     named.map((n) => n.split(': ').slice(0, 2).join(': ')),
     ['k.conf:15: persistence_granularity', 'k.conf:27: persistence_granularity'],
+  );
+});
+
+test('nb_get_retry as keepalived 2.2 reads it: retry in HTTP_GET and SSL_GET; elsewhere named, with keepalived\'s default retry', () => {
+  const { config, named } = fromText(`virtual_server 198.18.8.6 80 {
+  protocol TCP
+  delay_loop 2
+  real_server 198.18.8.16 80 {
+    HTTP_GET {
+      url {
+        path /
+      }
+      nb_get_retry 3
+    }
+  }
+  real_server 198.18.8.17 80 {
+    TCP_CHECK {
+      nb_get_retry 3
+    }
+  }
+}`);
+  const [http, tcp] = config.services[0].servers;
+  assert.equal(http.checks![0].timing.fall, 4);
+  assert.equal(tcp.checks![0].timing.fall, 2); // keepalived's default retry 1 for TCP_CHECK
+  assert.deepEqual(
+    named.map((n) => n.split(': ').slice(0, 2).join(': ')),
+    ['k.conf:14: nb_get_retry'],
   );
 });
 
