@@ -443,15 +443,17 @@ class Translator extends ImportWriter {
 
     // the servers first: the family of a fwmark service and on_failure come from them
     const servers: YAMLMap[] = [];
+    const serverPorts: { port?: number; nat: boolean }[] = [];
     const inhibits: { value: boolean; at: KaStatement }[] = [];
     let totalWeight = 0;
     for (const rs of realServers) {
       const out = this.realServer(rs, timing, keys[0].key.fwmark !== undefined);
       if (!out) continue;
       servers.push(out.node);
+      serverPorts.push({ port: out.port, nat: (out.forward ?? method?.forward ?? 'nat') === 'nat' });
       inhibits.push({ value: out.inhibit, at: rs });
       totalWeight += out.weight;
-      if (!family && keys[0].key.fwmark !== undefined && !out.tunnelled) family = out.family;
+      if (!family && keys.some((k) => k.key.fwmark !== undefined) && !out.tunnelled) family = out.family;
     }
 
     const result: YAMLMap[] = [];
@@ -534,7 +536,20 @@ class Translator extends ImportWriter {
       }
       // a copy per service, comments kept
       const seq = new YAMLSeq();
-      for (const s of servers) seq.items.push(k === keys[0] ? s : (s.clone() as YAMLMap));
+      servers.forEach((s, i) => {
+        const { port, nat } = serverPorts[i];
+        // keepalived programs a DR or TUN server of a fwmark service without a port ("port will be
+        // ignored" / "clearing"), and one of an address service on the service's port ("ports
+        // don't match - resetting"); its checks still connect to the port written
+        const reset = !nat && port !== undefined && (k.key.fwmark !== undefined || (kind !== 'group' && port !== k.key.port));
+        const node = k === keys[0] && !reset ? s : (s.clone() as YAMLMap);
+        if (reset) {
+          node.delete('port');
+          node.commentBefore = `${node.commentBefore ?? ''}\n keepalived: ${k.key.fwmark !== undefined ? 'no port for a DR/TUN server of a fwmark service' : "a DR/TUN server is on the service's port"}; checks on ${port}`;
+          for (const c of (node.get('checks') as YAMLSeq<YAMLMap>).items) if (!c.has('port')) c.set('port', port);
+        }
+        seq.items.push(node);
+      });
       m.set('servers', seq);
       result.push(m);
     }
@@ -658,15 +673,20 @@ class Translator extends ImportWriter {
     rs: KaStatement,
     vsTiming: Timing,
     fwmark: boolean,
-  ): { node: YAMLMap; inhibit: boolean; weight: number; family: string; tunnelled: boolean } | undefined {
+  ): { node: YAMLMap; inhibit: boolean; weight: number; family: string; tunnelled: boolean; port?: number; forward?: string } | undefined {
     const a = this.address(rs.args[0], rs);
     if (!a) return undefined;
     const m = new YAMLMap();
     m.commentBefore = ` ${this.where(rs)}`;
     m.set('address', a.address);
+    let serverPort: number | undefined;
+    let forward: string | undefined;
     if (rs.args[1] !== undefined) {
       const port = this.int(rs, 1, 0, 65535);
-      if (port !== undefined && port > 0) m.set('port', port);
+      if (port !== undefined && port > 0) {
+        m.set('port', port);
+        serverPort = port;
+      }
       else if (port === 0 && !fwmark) this.skip(rs, 'port 0: lvsd uses the service port');
     }
     const timing: Timing = { ...vsTiming };
@@ -691,6 +711,7 @@ class Translator extends ImportWriter {
             this.put(m, 'forward', meth.forward, s);
             if (meth.tunnel) m.set('tunnel', this.map({ ...meth.tunnel }));
             tunnelled = meth.forward === 'tun';
+            forward = meth.forward;
           }
           break;
         }
@@ -735,7 +756,7 @@ class Translator extends ImportWriter {
     for (const c of checkers) for (const node of this.checker(c, timing)) checks.items.push(node);
     // keepalived: a server without a (translated) checker is always up; [] says the same to lvsd
     m.set('checks', checks);
-    return { node: m, inhibit: timing.inhibit ?? false, weight, family: a.family, tunnelled };
+    return { node: m, inhibit: timing.inhibit ?? false, weight, family: a.family, tunnelled, port: serverPort, forward };
   }
 
   private checker(c: KaStatement, rsTiming: Timing): YAMLMap[] {

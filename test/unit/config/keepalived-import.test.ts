@@ -290,6 +290,76 @@ test('nb_get_retry as keepalived 2.2 reads it: retry in HTTP_GET and SSL_GET; el
   );
 });
 
+test("a group's fwmark member takes the family of the real servers, as keepalived's virtual server does", () => {
+  const { config } = fromText(`virtual_server_group v6 {
+  2001:db8:8::30 80
+  fwmark 61
+}
+virtual_server group v6 {
+  protocol TCP
+  lvs_method DR
+  real_server 2001:db8:8::13 80 {
+  }
+}`);
+  assert.deepEqual(
+    config.services.map((s) => s.key),
+    [
+      { family: 'inet6', protocol: 'tcp', address: '2001:db8:8::30', port: 80 },
+      { family: 'inet6', fwmark: 61 },
+    ],
+  );
+});
+
+test("a DR/TUN server's port as keepalived programs it: none in a fwmark service (a group's fwmark member too), the service's in an address service; its checks keep the port written; NAT keeps it", () => {
+  const { config, named } = fromText(`virtual_server fwmark 70 {
+  lvs_method DR
+  real_server 198.18.8.21 80 {
+    TCP_CHECK {
+    }
+  }
+  real_server 198.18.8.22 8080 {
+    lvs_method NAT
+  }
+}
+virtual_server 198.18.8.7 80 {
+  protocol TCP
+  lvs_method TUN
+  real_server 198.18.8.23 8080 {
+    HTTP_GET {
+      url {
+        path /
+      }
+    }
+  }
+}
+virtual_server_group g7 {
+  198.18.8.8 80
+  fwmark 71
+}
+virtual_server group g7 {
+  protocol TCP
+  lvs_method DR
+  real_server 198.18.8.24 80 {
+    TCP_CHECK {
+    }
+  }
+}`);
+  const [mark, tun, member, markMember] = config.services;
+  assert.deepEqual(
+    [mark, tun, member, markMember].map((s) => s.servers.map((r) => [r.port, r.checks?.map((c) => c.port)])),
+    [
+      [
+        [0, [80]],
+        [8080, []],
+      ],
+      [[80, [8080]]],
+      [[80, [undefined]]],
+      [[0, [80]]],
+    ],
+  );
+  assert.deepEqual(named, []);
+});
+
 test('include follows globs relative to the including file, and names the included file:line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lvsd-ka-'));
   mkdirSync(join(dir, 'vs'));
