@@ -2,8 +2,11 @@
 // (test/fixtures/keepalived/judge/*.conf): for each, keepalived 2.2 (--check) runs on the original
 // until its table stops changing; its `ipvsadm -S -n` and timeouts are saved, keepalived stopped,
 // the table flushed and the timeouts put back to the kernel's defaults; then `lvsd director run`
-// on the import must program the same table (lines sorted, compared exactly) and the same
-// timeouts, and keep them. Every config has servers up and servers down: the real servers are
+// on the import must program the same table (lines sorted, compared exactly), the same thresholds
+// (`ipvsadm -L -n --thresholds`: -S leaves them out) and the same timeouts, and keep them. Where
+// keepalived 2.2.7 programs something other than its config says (no protocol is UDP, no
+// persistence mask in a group, no port for a DR server of a fwmark service), the import follows
+// what keepalived programs. Every config has servers up and servers down: the real servers are
 // addresses in a namespace of their own behind a veth (a TCP listener, HTTP and HTTPS servers with
 // a known body, nothing on the others) and MISC_CHECK scripts exiting with a known status.
 import assert from 'node:assert/strict';
@@ -113,16 +116,36 @@ const CONFIGS: Judged[] = [
 `,
     timeouts: 'Timeout (tcp tcpfin udp): 900 120 45',
   },
+  {
+    file: 'http-details.conf',
+    named: [],
+    // ::13 answers /host 200 for Host judge.test: up in both members (a DR server has no port in
+    // the fwmark one); ::15 is asked for other.test (404): removed. .15 (TLS, SNI judge.test) matches its regex: up; .13's body does
+    // not match: weight 0 (inhibit_on_failure, alpha); .12 is checked on .11:3306 (connect_ip,
+    // connect_port): up.
+    table: `-A -t [2001:db8:21::30]:80 -s wrr
+-a -t [2001:db8:21::30]:80 -r [2001:db8:20::13]:80 -g -w 2
+-A -f 61 -6 -s wrr
+-a -f 61 -6 -r [2001:db8:20::13]:0 -g -w 2
+-A -t 198.18.21.50:443 -s rr
+-a -t 198.18.21.50:443 -r 198.18.20.12:3306 -m -w 1
+-a -t 198.18.21.50:443 -r 198.18.20.13:80 -m -w 0
+-a -t 198.18.21.50:443 -r 198.18.20.15:443 -m -w 4
+`,
+    timeouts: 'Timeout (tcp tcpfin udp): 600 30 100',
+  },
 ];
 
 /** The real servers' namespace: what listens where (every other address refuses). */
 const RS_V4 = ['11', '12', '13', '14', '15', '16', '17', '21', '22', '23', '24', '25', '30'].map((n) => `198.18.20.${n}`);
-const RS_V6 = ['2001:db8:20::13', '2001:db8:20::14'];
+const RS_V6 = ['2001:db8:20::13', '2001:db8:20::14', '2001:db8:20::15'];
 const SERVERS_JS = `
 const http = require('http'), https = require('https'), net = require('net'), fs = require('fs');
 const [key, cert] = process.argv.slice(2);
 const answer = (q, r) => {
   if (q.url === '/health') { r.writeHead(200, { 'content-type': 'text/plain' }); r.end('judge ok\\n'); }
+  else if (q.url === '/host' && /^judge\\.test(:\\d+)?$/.test(q.headers.host || '')) { r.writeHead(200, { 'content-type': 'text/plain' }); r.end('judge host\\n'); }
+  else if (q.url === '/host') { r.writeHead(404, { 'content-type': 'text/plain' }); r.end('no such host\\n'); }
   else { r.writeHead(500, { 'content-type': 'text/plain' }); r.end('broken\\n'); }
 };
 const all = [
@@ -131,6 +154,7 @@ const all = [
   [http.createServer(answer), 80, '198.18.20.14'],
   [http.createServer(answer), 80, '198.18.20.17'],
   [http.createServer(answer), 80, '2001:db8:20::13'],
+  [http.createServer(answer), 80, '2001:db8:20::15'],
   [https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, answer), 443, '198.18.20.15'],
 ];
 let n = 0;
