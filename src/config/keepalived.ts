@@ -391,6 +391,12 @@ class Translator extends ImportWriter {
           break;
         case 'persistence_granularity':
           persistence.granularity = s;
+          // keepalived (pgr_handler): a granularity makes a service persistent, 360 s unless a
+          // persistence_timeout above 0 came before (a later one still overrides it)
+          if (!persistence.timeout) {
+            persistence.timeout = KA.persistenceTimeout;
+            persistence.from = s;
+          }
           break;
         case 'protocol': {
           const p = (s.args[0] ?? '').toUpperCase();
@@ -437,15 +443,17 @@ class Translator extends ImportWriter {
 
     // the servers first: the family of a fwmark service and on_failure come from them
     const servers: YAMLMap[] = [];
+    const serverPorts: { port?: number; nat: boolean }[] = [];
     const inhibits: { value: boolean; at: KaStatement }[] = [];
     let totalWeight = 0;
     for (const rs of realServers) {
       const out = this.realServer(rs, timing, keys[0].key.fwmark !== undefined);
       if (!out) continue;
       servers.push(out.node);
+      serverPorts.push({ port: out.port, nat: (out.forward ?? method?.forward ?? 'nat') === 'nat' });
       inhibits.push({ value: out.inhibit, at: rs });
       totalWeight += out.weight;
-      if (!family && keys[0].key.fwmark !== undefined && !out.tunnelled) family = out.family;
+      if (!family && keys.some((k) => k.key.fwmark !== undefined) && !out.tunnelled) family = out.family;
     }
 
     const result: YAMLMap[] = [];
@@ -458,8 +466,13 @@ class Translator extends ImportWriter {
         const fam = (k.key.family as string | undefined) ?? family;
         if (fam === 'inet6') m.set('family', 'inet6');
       } else {
-        const p = protocol ? protocol.args[0].toLowerCase() : 'tcp';
-        if (protocol) this.put(m, 'protocol', p, protocol);
+        if (protocol) this.put(m, 'protocol', protocol.args[0].toLowerCase(), protocol);
+        else {
+          // keepalived 2.2 (check_parser.c): "no protocol set - defaulting to UDP"
+          const n = this.doc.createNode('udp');
+          n.comment = ' keepalived default (no protocol: UDP)';
+          m.set('protocol', n);
+        }
         m.set('address', k.key.address);
         m.set('port', k.key.port);
       }
@@ -482,7 +495,11 @@ class Translator extends ImportWriter {
         const p = new YAMLMap();
         p.set('timeout', persistence.timeout);
         const g = persistence.granularity;
-        if (g?.args[0] !== undefined) {
+        if (g?.args[0] !== undefined && kind === 'group') {
+          // keepalived 2.2.7 programs a group's services without the mask (seen in the lab:
+          // `ipvsadm -S` shows no -M for any member); left out so the table stays the same
+          if (k === keys[0]) this.skip(g, "keepalived 2.2 ignores it in a virtual_server group (its services get no persistence mask): left out, as the table keepalived programs; add persistence.netmask to each service to apply it");
+        } else if (g?.args[0] !== undefined) {
           if (/^\d+$/.test(g.args[0])) p.set('prefix', Number(g.args[0]));
           else p.set('netmask', g.args[0]);
         }
@@ -519,7 +536,20 @@ class Translator extends ImportWriter {
       }
       // a copy per service, comments kept
       const seq = new YAMLSeq();
-      for (const s of servers) seq.items.push(k === keys[0] ? s : (s.clone() as YAMLMap));
+      servers.forEach((s, i) => {
+        const { port, nat } = serverPorts[i];
+        // keepalived programs a DR or TUN server of a fwmark service without a port ("port will be
+        // ignored" / "clearing"), and one of an address service on the service's port ("ports
+        // don't match - resetting"); its checks still connect to the port written
+        const reset = !nat && port !== undefined && (k.key.fwmark !== undefined || (kind !== 'group' && port !== k.key.port));
+        const node = k === keys[0] && !reset ? s : (s.clone() as YAMLMap);
+        if (reset) {
+          node.delete('port');
+          node.commentBefore = `${node.commentBefore ?? ''}\n keepalived: ${k.key.fwmark !== undefined ? 'no port for a DR/TUN server of a fwmark service' : "a DR/TUN server is on the service's port"}; checks on ${port}`;
+          for (const c of (node.get('checks') as YAMLSeq<YAMLMap>).items) if (!c.has('port')) c.set('port', port);
+        }
+        seq.items.push(node);
+      });
       m.set('servers', seq);
       result.push(m);
     }
@@ -545,7 +575,12 @@ class Translator extends ImportWriter {
   }
 
   /** Checker settings a virtual_server or real_server gives its checkers; true when it was one. */
-  private timingKeyword(s: KaStatement, t: Timing): boolean {
+  private timingKeyword(s: KaStatement, t: Timing, checker?: string): boolean {
+    if (s.keyword === 'nb_get_retry' && checker !== 'HTTP_GET' && checker !== 'SSL_GET') {
+      // keepalived 2.2 knows the old name only in HTTP_GET and SSL_GET ("Unknown keyword" elsewhere)
+      this.skip(s, 'keepalived 2.2 ignores nb_get_retry outside HTTP_GET and SSL_GET (an unknown keyword there), so its retry default applies; use retry');
+      return true;
+    }
     switch (s.keyword) {
       case 'delay_loop':
         t.delayLoop = this.seconds(s) ?? t.delayLoop;
@@ -638,15 +673,20 @@ class Translator extends ImportWriter {
     rs: KaStatement,
     vsTiming: Timing,
     fwmark: boolean,
-  ): { node: YAMLMap; inhibit: boolean; weight: number; family: string; tunnelled: boolean } | undefined {
+  ): { node: YAMLMap; inhibit: boolean; weight: number; family: string; tunnelled: boolean; port?: number; forward?: string } | undefined {
     const a = this.address(rs.args[0], rs);
     if (!a) return undefined;
     const m = new YAMLMap();
     m.commentBefore = ` ${this.where(rs)}`;
     m.set('address', a.address);
+    let serverPort: number | undefined;
+    let forward: string | undefined;
     if (rs.args[1] !== undefined) {
       const port = this.int(rs, 1, 0, 65535);
-      if (port !== undefined && port > 0) m.set('port', port);
+      if (port !== undefined && port > 0) {
+        m.set('port', port);
+        serverPort = port;
+      }
       else if (port === 0 && !fwmark) this.skip(rs, 'port 0: lvsd uses the service port');
     }
     const timing: Timing = { ...vsTiming };
@@ -671,6 +711,7 @@ class Translator extends ImportWriter {
             this.put(m, 'forward', meth.forward, s);
             if (meth.tunnel) m.set('tunnel', this.map({ ...meth.tunnel }));
             tunnelled = meth.forward === 'tun';
+            forward = meth.forward;
           }
           break;
         }
@@ -715,7 +756,7 @@ class Translator extends ImportWriter {
     for (const c of checkers) for (const node of this.checker(c, timing)) checks.items.push(node);
     // keepalived: a server without a (translated) checker is always up; [] says the same to lvsd
     m.set('checks', checks);
-    return { node: m, inhibit: timing.inhibit ?? false, weight, family: a.family, tunnelled };
+    return { node: m, inhibit: timing.inhibit ?? false, weight, family: a.family, tunnelled, port: serverPort, forward };
   }
 
   private checker(c: KaStatement, rsTiming: Timing): YAMLMap[] {
@@ -725,7 +766,7 @@ class Translator extends ImportWriter {
     const misc: { path?: KaStatement; timeout?: Num; dynamic?: KaStatement; user?: KaStatement } = {};
     let sni = false;
     for (const s of c.block ?? []) {
-      if (this.timingKeyword(s, t)) continue;
+      if (this.timingKeyword(s, t, c.keyword)) continue;
       switch (s.keyword) {
         case 'connect_ip': {
           const a = this.address(s.args[0], s);

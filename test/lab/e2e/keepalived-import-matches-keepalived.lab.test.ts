@@ -74,7 +74,7 @@ async function runKeepalived(extra: string[]): Promise<{ stop: () => Promise<voi
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
   };
   try {
-    // delay_loop 6 (first check within it), nb_get_retry 3 x delay_before_retry 3 for the refused one
+    // delay_loop 6 (first check within it), retry 1 (nb_get_retry is not a TCP_CHECK keyword) x delay_before_retry 3 for the refused one
     const settledAfter = await until('keepalived settled', () => ipvsadm(['-S', '-n']) === settledTable, 90_000).catch((err: Error) => {
       throw new Error(`${err.message}; table:\n${ipvsadm(['-S', '-n'])}\nkeepalived:\n${log.join('')}`);
     });
@@ -103,10 +103,11 @@ test("lvsd director run on the import programs keepalived's table and timeouts",
   const imp = lvsdRun(['director', 'import-keepalived', CONF]);
   // 3: delay_before_retry is named (lvsd retries every interval); the YAML is valid
   assert.equal(imp.status, 3, imp.stderr);
+  assert.match(imp.stderr, /seed-002\.conf:16: nb_get_retry: /); // not a TCP_CHECK keyword for keepalived 2.2
   assert.match(imp.stderr, /seed-002\.conf:17: delay_before_retry: /);
   lab.write(`${lab.global()}${imp.stdout}`);
   lab.start();
-  // fall 4 x interval 6 s for the refused server
+  // fall 2 (keepalived ignores nb_get_retry in a TCP_CHECK) x interval 6 s for the refused server
   const took = await until('lvsd settled', () => saved() === keepalivedTable, 90_000).catch((err: Error) => {
     throw new Error(`${err.message}; table:\n${saved()}`);
   });

@@ -18,7 +18,7 @@ function importConf(text: string, name: string) {
   return { path, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-const CLEAN = 'virtual_server 198.18.9.1 80 {\n  lvs_sched rr\n  real_server 198.18.9.11 80 {\n    TCP_CHECK {\n    }\n  }\n}\n';
+const CLEAN = 'virtual_server 198.18.9.1 80 {\n  protocol TCP\n  lvs_sched rr\n  real_server 198.18.9.11 80 {\n    TCP_CHECK {\n    }\n  }\n}\n';
 
 test('everything translated: exit 0, the YAML on stdout, nothing on stderr', () => {
   const r = importConf(CLEAN, 'clean.conf');

@@ -52,16 +52,17 @@ test("seed 002's keepalived.conf translates to a valid config programming what k
     const c = r.checks![0];
     assert.equal(c.type, 'tcp');
     assert.equal(c.port, 3306); // connect_port
-    // delay_loop 6, connect_timeout 3, nb_get_retry 3 = 4 failures, starts up (no alpha)
-    assert.deepEqual(c.timing, { intervalMs: 6000, timeoutMs: 3000, fall: 4, initialState: 'fully-up' });
+    // delay_loop 6, connect_timeout 3, keepalived's retry 1 = 2 failures (keepalived 2.2 ignores
+    // nb_get_retry in a TCP_CHECK: an unknown keyword there), starts up (no alpha)
+    assert.deepEqual(c.timing, { intervalMs: 6000, timeoutMs: 3000, fall: 2, initialState: 'fully-up' });
   }
   // one success brings a server back and no jitter, as keepalived
   assert.equal(s.checkDefaults.rise, 1);
   assert.equal(s.checkDefaults.jitter, 0);
-  // delay_before_retry 3 (lvsd retries at the interval) is the only thing not exact
+  // nb_get_retry (ignored by keepalived there) and delay_before_retry 3 (lvsd retries at the interval)
   assert.deepEqual(
     named.map((n) => n.split(': ').slice(0, 2).join(': ')),
-    [`${path}:17: delay_before_retry`, `${path}:28: delay_before_retry`],
+    [`${path}:16: nb_get_retry`, `${path}:17: delay_before_retry`, `${path}:27: nb_get_retry`, `${path}:28: delay_before_retry`],
   );
   assert.match(yaml, /# .*seed-002\.conf:1 virtual_server 198\.18\.14\.100 3306\n/);
   assert.match(yaml, /scheduler: rr # .*seed-002\.conf:3 lb_algo rr\n/);
@@ -140,7 +141,7 @@ test('every translated keyword: groups, fwmark, schedulers and flags, methods an
   assert.deepEqual(mark.schedulerFlags, ['mh-port', 'flag-1']);
   assert.deepEqual(mark.persistence, { timeoutMs: 360_000, netmask: '255.255.255.255' });
   assert.deepEqual(mark.servers[0].tunnel, { type: 'gre', checksum: 'nocsum' });
-  // keepalived defaults: delay_loop 60, connect_timeout 5; nb_get_retry 0 = down on the first failure
+  // keepalived defaults: delay_loop 60, connect_timeout 5; retry 0 = down on the first failure
   assert.deepEqual(mark.servers[0].checks![0].timing, { intervalMs: 60_000, timeoutMs: 5000, fall: 1, initialState: 'fully-up' });
   // a real_server of its own method (lb_kind DR), weight 0, no checker: always up
   assert.equal(mark.servers[1].forward, 'route');
@@ -189,7 +190,7 @@ virtual_server 198.18.5.1 443 {
   assert.deepEqual(s.servers[0].checks![0].timing, { intervalMs: 2000, timeoutMs: 5000, fall: 4, initialState: 'down' });
 });
 
-test('the defaults keepalived applies are written out: NAT, wlc, tcp; tun_port and tun_flags; mixed inhibit is named', () => {
+test('the defaults keepalived applies are written out: NAT, wlc, udp (keepalived 2.2: "no protocol set - defaulting to UDP"); tun_port and tun_flags; mixed inhibit is named', () => {
   const { config, named } = fromText(`virtual_server 198.18.6.1 80 {
   lvs_method TUN
   tun_type gue
@@ -210,12 +211,153 @@ virtual_server 198.18.6.2 80 {
   assert.deepEqual(tun.servers[0].tunnel, { type: 'gue', port: 5555, checksum: 'remcsum' });
   assert.equal(plain.scheduler, 'wlc');
   assert.equal(plain.forward, 'masq');
-  assert.equal(plain.key.protocol, 'tcp');
+  assert.equal(plain.key.protocol, 'udp');
+  assert.equal(tun.key.protocol, 'udp');
   assert.equal(tun.onFailure, 'remove');
   assert.deepEqual(
     named.map((n) => n.split(': ').slice(0, 2).join(': ')),
     ['k.conf:6: quorum', 'k.conf:7: real_server'],
   );
+});
+
+test("persistence_granularity as keepalived 2.2 reads it: alone it makes the service persistent (360 s); in a group it is left out and named, as keepalived programs no mask there", () => {
+  const { config, named } = fromText(`virtual_server fwmark 31 {
+  persistence_granularity 255.255.255.0
+  real_server 198.18.8.11 80 {
+  }
+}
+virtual_server 198.18.8.2 80 {
+  protocol TCP
+  persistence_timeout 0
+  persistence_granularity 255.255.0.0
+  real_server 198.18.8.12 80 {
+  }
+}
+virtual_server 198.18.8.3 80 {
+  protocol TCP
+  persistence_granularity 255.255.0.0
+  persistence_timeout 0
+  real_server 198.18.8.13 80 {
+  }
+}
+virtual_server_group g {
+  198.18.8.4-5 80
+  fwmark 32
+}
+virtual_server group g {
+  protocol TCP
+  persistence_timeout 120
+  persistence_granularity 255.255.255.0
+  real_server 198.18.8.14 80 {
+  }
+}`);
+  const [mark, zeroFirst, zeroAfter, ...group] = config.services;
+  assert.deepEqual(mark.persistence, { timeoutMs: 360_000, netmask: '255.255.255.0' });
+  assert.deepEqual(zeroFirst.persistence, { timeoutMs: 360_000, netmask: '255.255.0.0' });
+  assert.equal(zeroAfter.persistence, undefined);
+  assert.equal(group.length, 3);
+  for (const g of group) assert.deepEqual(g.persistence, { timeoutMs: 120_000, netmask: '255.255.255.255' });
+  assert.deepEqual(
+    named.map((n) => n.split(': ').slice(0, 2).join(': ')),
+    ['k.conf:15: persistence_granularity', 'k.conf:27: persistence_granularity'],
+  );
+});
+
+test('nb_get_retry as keepalived 2.2 reads it: retry in HTTP_GET and SSL_GET; elsewhere named, with keepalived\'s default retry', () => {
+  const { config, named } = fromText(`virtual_server 198.18.8.6 80 {
+  protocol TCP
+  delay_loop 2
+  real_server 198.18.8.16 80 {
+    HTTP_GET {
+      url {
+        path /
+      }
+      nb_get_retry 3
+    }
+  }
+  real_server 198.18.8.17 80 {
+    TCP_CHECK {
+      nb_get_retry 3
+    }
+  }
+}`);
+  const [http, tcp] = config.services[0].servers;
+  assert.equal(http.checks![0].timing.fall, 4);
+  assert.equal(tcp.checks![0].timing.fall, 2); // keepalived's default retry 1 for TCP_CHECK
+  assert.deepEqual(
+    named.map((n) => n.split(': ').slice(0, 2).join(': ')),
+    ['k.conf:14: nb_get_retry'],
+  );
+});
+
+test("a group's fwmark member takes the family of the real servers, as keepalived's virtual server does", () => {
+  const { config } = fromText(`virtual_server_group v6 {
+  2001:db8:8::30 80
+  fwmark 61
+}
+virtual_server group v6 {
+  protocol TCP
+  lvs_method DR
+  real_server 2001:db8:8::13 80 {
+  }
+}`);
+  assert.deepEqual(
+    config.services.map((s) => s.key),
+    [
+      { family: 'inet6', protocol: 'tcp', address: '2001:db8:8::30', port: 80 },
+      { family: 'inet6', fwmark: 61 },
+    ],
+  );
+});
+
+test("a DR/TUN server's port as keepalived programs it: none in a fwmark service (a group's fwmark member too), the service's in an address service; its checks keep the port written; NAT keeps it", () => {
+  const { config, named } = fromText(`virtual_server fwmark 70 {
+  lvs_method DR
+  real_server 198.18.8.21 80 {
+    TCP_CHECK {
+    }
+  }
+  real_server 198.18.8.22 8080 {
+    lvs_method NAT
+  }
+}
+virtual_server 198.18.8.7 80 {
+  protocol TCP
+  lvs_method TUN
+  real_server 198.18.8.23 8080 {
+    HTTP_GET {
+      url {
+        path /
+      }
+    }
+  }
+}
+virtual_server_group g7 {
+  198.18.8.8 80
+  fwmark 71
+}
+virtual_server group g7 {
+  protocol TCP
+  lvs_method DR
+  real_server 198.18.8.24 80 {
+    TCP_CHECK {
+    }
+  }
+}`);
+  const [mark, tun, member, markMember] = config.services;
+  assert.deepEqual(
+    [mark, tun, member, markMember].map((s) => s.servers.map((r) => [r.port, r.checks?.map((c) => c.port)])),
+    [
+      [
+        [0, [80]],
+        [8080, []],
+      ],
+      [[80, [8080]]],
+      [[80, [undefined]]],
+      [[0, [80]]],
+    ],
+  );
+  assert.deepEqual(named, []);
 });
 
 test('include follows globs relative to the including file, and names the included file:line', () => {
@@ -228,7 +370,7 @@ test('include follows globs relative to the including file, and names the includ
   const { config, named } = load(join(dir, 'keepalived.conf'));
   assert.deepEqual(
     config.services.map((s) => s.name),
-    ['198.18.7.1:80', '198.18.7.2:80', '198.18.7.3:80'],
+    ['udp 198.18.7.1:80', 'udp 198.18.7.2:80', 'udp 198.18.7.3:80'], // no protocol: keepalived's UDP
   );
   assert.deepEqual(named.map((n) => n.split(': ').slice(0, 2).join(': ')), [`${join(dir, 'vs', 'a.conf')}:3: smtp_alert`]);
 });
