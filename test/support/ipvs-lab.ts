@@ -1,7 +1,7 @@
 // Shared by the IPVS lab tests: running ipvsadm and lvsd, the namespace's addresses, and one
 // table that exercises every scheduler, flag, forwarding method, tunnel type, family, protocol
 // and fwmark, written as ipvsadm argument lists (lvsd takes the same options).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
 export const LVSD = join(__dirname, '..', '..', '..', 'bin', 'lvsd');
@@ -163,3 +163,18 @@ export const LIST_MODES: readonly string[][] = [
   ['-f', '2', '-6', '--thresholds'],
   ['-f', '1', '--persistent-conn'],
 ];
+
+/** Resolves when a server started by a test prints its first line (its "listening"); rejects if it exits or is silent for `ms`. */
+export function firstOutput(child: ChildProcess, what: string, ms: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`${what} did not start in ${ms / 1000} s`)), ms);
+    child.stdout!.once('data', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`${what} exited ${code}`));
+    });
+  });
+}

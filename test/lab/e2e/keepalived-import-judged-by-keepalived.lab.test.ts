@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import YAML from 'yaml';
-import { ipvsadm, lvsdRun, ok, run, setUpNamespace } from '../../support/ipvs-lab';
+import { firstOutput, ipvsadm, lvsdRun, ok, run, setUpNamespace } from '../../support/ipvs-lab';
 import { DirectorLab, saved, until } from '../../support/director-lab';
 import { makeTestCerts, type TestCerts } from '../../support/tls-certs';
 
@@ -183,14 +183,7 @@ before(async () => {
   servers = spawn('ip', ['netns', 'exec', RS_NS, process.execPath, join(work, 'servers.js'), join(work, 'rs.key'), join(work, 'rs.pem')], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('the real servers did not start in 30 s')), 30_000);
-    servers!.stdout!.once('data', () => {
-      clearTimeout(t);
-      resolve();
-    });
-    servers!.once('exit', (code) => reject(new Error(`the real servers exited ${code}`)));
-  });
+  await firstOutput(servers, 'the real servers', 30_000);
 });
 
 after(async () => {

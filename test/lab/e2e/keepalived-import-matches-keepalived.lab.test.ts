@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ipvsadm, lvsdRun, ok, run, setUpNamespace } from '../../support/ipvs-lab';
+import { firstOutput, ipvsadm, lvsdRun, ok, run, setUpNamespace } from '../../support/ipvs-lab';
 import { DirectorLab, saved, until } from '../../support/director-lab';
 
 const CONF = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'keepalived', 'seed-002.conf');
@@ -42,13 +42,7 @@ before(async () => {
   listenerProc = spawn('ip', ['netns', 'exec', RS_NS, process.execPath, '-e', "require('net').createServer((c) => c.destroy()).listen(3306, '198.18.14.71', () => console.log('listening'))"], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('the listener did not start in 10 s')), 10_000);
-    listenerProc!.stdout!.once('data', () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
+  await firstOutput(listenerProc, 'the listener', 10_000);
 });
 
 after(async () => {
