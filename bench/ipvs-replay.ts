@@ -2,7 +2,7 @@
 // The lab emulates its CPU in software (JavaScript runs ~14x slower there, the kernel far less),
 // so its timings say little about lvsd's own code; here the kernel's replies, captured in the
 // lab, are decoded and written by the code `lvsd ipvs list` runs (client.ts servicesOf and
-// tableOfReplies, format/table.ts writeTable; entriesOf for a director's readTable), and a restore's input is
+// tableOfReplies, or serviceSettingsOf and summaryOfReplies without counters, format/table.ts writeTable; entriesOf for a director's readTable), and a restore's input is
 // parsed and encoded by the code `lvsd ipvs restore` runs (restore.ts parseRestore,
 // client.ts writeOps), with no kernel.
 //
@@ -15,7 +15,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { restoreText } from './ipvs-table';
-import { entriesOf, openIpvs, servicesOf, tableOfReplies } from '../src/ipvs/client';
+import { entriesOf, openIpvs, serviceSettingsOf, servicesOf, summaryOfReplies, tableOfReplies } from '../src/ipvs/client';
 import { serviceKeyRequest, writeOps } from '../src/ipvs/codec';
 import { Cmd, IPVS_GENL_NAME, IPVS_GENL_VERSION, cmdAttrs } from '../src/ipvs/spec';
 import { writeTable, type ListMode } from '../src/ipvs/format/table';
@@ -142,9 +142,11 @@ async function tableOf(c: Capture): Promise<TableView> {
   return tableOfReplies(await servicesOf(parseMessages(c.serviceDump)), { bytes: c.replies, ends: c.ends });
 }
 
-/** What `lvsd ipvs list -n [--stats]` does with the kernel's replies, from decoding to bytes out. */
+/** What `lvsd ipvs list -n [--stats]` does with the kernel's replies, from decoding to bytes out (the default columns decode no counters). */
 async function listing(c: Capture, mode: ListMode): Promise<Buffer> {
-  const table = await tableOf(c);
+  const replies = { bytes: c.replies, ends: c.ends };
+  const parts = parseMessages(c.serviceDump);
+  const table = mode === 'default' ? await summaryOfReplies(await serviceSettingsOf(parts), replies) : await tableOfReplies(await servicesOf(parts), replies);
   return writeTable(c.info, table, { mode, exact: false, sort: true, namer: numericNamer });
 }
 

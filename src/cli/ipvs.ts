@@ -146,7 +146,7 @@ async function listTable(o: Opts, service: ServiceKey | undefined): Promise<void
   const mode = listModeOf(o as Record<(typeof LIST_VIEW_FLAGS)[number], boolean | undefined>);
   const { info, table } = await withClient(async (c) => {
     if (service) return { info: undefined, table: tableView([await c.listService(service)]) };
-    const [info, table] = await Promise.all([c.info(), c.readListing()]);
+    const [info, table] = await Promise.all([c.info(), mode === 'default' ? c.readListing({ counters: false }) : c.readListing()]);
     return { info, table };
   });
   const fmt = { mode, exact: Boolean(o.exact), sort, namer: await namerFor(Boolean(o.numeric), () => tableAddresses(table)) };

@@ -378,11 +378,18 @@ function checksumOf(flags: number): TunnelChecksum {
 
 /** A destination as the kernel reports it; its family defaults to the service's (older kernels). */
 export function realServerFromAttrs(a: DestAttrs, serviceFamily: Family): ObservedRealServer {
+  const rs = realServerSettingsFromAttrs(a, serviceFamily) as ObservedRealServer;
+  rs.stats = statsOf(a.stats64, a.stats);
+  return rs;
+}
+
+/** A real server without counters (for views that decode no stats: the default listing). */
+export function realServerSettingsFromAttrs(a: DestAttrs, serviceFamily: Family): Omit<ObservedRealServer, 'stats'> {
   const family = a.addrFamily ? familyOf(a.addrFamily, 'IPVS real server') : serviceFamily;
   if (!a.addr || a.port === undefined) throw new MalformedMessageError('IPVS real server: address or port missing');
   const forward = FWD_NAME[(a.fwdMethod ?? 0) & IP_VS_CONN_F_FWD_MASK];
   if (!forward) throw new MalformedMessageError(`IPVS real server: forwarding method ${a.fwdMethod} unknown`);
-  const rs: ObservedRealServer = {
+  const rs: Omit<ObservedRealServer, 'stats'> = {
     key: { address: addrText(family, a.addr), port: a.port, family },
     forward,
     weight: a.weight ?? 0,
@@ -391,7 +398,6 @@ export function realServerFromAttrs(a: DestAttrs, serviceFamily: Family): Observ
     activeConns: a.activeConns ?? 0,
     inactiveConns: a.inactConns ?? 0,
     persistentConns: a.persistConns ?? 0,
-    stats: statsOf(a.stats64, a.stats),
   };
   if (forward === 'tunnel') {
     const type = TUN_TYPE_NAME[a.tunType ?? 0];

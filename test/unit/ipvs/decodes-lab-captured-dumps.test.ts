@@ -5,21 +5,28 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { realServerFromAttrs, serviceFromAttrs } from '../../../src/ipvs/codec';
-import { countedAttrsOf } from '../../../src/ipvs/client';
+import { countedAttrsOf, serviceSettingsOf, servicesOf, summaryOfReplies, tableOfReplies } from '../../../src/ipvs/client';
+import { writeTable } from '../../../src/ipvs/format/table';
+import { numericNamer } from '../../../src/ipvs/format/names';
 import { cmdAttrs, infoAttrs } from '../../../src/ipvs/spec';
 import { genlMessage, parseGenl } from '../../../src/netlink/genl';
 import { decode, encodeToBuffer } from '../../../src/netlink/schema';
-import { Message, NLM_F_MULTI, NLMSG_ERROR, parseErrorPayload, parseMessages } from '../../../src/netlink/wire';
+import { Message, NLM_F_MULTI, NLMSG_DONE, NLMSG_ERROR, parseErrorPayload, parseMessages } from '../../../src/netlink/wire';
 import { TYPED_TABLE } from '../../support/ipvs-typed-table';
 import type { RealServer, VirtualService } from '../../../src/ipvs/types';
 
 const FIXTURES = join(__dirname, '..', '..', '..', '..', 'test', 'fixtures', 'netlink');
 
-function load(name: string): Message[] {
-  const lines = readFileSync(join(FIXTURES, `${name}.hex`), 'utf8')
+/** A fixture's messages as bytes, one per line. */
+function readHex(name: string): Buffer[] {
+  return readFileSync(join(FIXTURES, `${name}.hex`), 'utf8')
     .split('\n')
-    .filter((l) => l && !l.startsWith('#'));
-  return lines.flatMap((l) => parseMessages(Buffer.from(l, 'hex')));
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => Buffer.from(l, 'hex'));
+}
+
+function load(name: string): Message[] {
+  return readHex(name).flatMap((b) => parseMessages(b));
 }
 
 const attrsOf = (m: Message) => decode(cmdAttrs, parseGenl(m).attrs);
@@ -89,6 +96,35 @@ test('the listings read the 64-bit counters alone, and the 32-bit ones where a k
   const old = parseMessages(genlMessage(m.header.type, 0, 1, cmdAttrs, { dest: { ...dest, stats } }))[0];
   const rs = realServerFromAttrs(countedAttrsOf(old).dest ?? {}, 'inet');
   assert.deepEqual([rs.stats.conns, rs.stats.inBytes, rs.stats.outBps], [7n, 7000n, 5n]);
+});
+
+test('the default listing decodes no counters: the same settings and the same lines as the full read', async () => {
+  const dump = load('ipvs-dump-services');
+  const full = await servicesOf(dump);
+  const settings = await serviceSettingsOf(dump);
+  assert.deepEqual(settings, full.map(({ stats: _, ...s }) => s));
+  assert.ok(settings.every((s) => !('stats' in s)));
+  // three services' destination replies as the C transport returns them: back to back, each ending in NLMSG_DONE
+  const picked = [14, 19, 23].map((i) => ({ i, at: full.findIndex((s) => JSON.stringify(s.key) === JSON.stringify(TYPED_TABLE[i].service.key)) }));
+  assert.ok(picked.every((p) => p.at >= 0));
+  const done = Buffer.alloc(20);
+  done.writeUInt32LE(20, 0);
+  done.writeUInt16LE(NLMSG_DONE, 4);
+  done.writeUInt16LE(NLM_F_MULTI, 6);
+  const bytes = picked.map((p) => Buffer.concat([...readHex(`ipvs-dump-dests-${p.i}`), done]));
+  const replies = { bytes: Buffer.concat(bytes), ends: Uint32Array.from(bytes.map((_, k) => bytes.slice(0, k + 1).reduce((n, b) => n + b.length, 0))) };
+  const withCounters = await tableOfReplies(picked.map((p) => full[p.at]), replies);
+  const without = await summaryOfReplies(picked.map((p) => settings[p.at]), replies);
+  for (let k = 0; k < picked.length; k++) {
+    const servers = without.realServers(k);
+    assert.equal(servers.length, TYPED_TABLE[picked[k].i].servers.length);
+    assert.ok(servers.every((rs) => !('stats' in rs)));
+    assert.deepEqual(servers, withCounters.realServers(k).map(({ stats: _, ...rs }) => rs));
+  }
+  const info = { version: 0x010201, connectionTableSize: 4096 };
+  const fmt = { mode: 'default' as const, exact: false, sort: true, namer: numericNamer };
+  assert.equal(writeTable(info, without, fmt).toString(), writeTable(info, withCounters, fmt).toString());
+  assert.throws(() => writeTable(info, without, { ...fmt, mode: 'stats' }), /needs a full table/);
 });
 
 test('sync daemon dump: master on lab0 with its multicast settings', () => {
