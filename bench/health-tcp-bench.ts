@@ -14,6 +14,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { HealthMonitor } from '../src/health/core';
 import { ShardedHealthMonitor } from '../src/health/shards';
 import { TcpChecker } from '../src/health/tcp';
+import type { CheckResult, Checker } from '../src/health/types';
+import { loadavg, schedstat, waitShare } from './director-load';
 
 interface Options {
   targets: number;
@@ -27,7 +29,13 @@ interface Options {
 
 interface Measure {
   tool: string;
+  /** connections the listener accepted, per second */
   checksPerS: number;
+  /** results the checker got, per second, and of them failures (single-thread lvsd only) */
+  results?: { perS: number; failed: number };
+  /** share of the window the checker's main thread was runnable but waited for a CPU */
+  cpuWait: number;
+  load: { before: string; after: string };
   cpuPct: number;
   cpuUsPerCheck: number;
   /** share of the CPU spent in the kernel */
@@ -38,6 +46,29 @@ interface Measure {
 }
 
 const HARD_LIMIT_MS = 900_000; // the whole run, whatever the flags say
+// A run whose checker waited for a CPU longer than this share of its window measured the host's
+// other work, not the checker: it is refused (reported, and not written to --out).
+const MAX_CPU_WAIT = 0.1;
+
+/** A checker that counts what its probes returned (a listener's accepts alone miss failed checks). */
+class CountingChecker implements Checker {
+  readonly kind = 'tcp' as const;
+  readonly key: string;
+
+  constructor(
+    private readonly inner: TcpChecker,
+    private readonly counts: { ok: number; failed: number },
+  ) {
+    this.key = inner.key;
+  }
+
+  async run(signal: AbortSignal): Promise<CheckResult> {
+    const r = await this.inner.run(signal);
+    if (r.ok) this.counts.ok++;
+    else this.counts.failed++;
+    return r;
+  }
+}
 
 function parseArgs(argv: string[]): Options {
   const o: Options = { targets: 5000, warmupS: 5, seconds: 20, keepalived: false, shards: 0 };
@@ -128,12 +159,13 @@ async function measureLvsd(o: Options, port: number, listener: Listener): Promis
   const sharded = o.shards > 0 ? new ShardedHealthMonitor(o.shards, { log: false }) : undefined;
   const single = sharded ? undefined : new HealthMonitor({ log: false });
   const watches: Array<{ state: string }> = [];
+  const counts = { ok: 0, failed: 0 };
   for (let i = 0; i < o.targets; i++) {
     const options = { host: targetAddress(i), port };
     watches.push(
       sharded
         ? sharded.watch(options.host, { kind: 'tcp', options }, timing)
-        : (single as HealthMonitor).watch(options.host, new TcpChecker(options), timing),
+        : (single as HealthMonitor).watch(options.host, new CountingChecker(new TcpChecker(options), counts), timing),
     );
   }
   progress(`lvsd watching ${o.targets} targets${sharded ? ` in ${o.shards} worker threads` : ''}; warming up`);
@@ -143,11 +175,18 @@ async function measureLvsd(o: Options, port: number, listener: Listener): Promis
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
   lag.enable();
   const a0 = await listener.accepted();
+  const load = { before: loadavg(), after: '' };
+  const r0 = { ...counts };
+  const s0 = schedstat();
   const c0 = process.cpuUsage(); // the whole process: every thread
   const t0 = performance.now();
   await sleep(o.seconds * 1000);
   const cpu = process.cpuUsage(c0);
-  const elapsedS = (performance.now() - t0) / 1000;
+  const wallMs = performance.now() - t0;
+  const cpuWait = waitShare(s0, schedstat(), wallMs);
+  const r1 = { ...counts };
+  load.after = loadavg();
+  const elapsedS = wallMs / 1000;
   const checks = (await listener.accepted()) - a0;
   lag.disable();
   const up = watches.filter((w) => w.state === 'up').length;
@@ -158,6 +197,9 @@ async function measureLvsd(o: Options, port: number, listener: Listener): Promis
   return {
     tool: sharded ? `lvsd (ShardedHealthMonitor, ${o.shards} worker threads)` : 'lvsd (HealthMonitor + TcpChecker, 1 thread)',
     checksPerS: checks / elapsedS,
+    results: sharded ? undefined : { perS: (r1.ok + r1.failed - r0.ok - r0.failed) / elapsedS, failed: r1.failed - r0.failed },
+    cpuWait,
+    load,
     cpuPct: cpuUs / 1e4 / elapsedS,
     cpuUsPerCheck: cpuUs / checks,
     systemShare: cpu.system / cpuUs,
@@ -229,17 +271,24 @@ async function measureKeepalived(o: Options, port: number, listener: Listener): 
       const b = processCpuUs(child.pid!);
       return { user: a.user + b.user, system: a.system + b.system };
     };
+    const load = { before: loadavg(), after: '' };
+    const s0 = schedstat(pid);
     const c0 = cpuOf();
     const t0 = performance.now();
     await sleep(o.seconds * 1000);
     const c1 = cpuOf();
+    const wallMs = performance.now() - t0;
+    const cpuWait = waitShare(s0, schedstat(pid), wallMs);
+    load.after = loadavg();
     const cpuUs = c1.user + c1.system - c0.user - c0.system;
-    const elapsedS = (performance.now() - t0) / 1000;
+    const elapsedS = wallMs / 1000;
     const checks = (await listener.accepted()) - a0;
     progress('keepalived measured');
     return {
       tool: 'keepalived ' + keepalivedVersion() + ' (checker process, TCP_CHECK)',
       checksPerS: checks / elapsedS,
+      cpuWait,
+      load,
       cpuPct: cpuUs / 1e4 / elapsedS,
       cpuUsPerCheck: cpuUs / checks,
       systemShare: (c1.system - c0.system) / cpuUs,
@@ -263,7 +312,7 @@ function report(o: Options, results: Measure[], notes: string[]): string {
   const f = (n: number, d = 1): string => n.toFixed(d);
   const rows = results.map(
     (r) =>
-      `| ${r.tool} | ${f(r.checksPerS, 0)} | ${f(r.cpuPct)} % | ${f(r.cpuUsPerCheck)} | ${f(r.systemShare * 100, 0)} % | ${
+      `| ${r.tool} | ${f(r.checksPerS, 0)} | ${r.results ? `${f(r.results.perS, 0)} (${r.results.failed} failed)` : '-'} | ${f(r.cpuPct)} % | ${f(r.cpuUsPerCheck)} | ${f(r.systemShare * 100, 0)} % | ${f(r.cpuWait * 100)} %${r.cpuWait > MAX_CPU_WAIT ? ' (refused)' : ''} | ${r.load.before} / ${r.load.after} | ${
         r.lag ? `${f(r.lag.p50)} / ${f(r.lag.p99)} / ${f(r.lag.max)}` : '-'
       } | ${r.up === undefined ? '-' : `${r.up}/${o.targets}`} |`,
   );
@@ -272,10 +321,11 @@ function report(o: Options, results: Measure[], notes: string[]): string {
     `- ${new Date().toISOString()}, kernel ${readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim()}, ${cpus().length} CPU (${cpus()[0]?.model ?? '?'}), node ${process.version}`,
     `- ${o.targets} targets on distinct 127.1.x.y addresses (one listener each, in a separate process), interval 1 s, timeout 1 s; ${o.warmupS} s warm-up, then ${o.seconds} s measured`,
     `- event-loop lag: perf_hooks.monitorEventLoopDelay sampling every ${LAG_RESOLUTION_MS} ms, minus that period`,
-    '- checks/s: connections the target process accepted during the window; CPU: the checker process only (lvsd: process.cpuUsage; keepalived: utime+stime from /proc/<pid>/stat of its parent and checker processes)',
+    '- checks/s: connections the target process accepted during the window; results/s: what the checker\'s probes returned in the window (lvsd on one thread); CPU: the checker process only (lvsd: process.cpuUsage; keepalived: utime+stime from /proc/<pid>/stat of its parent and checker processes)',
+    `- waited for a CPU: from /proc/<pid>/schedstat of the checker's main thread (lvsd's own, keepalived's checker process), as a share of the window; a run above ${MAX_CPU_WAIT * 100} % is refused (it measured the host's other work) and not written to --out; load: /proc/loadavg (1, 5, 15 min) before / after the window`,
     '',
-    '| checker | checks/s | CPU (of one core) | CPU µs per check | of it in the kernel | event-loop lag p50 / p99 / max ms | up at end |',
-    '|---|---|---|---|---|---|---|',
+    '| checker | checks/s (listener) | results/s (checker) | CPU (of one core) | CPU µs per check | of it in the kernel | waited for a CPU | load before / after | event-loop lag p50 / p99 / max ms | up at end |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
   ];
   const lvsd = results.find((r) => r.tool.startsWith('lvsd'));
@@ -324,8 +374,11 @@ async function main(): Promise<void> {
   } finally {
     listener.stop();
   }
+  const refused = results.filter((r) => r.cpuWait > MAX_CPU_WAIT);
+  for (const r of refused) notes.push(`Refused: ${r.tool} waited for a CPU ${(r.cpuWait * 100).toFixed(1)} % of the window (more than ${MAX_CPU_WAIT * 100} %).`);
   const text = report(o, results, notes);
   process.stdout.write(text);
+  if (refused.length > 0) throw new Error(`run refused (a checker waited for a CPU more than ${MAX_CPU_WAIT * 100} % of the window)${o.out ? `; ${o.out} left as it was` : ''}`);
   if (o.out) writeFileSync(o.out, text);
 }
 
