@@ -11,9 +11,11 @@
 //   replay, on the host:
 //     node dist/bench/ipvs-replay.js --replies DIR/ipvs-replies.bin [--runs 9] [--out FILE]
 //   --runs: fresh processes per measurement (each times its first, cold run) and warm runs in one
-//   process; the restore's input is the captured `ipvsadm -S -n` text.
+//   process; the restore's input is the captured `ipvsadm -S -n` text. The fresh processes get the
+//   V8 flags bin/lvsd starts node with (the last line of dist/lvsd.blob.node).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { restoreText } from './ipvs-table';
 import { entriesOf, openIpvs, serviceSettingsOf, servicesOf, summaryOfReplies, tableOfReplies } from '../src/ipvs/client';
 import { serviceKeyRequest, writeOps } from '../src/ipvs/codec';
@@ -218,6 +220,14 @@ const LOOP =
   'const u = process.cpuUsage(c); process.stdout.write(JSON.stringify({ wall: Number(process.hrtime.bigint() - t) / 1e6, cpu: (u.user + u.system) / 1000 }));';
 const LOOP_DOC_MS = 68;
 
+/** The V8 flags bin/lvsd passes node (the snapshot's description ends with them); none without a snapshot. */
+function cliV8Flags(): string[] {
+  const description = join(__dirname, '..', 'lvsd.blob.node');
+  if (!existsSync(description)) return [];
+  const lines = readFileSync(description, 'utf8').trimEnd().split('\n');
+  return lines[lines.length - 1].split(' ').filter((f) => f.startsWith('--'));
+}
+
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -232,9 +242,10 @@ async function replay(path: string, runs: number, out?: string): Promise<void> {
   const cold: Record<string, Timing[]> = {};
   const warm: Record<string, Timing[]> = {};
   const loop: Timing[] = [];
+  const flags = cliV8Flags();
   for (let i = 0; i < runs; i++) {
     for (const m of MEASURES) {
-      const r = spawnSync(process.execPath, [__filename, '--cold', path, m], { encoding: 'utf8', timeout: 120_000 });
+      const r = spawnSync(process.execPath, [...flags, __filename, '--cold', path, m], { encoding: 'utf8', timeout: 120_000 });
       if (r.status !== 0) throw new Error(`cold run of ${m}: exit ${r.status}\n${r.stderr}`);
       (cold[m] ??= []).push(JSON.parse(r.stdout) as Timing);
     }
@@ -253,7 +264,7 @@ async function replay(path: string, runs: number, out?: string): Promise<void> {
   const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
   const wall = (t: Timing[]) => median(t.map((x) => x.wall));
   const lines = [
-    `Replay on the host's CPU (${process.version}, ${execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim()}, ${new Date().toISOString()}): ${services} services x 4 real servers, the kernel's replies captured in the lab; restore: ipvsadm -Sn's ${c.ipvsadm.save.toString().split('\n').filter(Boolean).length} lines. Cold: median of ${runs} fresh processes, each timing its first run (modules loaded, code not yet optimised); warm: median of ${runs} runs in one process. /proc/loadavg before: ${loadBefore}; after: ${loadAfter}. The reference loop (an empty for i < 1e8) took ${fmt(median(loop.map((x) => x.wall)))} wall, ${fmt(median(loop.map((x) => x.cpu)))} CPU (medians of ${runs}; ${LOOP_DOC_MS} ms on the host of kernel-lab.md). Cold CPU is more than cold wall because V8 compiles and collects garbage on helper threads.`,
+    `Replay on the host's CPU (${process.version}, ${execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim()}, ${new Date().toISOString()}): ${services} services x 4 real servers, the kernel's replies captured in the lab; restore: ipvsadm -Sn's ${c.ipvsadm.save.toString().split('\n').filter(Boolean).length} lines. Cold: median of ${runs} fresh processes with bin/lvsd's V8 flags (${flags.join(' ') || 'none: no snapshot built'}), each timing its first run (modules loaded, code not yet optimised); warm: median of ${runs} runs in one process. /proc/loadavg before: ${loadBefore}; after: ${loadAfter}. The reference loop (an empty for i < 1e8) took ${fmt(median(loop.map((x) => x.wall)))} wall, ${fmt(median(loop.map((x) => x.cpu)))} CPU (medians of ${runs}; ${LOOP_DOC_MS} ms on the host of kernel-lab.md). Cold CPU is more than cold wall because V8 compiles and collects garbage on helper threads.`,
     '',
     '| what | cold wall (median) | cold wall (min..max) | cold CPU (median) | warm wall (median) | longest time the event loop waited, cold / warm (median) | goal |',
     '|---|---:|---:|---:|---:|---:|---|',
