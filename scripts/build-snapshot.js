@@ -45,12 +45,12 @@ const BLOB = path.join(DIST, 'lvsd.blob');
 // as `lvsd ipvs list --timeout` under the lab's emulation, code that a short command never pays
 // back. Long commands still get TurboFan's code: restore and list -n of 10,000 services x 4 took
 // as long without Sparkplug (lab, 3 runs each).
-// --max-semi-space-size=1 (MiB): a command that reads or restores a big table keeps most of what
-// it allocates until it exits, and a young generation that grows to 16 MiB copied all of it in
-// long scavenges. Host replay of 10,000 services x 4, cold, 7 fresh processes each: restore
-// encoding 365 -> 274 ms, list -n 286 -> 265 ms, list -n --stats 340 -> 284 ms. (The director's
-// systemd unit uses 2 MiB for its memory.)
-const V8_FLAGS = ['--no-sparkplug', '--max-semi-space-size=1'];
+// --max-semi-space-size=2 (MiB), the director unit's young generation: a command that reads or
+// restores a big table keeps most of what it allocates until it exits, and a young generation
+// that grows to 16 MiB copied all of it in long scavenges. Host replay of 10,000 services x 4,
+// cold, 9 alternating fresh processes each: restore encoding 353 -> 275 ms, list -n 290 -> 269 ms.
+// (1 MiB: about the same for these; one lab boot's director cold start was slower with it.)
+const V8_FLAGS = ['--no-sparkplug', '--max-semi-space-size=2'];
 const REQUIRE_CALL = /\brequire\((['"])([^'"]+)\1\)/g;
 const builtins = new Set(builtinModules);
 
