@@ -46,7 +46,7 @@ export const TIMING_FIELDS = {
   rise: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'consecutive passes to go up' })),
   fall: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'consecutive failures to go down' })),
   initial_state: Type.Optional(StringEnum(INITIAL_STATES, { description: 'where a check starts (HAProxy init-state)' })),
-  jitter: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, description: 'each delay is interval x (1 +- jitter)' })),
+  jitter: Type.Optional(Type.Number({ minimum: 0, maximum: 0.5, description: 'each delay is interval x (1 - a random share up to jitter): probes drift apart, none comes later than the interval' })),
   backoff_max: Type.Optional(Duration({ description: 'longest back-off after checker-side faults (bad credentials, TLS)' })),
 };
 

@@ -32,7 +32,7 @@ export interface WatchOptions {
   /** consecutive failures to go down */
   fall: number;
   initialState: InitialState;
-  /** each delay is interval × (1 ± jitter), so probes drift apart rather than line up */
+  /** each delay is interval × (1 - up to jitter), so probes drift apart rather than line up, never later than the interval */
   jitter: number;
   /** back-off after configuration errors doubles the delay up to this */
   backoffMaxMs: number;
@@ -205,7 +205,9 @@ class Probe implements Scheduled {
       this.configErrors = 0;
       base = intervalMs - (this.clock.now() - this.startedAt); // keep the rate, not the gap
     }
-    const spread = 1 + (this.clock.random() * 2 - 1) * jitter;
+    // Jitter only brings a probe earlier: probes that started together still drift apart, and none
+    // comes later than the interval, so a failure is found within interval × fall + timeout.
+    const spread = 1 - this.clock.random() * jitter;
     return Math.max(0, base * spread);
   }
 }
