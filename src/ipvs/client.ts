@@ -84,6 +84,11 @@ const cmdAttrsNoStats = decodeView(cmdAttrs, {
   nested: { service: decodeView(serviceAttrs, { skip: ['stats', 'stats64'] }), dest: decodeView(destAttrs, { skip: ['stats', 'stats64'] }) },
 });
 
+/** One message's attributes without counters. */
+function settingsAttrsOf(m: Message): CmdAttrs {
+  return decodeSpan(cmdAttrsNoStats, m.payload, genlAttrsStart(m), m.payload.length);
+}
+
 /** countedAttrs of one message (exported for tests). */
 export function countedAttrsOf(m: Message): CmdAttrs {
   return countedAttrs(m.payload, genlAttrsStart(m), m.payload.length);
@@ -105,7 +110,7 @@ export function servicesOf(parts: readonly Message[]): Promise<ObservedService[]
 
 /** servicesOf without counters. */
 export function serviceSettingsOf(parts: readonly Message[]): Promise<VirtualService[]> {
-  return mapInTurns(parts, (m) => virtualServiceFromAttrs(decodeSpan(cmdAttrsNoStats, m.payload, genlAttrsStart(m), m.payload.length).service ?? {}));
+  return mapInTurns(parts, (m) => virtualServiceFromAttrs(settingsAttrsOf(m).service ?? {}));
 }
 
 /** A destination dump's parts, the real servers of the service `key`. */
@@ -239,7 +244,7 @@ export class NetlinkIpvsClient implements Ipvs {
 
   private async destSettingsOf(key: ServiceKey, sock: GenlSocket, msg: Buffer): Promise<RealServerSummary[]> {
     const parts = await this.dump({ kind: 'list-servers', service: key }, msg, sock);
-    return parts.map((m) => realServerSettingsFromAttrs(decodeSpan(cmdAttrsNoStats, m.payload, genlAttrsStart(m), m.payload.length).dest ?? {}, key.family));
+    return parts.map((m) => realServerSettingsFromAttrs(settingsAttrsOf(m).dest ?? {}, key.family));
   }
 
   /** Every service with its real servers, identity apart from counters. */
